@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// fmridyn: latent dynamics of task-fMRI. The target list mirrors the pipeline
+// (docs/architecture.md): C libraries at the bottom, one Swift module per stage,
+// and a thin command-line executable on top.
+import PackageDescription
+
+let package = Package(
+    name: "fmridyn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fmridyn", targets: ["fmridyn"]),
+        .library(name: "NIfTI", targets: ["NIfTI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // MARK: C libraries (Debian packages; scripts/bootstrap.sh installs them)
+        .target(
+            name: "CNIfTI",
+            linkerSettings: [
+                .linkedLibrary("nifti2"), .linkedLibrary("znz"),
+                .linkedLibrary("z"), .linkedLibrary("m"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CCompression", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev", "zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLinearAlgebra", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "CFFTW", pkgConfig: "fftw3f",
+            providers: [.apt(["libfftw3-dev"])]
+        ),
+
+        // MARK: Pipeline stages
+        .target(
+            name: "NIfTI",
+            dependencies: ["CNIfTI", "CCompression"]
+        ),
+
+        // MARK: Command-line tool (thin shell over the modules)
+        .executableTarget(
+            name: "fmridyn",
+            dependencies: [
+                "NIfTI", "CLinearAlgebra", "CFFTW",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Numerics", package: "swift-numerics")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "NIfTITests",
+            dependencies: ["NIfTI", "TestSupport"]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+/* OpenBLAS (CBLAS) and LAPACKE. */
+#include <cblas.h>
+#include <lapacke.h>

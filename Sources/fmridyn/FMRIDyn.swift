@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+
+/// The `fmridyn` command: a thin shell over the pipeline modules.
+///
+/// Exit codes scripts can rely on: 0 success, 1 runtime failure (bad data, I/O),
+/// 2 usage error (unknown flag, invalid option value).
+@main
+struct FMRIDyn: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "fmridyn",
+        abstract: "Learn low-dimensional latent dynamics from task-fMRI.",
+        discussion: """
+            Reads task-fMRI (NIfTI, BIDS), extracts and cleans region timeseries, fits a \
+            sequential VAE whose latent state evolves as a neural ODE, and reports latent \
+            timeseries, fixed points and task decoding.
+
+            Examples:
+              fmridyn info sub-01_task-motor_bold.nii.gz
+              fmridyn info --json --stats anatomical.nii
+              fmridyn bench read big_run.nii.gz --json
+            """,
+        version: version,
+        subcommands: [Info.self, Bench.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(reporting: error)
+        }
+    }
+
+    /// Prints `error` the way its kind deserves and exits with the documented code.
+    static func exit(reporting error: Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))  // --help, --version
+            Foundation.exit(0)
+        }
+        if code == .validationFailure {
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        if let exitCode = error as? ExitCode {
+            Foundation.exit(exitCode.rawValue)
+        }
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        Foundation.exit(1)
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import NIfTI
+
+/// `fmridyn info FILE`: what a NIfTI image holds, for people or (with `--json`) for scripts.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarise a NIfTI image's header (and optionally its values).",
+        discussion: """
+            The affine is chosen as nibabel does: sform when sform_code > 0, else qform when \
+            qform_code > 0, else the pixdim-scaled base affine. --stats reads every voxel (one \
+            volume at a time) and accumulates in Float64.
+
+            JSON keys: nifti_version, shape, zooms, datatype_code, datatype, scl_slope, \
+            scl_inter (null when no scaling applies), qform_code, sform_code, affine, \
+            tr_seconds (null for 3-D), xyzt_units; with --stats also stats {min, max, mean, \
+            sum, non_finite}. docs/nifti.md describes each.
+
+            Examples:
+              fmridyn info sub-01_task-motor_run-1_bold.nii.gz
+              fmridyn info --json --stats anatomical.nii | jq .stats.mean
+            """
+    )
+
+    @Argument(help: "A NIfTI image: .nii, .nii.gz, or .hdr/.img.")
+    var file: String
+
+    @Flag(help: "Print one JSON object instead of the summary.")
+    var json = false
+
+    @Flag(help: "Also compute min, max, mean and sum of the scaled voxel values.")
+    var stats = false
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func run() throws {
+        let logger = diagnostics.makeLogger()
+        let image = try NIfTIImage(contentsOf: file)
+        let header = image.header
+        if let warning = header.repetitionTimeWarning { logger.warning("\(file): \(warning)") }
+        let statistics = stats ? try VoxelStatistics(image: image) : nil
+        if json {
+            print(jsonSummary(image, statistics).rendered())
+        } else {
+            print(textSummary(image, statistics))
+        }
+    }
+
+    private func jsonSummary(_ image: NIfTIImage, _ statistics: VoxelStatistics?) -> JSONValue {
+        let header = image.header
+        var members: [(String, JSONValue)] = [
+            ("nifti_version", .integer(header.version)),
+            ("shape", .integers(header.shape)),
+            ("zooms", .numbers(header.zooms)),
+            ("datatype_code", .integer(Int(header.datatype.rawValue))),
+            ("datatype", .string(header.datatype.name)),
+            ("scl_slope", header.scaling.map { .number($0.slope) } ?? .null),
+            ("scl_inter", header.scaling.map { .number($0.intercept) } ?? .null),
+            ("qform_code", .integer(Int(header.qformCode))),
+            ("sform_code", .integer(Int(header.sformCode))),
+            ("affine", .array(header.affine.rows.map { .numbers($0) })),
+            ("tr_seconds", header.repetitionTime.map { .number($0) } ?? .null),
+            ("xyzt_units", .array([.string(header.spatialUnit.name), .string(header.temporalUnit.name)])),
+        ]
+        if let statistics {
+            members.append(("stats", .object([
+                ("min", .number(statistics.minimum)), ("max", .number(statistics.maximum)),
+                ("mean", .number(statistics.mean)), ("sum", .number(statistics.sum)),
+                ("non_finite", .integer(statistics.nonFiniteCount)),
+            ])))
+        }
+        return .object(members)
+    }
+
+    private func textSummary(_ image: NIfTIImage, _ statistics: VoxelStatistics?) -> String {
+        let header = image.header
+        func number(_ value: Double) -> String { String(format: "%.6g", value) }
+        var lines: [String] = []
+        let storage = image.path == image.dataPath ? "single file" : "pair with \(image.dataPath)"
+        lines.append("\(image.path)")
+        lines.append("  format      NIfTI-\(header.version), \(storage)\(image.isCompressed ? ", gzip" : ""), \(header.isBigEndian ? "big" : "little")-endian")
+        lines.append("  shape       \(header.shape.map(String.init).joined(separator: " x "))  (\(header.voxelsPerVolume) voxels x \(header.volumeCount) volume\(header.volumeCount == 1 ? "" : "s"))")
+        lines.append("  datatype    \(header.datatype.name) (code \(header.datatype.rawValue))")
+        let spatial = header.zooms.prefix(3).map(number).joined(separator: " x ")
+        lines.append("  voxel size  \(spatial) \(header.spatialUnit.name)")
+        if let tr = header.repetitionTime {
+            lines.append("  TR          \(number(tr)) s (pixdim[4] = \(number(header.pixdim[4])) \(header.temporalUnit.name))")
+        }
+        if let scaling = header.scaling {
+            lines.append("  scaling     value * \(number(scaling.slope)) + \(number(scaling.intercept))")
+        } else {
+            lines.append("  scaling     none")
+        }
+        lines.append("  codes       qform \(header.qformCode) (\(Self.xformName(header.qformCode))), sform \(header.sformCode) (\(Self.xformName(header.sformCode)))")
+        lines.append("  affine      from \(header.affineSource)")
+        for row in header.affine.rows {
+            lines.append("              " + row.map { String(format: "%10.4f", $0) }.joined(separator: " "))
+        }
+        if !header.description.isEmpty { lines.append("  description \(header.description)") }
+        if let statistics {
+            lines.append("  values      min \(number(statistics.minimum)), max \(number(statistics.maximum)), mean \(number(statistics.mean)), sum \(number(statistics.sum))")
+            if statistics.nonFiniteCount > 0 { lines.append("              \(statistics.nonFiniteCount) non-finite voxels excluded") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func xformName(_ code: Int32) -> String {
+        switch code {
+        case 0: return "unknown"
+        case 1: return "scanner"
+        case 2: return "aligned"
+        case 3: return "talairach"
+        case 4: return "mni"
+        case 5: return "template"
+        default: return "invalid"
+        }
+    }
+}
+
+/// Min, max, mean and sum of an image's scaled values over finite voxels, accumulated in
+/// Float64 while streaming one volume at a time.
+struct VoxelStatistics {
+    var minimum = Double.infinity
+    var maximum = -Double.infinity
+    var sum = 0.0
+    var count = 0
+    var nonFiniteCount = 0
+
+    var mean: Double { count > 0 ? sum / Double(count) : .nan }
+
+    init(image: NIfTIImage) throws {
+        let stream = try image.volumeStream()
+        var volume = [Double](repeating: 0, count: stream.voxelsPerVolume)
+        while stream.volumesRemaining > 0 {
+            _ = try volume.withUnsafeMutableBufferPointer { try stream.read(volumes: 1, into: $0) }
+            for value in volume {
+                guard value.isFinite else { nonFiniteCount += 1; continue }
+                minimum = Swift.min(minimum, value)
+                maximum = Swift.max(maximum, value)
+                sum += value
+                count += 1
+            }
+        }
+    }
+}
