@@ -62,7 +62,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NIfTITests",
-            dependencies: ["NIfTI", "TestSupport"]
+            dependencies: ["NIfTI", "CNIfTI", "TestSupport"]
         ),
         .testTarget(
             name: "CLITests",
