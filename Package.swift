@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport"]
+            dependencies: ["fmridyn", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -80,6 +80,7 @@ public struct NIfTIImage: Sendable {
         let stream = try volumeStream()
         let count = header.voxelCount
         return try [Output](unsafeUninitializedCapacity: count) { buffer, initialized in
+            LargeBuffers.adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
             let volumes = try stream.read(volumes: header.volumeCount, into: buffer)
             precondition(volumes == header.volumeCount, "the stream reports short reads by throwing")
             initialized = count
