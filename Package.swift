@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "fmridyn", targets: ["fmridyn"]),
         .library(name: "NIfTI", targets: ["NIfTI"]),
+        .library(name: "Preprocessing", targets: ["Preprocessing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,14 @@ let package = Package(
             dependencies: ["CNIfTI", "CCompression"]
         ),
 
+        .target(
+            name: "Preprocessing",
+            dependencies: [
+                "NIfTI", "CLinearAlgebra", "CFFTW",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]
+        ),
+
         // MARK: Command-line tool (thin shell over the modules)
         .executableTarget(
             name: "fmridyn",
@@ -63,6 +72,10 @@ let package = Package(
         .testTarget(
             name: "NIfTITests",
             dependencies: ["NIfTI", "CNIfTI", "TestSupport"]
+        ),
+        .testTarget(
+            name: "PreprocessingTests",
+            dependencies: ["Preprocessing", "TestSupport"]
         ),
         .testTarget(
             name: "CLITests",

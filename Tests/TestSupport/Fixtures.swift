@@ -30,3 +30,34 @@ public struct TemporaryDirectory {
 
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// Numbers stored by the golden scripts as `{"shape": [...], "f64": base64}` (little-endian
+/// Float64, exact) or as plain JSON lists.
+public struct GoldenArray {
+    public let shape: [Int]
+    /// Row-major (C order) values.
+    public let values: [Double]
+
+    public init(_ any: Any?) {
+        if let object = any as? [String: Any], let encoded = object["f64"] as? String,
+           let data = Data(base64Encoded: encoded) {
+            shape = (object["shape"] as? [Int]) ?? [data.count / 8]
+            values = data.withUnsafeBytes { raw in
+                (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+            }
+        } else if let rows = any as? [[Double]] {
+            shape = [rows.count, rows.first?.count ?? 0]
+            values = rows.flatMap { $0 }
+        } else {
+            let flat = (any as? [Double]) ?? []
+            shape = [flat.count]
+            values = flat
+        }
+    }
+
+    /// Rows of a 2-D array.
+    public var rows: [[Double]] {
+        guard shape.count == 2 else { return [values] }
+        return (0..<shape[0]).map { Array(values[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
+    }
+}
