@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
     ],
     targets: [
         // MARK: C libraries (Debian packages; scripts/bootstrap.sh installs them)
@@ -50,6 +51,7 @@ let package = Package(
             dependencies: [
                 "NIfTI", "CLinearAlgebra", "CFFTW",
                 .product(name: "Numerics", package: "swift-numerics"),
+                .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
 

@@ -1,0 +1,40 @@
+/// One BIDS event: onset and duration in seconds, a condition, an amplitude.
+public struct Event: Equatable, Sendable {
+    public var onset: Double
+    public var duration: Double
+    public var condition: String
+    public var modulation: Double
+
+    public init(onset: Double, duration: Double, condition: String, modulation: Double = 1) {
+        self.onset = onset
+        self.duration = duration
+        self.condition = condition
+        self.modulation = modulation
+    }
+}
+
+extension Event {
+    /// Reads a BIDS `_events.tsv`: `onset` and `duration` required, `trial_type` (missing:
+    /// every event is condition "dummy", as nilearn) and `modulation` (default 1) optional.
+    public static func read(contentsOf path: String) throws -> [Event] {
+        let table = try DelimitedTable(contentsOf: path)
+        let onsets = try table.numericColumn("onset", allowMissing: false)
+        let durations: [Double]
+        do {
+            durations = try table.numericColumn("duration", allowMissing: false)
+        } catch let error as TableError where error.message.contains("n/a") {
+            throw TableError(path: error.path, row: error.row, column: "duration",
+                             "is n/a; fmridyn needs every event's duration in seconds (use 0 for an impulse)")
+        }
+        let conditions = table.columnIndex("trial_type") != nil ? try table.column("trial_type") : Array(repeating: "dummy", count: onsets.count)
+        let modulations = table.columnIndex("modulation") != nil ? try table.numericColumn("modulation", allowMissing: false)
+            : Array(repeating: 1, count: onsets.count)
+        for (row, duration) in durations.enumerated() where duration < 0 {
+            throw TableError(path: path, row: row + 2, column: "duration", "is negative (\(duration)); durations are seconds >= 0")
+        }
+        for (row, condition) in conditions.enumerated() where condition == "n/a" || condition.isEmpty {
+            throw TableError(path: path, row: row + 2, column: "trial_type", "is empty; name the condition of every event")
+        }
+        return (0..<onsets.count).map { Event(onset: onsets[$0], duration: durations[$0], condition: conditions[$0], modulation: modulations[$0]) }
+    }
+}
