@@ -1,0 +1,99 @@
+import NIfTI
+import TestSupport
+import XCTest
+
+@testable import Preprocessing
+
+/// Masks, smoothing and region extraction on the real nitime run, against nilearn 0.14
+/// (bench/golden/extraction.py).
+final class ExtractionTests: XCTestCase {
+    nonisolated(unsafe) static let golden: [String: Any] = (try? Fixtures.json("extraction/golden.json") as? [String: Any]) ?? [:]
+
+    func loadRun() throws -> NIfTIImage { try NIfTIImage(contentsOf: Fixtures.path("fmri/fmri1.nii.gz")) }
+
+    func testEPIAndBackgroundMasksMatchNilearn() throws {
+        let image = try loadRun()
+        let epi = try BrainMask.epi(image)
+        let expectedEPI = try XCTUnwrap(Self.golden["epi_mask"] as? [Int])
+        XCTAssertEqual(expectedEPI.count, 13)
+        XCTAssertTrue(epi.indices == expectedEPI, "EPI mask: \(epi.count) voxels vs nilearn's \(expectedEPI.count)")
+        let background = try BrainMask.background(image)
+        let expectedBackground = try XCTUnwrap(Self.golden["background_mask"] as? [Int])
+        XCTAssertTrue(background.indices == expectedBackground, "background mask: \(background.count) voxels vs nilearn's \(expectedBackground.count)")
+    }
+
+    func testSmoothingMatchesNilearn() throws {
+        let image = try loadRun()
+        let stream = try image.volumeStream()
+        var volume: [Double] = try XCTUnwrap(stream.nextVolume(as: Double.self))
+        let grid = Grid(image.header)
+        volume.withUnsafeMutableBufferPointer { GaussianSmoothing(grid: grid, fwhm: 5).apply($0) }
+        let expected = GoldenArray((Self.golden["smooth"] as? [String: Any])?["volume"])
+        // nilearn smooths this int16-derived volume in float32.
+        XCTAssertClose(volume, expected.values, absolute: 1e-4, relative: 1e-6)
+    }
+
+    func testLabelStrategiesMatchNilearn() throws {
+        let image = try loadRun()
+        let cases = try XCTUnwrap(Self.golden["labels"] as? [[String: Any]])
+        let strategies: [String: ReductionStrategy] = ["mean": .mean, "median": .median, "sum": .sum, "minimum": .min,
+                                                       "maximum": .max, "standard_deviation": .std]
+        for entry in cases {
+            let atlas = Fixtures.path("extraction/" + (entry["atlas"] as? String ?? ""))
+            let strategy = try XCTUnwrap(strategies[entry["strategy"] as? String ?? ""])
+            let (regions, warnings) = try RegionSet.labels(atlas: atlas, on: Grid(image.header))
+            if let ids = entry["region_ids"] as? [Int] { XCTAssertEqual(regions.names, ids.map(String.init)) }
+            var signals = try RegionExtraction.extract(image, regions: regions, strategy: strategy)
+            if let clean = entry["clean"] as? [String: Any] {
+                let options = CleaningOptions(detrend: true, filter: .butterworth, highPass: clean["high_pass"] as? Double,
+                                              lowPass: clean["low_pass"] as? Double, repetitionTime: clean["t_r"] as? Double,
+                                              standardize: .zscore)
+                signals = try SignalCleaner(options: options, timePoints: signals.timePoints).clean(signals)
+            }
+            let expected = GoldenArray(entry["signals"])
+            XCTAssertEqual([signals.timePoints, signals.columns], expected.shape, "\(entry["atlas"] ?? "") \(strategy)")
+            // nilearn reduces Float32 data in Float64 as fmridyn does; tolerance covers summation order.
+            XCTAssertClose(signals.rows.flatMap { $0 }, expected.values, absolute: 1e-6, relative: 1e-9, "\(entry["atlas"] ?? "") \(strategy)")
+            if (entry["atlas"] as? String) == "labels_fine.nii.gz" {
+                XCTAssertEqual(warnings.count, 1)
+                XCTAssertTrue(warnings.first?.contains(": 9") ?? false, "label 9 lies outside the data: \(warnings)")
+            }
+        }
+    }
+
+    func testSpheresMatchNilearn() throws {
+        let image = try loadRun()
+        let cases = try XCTUnwrap(Self.golden["spheres"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 2)
+        for entry in cases {
+            let seeds = (entry["seeds"] as? [[Double]] ?? []).map { (x: $0[0], y: $0[1], z: $0[2]) }
+            let radius = entry["radius"] as? Double ?? 0  // nilearn's None: the nearest voxel only
+            let regions = try RegionSet.spheres(seeds: seeds, radius: radius, on: Grid(image.header))
+            let signals = try RegionExtraction.extract(image, regions: regions)
+            // nilearn stores sphere means in float32.
+            XCTAssertClose(signals.rows.flatMap { $0 }, GoldenArray(entry["signals"]).values, absolute: 1e-4, relative: 1e-6, "radius \(radius)")
+        }
+    }
+
+    func testAtlasErrors() throws {
+        let image = try loadRun()
+        let grid = Grid(image.header)
+        XCTAssertThrowsError(try RegionSet.spheres(seeds: [(x: 500, y: 500, z: 500)], radius: 5, on: grid)) { error in
+            XCTAssertTrue("\(error)".contains("holds no voxel") && "\(error)".contains("mm"), "\(error)")
+        }
+        let seeds = [(x: 88.0, y: -40.0, z: -60.0), (x: 89.0, y: -40.0, z: -60.0)]
+        XCTAssertThrowsError(try RegionSet.spheres(seeds: seeds, radius: 6, on: grid)) { error in
+            XCTAssertTrue("\(error)".contains("--allow-overlap"), "\(error)")
+        }
+        // A label atlas that does not overlap the data prints both extents.
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let far = directory.file("far.nii.gz")
+        var affine = Affine.identity
+        affine[0, 3] = 5000
+        try NIfTIWriter.write([Float](repeating: 3, count: 27), header: .make(shape: [3, 3, 3], affine: affine, datatype: .int16), to: far)
+        XCTAssertThrowsError(try RegionSet.labels(atlas: far, on: grid)) { error in
+            XCTAssertTrue("\(error)".contains("atlas x 5000.0..5002.0") && "\(error)".contains("data x"), "\(error)")
+        }
+    }
+}
