@@ -20,10 +20,12 @@ struct FMRIDyn: ParsableCommand {
             Examples:
               fmridyn info sub-01_task-motor_bold.nii.gz
               fmridyn info --json --stats anatomical.nii
+              fmridyn extract run.nii.gz --atlas power264 --detrend --standardize zscore --out run.tsv
+              fmridyn events run_events.tsv --tr 0.72 --volumes 284 --labels --out labels.tsv
               fmridyn bench read big_run.nii.gz --json
             """,
         version: version,
-        subcommands: [Info.self, Bench.self]
+        subcommands: [Info.self, Extract.self, Events.self, Bench.self]
     )
 
     static func main() {

@@ -100,18 +100,23 @@ public struct DesignMatrix: Sendable {
 
 /// Per-volume condition labels.
 public enum ConditionLabels {
-    /// The label of each volume: the condition whose boxcar exceeds 0.5 at that frame (the
-    /// largest when several do; the first in sorted order on ties), else `rest`. With
-    /// `shiftByHRFPeak`, events are delayed by the HRF's peak time so labels follow the BOLD
-    /// response rather than the stimulus.
+    /// The label of each volume: the condition whose boxcar (the sum of the modulations of
+    /// its events with onset <= t < onset + duration, evaluated exactly at t = volume x TR)
+    /// exceeds 0.5 (the largest when several do; the first in sorted order on ties), else
+    /// `rest`. With `shiftByHRFPeak`, events are delayed by that HRF's peak time so labels
+    /// follow the BOLD response rather than the stimulus.
     public static func labels(events: [Event], volumes: Int, repetitionTime: Double,
                               shiftByHRFPeak hrf: HemodynamicResponse? = nil, rest: String = "rest") -> [String] {
         let shift = hrf?.peakTime(repetitionTime: repetitionTime) ?? 0
-        let design = DesignMatrix(events: events, volumes: volumes, repetitionTime: repetitionTime, hrf: nil, onsetShift: shift)
-        return (0..<volumes).map { t in
+        let conditions = Array(Set(events.map(\.condition))).sorted()
+        return (0..<volumes).map { volume in
+            let t = Double(volume) * repetitionTime
             var best: (String, Double)? = nil
-            for (column, condition) in design.conditions.enumerated() {
-                let value = design.regressors[t, column]
+            for condition in conditions {
+                let value = events.reduce(0.0) { sum, event in
+                    let start = event.onset + shift
+                    return event.condition == condition && start <= t && t < start + event.duration ? sum + event.modulation : sum
+                }
                 if value > 0.5 && value > (best?.1 ?? -.infinity) { best = (condition, value) }
             }
             return best?.0 ?? rest
