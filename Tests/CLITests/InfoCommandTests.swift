@@ -4,35 +4,7 @@ import XCTest
 
 /// Runs the built `fmridyn` binary as a user's script would: exit codes, stdout, stderr.
 final class InfoCommandTests: XCTestCase {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// The `fmridyn` executable next to the test bundle (swift build puts them together).
-    static let executable: URL = {
-        var directory = Bundle(for: InfoCommandTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("fmridyn").path) && directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("fmridyn")
-    }()
-
-    func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> CommandRunner.Result { try CommandRunner.run(arguments) }
 
     func testJSONHasExactlyTheDocumentedKeysAndNibabelValues() throws {
         let result = try run(["info", "--json", "--stats", Fixtures.path("nifti/functional.nii")])

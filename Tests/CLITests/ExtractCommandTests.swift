@@ -1,0 +1,85 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `fmridyn extract` and `fmridyn events` end to end, against nilearn's numbers.
+final class ExtractCommandTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    override func setUpWithError() throws { directory = try TemporaryDirectory() }
+    override func tearDown() { directory.remove() }
+
+    func run(_ arguments: [String]) throws -> CommandRunner.Result { try CommandRunner.run(arguments) }
+
+    func readTSV(_ path: String) throws -> (header: [String], rows: [[String]]) {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        return (lines.first ?? [], Array(lines.dropFirst()))
+    }
+
+    func testCleanedLabelTimeseriesMatchNilearn() throws {
+        let out = directory.file("timeseries.tsv")
+        let result = try run(["extract", Fixtures.path("fmri/fmri1.nii.gz"), "--atlas", Fixtures.path("extraction/labels_native.nii.gz"),
+                              "--detrend", "--high-pass", "0.01", "--low-pass", "0.1", "--standardize", "zscore", "--out", out, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (header, rows) = try readTSV(out)
+        let golden = try XCTUnwrap((Fixtures.json("extraction/golden.json") as? [String: Any])?["labels"] as? [[String: Any]])
+        let expectedIDs = try XCTUnwrap(golden[0]["region_ids"] as? [Int])
+        XCTAssertEqual(header, expectedIDs.map(String.init))
+        let cleaned = try XCTUnwrap(golden.first { $0["clean"] is [String: Any] })
+        let expected = GoldenArray(cleaned["signals"])
+        XCTAssertEqual(rows.count, 40)
+        let values = rows.flatMap { $0.compactMap(Double.init) }
+        // The TSV holds Float32 text: compare at Float32 precision.
+        XCTAssertClose(values, expected.values, absolute: 1e-5, relative: 1e-6)
+    }
+
+    func testVoxelModeWritesNPYAndNIfTI() throws {
+        let npy = directory.file("voxels.npy")
+        let result = try run(["extract", Fixtures.path("fmri/fmri1.nii.gz"), "--mask", "epi", "--out", npy, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let data = try Data(contentsOf: URL(fileURLWithPath: npy))
+        XCTAssertEqual(Array(data.prefix(6)), [0x93] + Array("NUMPY".utf8))
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+        XCTAssertTrue(header.contains("'shape': (40, 13)"), header)
+        XCTAssertEqual((10 + headerLength) % 64, 0, "the NPY header is padded to 64 bytes")
+        XCTAssertEqual(data.count, 10 + headerLength + 40 * 13 * 4)
+        let nifti = directory.file("cleaned.nii.gz")
+        XCTAssertEqual(try run(["extract", Fixtures.path("fmri/fmri1.nii.gz"), "--mask", "epi", "--detrend", "--out", nifti, "-q"]).status, 0)
+        let info = try run(["info", "--json", "--stats", nifti])
+        XCTAssertTrue(info.stdout.contains("\"shape\": [10, 10, 18, 40]"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("\"tr_seconds\": 1.35"), info.stdout)
+    }
+
+    func testUsageAndDataErrors() throws {
+        let bold = Fixtures.path("fmri/fmri1.nii.gz")
+        let noMask = try run(["extract", bold, "--out", directory.file("x.npy")])
+        XCTAssertEqual(noMask.status, 2)
+        XCTAssertTrue(noMask.stderr.contains("--mask"), noMask.stderr)
+        let nyquist = try run(["extract", bold, "--atlas", Fixtures.path("extraction/labels_native.nii.gz"), "--low-pass", "0.5",
+                               "--out", directory.file("x.tsv")])
+        XCTAssertEqual(nyquist.status, 1)
+        XCTAssertTrue(nyquist.stderr.contains("Nyquist"), nyquist.stderr)
+        let wrongRows = try run(["extract", bold, "--atlas", Fixtures.path("extraction/labels_native.nii.gz"),
+                                 "--confounds", Fixtures.path("confounds/test-v21_desc-confounds_timeseries.tsv"),
+                                 "--confound-strategy", "motion6", "--out", directory.file("x.tsv")])
+        XCTAssertEqual(wrongRows.status, 1)
+        XCTAssertTrue(wrongRows.stderr.contains("30 rows") && wrongRows.stderr.contains("40 volumes"), wrongRows.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("x.tsv")), "no partial output")
+    }
+
+    func testEventsLabelsAndRegressors() throws {
+        let labels = directory.file("labels.tsv")
+        XCTAssertEqual(try run(["events", Fixtures.path("events/motor_events.tsv"), "--tr", "2", "--volumes", "90", "--labels", "--out", labels, "-q"]).status, 0)
+        let (header, rows) = try readTSV(labels)
+        XCTAssertEqual(header, ["volume", "time_s", "condition"])
+        XCTAssertEqual(rows[5], ["5", "10.0", "left_hand"])
+        XCTAssertEqual(rows[4][2], "rest")
+        let design = directory.file("design.tsv")
+        XCTAssertEqual(try run(["events", Fixtures.path("events/motor_events.tsv"), "--tr", "2", "--volumes", "90", "--hrf", "glover", "--out", design, "-q"]).status, 0)
+        let (designHeader, designRows) = try readTSV(design)
+        XCTAssertEqual(designHeader, ["volume", "time_s", "button", "left_hand", "right_hand", "tongue"])
+        let golden = try XCTUnwrap((Fixtures.json("events/golden.json") as? [String: Any])?["design"] as? [[String: Any]])
+        let expected = GoldenArray(golden[0]["values"])  // glover, TR 2, 90 volumes
+        XCTAssertClose(designRows.flatMap { $0.dropFirst(2).compactMap(Double.init) }, expected.values, absolute: 1e-6, relative: 1e-6)
+    }
+}
