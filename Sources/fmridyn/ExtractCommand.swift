@@ -177,7 +177,7 @@ struct Extract: ParsableCommand {
         let grid = result.grid
         let volumes = result.signals.timePoints
         var values = [Float](repeating: 0, count: grid.voxelCount * volumes)
-        for (column, index) in mask.indices.enumerated() {
+        for (column, index) in mask.columnOrder.enumerated() {
             for t in 0..<volumes { values[t * grid.voxelCount + index] = Float(result.signals[t, column]) }
         }
         let source = try NIfTIImage(contentsOf: bold).header

@@ -97,3 +97,16 @@ final class ExtractionTests: XCTestCase {
         }
     }
 }
+
+extension ExtractionTests {
+    /// Voxel mode: nilearn's NiftiMasker column order and cleaning.
+    func testVoxelModeMatchesNiftiMasker() throws {
+        let image = try loadRun()
+        let mask = try BrainMask.background(image)
+        let signals = try VoxelExtraction.extract(image, mask: mask)
+        let cleaned = try SignalCleaner(options: CleaningOptions(detrend: true, standardize: .zscore), timePoints: signals.timePoints).clean(signals)
+        let expected = GoldenArray((Self.golden["voxels"] as? [String: Any])?["signals"])
+        XCTAssertEqual([cleaned.timePoints, cleaned.columns], expected.shape)
+        XCTAssertClose(cleaned.rows.flatMap { $0 }, expected.values, absolute: 1e-5, relative: 1e-5)
+    }
+}

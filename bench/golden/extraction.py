@@ -16,7 +16,7 @@ import nibabel as nib
 import nilearn
 import numpy as np
 from nilearn.image import smooth_img, index_img
-from nilearn.maskers import NiftiLabelsMasker, NiftiSpheresMasker
+from nilearn.maskers import NiftiLabelsMasker, NiftiMasker, NiftiSpheresMasker
 from nilearn.masking import compute_background_mask, compute_epi_mask
 
 DATA = pathlib.Path("Tests/Fixtures/fmri/fmri1.nii.gz")
@@ -92,6 +92,10 @@ def main():
     for radius in [None, 4.0]:
         masker = NiftiSpheresMasker(seeds, radius=radius)
         out["spheres"].append({"seeds": seeds, "radius": radius, "signals": exact(masker.fit_transform(float_image))})
+
+    background_masker = NiftiMasker(mask_img=background, detrend=True, standardize="zscore_sample")
+    out["voxels"] = {"mask": "background", "clean": {"detrend": True, "standardize": "zscore"},
+                     "signals": exact(background_masker.fit_transform(image))}
 
     first = index_img(image, 0)
     out["smooth"] = {"fwhm": 5.0, "volume": exact(np.asarray(smooth_img(first, 5.0).get_fdata()).ravel(order="F"))}

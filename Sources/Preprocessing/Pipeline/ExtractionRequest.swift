@@ -51,7 +51,7 @@ public struct ExtractionRequest: Sendable {
 public struct ExtractionResult: Sendable {
     /// `keptVolumes.count x regions` (or voxels).
     public var signals: SignalMatrix
-    /// Column names: label values, coordinate labels, or voxel flat indices.
+    /// Column names: label values, coordinate labels, or voxel flat indices (NIfTI order).
     public var names: [String]
     /// Indices of the output rows in the original run.
     public var keptVolumes: [Int]
@@ -109,7 +109,7 @@ extension ExtractionRequest {
                 throw AtlasError("voxel mode needs a mask: pass --mask FILE, or --mask epi|background|mni152")
             }
             signals = try VoxelExtraction.extract(image, mask: brainMask, smoothingFWHM: smoothingFWHM, progress: progress)
-            names = brainMask.indices.map(String.init)
+            names = brainMask.columnOrder.map(String.init)
         }
 
         // Confounds, censoring, initial volumes

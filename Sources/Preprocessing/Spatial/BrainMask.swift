@@ -13,8 +13,26 @@ public struct BrainMask: Equatable, Sendable {
 
     public var count: Int { voxels.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
-    /// Flat indices of the voxels inside, ascending (the column order of voxel mode).
+    /// Flat indices (NIfTI order) of the voxels inside, ascending.
     public var indices: [Int] { voxels.indices.filter { voxels[$0] } }
+
+    /// The voxels inside in the column order of voxel mode: nilearn's (numpy's C order over
+    /// (i, j, k): k varies fastest), so a matrix written by fmridyn lines up with
+    /// `NiftiMasker.inverse_transform`. Values are NIfTI flat indices.
+    public var columnOrder: [Int] {
+        let (nx, ny, nz) = (grid.shape[0], grid.shape[1], grid.shape[2])
+        var order: [Int] = []
+        order.reserveCapacity(count)
+        for i in 0..<nx {
+            for j in 0..<ny {
+                for k in 0..<nz {
+                    let index = i + nx * (j + ny * k)
+                    if voxels[index] { order.append(index) }
+                }
+            }
+        }
+        return order
+    }
 
     /// A mask image: voxels with a non-zero, finite value are inside.
     public init(contentsOf path: String) throws {

@@ -2,14 +2,14 @@ import NIfTI
 
 /// Voxel mode: the masked (volumes x voxels) matrix, streamed one volume at a time.
 public enum VoxelExtraction {
-    /// Columns follow the mask's voxels in ascending NIfTI flat-index order.
+    /// Columns follow `mask.columnOrder` (nilearn's voxel order).
     public static func extract(_ image: NIfTIImage, mask: BrainMask, smoothingFWHM: Double? = nil,
                                progress: ((Int, Int) -> Void)? = nil) throws -> SignalMatrix {
         let grid = Grid(image.header)
         guard grid.shape == mask.grid.shape else {
             throw AtlasError("\(image.path): the data grid \(grid.shape) differs from the mask grid \(mask.grid.shape)")
         }
-        let indices = mask.indices
+        let indices = mask.columnOrder
         let volumes = image.header.volumeCount
         var result = SignalMatrix(timePoints: volumes, columns: indices.count)
         let stream = try image.volumeStream()
