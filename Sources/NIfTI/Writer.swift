@@ -146,17 +146,18 @@ public enum NIfTIWriter {
     }
 }
 
-/// A file written under a temporary name and renamed into place on `commit()`.
-/// With a gzip level, bytes are deflated (gzip wrapper) on the way.
-final class AtomicFile {
-    let path: String
+/// A file written under a temporary name in its target directory and renamed into place on
+/// `commit()`, so readers never see a partial file; dropping it uncommitted removes the
+/// temporary. With a gzip level, bytes are deflated (gzip wrapper) on the way.
+public final class AtomicFile {
+    public let path: String
     private let temporaryPath: String
     private let descriptor: Int32
     private var deflater: UnsafeMutablePointer<z_stream>?
     private let outputBuffer: UnsafeMutableRawBufferPointer
     private var done = false
 
-    init(path: String, gzipLevel: Int32?) throws {
+    public init(path: String, gzipLevel: Int32? = nil) throws {
         self.path = path
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
@@ -189,11 +190,11 @@ final class AtomicFile {
         if let deflater { deflateEnd(deflater); deflater.deallocate() }
     }
 
-    func write(_ bytes: [UInt8]) throws {
+    public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let deflater else { return try writeRaw(bytes) }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         deflater.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
@@ -232,7 +233,7 @@ final class AtomicFile {
     }
 
     /// Finishes the stream, flushes to disk and renames the file into place.
-    func commit() throws {
+    public func commit() throws {
         if deflater != nil { try pump(flush: Z_FINISH) }
         guard fsync(descriptor) == 0, close(descriptor) == 0 else {
             throw NIfTIError(.writeFailed, path: path, "could not flush the file: \(String(cString: strerror(errno)))")
@@ -247,7 +248,7 @@ final class AtomicFile {
     }
 
     /// Removes the temporary file; `path` is left as it was.
-    func abandon() {
+    public func abandon() {
         guard !done else { return }
         done = true
         close(descriptor)

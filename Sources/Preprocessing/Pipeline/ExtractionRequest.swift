@@ -162,9 +162,9 @@ extension ExtractionRequest {
         options.repetitionTime = tr
         let cleaner = try SignalCleaner(options: options, timePoints: remaining.count, confounds: confoundMatrix,
                                         keep: keep.allSatisfy { $0 } ? nil : keep)
-        let cleaned = cleaner.clean(signals)
+        cleaner.clean(&signals)
         let keptVolumes = cleaner.keptTimePoints.map { remaining[$0] }
-        return ExtractionResult(signals: cleaned, names: names, keptVolumes: keptVolumes, repetitionTime: tr, grid: grid,
+        return ExtractionResult(signals: signals, names: names, keptVolumes: keptVolumes, repetitionTime: tr, grid: grid,
                                 mask: brainMask, warnings: warnings, confoundColumns: confoundNames, droppedInitial: drop)
     }
 }

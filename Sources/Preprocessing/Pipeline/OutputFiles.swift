@@ -1,4 +1,5 @@
 import Foundation
+import NIfTI
 
 /// Writers for extraction outputs. Every file appears atomically (temporary file + rename).
 public enum OutputFiles {
@@ -17,23 +18,39 @@ public enum OutputFiles {
     }
 
     /// A NumPy `.npy` file (format 1.0) of little-endian float32, shape (rows, columns), C order.
+    /// Streamed a few rows at a time: no second copy of the matrix is made.
     public static func writeNPY(_ matrix: SignalMatrix, to path: String) throws {
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(matrix.timePoints), \(matrix.columns)), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
         let length = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
-        data.append(contentsOf: Array(header.utf8))
-        var values = [Float](repeating: 0, count: matrix.values.count)
-        for t in 0..<matrix.timePoints {
-            for c in 0..<matrix.columns { values[t * matrix.columns + c] = Float(matrix[t, c]) }
+        let file: AtomicFile
+        do {
+            file = try AtomicFile(path: path)
+        } catch {
+            throw TableError(path: path, "could not be created: \(error)")
         }
-        if UInt32(1).littleEndian != 1 {
-            values = values.map { Float(bitPattern: $0.bitPattern.byteSwapped) }  // big-endian hosts
+        try file.write([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8))
+        let rows = matrix.timePoints, columns = matrix.columns
+        let block = max(1, min(rows, (4 << 20) / max(1, columns * 4)))
+        var buffer = [Float](repeating: 0, count: block * columns)
+        try matrix.values.withUnsafeBufferPointer { input in
+            var start = 0
+            while start < rows {
+                let count = min(block, rows - start)
+                buffer.withUnsafeMutableBufferPointer { output in
+                    for c in 0..<columns {
+                        for t in 0..<count {
+                            let value = Float(input[c * rows + start + t])
+                            output[t * columns + c] = UInt32(1).littleEndian == 1 ? value : Float(bitPattern: value.bitPattern.byteSwapped)
+                        }
+                    }
+                }
+                try buffer.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<(count * columns * 4)])) }
+                start += count
+            }
         }
-        values.withUnsafeBytes { data.append(contentsOf: $0) }
-        try write(data, to: path)
+        try file.commit()
     }
 
     public static func write(_ data: Data, to path: String) throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The temporal filter of `SignalCleaner`.
 public enum TemporalFilter: String, Sendable, CaseIterable {
     /// Butterworth (order 5 by default), zero-phase: nilearn's default filter.
@@ -225,45 +227,86 @@ public struct SignalCleaner: Sendable {
                                       options: CleaningOptions, spline: CubicSplineWeights?, interpolated: [Int], kept: [Int],
                                       zeroPhase: ZeroPhaseFilter?, fourier: FourierFilter?) {
         spline?.fill(block, timePoints: timePoints, columns: columns, knownIndices: kept, queryIndices: interpolated)
-        var scratch = [Double](repeating: 0, count: timePoints + 2 * (zeroPhase?.padLength ?? 0))
-        scratch.withUnsafeMutableBufferPointer { scratch in
-            for column in 0..<columns {
-                let signal = UnsafeMutableBufferPointer(rebasing: block[(column * timePoints)..<((column + 1) * timePoints)])
-                if options.detrend { Detrend.apply(signal) }
-                zeroPhase?.apply(signal, scratch: scratch)
-                fourier?.apply(signal)
+        func signal(_ column: Int) -> UnsafeMutableBufferPointer<Double> {
+            UnsafeMutableBufferPointer(rebasing: block[(column * timePoints)..<((column + 1) * timePoints)])
+        }
+        let pad = zeroPhase?.padLength ?? 0
+        var scratch = [Double](repeating: 0, count: timePoints + 2 * pad)
+        var lanes = [SIMD4<Double>](repeating: .zero, count: zeroPhase == nil ? 0 : timePoints + 2 * pad)
+        var column = 0
+        while column < columns {
+            let group = zeroPhase != nil && columns - column >= 4 ? 4 : 1
+            for member in column..<(column + group) {
+                if options.detrend { Detrend.apply(signal(member)) }
+                fourier?.apply(signal(member))
             }
+            if let zeroPhase {
+                if group == 4 {
+                    lanes.withUnsafeMutableBufferPointer { zeroPhase.apply4((column..<(column + 4)).map(signal), scratch: $0) }
+                } else {
+                    scratch.withUnsafeMutableBufferPointer { zeroPhase.apply(signal(column), scratch: $0) }
+                }
+            }
+            column += group
         }
     }
 
     /// Cleans a run's signals (every column); the result has `keptTimePoints.count` rows.
     public func clean(_ signals: SignalMatrix) -> SignalMatrix {
-        precondition(signals.timePoints == timePoints, "signals must have the run's \(timePoints) volumes")
-        let censored = keptTimePoints.count < timePoints
-        var matrix = censored ? signals.selectingTimePoints(workingRows) : signals
-        let originalMeans = (0..<matrix.columns).map { matrix.column($0).reduce(0, +) / Double(matrix.timePoints) }
-        let fourier = options.filter == .fft ? Self.makeFourier(options, length: matrix.timePoints) : nil
-        let count = matrix.timePoints
-        matrix.values.withUnsafeMutableBufferPointer { block in
-            Self.temporalSteps(block, timePoints: count, columns: matrix.columns, options: options, spline: spline,
-                               interpolated: interpolatedPositions, kept: keptPositions, zeroPhase: zeroPhase, fourier: fourier)
+        var matrix = signals
+        clean(&matrix)
+        return matrix
+    }
+
+    /// Cleans in place (no copy of the matrix unless volumes are censored). Columns are
+    /// independent until the confound projection, so the temporal steps and the
+    /// standardisation run on `threads` column slabs at once.
+    public func clean(_ matrix: inout SignalMatrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        precondition(matrix.timePoints == timePoints, "signals must have the run's \(timePoints) volumes")
+        if keptTimePoints.count < timePoints { matrix = matrix.selectingTimePoints(workingRows) }
+        let count = matrix.timePoints, columns = matrix.columns
+        let originalMeans = options.standardize == .psc
+            ? (0..<columns).map { matrix.column($0).reduce(0, +) / Double(count) } : []
+        // FFTW plans are made once per slab here, not concurrently (FFTW's planner is not thread-safe).
+        let slabs = Self.slabs(columns: columns, threads: options.filter == .fft ? 1 : threads)
+        let fourier = options.filter == .fft ? Self.makeFourier(options, length: count) : nil
+        let (spline, interpolated, kept, zeroPhase) = (self.spline, interpolatedPositions, keptPositions, self.zeroPhase)
+        let options = self.options
+        matrix.values.withUnsafeMutableBufferPointer { all in
+            nonisolated(unsafe) let block = all
+            nonisolated(unsafe) let fourier = fourier
+            DispatchQueue.concurrentPerform(iterations: slabs.count) { slab in
+                let range = slabs[slab]
+                let part = UnsafeMutableBufferPointer(rebasing: block[(range.lowerBound * count)..<(range.upperBound * count)])
+                Self.temporalSteps(part, timePoints: count, columns: range.count, options: options, spline: spline,
+                                   interpolated: interpolated, kept: kept, zeroPhase: zeroPhase, fourier: fourier)
+            }
         }
         if keptPositions.count < matrix.timePoints { matrix = matrix.selectingTimePoints(keptPositions) }
         let rows = matrix.timePoints
-        matrix.values.withUnsafeMutableBufferPointer { block in
-            projection?.apply(block, columns: matrix.columns)
-            for column in 0..<matrix.columns {
-                let signal = UnsafeMutableBufferPointer(rebasing: block[(column * rows)..<((column + 1) * rows)])
-                if options.standardize == .psc {
-                    // nilearn adds the original mean back when cleaning removed it.
-                    let mean = signal.reduce(0, +) / Double(rows)
-                    if abs(mean) < 0.1 * abs(originalMeans[column]) {
-                        for index in signal.indices { signal[index] += originalMeans[column] }
+        matrix.values.withUnsafeMutableBufferPointer { all in
+            projection?.apply(all, columns: columns)
+            nonisolated(unsafe) let block = all
+            DispatchQueue.concurrentPerform(iterations: slabs.count) { slab in
+                for column in slabs[slab] {
+                    let signal = UnsafeMutableBufferPointer(rebasing: block[(column * rows)..<((column + 1) * rows)])
+                    if options.standardize == .psc {
+                        // nilearn adds the original mean back when cleaning removed it.
+                        let mean = signal.reduce(0, +) / Double(rows)
+                        if abs(mean) < 0.1 * abs(originalMeans[column]) {
+                            for index in signal.indices { signal[index] += originalMeans[column] }
+                        }
                     }
+                    options.standardize.apply(signal)
                 }
-                options.standardize.apply(signal)
             }
         }
-        return matrix
+    }
+
+    /// Contiguous column ranges, one per thread (a single one for small inputs).
+    static func slabs(columns: Int, threads: Int) -> [Range<Int>] {
+        let count = max(1, min(threads, columns / 64))
+        let size = (columns + count - 1) / max(1, count)
+        return stride(from: 0, to: max(columns, 1), by: max(size, 1)).map { $0..<min(columns, $0 + size) }
     }
 }

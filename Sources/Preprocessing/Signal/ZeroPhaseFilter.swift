@@ -85,4 +85,52 @@ public struct ZeroPhaseFilter: Sendable {
             }
         }
     }
+
+    /// Filters four equal-length signals at once (SIMD lanes): the recursion of one signal is a
+    /// serial chain, so four independent chains keep the floating-point units busy.
+    /// `scratch` must hold `signals[0].count + 2 * padLength` SIMD4 values.
+    public func apply4(_ signals: [UnsafeMutableBufferPointer<Double>], scratch: UnsafeMutableBufferPointer<SIMD4<Double>>) {
+        precondition(signals.count == 4)
+        let n = signals[0].count, pad = padLength
+        precondition(n > pad && scratch.count >= n + 2 * pad)
+        @inline(__always) func lanes(_ index: Int) -> SIMD4<Double> {
+            SIMD4(signals[0][index], signals[1][index], signals[2][index], signals[3][index])
+        }
+        let first = lanes(0), last = lanes(n - 1)
+        for index in 0..<pad {
+            scratch[index] = 2 * first - lanes(pad - index)
+            scratch[pad + n + index] = 2 * last - lanes(n - 2 - index)
+        }
+        for index in 0..<n { scratch[pad + index] = lanes(index) }
+        let total = n + 2 * pad
+        let extended = UnsafeMutableBufferPointer(rebasing: scratch[0..<total])
+        run4(extended, initialScale: extended[0], reversed: false)
+        run4(extended, initialScale: extended[total - 1], reversed: true)
+        for index in 0..<n {
+            let value = extended[pad + index]
+            signals[0][index] = value[0]; signals[1][index] = value[1]; signals[2][index] = value[2]; signals[3][index] = value[3]
+        }
+    }
+
+    private func run4(_ data: UnsafeMutableBufferPointer<SIMD4<Double>>, initialScale: SIMD4<Double>, reversed: Bool) {
+        let n = data.count
+        coefficients.withUnsafeBufferPointer { c in
+            for section in 0..<(c.count / 6) {
+                let b0 = c[6 * section], b1 = c[6 * section + 1], b2 = c[6 * section + 2]
+                let a1 = c[6 * section + 4], a2 = c[6 * section + 5]
+                var z0 = steadyState[2 * section] * initialScale
+                var z1 = steadyState[2 * section + 1] * initialScale
+                var index = reversed ? n - 1 : 0
+                let step = reversed ? -1 : 1
+                for _ in 0..<n {
+                    let x = data[index]
+                    let y = b0 * x + z0
+                    z0 = b1 * x - a1 * y + z1
+                    z1 = b2 * x - a2 * y
+                    data[index] = y
+                    index += step
+                }
+            }
+        }
+    }
 }

@@ -13,19 +13,30 @@ public enum VoxelExtraction {
         let volumes = image.header.volumeCount
         var result = SignalMatrix(timePoints: volumes, columns: indices.count)
         let stream = try image.volumeStream()
-        var volume = [Float](repeating: 0, count: stream.voxelsPerVolume)
+        let perVolume = stream.voxelsPerVolume
+        // Volumes are read a block at a time so that each column receives `block` consecutive
+        // values per pass: the scatter into the column-major result stays cache-friendly.
+        let block = max(1, min(volumes, (32 << 20) / max(1, perVolume * 4)))
+        var buffer = [Float](repeating: 0, count: perVolume * block)
         let smoothing = smoothingFWHM.map { GaussianSmoothing(grid: grid, fwhm: $0) }
         try result.values.withUnsafeMutableBufferPointer { output in
-            for t in 0..<volumes {
-                _ = try volume.withUnsafeMutableBufferPointer { buffer in
-                    let count = try stream.read(volumes: 1, into: buffer)
-                    smoothing?.apply(buffer)
+            var start = 0
+            while start < volumes {
+                let count = try buffer.withUnsafeMutableBufferPointer { all -> Int in
+                    let count = try stream.read(volumes: block, into: all)
+                    if let smoothing {
+                        for v in 0..<count { smoothing.apply(UnsafeMutableBufferPointer(rebasing: all[(v * perVolume)..<((v + 1) * perVolume)])) }
+                    }
                     return count
                 }
-                volume.withUnsafeBufferPointer { values in
-                    for (column, index) in indices.enumerated() { output[column * volumes + t] = Double(values[index]) }
+                buffer.withUnsafeBufferPointer { values in
+                    for (column, index) in indices.enumerated() {
+                        let base = column * volumes + start
+                        for v in 0..<count { output[base + v] = Double(values[v * perVolume + index]) }
+                    }
                 }
-                progress?(t + 1, volumes)
+                start += count
+                progress?(start, volumes)
             }
         }
         return result
