@@ -15,14 +15,17 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release
 
-# Until the simulator lands (issue 7), the main job inspects a bundled real fMRI image.
+# Until the simulator and the model land, the main job runs the preprocessing walkthroughs
+# on bundled real data (an EPI run and the nitime fMRI run).
 demo: release
-	.build/release/fmridyn info --stats Tests/Fixtures/nifti/example4d.nii.gz
-	.build/release/fmridyn info --json Tests/Fixtures/nifti/functional.nii
+	FMRIDYN=.build/release/fmridyn notebooks-cli/00a-inspect-nifti.sh $(DEMO_OUT)
+	FMRIDYN=.build/release/fmridyn notebooks-cli/00b-extract-timeseries.sh $(DEMO_OUT)
 
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	@echo "notebooks-cli smoke run"
+	@out=$$(mktemp -d) && for notebook in notebooks-cli/*.sh; do FMRIDYN=.build/debug/fmridyn bash $$notebook $$out/$$(basename $$notebook .sh) > $$out/log.txt 2>&1 || { cat $$out/log.txt; exit 1; }; done && rm -rf $$out
 
 # Reads an HCP-size run with fmridyn and nibabel side by side (needs python3 + nibabel).
 bench-nifti: release

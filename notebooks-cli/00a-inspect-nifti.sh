@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# 00 - Inspect a NIfTI image before anything else.
+# 00a - Inspect a NIfTI image before anything else.
 #
-# Usage: notebooks-cli/00-inspect-nifti.sh OUT_DIR [IMAGE]
+# Usage: notebooks-cli/00a-inspect-nifti.sh OUT_DIR [IMAGE]
 # Writes OUT_DIR/info.json (header + value statistics) and prints a readable summary.
 # Without IMAGE it uses the real EPI run bundled with the tests (nibabel's example4d).
 set -euo pipefail
