@@ -2,6 +2,7 @@
 #   make demo   install what is missing, build (release), run the main job on bundled data
 #   make test   install what is missing, build, run every test suite
 SWIFT ?= swift
+SHELL := /bin/bash
 DEMO_OUT ?= demo-out
 
 .PHONY: bootstrap build release demo test bench-nifti clean
@@ -21,11 +22,15 @@ demo: release
 	FMRIDYN=.build/release/fmridyn notebooks-cli/00a-inspect-nifti.sh $(DEMO_OUT)
 	FMRIDYN=.build/release/fmridyn notebooks-cli/00b-extract-timeseries.sh $(DEMO_OUT)
 
+# swift test runs the XCTest suites (its Swift Testing line after them counts only Swift Testing
+# tests, of which there are none), then the notebooks run as smoke tests; the last line sums up.
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	@set -o pipefail; $(SWIFT) test 2>&1 | tee .build/test-output.txt
 	@echo "notebooks-cli smoke run"
 	@out=$$(mktemp -d) && for notebook in notebooks-cli/*.sh; do FMRIDYN=.build/debug/fmridyn bash $$notebook $$out/$$(basename $$notebook .sh) > $$out/log.txt 2>&1 || { cat $$out/log.txt; exit 1; }; done && rm -rf $$out
+	@grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test-output.txt | tail -1 | \
+	  awk '{ total=$$2; failed=$$5; n=split("$(wildcard notebooks-cli/*.sh)", a, " "); print "tests: " total - failed + n " passed, " failed " failed" }'
 
 # Reads an HCP-size run with fmridyn and nibabel side by side (needs python3 + nibabel).
 bench-nifti: release
