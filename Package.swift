@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "fmridyn", targets: ["fmridyn"]),
         .library(name: "NIfTI", targets: ["NIfTI"]),
         .library(name: "Preprocessing", targets: ["Preprocessing"]),
+        .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +48,10 @@ let package = Package(
         ),
 
         .target(
+            name: "Core",
+            dependencies: ["CLinearAlgebra"]
+        ),
+        .target(
             name: "Preprocessing",
             dependencies: [
                 "NIfTI", "CLinearAlgebra", "CFFTW",
@@ -59,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,6 +79,10 @@ let package = Package(
         .testTarget(
             name: "NIfTITests",
             dependencies: ["NIfTI", "CNIfTI", "TestSupport"]
+        ),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: ["Core", "TestSupport"]
         ),
         .testTarget(
             name: "PreprocessingTests",

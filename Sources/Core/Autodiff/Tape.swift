@@ -1,0 +1,70 @@
+/// A recording of the operations applied to tracked tensors, for reverse-mode differentiation.
+///
+/// Each operation appends one record: the nodes of its tracked inputs and a closure that maps
+/// the gradient of its output to gradients of those inputs (capturing only what that needs).
+/// Records are appended in execution order, so walking them backwards is a topological order.
+final class Tape<Scalar: TensorScalar> {
+    struct Record {
+        /// Nodes of the inputs (-1 for inputs that are constants).
+        let inputs: [Int]
+        /// Gradient of the output -> gradients of the inputs (nil where none is needed).
+        let backward: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+        let shape: [Int]
+    }
+
+    private(set) var records: [Record] = []
+
+    init() { records.reserveCapacity(1024) }
+
+    /// Registers a leaf (a parameter) and returns its node.
+    func leaf(shape: [Int]) -> Int {
+        records.append(Record(inputs: [], backward: nil, shape: shape))
+        return records.count - 1
+    }
+
+    func record(inputs: [Int], shape: [Int], backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) -> Int {
+        records.append(Record(inputs: inputs, backward: backward, shape: shape))
+        return records.count - 1
+    }
+
+    /// Gradients of `output` (seeded with `seed`, ones by default) for every node reached.
+    func gradients(of output: Int, seed: Tensor<Scalar>) -> [Tensor<Scalar>?] {
+        var gradients = [Tensor<Scalar>?](repeating: nil, count: records.count)
+        gradients[output] = seed
+        for node in stride(from: output, through: 0, by: -1) {
+            guard let gradient = gradients[node], let backward = records[node].backward else { continue }
+            let inputGradients = backward(gradient)
+            for (input, inputGradient) in zip(records[node].inputs, inputGradients) where input >= 0 {
+                guard let inputGradient else { continue }
+                if var existing = gradients[input] {
+                    existing.accumulate(inputGradient)
+                    gradients[input] = existing
+                } else {
+                    gradients[input] = inputGradient
+                }
+            }
+            if node != output { gradients[node] = nil }  // intermediate gradients are not kept
+        }
+        return gradients
+    }
+}
+
+extension Tensor {
+    /// Builds an operation's result, recording it when any input is tracked.
+    static func result(shape: [Int], scalars: [Scalar], inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        var output = Tensor(shape: shape, scalars: scalars)
+        guard let tape = inputs.lazy.compactMap(\.tape).first else { return output }
+        output.tape = tape
+        output.node = tape.record(inputs: inputs.map { $0.tape === tape ? $0.node : -1 }, shape: shape, backward: backward)
+        return output
+    }
+
+    /// self += other (same shape), in place.
+    mutating func accumulate(_ other: Tensor) {
+        precondition(shape == other.shape, "gradient shapes differ: \(shape) vs \(other.shape)")
+        let n = count
+        scalars.withUnsafeMutableBufferPointer { y in
+            other.scalars.withUnsafeBufferPointer { x in Scalar.axpy(1, x.baseAddress!, y.baseAddress!, count: n) }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Reshaping, transposition, concatenation and slicing.
+extension Tensor {
+    /// The same scalars with another shape (no copy).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        let oldShape = shape
+        return Tensor.result(shape: newShape, scalars: scalars, inputs: [self]) { gradient in
+            [Tensor(shape: oldShape, scalars: gradient.scalars)]
+        }
+    }
+
+    /// The transpose of a matrix.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed() needs a matrix, shape is \(shape)")
+        let (rows, columns) = (shape[0], shape[1])
+        var output = [Scalar](repeating: 0, count: count)
+        for r in 0..<rows { for c in 0..<columns { output[c * rows + r] = scalars[r * columns + c] } }
+        return Tensor.result(shape: [columns, rows], scalars: output, inputs: [self]) { gradient in
+            [gradient.transposed()]
+        }
+    }
+
+    /// Tensors joined along `axis` (all other dimensions equal).
+    public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
+        precondition(!tensors.isEmpty)
+        let first = tensors[0].shape
+        let outer = first[..<axis].reduce(1, *), inner = first[(axis + 1)...].reduce(1, *)
+        let lengths = tensors.map { $0.shape[axis] }
+        var shape = first
+        shape[axis] = lengths.reduce(0, +)
+        var output = [Scalar]()
+        output.reserveCapacity(shape.reduce(1, *))
+        for o in 0..<outer {
+            for (tensor, length) in zip(tensors, lengths) {
+                output += tensor.scalars[(o * length * inner)..<((o + 1) * length * inner)]
+            }
+        }
+        let tracked = tensors.map(\.isTracked)
+        return result(shape: shape, scalars: output, inputs: tensors) { gradient in
+            var start = 0
+            return zip(tracked, lengths).map { isTracked, length in
+                defer { start += length }
+                return isTracked ? gradient.slice(alongAxis: axis, start..<(start + length)) : nil
+            }
+        }
+    }
+
+    /// Elements `range` along `axis` (a copy).
+    public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
+        let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        precondition(range.lowerBound >= 0 && range.upperBound <= length, "slice \(range) out of 0..<\(length)")
+        var output = [Scalar]()
+        output.reserveCapacity(outer * range.count * inner)
+        for o in 0..<outer {
+            output += scalars[((o * length + range.lowerBound) * inner)..<((o * length + range.upperBound) * inner)]
+        }
+        var newShape = shape
+        newShape[axis] = range.count
+        let fullShape = shape
+        return Tensor.result(shape: newShape, scalars: output, inputs: [self]) { gradient in
+            var full = [Scalar](repeating: 0, count: outer * length * inner)
+            for o in 0..<outer {
+                for r in 0..<range.count {
+                    for i in 0..<inner {
+                        full[(o * length + range.lowerBound + r) * inner + i] = gradient.scalars[(o * range.count + r) * inner + i]
+                    }
+                }
+            }
+            return [Tensor(shape: fullShape, scalars: full)]
+        }
+    }
+
+    /// Elements at flat `indices` (rank 1 result); gradients scatter back (adding repeats).
+    public func gathered(flatIndices indices: [Int]) -> Tensor {
+        let output = indices.map { scalars[$0] }
+        let fullShape = shape, total = count
+        return Tensor.result(shape: [indices.count], scalars: output, inputs: [self]) { gradient in
+            var full = [Scalar](repeating: 0, count: total)
+            for (position, index) in indices.enumerated() { full[index] += gradient.scalars[position] }
+            return [Tensor(shape: fullShape, scalars: full)]
+        }
+    }
+
+    /// A tensor of `shape` with `self`'s values at flat `indices` and zeros elsewhere.
+    public func scattered(toFlatIndices indices: [Int], shape target: [Int]) -> Tensor {
+        precondition(rank == 1 && count == indices.count)
+        var full = [Scalar](repeating: 0, count: target.reduce(1, *))
+        for (position, index) in indices.enumerated() { full[index] += scalars[position] }
+        return Tensor.result(shape: target, scalars: full, inputs: [self]) { gradient in
+            [Tensor(shape: [indices.count], scalars: indices.map { gradient.scalars[$0] })]
+        }
+    }
+}

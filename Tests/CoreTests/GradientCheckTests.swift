@@ -1,0 +1,137 @@
+import TestSupport
+import XCTest
+
+@testable import Core
+
+/// Every operation and layer against central finite differences in Float64.
+final class GradientCheckTests: XCTestCase {
+    var random = RandomSource(seed: 7)
+
+    func randomTensor(_ shape: [Int], low: Double = -1, high: Double = 1) -> Tensor<Double> {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in random.uniform(low, high) })
+    }
+
+    /// Compares the tape's gradient of `f` at `x` with central differences (step 1e-6).
+    func check(_ name: String, at x: Tensor<Double>, tolerance: Double = 1e-6, _ f: (Tensor<Double>) -> Tensor<Double>,
+               file: StaticString = #filePath, line: UInt = #line) {
+        let (_, gradient) = valueAndGradient(at: x, f)
+        let step = 1e-6
+        var numeric = [Double](repeating: 0, count: x.count)
+        for index in 0..<x.count {
+            var plus = x, minus = x
+            plus.scalars[index] += step
+            minus.scalars[index] -= step
+            numeric[index] = (f(plus).scalar - f(minus).scalar) / (2 * step)
+        }
+        let scale = max(1e-3, numeric.map(abs).max() ?? 0)
+        let worst = zip(gradient.scalars, numeric).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst / scale, tolerance, "\(name): max |analytic - numeric| = \(worst) (scale \(scale))", file: file, line: line)
+    }
+
+    func testElementwiseFunctions() {
+        let x = randomTensor([3, 4])
+        let positive = randomTensor([3, 4], low: 0.2, high: 2)
+        let weights = randomTensor([3, 4])
+        check("exp", at: x) { ($0.exp() * weights).sum() }
+        check("log", at: positive) { ($0.log() * weights).sum() }
+        check("tanh", at: x) { ($0.tanh() * weights).sum() }
+        check("sigmoid", at: x) { ($0.sigmoid() * weights).sum() }
+        check("softplus", at: x) { ($0.softplus() * weights).sum() }
+        check("relu", at: x) { ($0.relu() * weights).sum() }
+        check("elu", at: x) { ($0.elu(alpha: 0.7) * weights).sum() }
+        check("square", at: x) { ($0.squared() * weights).sum() }
+        check("sqrt", at: positive) { ($0.squareRoot() * weights).sum() }
+        check("scalar ops", at: x) { ((($0 * 3 + 2) / 4 - 1) * weights).sum() }
+    }
+
+    func testBroadcastingArithmetic() {
+        let a = randomTensor([2, 3, 4]), row = randomTensor([4]), column = randomTensor([2, 3, 1]), scalar = randomTensor([])
+        let positive = randomTensor([2, 1, 4], low: 0.5, high: 2)
+        check("add row", at: row) { (a + $0).squared().sum() }
+        check("sub column", at: column) { (a - $0).squared().sum() }
+        check("mul scalar", at: scalar) { (a * $0).squared().sum() }
+        check("div middle", at: positive) { (a / $0).squared().sum() }
+        check("div numerator", at: a) { ($0 / positive).squared().sum() }
+        check("mul both", at: a) { ($0 * $0 * row).sum() }
+    }
+
+    func testReductionsAndShapes() {
+        let x = randomTensor([2, 3, 4])
+        let w = randomTensor([2, 4])
+        check("sum axis", at: x) { ($0.sum(alongAxis: 1) * w).sum() }
+        check("mean axis keep", at: x) { ($0.mean(alongAxis: 2, keepingDimension: true).squared()).sum() }
+        check("mean", at: x) { $0.squared().mean() }
+        let (w46, w264, w232, w4, w234) = (randomTensor([4, 6]), randomTensor([2, 6, 4]), randomTensor([2, 3, 2]), randomTensor([4]), randomTensor([2, 3, 4]))
+        check("reshape", at: x) { ($0.reshaped([6, 4]).transposed().squared() * w46).sum() }
+        check("concat", at: x) { (Tensor.concatenate([$0, $0.squared()], alongAxis: 1) * w264).sum() }
+        check("slice", at: x) { ($0.slice(alongAxis: 2, 1..<3) * w232).sum() }
+        check("gather/scatter", at: x) { ($0.gathered(flatIndices: [0, 5, 5, 23]).scattered(toFlatIndices: [1, 2, 3, 0], shape: [4]) * w4).sum() }
+        check("reverse time", at: x) { ($0.reversedInTime() * w234).sum() }
+    }
+
+    func testMatrixProducts() {
+        let a = randomTensor([3, 5]), b = randomTensor([5, 4]), batchA = randomTensor([2, 3, 5]), batchB = randomTensor([2, 5, 4])
+        let w = randomTensor([3, 4])
+        check("matmul left", at: a) { ($0.matmul(b) * w).sum() }
+        check("matmul right", at: b) { (a.matmul($0) * w).sum() }
+        check("matmul 3d x 2d", at: batchA) { ($0.matmul(b)).squared().sum() }
+        check("batched left", at: batchA) { $0.matmul(batchB).squared().sum() }
+        check("batched right", at: batchB) { batchA.matmul($0).squared().sum() }
+        let weight = randomTensor([4, 5]), bias = randomTensor([4])
+        check("linear input", at: batchA) { $0.linear(weight: weight, bias: bias).squared().sum() }
+        check("linear weight", at: weight) { batchA.linear(weight: $0, bias: bias).squared().sum() }
+        check("linear bias", at: bias) { batchA.linear(weight: weight, bias: $0).squared().sum() }
+    }
+
+    func testMLPParameters() {
+        var random = RandomSource(seed: 3)
+        let mlp = MLP<Double>(widths: [3, 5, 4, 2], activation: .tanh, random: &random)
+        let x = randomTensor([6, 3])
+        let target = randomTensor([6, 2])
+        let loss = { (model: MLP<Double>) in (model(x) - target).squared().mean() }
+        let (_, gradient) = valueAndGradient(of: mlp, loss)
+        XCTAssertEqual(mlp.parameters.map(\.name), ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.2.weight", "layers.2.bias"])
+        for (name, path) in mlp.parameters {
+            for index in 0..<mlp[keyPath: path].count {
+                var plus = mlp, minus = mlp
+                plus[keyPath: path].scalars[index] += 1e-6
+                minus[keyPath: path].scalars[index] -= 1e-6
+                let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
+                XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-7, "\(name)[\(index)]")
+            }
+        }
+    }
+
+    func testGRUSequenceAllGradients() {
+        var random = RandomSource(seed: 11)
+        let gru = GRU<Double>(inputSize: 3, hiddenSize: 4, random: &random)
+        let x = randomTensor([2, 5, 3]), h0 = randomTensor([2, 4]), weights = randomTensor([2, 5, 4])
+        check("gru input", at: x) { (gru($0, initial: h0) * weights).sum() }
+        check("gru initial state", at: h0) { (gru(x, initial: $0) * weights).sum() }
+        let stepWeights = randomTensor([2, 4])
+        check("gru step", at: h0) { (gru.step(x.slice(alongAxis: 1, 0..<1).reshaped([2, 3]), $0) * stepWeights).sum() }
+        let loss = { (model: GRU<Double>) in (model(x, initial: h0) * weights).sum() }
+        let (_, gradient) = valueAndGradient(of: gru, loss)
+        for (name, path) in gru.parameters {
+            for index in stride(from: 0, to: gru[keyPath: path].count, by: 3) {
+                var plus = gru, minus = gru
+                plus[keyPath: path].scalars[index] += 1e-6
+                minus[keyPath: path].scalars[index] -= 1e-6
+                let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
+                XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-7, "\(name)[\(index)]")
+            }
+        }
+        let bidirectional = BidirectionalGRU<Double>(inputSize: 3, hiddenSize: 4, random: &random)
+        let bidirectionalWeights = randomTensor([2, 5, 8])
+        check("bidirectional input", at: x) { (bidirectional($0) * bidirectionalWeights).sum() }
+        XCTAssertEqual(bidirectional.parameters.map(\.name).first, "forward.weight_ih")
+    }
+
+    func testReparameterizationGradient() {
+        let logVariance = randomTensor([5])
+        check("reparameterized", at: logVariance) { lv in
+            var random = RandomSource(seed: 5)  // the same epsilon on every evaluation
+            return Tensor.reparameterized(mean: Tensor(zeros: [5]), logVariance: lv, using: &random).squared().sum()
+        }
+    }
+}
