@@ -28,6 +28,8 @@ final class Tape<Scalar: TensorScalar> {
     }
 
     /// Gradients of `output` (seeded with `seed`, ones by default) for every node reached.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func gradients(of output: Int, seed: Tensor<Scalar>) -> [Tensor<Scalar>?] {
         var gradients = [Tensor<Scalar>?](repeating: nil, count: records.count)
         gradients[output] = seed
@@ -51,6 +53,8 @@ final class Tape<Scalar: TensorScalar> {
 
 extension Tensor {
     /// Builds an operation's result, recording it when any input is tracked.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func result(shape: [Int], scalars: [Scalar], inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         var output = Tensor(shape: shape, scalars: scalars)
         guard let tape = inputs.lazy.compactMap(\.tape).first else { return output }
@@ -60,6 +64,8 @@ extension Tensor {
     }
 
     /// self += other (same shape), in place.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func accumulate(_ other: Tensor) {
         precondition(shape == other.shape, "gradient shapes differ: \(shape) vs \(other.shape)")
         let n = count

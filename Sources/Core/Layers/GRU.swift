@@ -116,6 +116,8 @@ extension Tensor {
 
 /// The fused sequence operation behind `GRU`.
 enum GRUSequence {
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func run<Scalar: TensorScalar>(x: Tensor<Scalar>, h0: Tensor<Scalar>, weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
                                           biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>, batch: Int, steps: Int) -> Tensor<Scalar> {
         let inputSize = weightIH.shape[1], hidden = weightHH.shape[1], gates = 3 * hidden
@@ -134,28 +136,41 @@ enum GRUSequence {
         var outputs = [Scalar](repeating: 0, count: batch * steps * hidden)   // [B, T, H]
         var h = h0.scalars
         var recurrent = [Scalar](repeating: 0, count: batch * gates)
+        // The per-step GEMMs are small: BLAS threads would spend more time synchronising
+        // than computing, so the time loop runs on one thread.
+        let threads = ComputeThreads.current
+        ComputeThreads.set(1)
+        defer { ComputeThreads.set(threads) }
         for t in 0..<steps {
             for b in 0..<batch { for g in 0..<gates { recurrent[b * gates + g] = biasHH.scalars[g] } }
             Tensor<Scalar>.gemm(false, true, batch, gates, hidden, h, weightHH.scalars, &recurrent, beta: 1)
             let base = t * batch * hidden
-            for b in 0..<batch {
-                let row = (b * steps + t) * gates
-                for j in 0..<hidden {
-                    let xr = projected[row + j], xz = projected[row + hidden + j], xn = projected[row + 2 * hidden + j]
-                    let hr = recurrent[b * gates + j], hz = recurrent[b * gates + hidden + j], hn = recurrent[b * gates + 2 * hidden + j]
-                    let r = 1 / (1 + Scalar(Foundation.exp(-Double(xr + hr))))
-                    let z = 1 / (1 + Scalar(Foundation.exp(-Double(xz + hz))))
-                    let n = Scalar(Foundation.tanh(Double(xn + r * hn)))
-                    let index = b * hidden + j
-                    let hPrevious = h[index]
-                    let hNext = (1 - z) * n + z * hPrevious
-                    previous[base + index] = hPrevious
-                    resetGate[base + index] = r
-                    updateGate[base + index] = z
-                    candidate[base + index] = n
-                    hiddenNew[base + index] = hn
-                    h[index] = hNext
-                    outputs[(b * steps + t) * hidden + j] = hNext
+            projected.withUnsafeBufferPointer { px in
+                recurrent.withUnsafeBufferPointer { ph in
+                    h.withUnsafeMutableBufferPointer { hp in
+                        previous.withUnsafeMutableBufferPointer { saved in
+                            resetGate.withUnsafeMutableBufferPointer { rp in
+                                updateGate.withUnsafeMutableBufferPointer { zp in
+                                    candidate.withUnsafeMutableBufferPointer { np in
+                                        hiddenNew.withUnsafeMutableBufferPointer { hnp in
+                                            outputs.withUnsafeMutableBufferPointer { op in
+                                                for b in 0..<batch {
+                                                    let index = base + b * hidden
+                                                    // Keep h_{t-1} for the backward pass, then compute h_t in place.
+                                                    (saved.baseAddress! + index).update(from: hp.baseAddress! + b * hidden, count: hidden)
+                                                    Scalar.gruGates(x: px.baseAddress! + (b * steps + t) * gates, h: ph.baseAddress! + b * gates,
+                                                                    previous: saved.baseAddress! + index, hidden: hidden,
+                                                                    r: rp.baseAddress! + index, z: zp.baseAddress! + index, n: np.baseAddress! + index,
+                                                                    hn: hnp.baseAddress! + index, next: hp.baseAddress! + b * hidden)
+                                                    (op.baseAddress! + (b * steps + t) * hidden).update(from: hp.baseAddress! + b * hidden, count: hidden)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -171,6 +186,8 @@ enum GRUSequence {
             var gradGatesH = [Scalar](repeating: 0, count: steps * batch * gates)
             var dh = [Scalar](repeating: 0, count: batch * hidden)
             var dhRecurrent = [Scalar](repeating: 0, count: batch * hidden)
+            let threads = ComputeThreads.current
+            ComputeThreads.set(1)
             for t in stride(from: steps - 1, through: 0, by: -1) {
                 let base = t * batch * hidden
                 for b in 0..<batch {
@@ -207,6 +224,7 @@ enum GRUSequence {
                 }
                 for index in 0..<(batch * hidden) { dh[index] += dhRecurrent[index] }
             }
+            ComputeThreads.set(threads)
             var results: [Tensor<Scalar>?] = [nil, nil, nil, nil, nil, nil]
             // Reorder dGatesX to batch-first rows (b, t) to match X.
             var gatesXBatchFirst = [Scalar](repeating: 0, count: rows * gates)

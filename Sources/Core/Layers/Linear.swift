@@ -33,6 +33,8 @@ public struct Linear<Scalar: TensorScalar>: Module {
 
 extension Tensor {
     /// self [..., in] W^T [in, out] + b [out] in one GEMM, with a fused backward.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
         let inputs = weight.shape[1], outputs = weight.shape[0]
         precondition(shape.last == inputs, "linear: input features \(shape.last ?? 0) != weight inputs \(inputs)")

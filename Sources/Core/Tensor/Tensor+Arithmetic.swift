@@ -32,6 +32,8 @@ extension Tensor {
         return trimmed.count <= shape.count && Array(shape.suffix(trimmed.count)) == trimmed
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("shapes \(a.shape) and \(b.shape) do not broadcast")
@@ -76,6 +78,8 @@ extension Tensor {
     }
 
     /// The scalars broadcast to `shape` (materialised).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func expanded(to target: [Int]) -> [Scalar] {
         if shape == target { return scalars }
         let rank = target.count
@@ -105,6 +109,8 @@ extension Tensor {
     }
 
     /// Sums over the dimensions that broadcasting stretched, back to `target` (a constant op).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return detached }
         let count = target.reduce(1, *)
@@ -149,6 +155,8 @@ extension Tensor {
 
 /// Element-wise functions.
 extension Tensor {
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func unary(_ function: UnaryFunction) -> Tensor {
         var output = [Scalar](repeating: 0, count: count)
         scalars.withUnsafeBufferPointer { input in

@@ -2,6 +2,8 @@
 extension Tensor {
     /// `self` [..., K] times `other` [K, N] -> [..., N] (leading dimensions flattened), or
     /// batched [B, M, K] x [B, K, N] -> [B, M, N].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor {
         if rank == 3 && other.rank == 3 { return batchedMatmul(other) }
         precondition(other.rank == 2 && rank >= 1 && shape.last == other.shape[0],
@@ -28,6 +30,8 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func batchedMatmul(_ other: Tensor) -> Tensor {
         let (batch, m, k, n) = (shape[0], shape[1], shape[2], other.shape[2])
         precondition(other.shape[0] == batch && other.shape[1] == k, "batched matmul shapes \(shape) x \(other.shape) do not match")

@@ -1,6 +1,8 @@
 /// Sums and means, over everything or along one axis.
 extension Tensor {
     /// Sum of all elements (rank 0), accumulated in Float64.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
         let total = scalars.withUnsafeBufferPointer { Scalar.sum($0.baseAddress!, count: count) }
         let shape = self.shape
@@ -12,6 +14,8 @@ extension Tensor {
     public func mean() -> Tensor { sum() / Scalar(count) }
 
     /// Sum along `axis` (removed from the shape unless `keepingDimension`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         precondition(axis >= 0 && axis < rank, "axis \(axis) out of range for shape \(shape)")
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)

@@ -1,6 +1,8 @@
 /// Reshaping, transposition, concatenation and slicing.
 extension Tensor {
     /// The same scalars with another shape (no copy).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
         let oldShape = shape
@@ -21,6 +23,8 @@ extension Tensor {
     }
 
     /// Tensors joined along `axis` (all other dimensions equal).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
         precondition(!tensors.isEmpty)
         let first = tensors[0].shape
@@ -46,6 +50,8 @@ extension Tensor {
     }
 
     /// Elements `range` along `axis` (a copy).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         precondition(range.lowerBound >= 0 && range.upperBound <= length, "slice \(range) out of 0..<\(length)")

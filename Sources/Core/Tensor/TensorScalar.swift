@@ -16,7 +16,7 @@ public enum BinaryOperation: Sendable {
 ///
 /// Every loop over elements lives in these requirements, implemented once per concrete type,
 /// so generic tensor code pays one dynamic call per operation, never per element.
-public protocol TensorScalar: BinaryFloatingPoint & Sendable & Codable where Self.RawSignificand: FixedWidthInteger {
+public protocol TensorScalar: BinaryFloatingPoint & Sendable & Codable & GRUGateKernel where Self.RawSignificand: FixedWidthInteger {
     /// safetensors dtype name ("F32", "F64").
     static var safetensorsName: String { get }
 
@@ -42,6 +42,10 @@ public protocol TensorScalar: BinaryFloatingPoint & Sendable & Codable where Sel
 
     /// Sum in Float64 (deterministic order).
     static func sum(_ x: UnsafePointer<Self>, count: Int) -> Double
+
+    /// e^x and tanh x in the type's own precision (expf/tanhf for Float).
+    static func exponential(_ x: Self) -> Self
+    static func hyperbolicTangent(_ x: Self) -> Self
 }
 
 extension TensorScalar {
@@ -91,11 +95,11 @@ enum ScalarKernels {
     static func unary<T: TensorScalar>(_ function: UnaryFunction, _ input: UnsafePointer<T>, _ output: UnsafeMutablePointer<T>, count: Int) {
         switch function {
         case .tanh:
-            for i in 0..<count { output[i] = T(Foundation.tanh(Double(input[i]))) }
+            for i in 0..<count { output[i] = T.hyperbolicTangent(input[i]) }
         case .exp:
-            for i in 0..<count { output[i] = T(Foundation.exp(Double(input[i]))) }
+            for i in 0..<count { output[i] = T.exponential(input[i]) }
         case .sigmoid:
-            for i in 0..<count { output[i] = T(1 / (1 + Foundation.exp(-Double(input[i])))) }
+            for i in 0..<count { output[i] = 1 / (1 + T.exponential(-input[i])) }
         default:
             for i in 0..<count { output[i] = T.applyUnary(function, input[i]) }
         }
@@ -140,6 +144,8 @@ enum ScalarKernels {
 
 extension Float: TensorScalar {
     public static var safetensorsName: String { "F32" }
+    @inline(__always) public static func exponential(_ x: Float) -> Float { Foundation.expf(x) }
+    @inline(__always) public static func hyperbolicTangent(_ x: Float) -> Float { Foundation.tanhf(x) }
 
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -175,6 +181,8 @@ extension Float: TensorScalar {
 
 extension Double: TensorScalar {
     public static var safetensorsName: String { "F64" }
+    @inline(__always) public static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func hyperbolicTangent(_ x: Double) -> Double { Foundation.tanh(x) }
 
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
