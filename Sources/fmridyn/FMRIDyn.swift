@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Foundation
 
 /// The `fmridyn` command: a thin shell over the pipeline modules.
@@ -29,6 +30,7 @@ struct FMRIDyn: ParsableCommand {
     )
 
     static func main() {
+        AllocatorTuning.keepLargeBuffers()
         do {
             var command = try parseAsRoot()
             try command.run()

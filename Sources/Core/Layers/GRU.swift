@@ -190,26 +190,33 @@ enum GRUSequence {
             ComputeThreads.set(1)
             for t in stride(from: steps - 1, through: 0, by: -1) {
                 let base = t * batch * hidden
+                var incoming = [Scalar](repeating: 0, count: hidden)
                 for b in 0..<batch {
-                    for j in 0..<hidden {
-                        let index = b * hidden + j
-                        let g = gradient.scalars[(b * steps + t) * hidden + j] + dh[index]
-                        let r = resetGate[base + index], z = updateGate[base + index], n = candidate[base + index]
-                        let hn = hiddenNew[base + index], hPrevious = previous[base + index]
-                        let dn = g * (1 - z)
-                        let dz = g * (hPrevious - n)
-                        let dan = dn * (1 - n * n)
-                        let dr = dan * hn
-                        let daz = dz * z * (1 - z)
-                        let dar = dr * r * (1 - r)
-                        let row = (t * batch + b) * gates
-                        gradGatesX[row + j] = dar
-                        gradGatesX[row + hidden + j] = daz
-                        gradGatesX[row + 2 * hidden + j] = dan
-                        gradGatesH[row + j] = dar
-                        gradGatesH[row + hidden + j] = daz
-                        gradGatesH[row + 2 * hidden + j] = dan * r
-                        dh[index] = g * z  // direct path; the recurrent path is added below
+                    let index = b * hidden
+                    for j in 0..<hidden { incoming[j] = gradient.scalars[(b * steps + t) * hidden + j] + dh[index + j] }
+                    let row = (t * batch + b) * gates
+                    incoming.withUnsafeBufferPointer { g in
+                        resetGate.withUnsafeBufferPointer { rp in
+                            updateGate.withUnsafeBufferPointer { zp in
+                                candidate.withUnsafeBufferPointer { np in
+                                    hiddenNew.withUnsafeBufferPointer { hnp in
+                                        previous.withUnsafeBufferPointer { pp in
+                                            gradGatesX.withUnsafeMutableBufferPointer { gx in
+                                                gradGatesH.withUnsafeMutableBufferPointer { gh in
+                                                    dh.withUnsafeMutableBufferPointer { d in
+                                                        Scalar.gruGatesBackward(
+                                                            gradient: g.baseAddress!, r: rp.baseAddress! + base + index, z: zp.baseAddress! + base + index,
+                                                            n: np.baseAddress! + base + index, hn: hnp.baseAddress! + base + index,
+                                                            previous: pp.baseAddress! + base + index, hidden: hidden,
+                                                            gx: gx.baseAddress! + row, gh: gh.baseAddress! + row, direct: d.baseAddress! + index)
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 // dh_prev += dGatesH_t W_hh  ([B, 3H] x [3H, H])

@@ -5,9 +5,39 @@ public protocol GRUGateKernel {
     static func gruGates(x: UnsafePointer<Self>, h: UnsafePointer<Self>, previous: UnsafePointer<Self>, hidden: Int,
                          r: UnsafeMutablePointer<Self>, z: UnsafeMutablePointer<Self>, n: UnsafeMutablePointer<Self>,
                          hn: UnsafeMutablePointer<Self>, next: UnsafeMutablePointer<Self>)
+
+    /// Backward of `gruGates` for one row: from dL/dh' (`gradient`) and the saved gates, the
+    /// pre-activation gradients of the input gates `gx` (3H), the recurrent gates `gh` (3H,
+    /// the n block multiplied by r) and the direct part of dL/dh (`direct` = dL/dh' * z).
+    static func gruGatesBackward(gradient: UnsafePointer<Self>, r: UnsafePointer<Self>, z: UnsafePointer<Self>, n: UnsafePointer<Self>,
+                                 hn: UnsafePointer<Self>, previous: UnsafePointer<Self>, hidden: Int,
+                                 gx: UnsafeMutablePointer<Self>, gh: UnsafeMutablePointer<Self>, direct: UnsafeMutablePointer<Self>)
+}
+
+extension GRUGateKernel where Self: BinaryFloatingPoint {
+    @inline(__always)
+    static func scalarGatesBackward(_ j: Int, gradient: UnsafePointer<Self>, r: UnsafePointer<Self>, z: UnsafePointer<Self>, n: UnsafePointer<Self>,
+                                    hn: UnsafePointer<Self>, previous: UnsafePointer<Self>, hidden: Int,
+                                    gx: UnsafeMutablePointer<Self>, gh: UnsafeMutablePointer<Self>, direct: UnsafeMutablePointer<Self>) {
+        let g = gradient[j], rj = r[j], zj = z[j], nj = n[j]
+        let dan = g * (1 - zj) * (1 - nj * nj)
+        let daz = g * (previous[j] - nj) * zj * (1 - zj)
+        let dar = dan * hn[j] * rj * (1 - rj)
+        gx[j] = dar; gx[hidden + j] = daz; gx[2 * hidden + j] = dan
+        gh[j] = dar; gh[hidden + j] = daz; gh[2 * hidden + j] = dan * rj
+        direct[j] = g * zj
+    }
 }
 
 extension Double: GRUGateKernel {
+    public static func gruGatesBackward(gradient: UnsafePointer<Double>, r: UnsafePointer<Double>, z: UnsafePointer<Double>, n: UnsafePointer<Double>,
+                                        hn: UnsafePointer<Double>, previous: UnsafePointer<Double>, hidden: Int,
+                                        gx: UnsafeMutablePointer<Double>, gh: UnsafeMutablePointer<Double>, direct: UnsafeMutablePointer<Double>) {
+        for j in 0..<hidden {
+            scalarGatesBackward(j, gradient: gradient, r: r, z: z, n: n, hn: hn, previous: previous, hidden: hidden, gx: gx, gh: gh, direct: direct)
+        }
+    }
+
     public static func gruGates(x: UnsafePointer<Double>, h: UnsafePointer<Double>, previous: UnsafePointer<Double>, hidden: Int,
                          r: UnsafeMutablePointer<Double>, z: UnsafeMutablePointer<Double>, n: UnsafeMutablePointer<Double>,
                          hn: UnsafeMutablePointer<Double>, next: UnsafeMutablePointer<Double>) {
@@ -22,6 +52,29 @@ extension Double: GRUGateKernel {
 }
 
 extension Float: GRUGateKernel {
+    public static func gruGatesBackward(gradient: UnsafePointer<Float>, r: UnsafePointer<Float>, z: UnsafePointer<Float>, n: UnsafePointer<Float>,
+                                        hn: UnsafePointer<Float>, previous: UnsafePointer<Float>, hidden: Int,
+                                        gx: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>, direct: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        var j = 0
+        while j + 8 <= hidden {
+            let g = load(gradient + j), rv = load(r + j), zv = load(z + j), nv = load(n + j)
+            let dan = g * (1 - zv) * (1 - nv * nv)
+            let daz = g * (load(previous + j) - nv) * zv * (1 - zv)
+            let dar = dan * load(hn + j) * rv * (1 - rv)
+            store(dar, gx + j); store(daz, gx + hidden + j); store(dan, gx + 2 * hidden + j)
+            store(dar, gh + j); store(daz, gh + hidden + j); store(dan * rv, gh + 2 * hidden + j)
+            store(g * zv, direct + j)
+            j += 8
+        }
+        while j < hidden {
+            scalarGatesBackward(j, gradient: gradient, r: r, z: z, n: n, hn: hn, previous: previous, hidden: hidden, gx: gx, gh: gh, direct: direct)
+            j += 1
+        }
+    }
+
     /// Eight lanes at a time with `FastMath` exp (relative error below 2e-7); the tail scalar.
     public static func gruGates(x: UnsafePointer<Float>, h: UnsafePointer<Float>, previous: UnsafePointer<Float>, hidden: Int,
                          r: UnsafeMutablePointer<Float>, z: UnsafeMutablePointer<Float>, n: UnsafeMutablePointer<Float>,
