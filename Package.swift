@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NIfTI", targets: ["NIfTI"]),
         .library(name: "Preprocessing", targets: ["Preprocessing"]),
         .library(name: "Core", targets: ["Core"]),
+        .library(name: "Dynamics", targets: ["Dynamics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,10 @@ let package = Package(
             dependencies: ["CLinearAlgebra"]
         ),
         .target(
+            name: "Dynamics",
+            dependencies: ["Core"]
+        ),
+        .target(
             name: "Preprocessing",
             dependencies: [
                 "NIfTI", "CLinearAlgebra", "CFFTW",
@@ -64,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -83,6 +88,10 @@ let package = Package(
         .testTarget(
             name: "CoreTests",
             dependencies: ["Core", "TestSupport"]
+        ),
+        .testTarget(
+            name: "DynamicsTests",
+            dependencies: ["Dynamics", "Core", "CLinearAlgebra", "TestSupport"]
         ),
         .testTarget(
             name: "PreprocessingTests",
