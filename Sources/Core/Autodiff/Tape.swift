@@ -74,3 +74,13 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// A custom differentiable operation: `scalars` (of `shape`) computed outside the tape from
+    /// `inputs`; `backward` maps the output's gradient to one gradient per input (nil for none).
+    /// Used for operations with a hand-written backward, such as the adjoint ODE solve.
+    public static func customOperation(shape: [Int], scalars: [Scalar], inputs: [Tensor],
+                                       backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        result(shape: shape, scalars: scalars, inputs: inputs, backward: backward)
+    }
+}
