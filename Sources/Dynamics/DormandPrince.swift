@@ -27,6 +27,8 @@ enum DormandPrince {
         return (values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(values.count)).squareRoot()
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func weighted<S: TensorScalar>(_ k: [Tensor<S>], _ weights: [Double], scale: Double) -> Tensor<S> {
         var total: Tensor<S>? = nil
         for (term, weight) in zip(k, weights) where weight != 0 {
@@ -36,6 +38,8 @@ enum DormandPrince {
         return total ?? k[0] * S(0)
     }
 
+    @_specialize(where F == MLPVectorField<Float>)
+    @_specialize(where F == MLPVectorField<Double>)
     static func solve<F: VectorField>(_ f: inout EvaluationCounter<F>, z0: Tensor<F.Scalar>, times: [Double],
                                       options: ODEOptions) throws -> ODESolution<F.Scalar> {
         typealias S = F.Scalar

@@ -63,6 +63,8 @@ public struct ODESolution<Scalar: TensorScalar> {
 /// (increasing). One shared step for the whole batch, as torchdiffeq. Every step is made of
 /// differentiable tensor operations, so gradients flow through the solver when z0 or the
 /// field's parameters are tracked (discretise-then-optimise).
+@_specialize(where F == MLPVectorField<Float>)
+@_specialize(where F == MLPVectorField<Double>)
 public func odeSolve<F: VectorField>(_ field: F, initial z0: Tensor<F.Scalar>, times: [Double], method: ODEMethod,
                                      options: ODEOptions = ODEOptions()) throws -> ODESolution<F.Scalar> {
     guard times.count >= 1, zip(times.dropFirst(), times).allSatisfy({ $0 > $1 }) else {
@@ -92,6 +94,8 @@ struct EvaluationCounter<F: VectorField> {
 }
 
 enum FixedGrid {
+    @_specialize(where F == MLPVectorField<Float>)
+    @_specialize(where F == MLPVectorField<Double>)
     static func solve<F: VectorField>(_ f: inout EvaluationCounter<F>, z0: Tensor<F.Scalar>, times: [Double], method: ODEMethod,
                                       options: ODEOptions) throws -> ODESolution<F.Scalar> {
         typealias T = Tensor<F.Scalar>

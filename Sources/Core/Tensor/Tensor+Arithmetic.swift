@@ -163,15 +163,23 @@ extension Tensor {
             output.withUnsafeMutableBufferPointer { Scalar.unary(function, input.baseAddress!, $0.baseAddress!, count: count) }
         }
         guard isTracked else { return Tensor(shape: shape, scalars: output) }
-        let input = scalars, outputCopy = output, shape = self.shape
+        // Linear functions need neither input nor output in the backward pass.
+        let keepsValues: Bool
+        switch function {
+        case .scale, .shift, .negate: keepsValues = false
+        default: keepsValues = true
+        }
+        let input = keepsValues ? scalars : [], outputCopy = keepsValues ? output : [], shape = self.shape
+        let n = count
         return Tensor.result(shape: shape, scalars: output, inputs: [self]) { gradient in
-            var gradInput = [Scalar](repeating: 0, count: input.count)
-            input.withUnsafeBufferPointer { x in
-                outputCopy.withUnsafeBufferPointer { y in
+            var gradInput = [Scalar](repeating: 0, count: n)
+            let x = keepsValues ? input : gradient.scalars, y = keepsValues ? outputCopy : gradient.scalars
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeBufferPointer { y in
                     gradient.scalars.withUnsafeBufferPointer { g in
                         gradInput.withUnsafeMutableBufferPointer {
                             Scalar.unaryBackward(function, input: x.baseAddress!, output: y.baseAddress!, gradOutput: g.baseAddress!,
-                                                 gradInput: $0.baseAddress!, count: input.count)
+                                                 gradInput: $0.baseAddress!, count: n)
                         }
                     }
                 }

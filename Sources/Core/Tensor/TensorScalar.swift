@@ -2,7 +2,7 @@ import CLinearAlgebra
 import Foundation
 
 /// Element-wise functions with a derivative, applied by `TensorScalar.unary`.
-public enum UnaryFunction: Sendable {
+public enum UnaryFunction: Sendable, Equatable {
     case exp, log, tanh, sigmoid, softplus, relu, elu(Double), square, sqrt, negate
     case scale(Double), shift(Double)
 }
@@ -108,7 +108,23 @@ enum ScalarKernels {
     @inline(__always)
     static func unaryBackward<T: TensorScalar>(_ function: UnaryFunction, input: UnsafePointer<T>, output: UnsafePointer<T>,
                                                gradOutput: UnsafePointer<T>, gradInput: UnsafeMutablePointer<T>, count: Int) {
-        for i in 0..<count { gradInput[i] = gradOutput[i] * T.applyDerivative(function, x: input[i], y: output[i]) }
+        switch function {
+        case .scale(let factor):
+            let c = T(factor)
+            for i in 0..<count { gradInput[i] = gradOutput[i] * c }
+        case .shift:
+            for i in 0..<count { gradInput[i] = gradOutput[i] }
+        case .negate:
+            for i in 0..<count { gradInput[i] = -gradOutput[i] }
+        case .tanh:
+            for i in 0..<count { gradInput[i] = gradOutput[i] * (1 - output[i] * output[i]) }
+        case .sigmoid:
+            for i in 0..<count { gradInput[i] = gradOutput[i] * output[i] * (1 - output[i]) }
+        case .exp:
+            for i in 0..<count { gradInput[i] = gradOutput[i] * output[i] }
+        default:
+            for i in 0..<count { gradInput[i] = gradOutput[i] * T.applyDerivative(function, x: input[i], y: output[i]) }
+        }
     }
 
     @inline(__always)
@@ -154,8 +170,22 @@ extension Float: TensorScalar {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// tanh and sigmoid run eight lanes at a time through `FastMath` (absolute error < 4e-7);
+    /// everything else through libm.
     public static func unary(_ function: UnaryFunction, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
-        ScalarKernels.unary(function, input, output, count: count)
+        switch function {
+        case .tanh, .sigmoid:
+            var i = 0
+            while i + 8 <= count {
+                let x = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD8<Float>.self)
+                let y = function == .tanh ? FastMath.tanh(x) : FastMath.sigmoid(x)
+                UnsafeMutableRawPointer(output + i).storeBytes(of: y, as: SIMD8<Float>.self)
+                i += 8
+            }
+            if i < count { ScalarKernels.unary(function, input + i, output + i, count: count - i) }
+        default:
+            ScalarKernels.unary(function, input, output, count: count)
+        }
     }
 
     public static func unaryBackward(_ function: UnaryFunction, input: UnsafePointer<Float>, output: UnsafePointer<Float>,
