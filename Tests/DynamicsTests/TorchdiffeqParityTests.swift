@@ -15,10 +15,18 @@ final class TorchdiffeqParityTests: XCTestCase {
         return Tensor(shape: array.shape, scalars: array.values)
     }
 
+    /// The field, loaded from the safetensors file PyTorch wrote (checked against the JSON copy).
     func field() throws -> MLPVectorField<Double> {
+        let (tensors, _) = try SafeTensors.read(Fixtures.path("dynamics/field.safetensors"))
+        var random = RandomSource(seed: 0)
+        var field = MLPVectorField<Double>(dimension: 4, hidden: [16, 16], activation: .tanh, random: &random)
         let parameters = try XCTUnwrap(Self.golden["parameters"] as? [String: Any])
-        let layers = (0..<3).map { Linear(weight: tensor(parameters["network.layers.\($0).weight"]), bias: tensor(parameters["network.layers.\($0).bias"])) }
-        return MLPVectorField(network: MLP(layers: layers, activation: .tanh))
+        for (name, path) in field.parameters {
+            let entry = try XCTUnwrap(tensors[name], name)
+            XCTAssertEqual(entry.values, tensor(parameters[name]).scalars, name)
+            field[keyPath: path] = Tensor(shape: entry.shape, scalars: entry.values)
+        }
+        return field
     }
 
     /// [T, B, D] golden layout from per-time [B, D] states.

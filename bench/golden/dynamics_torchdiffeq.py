@@ -1,4 +1,5 @@
-"""Golden trajectories and gradients from torchdiffeq for a fixed MLP vector field.
+"""Golden trajectories and gradients from torchdiffeq for a fixed MLP vector field (weights also
+written as Tests/Fixtures/dynamics/field.safetensors).
 
 Writes Tests/Fixtures/dynamics/torchdiffeq_golden.json (weights, initial states, outputs at
 the requested times, function-evaluation counts, and gradients of a weighted sum of the
@@ -11,6 +12,7 @@ import json
 import pathlib
 
 import numpy as np
+import safetensors.torch
 import torch
 import torchdiffeq
 
@@ -78,6 +80,9 @@ def main():
     golden["cases"].append(run(field, z0, times, weights, "dopri5", None))
     golden["cases"].append(run(field, z0, times, weights, "dopri5", None, adjoint=True))
     (OUT / "torchdiffeq_golden.json").write_text(json.dumps(golden))
+    # The field's weights also as safetensors, under fmridyn's parameter names.
+    safetensors.torch.save_file({names[name.rsplit(".", 1)[0]] + "." + name.rsplit(".", 1)[1]: parameter.detach().contiguous()
+                                 for name, parameter in field.named_parameters()}, str(OUT / "field.safetensors"))
     print("wrote", OUT / "torchdiffeq_golden.json", [(c["method"], c["nfe"], c["adjoint"]) for c in golden["cases"]])
 
 
