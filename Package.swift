@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Preprocessing", targets: ["Preprocessing"]),
         .library(name: "Core", targets: ["Core"]),
         .library(name: "Dynamics", targets: ["Dynamics"]),
+        .library(name: "Model", targets: ["Model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +58,10 @@ let package = Package(
             dependencies: ["Core"]
         ),
         .target(
+            name: "Model",
+            dependencies: ["Core", "Dynamics", "Preprocessing"]
+        ),
+        .target(
             name: "Preprocessing",
             dependencies: [
                 "NIfTI", "CLinearAlgebra", "CFFTW",
@@ -69,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,6 +97,10 @@ let package = Package(
         .testTarget(
             name: "DynamicsTests",
             dependencies: ["Dynamics", "Core", "CLinearAlgebra", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ModelTests",
+            dependencies: ["Model", "Core", "Dynamics", "TestSupport"]
         ),
         .testTarget(
             name: "PreprocessingTests",

@@ -5,6 +5,10 @@ import Core
 public protocol LatentDynamics: Module {
     /// The states after 1...steps steps from z0 [B, D] (z0 itself not included).
     func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>]
+
+    /// One step from z [B, D] with the recurrent memory of the previous step (nil at the
+    /// start; always nil for the neural ODE). Returns the next state and memory.
+    func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?)
 }
 
 /// dz/dt = f(z) integrated over `stepSize` per step (default one TR = 1 time unit).
@@ -34,6 +38,10 @@ public struct NeuralODEDynamics<Scalar: TensorScalar>: LatentDynamics {
             : try odeSolve(field, initial: z0, times: times, method: method, options: options)
         return Array(solution.states.dropFirst())
     }
+
+    public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
+        (try rollout(z, steps: 1)[0], nil)
+    }
 }
 
 /// The GRU baseline: h_{t+1} = GRU(z_t, h_t), z_{t+1} = z_t + W h_{t+1} (h_0 = 0).
@@ -52,14 +60,18 @@ public struct GRUDynamics<Scalar: TensorScalar>: LatentDynamics {
 
     public func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>] {
         var z = z0
-        var h = Tensor<Scalar>(zeros: [z0.shape[0], cell.hiddenSize])
+        var h: Tensor<Scalar>? = nil
         var states: [Tensor<Scalar>] = []
         for _ in 0..<steps {
-            h = cell.step(z, h)
-            z = z + readout(h)
+            (z, h) = try step(z, memory: h)
             states.append(z)
         }
         return states
+    }
+
+    public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
+        let h = cell.step(z, memory ?? Tensor(zeros: [z.shape[0], cell.hiddenSize]))
+        return (z + readout(h), h)
     }
 }
 
@@ -81,14 +93,19 @@ public struct TanhRNNDynamics<Scalar: TensorScalar>: LatentDynamics {
 
     public func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>] {
         var z = z0
-        var h = Tensor<Scalar>(zeros: [z0.shape[0], recurrent.weight.shape[0]])
+        var h: Tensor<Scalar>? = nil
         var states: [Tensor<Scalar>] = []
         for _ in 0..<steps {
-            h = (input(z) + recurrent(h)).tanh()
-            z = z + readout(h)
+            (z, h) = try step(z, memory: h)
             states.append(z)
         }
         return states
+    }
+
+    public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
+        let previous = memory ?? Tensor(zeros: [z.shape[0], recurrent.weight.shape[0]])
+        let h = (input(z) + recurrent(previous)).tanh()
+        return (z + readout(h), h)
     }
 }
 

@@ -13,6 +13,15 @@ extension Module {
         self[keyPath: child].parameters.map { (name: "\(prefix).\($0.name)", path: child.appending(path: $0.path)) }
     }
 
+    /// Parameters of an optional nested module (none when it is nil).
+    public func nested<Child: Module>(optional child: WritableKeyPath<Self, Child?>, prefix: String) -> [(name: String, path: WritableKeyPath<Self, Tensor<Scalar>>)]
+    where Child.Scalar == Scalar {
+        guard let value = self[keyPath: child] else { return [] }
+        let forceUnwrap: WritableKeyPath<Child?, Child> = \.!
+        let unwrapped: WritableKeyPath<Self, Child> = child.appending(path: forceUnwrap)
+        return value.parameters.map { (name: "\(prefix).\($0.name)", path: unwrapped.appending(path: $0.path)) }
+    }
+
     /// Total number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + self[keyPath: $1.path].count } }
 

@@ -1,0 +1,63 @@
+import Dynamics
+
+/// Everything that defines an SVAE's architecture and training; saved as `config.json`.
+public struct SVAEConfiguration: Codable, Equatable, Sendable {
+    public enum Inference: String, Codable, Sendable, CaseIterable {
+        /// State-space VAE: per-step posterior q(z_t | z_{t-1}, x) (default).
+        case sequential
+        /// Latent-ODE style: q(z_0 | x), then z_t by integrating the dynamics.
+        case initial
+    }
+
+    public enum DynamicsKind: String, Codable, Sendable, CaseIterable {
+        case node, rnn
+    }
+
+    public enum DecoderKind: String, Codable, Sendable, CaseIterable {
+        case linear, mlp
+    }
+
+    public var format = "fmridyn-svae-1"
+    public var observations: Int
+    public var latent: Int = 8
+    /// Hidden units of the bidirectional GRU encoder (per direction) and of the dynamics.
+    public var hidden: Int = 64
+    public var inference: Inference = .sequential
+    public var dynamics: DynamicsKind = .node
+    public var solver: ODEMethod = .rk4
+    /// Integration step, in TRs.
+    public var solverStep: Double = 1
+    public var adjoint = false
+    public var decoder: DecoderKind = .linear
+    /// Standard deviation of the sequential prior's transition noise.
+    public var transitionScale: Double = 0.1
+    public var window: Int = 32
+    public var stride: Int = 8
+    public var seed: UInt64 = 1
+    /// How inputs are standardised before windowing (recorded so inference does the same).
+    public var standardization = "per-run z-score of each feature (mean 0, sample std 1)"
+
+    public init(observations: Int) { self.observations = observations }
+}
+
+/// Training settings (saved with the model for resuming).
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public var epochs = 50
+    public var batchSize = 32
+    public var learningRate = 1e-3
+    public var clipNorm = 10.0
+    /// KL weight after warm-up.
+    public var beta = 1.0
+    /// Epochs over which the KL weight rises linearly from 0 to beta.
+    public var klWarmupEpochs = 5
+    /// Minimum KL per latent dimension (nats per window; 0 disables).
+    public var freeBits = 0.0
+    /// Stop after this many epochs without a better validation ELBO.
+    public var patience = 10
+    /// Checkpoint every this many optimiser steps (and at every epoch end).
+    public var checkpointEvery = 200
+    public var validationFraction = 0.2
+    public var threads: Int? = nil
+
+    public init() {}
+}

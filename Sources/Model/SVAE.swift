@@ -1,0 +1,153 @@
+import Core
+import Dynamics
+import Foundation
+
+/// The sequential variational autoencoder: encoder (bidirectional GRU + posterior heads),
+/// latent dynamics (neural ODE or GRU baseline) and decoder, with the negative ELBO for both
+/// inference schemes of `SVAEConfiguration.Inference`.
+public struct SVAE<Scalar: TensorScalar>: Module {
+    public let configuration: SVAEConfiguration
+    public var encoder: Encoder<Scalar>
+    public var dynamics: DynamicsChoice<Scalar>
+    public var decoder: Decoder<Scalar>
+
+    public var parameters: [(name: String, path: WritableKeyPath<SVAE, Tensor<Scalar>>)] {
+        nested(\.encoder, prefix: "encoder") + nested(\.dynamics, prefix: "dynamics") + nested(\.decoder, prefix: "decoder")
+    }
+
+    public init(configuration c: SVAEConfiguration) {
+        var random = RandomSource(seed: c.seed)
+        configuration = c
+        encoder = Encoder(observations: c.observations, hidden: c.hidden, latent: c.latent, random: &random)
+        dynamics = DynamicsChoice(configuration: c, random: &random)
+        decoder = Decoder(latent: c.latent, observations: c.observations, hidden: c.hidden, kind: c.decoder, random: &random)
+    }
+
+    /// The terms of the objective, each averaged over the windows of the batch.
+    public struct Objective {
+        /// Negative ELBO with the KL weight applied (what is minimised).
+        public var loss: Tensor<Scalar>
+        /// Gaussian negative log-likelihood of the observations (nats per window).
+        public var reconstruction: Scalar
+        /// KL divergence (nats per window, before weighting and free bits).
+        public var kl: Scalar
+    }
+
+    /// - Parameters:
+    ///   - x: windows [B, W, R].
+    ///   - klWeight: beta times the warm-up factor.
+    ///   - freeBits: minimum KL per latent dimension (nats per window).
+    ///   - random: the reparameterisation noise.
+    public func objective(_ x: Tensor<Scalar>, klWeight: Double, freeBits: Double = 0, random: inout RandomSource) throws -> Objective {
+        let batch = x.shape[0]
+        let (latents, klPerDimension) = try sampleLatents(x, random: &random)
+        let mean = decoder(latents)
+        let reconstruction = decoder.negativeLogLikelihood(x, mean: mean) / Scalar(batch)
+        // Free bits: max(KL_d, lambda) = lambda + relu(KL_d - lambda) per latent dimension.
+        let kl = klPerDimension.sum()
+        let penalised = freeBits > 0 ? ((klPerDimension - Scalar(freeBits)).relu() + Scalar(freeBits)).sum() : kl
+        let loss = reconstruction + penalised * Scalar(klWeight)
+        return Objective(loss: loss, reconstruction: reconstruction.scalar, kl: kl.scalar)
+    }
+
+    /// Sampled latents [B, W, K] and the KL per latent dimension [K] (summed over time,
+    /// averaged over the batch).
+    func sampleLatents(_ x: Tensor<Scalar>, random: inout RandomSource) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
+        let (batch, window) = (x.shape[0], x.shape[1])
+        let k = configuration.latent
+        let states = encoder.recurrent(x)
+        switch configuration.inference {
+        case .initial:
+            let (mean, logVariance) = encoder.gaussian(summary(states), latent: k)
+            let z0 = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
+            let path = [z0] + (try dynamics.rollout(z0, steps: window - 1))
+            let kl = ((mean.squared() + logVariance.exp() - logVariance - Scalar(1)) * Scalar(0.5)).sum(alongAxis: 0) / Scalar(batch)
+            return (stack(path), kl)
+        case .sequential:
+            var previous = Tensor<Scalar>(zeros: [batch, k])
+            var memory: Tensor<Scalar>? = nil
+            var path: [Tensor<Scalar>] = []
+            var kl: Tensor<Scalar>? = nil
+            let variance = configuration.transitionScale * configuration.transitionScale
+            for t in 0..<window {
+                let (mean, logVariance) = posterior(states, step: t, previous: previous)
+                let z = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
+                let term: Tensor<Scalar>
+                if t == 0 {
+                    term = (mean.squared() + logVariance.exp() - logVariance - Scalar(1)) * Scalar(0.5)
+                } else {
+                    let (priorMean, nextMemory) = try dynamics.step(previous, memory: memory)
+                    memory = nextMemory
+                    // KL(N(m, s^2) || N(mu_p, sigma_p^2)) with sigma_p fixed.
+                    term = ((logVariance.exp() + (mean - priorMean).squared()) * Scalar(1 / variance)
+                            - logVariance + Scalar(Foundation.log(variance) - 1)) * Scalar(0.5)
+                }
+                let perDimension = term.sum(alongAxis: 0)
+                kl = kl.map { $0 + perDimension } ?? perDimension
+                path.append(z)
+                previous = z
+            }
+            return (stack(path), (kl ?? Tensor(zeros: [k])) / Scalar(batch))
+        }
+    }
+
+    /// The forward GRU's last state and the backward GRU's first: [B, 2H].
+    func summary(_ states: Tensor<Scalar>) -> Tensor<Scalar> {
+        let (batch, window, width) = (states.shape[0], states.shape[1], states.shape[2])
+        let half = width / 2
+        let forwardLast = states.slice(alongAxis: 1, (window - 1)..<window).reshaped([batch, width]).slice(alongAxis: 1, 0..<half)
+        let backwardFirst = states.slice(alongAxis: 1, 0..<1).reshaped([batch, width]).slice(alongAxis: 1, half..<width)
+        return Tensor.concatenate([forwardLast, backwardFirst], alongAxis: 1)
+    }
+
+    /// q(z_t | z_{t-1}, x): the combiner 0.5 (tanh(W z_{t-1} + b) + h_t), then the posterior head.
+    func posterior(_ states: Tensor<Scalar>, step t: Int, previous: Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
+        let (batch, width) = (states.shape[0], states.shape[2])
+        let h = states.slice(alongAxis: 1, t..<(t + 1)).reshaped([batch, width])
+        let combined = (encoder.combiner(previous).tanh() + h) * Scalar(0.5)
+        return encoder.gaussian(combined, latent: configuration.latent)
+    }
+
+    func stack(_ path: [Tensor<Scalar>]) -> Tensor<Scalar> {
+        let (batch, k) = (path[0].shape[0], path[0].shape[1])
+        return Tensor.concatenate(path.map { $0.reshaped([batch, 1, k]) }, alongAxis: 1)
+    }
+
+    /// Posterior-mean latents [T, K] of a whole run [T, R]. Sequential: filtering through the
+    /// run with z_{t-1} set to the previous posterior mean. Initial: consecutive windows of W
+    /// volumes, each encoded to the mean of q(z_0 | x) and integrated (the last window ends at
+    /// the run's end and overlaps its predecessor; overlapping volumes keep the earlier window's
+    /// values).
+    public func posteriorMeans(_ run: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        let (steps, features) = (run.shape[0], run.shape[1])
+        let k = configuration.latent
+        switch configuration.inference {
+        case .sequential:
+            let states = encoder.recurrent(run.reshaped([1, steps, features])).detached
+            var previous = Tensor<Scalar>(zeros: [1, k])
+            var rows: [Scalar] = []
+            for t in 0..<steps {
+                let (mean, _) = posterior(states, step: t, previous: previous)
+                previous = mean.detached
+                rows += previous.scalars
+            }
+            return Tensor(shape: [steps, k], scalars: rows)
+        case .initial:
+            let window = min(configuration.window, steps)
+            var starts = Array(stride(from: 0, to: steps - window + 1, by: window))
+            if let last = starts.last, last + window < steps { starts.append(steps - window) }
+            var result = [Scalar](repeating: 0, count: steps * k)
+            var filled = [Bool](repeating: false, count: steps)
+            for start in starts {
+                let x = run.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, features])
+                let (mean, _) = encoder.gaussian(summary(encoder.recurrent(x)), latent: k)
+                let path = [mean.detached] + (try dynamics.rollout(mean.detached, steps: window - 1))
+                for (offset, z) in path.enumerated() where !filled[start + offset] {
+                    for d in 0..<k { result[(start + offset) * k + d] = z.scalars[d] }
+                    filled[start + offset] = true
+                }
+            }
+            return Tensor(shape: [steps, k], scalars: result)
+        }
+    }
+}
