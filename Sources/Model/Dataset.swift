@@ -1,0 +1,150 @@
+import Core
+import Foundation
+import Preprocessing
+
+/// One run of region (or voxel) timeseries with its BIDS entities and per-volume conditions.
+public struct RunData: Sendable {
+    public var subject = ""
+    public var session = ""
+    public var task = ""
+    public var run = ""
+    /// Where the timeseries came from (for messages).
+    public var source = ""
+    public var repetitionTime: Double
+    /// Volumes x features, as read (not standardised).
+    public var timeseries: SignalMatrix
+    /// Original volume index of each row (rows may be censored volumes removed).
+    public var volumes: [Int]
+    /// Per-volume condition labels, when events are known.
+    public var conditions: [String]?
+
+    public init(timeseries: SignalMatrix, repetitionTime: Double) {
+        self.timeseries = timeseries
+        self.repetitionTime = repetitionTime
+        volumes = Array(0..<timeseries.timePoints)
+    }
+
+    /// Each feature z-scored over the run (sample std; constant features left centred).
+    public var standardized: SignalMatrix {
+        var matrix = timeseries
+        matrix.values.withUnsafeMutableBufferPointer { all in
+            for column in 0..<matrix.columns {
+                Standardization.zscore.apply(UnsafeMutableBufferPointer(rebasing: all[(column * matrix.timePoints)..<((column + 1) * matrix.timePoints)]))
+            }
+        }
+        return matrix
+    }
+
+    /// Reads a region-timeseries TSV (as `fmridyn extract` writes: a header of region ids, one
+    /// row per volume). Entities come from the file name (`sub-01_ses-1_task-motor_run-1_...`).
+    public static func read(timeseries path: String, repetitionTime: Double, events: String? = nil) throws -> RunData {
+        let table = try DelimitedTable(contentsOf: path)
+        guard !table.rows.isEmpty else { throw TableError(path: path, "has no rows (volumes)") }
+        var matrix = SignalMatrix(timePoints: table.rows.count, columns: table.header.count)
+        for (t, row) in table.rows.enumerated() {
+            for (c, cell) in row.enumerated() {
+                guard let value = Double(cell), value.isFinite else {
+                    throw TableError(path: path, row: t + 2, column: table.header[c], "\"\(cell)\" is not a finite number")
+                }
+                matrix[t, c] = value
+            }
+        }
+        var data = RunData(timeseries: matrix, repetitionTime: repetitionTime)
+        data.source = path
+        let file = (path as NSString).lastPathComponent
+        if let name = BIDSName(file) {
+            data.subject = name["sub"] ?? ""
+            data.session = name["ses"] ?? ""
+            data.task = name["task"] ?? ""
+            data.run = name["run"] ?? ""
+        }
+        if let events {
+            data.conditions = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: matrix.timePoints,
+                                                     repetitionTime: repetitionTime)
+        }
+        return data
+    }
+}
+
+/// Windows of W volumes with stride S over runs, split into training and validation by subject
+/// (by run when there is one subject, by window position when there is one run).
+public struct WindowDataset: Sendable {
+    public struct Window: Sendable, Equatable {
+        public let run: Int
+        public let start: Int
+    }
+
+    public let runs: [RunData]
+    public let standardized: [SignalMatrix]
+    public let window: Int
+    public private(set) var training: [Window] = []
+    public private(set) var validation: [Window] = []
+    /// How the split was made (for the log).
+    public private(set) var splitDescription = ""
+
+    public init(runs: [RunData], window: Int, stride: Int, validationFraction: Double, seed: UInt64) throws {
+        guard !runs.isEmpty else { throw TrainingError("no input runs") }
+        let features = runs[0].timeseries.columns
+        for run in runs where run.timeseries.columns != features {
+            throw TrainingError("\(run.source) has \(run.timeseries.columns) features but \(runs[0].source) has \(features); every run needs the same regions")
+        }
+        self.runs = runs
+        self.window = window
+        standardized = runs.map(\.standardized)
+        var perRun: [[Window]] = []
+        for (index, run) in runs.enumerated() {
+            let count = run.timeseries.timePoints
+            guard count >= window else {
+                throw TrainingError("\(run.source) has \(count) volumes, fewer than the window of \(window); use --window \(count) or less")
+            }
+            perRun.append(Swift.stride(from: 0, through: count - window, by: stride).map { Window(run: index, start: $0) })
+        }
+        var random = RandomSource(seed: seed ^ 0x5EED)
+        let subjects = Array(Set(runs.map(\.subject))).sorted()
+        if subjects.count >= 2 {
+            var shuffled = subjects
+            shuffled.shuffle(using: &random)
+            let held = Set(shuffled.prefix(max(1, Int((Double(subjects.count) * validationFraction).rounded()))))
+            for (index, windows) in perRun.enumerated() {
+                if held.contains(runs[index].subject) { validation += windows } else { training += windows }
+            }
+            splitDescription = "by subject: validation \(held.sorted().joined(separator: ", "))"
+        } else if runs.count >= 2 {
+            var order = Array(runs.indices)
+            order.shuffle(using: &random)
+            let held = Set(order.prefix(max(1, Int((Double(runs.count) * validationFraction).rounded()))))
+            for (index, windows) in perRun.enumerated() {
+                if held.contains(index) { validation += windows } else { training += windows }
+            }
+            splitDescription = "by run (one subject): validation runs \(held.sorted().map { runs[$0].source }.joined(separator: ", "))"
+        } else {
+            let windows = perRun[0]
+            let cut = max(1, windows.count - max(1, Int((Double(windows.count) * validationFraction).rounded())))
+            training = Array(windows.prefix(cut))
+            validation = Array(windows.dropFirst(cut))
+            splitDescription = "by time (one run): the last \(validation.count) windows validate"
+        }
+        guard !training.isEmpty else { throw TrainingError("no training windows after the split; add runs or subjects") }
+    }
+
+    /// A batch [B, W, R] of standardised windows.
+    public func batch<Scalar: TensorScalar>(_ windows: [Window]) -> Tensor<Scalar> {
+        let features = standardized[0].columns
+        var values = [Scalar]()
+        values.reserveCapacity(windows.count * window * features)
+        for w in windows {
+            let matrix = standardized[w.run]
+            for t in w.start..<(w.start + window) {
+                for c in 0..<features { values.append(Scalar(matrix[t, c])) }
+            }
+        }
+        return Tensor(shape: [windows.count, window, features], scalars: values)
+    }
+}
+
+/// A training problem, with the fix in the message.
+public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,207 @@
+import Core
+import Foundation
+
+/// One row of `training_log.csv`.
+public struct TrainingLogRow: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var step: Int
+    /// ELBO per window (nats; higher is better), averaged over the epoch's training batches.
+    public var trainELBO: Double
+    public var reconstruction: Double
+    public var kl: Double
+    public var validationELBO: Double
+    public var learningRate: Double
+    public var seconds: Double
+}
+
+/// Where a (possibly interrupted) training run stands; saved in `checkpoint/state.json`.
+struct TrainingState: Codable {
+    var epoch = 0
+    var nextBatch = 0
+    var globalStep = 0
+    var bestValidation = -Double.greatestFiniteMagnitude
+    var badEpochs = 0
+    var log: [TrainingLogRow] = []
+    var finished = false
+    var seconds = 0.0
+    // Sums over the current epoch's batches so far (restored on resume).
+    var epochLoss = 0.0
+    var epochReconstruction = 0.0
+    var epochKL = 0.0
+    var epochBatches = 0
+}
+
+/// The saved description of a model directory (`config.json`).
+public struct ModelDescription: Codable, Equatable, Sendable {
+    public var model: SVAEConfiguration
+    public var training: TrainingConfiguration
+    public var fmridynVersion: String
+    public var split: String
+}
+
+/// Fits an SVAE with Adam, KL warm-up, gradient clipping and early stopping on the
+/// validation ELBO, checkpointing into the model directory so an interrupted run resumes
+/// exactly: batch order and reparameterisation noise derive from (seed, epoch) and
+/// (seed, step), and the optimiser state is saved with the parameters.
+public struct Trainer {
+    public let directory: String
+    public let model: SVAEConfiguration
+    public let training: TrainingConfiguration
+    public var version = "0"
+    /// Called with human-readable progress lines.
+    public var progress: ((String) -> Void)?
+    /// Stops with an error after this many optimiser steps, as a killed process would (tests
+    /// of checkpoint recovery use it).
+    public var interruptAfterStep: Int? = nil
+
+    public init(directory: String, model: SVAEConfiguration, training: TrainingConfiguration) {
+        self.directory = directory
+        self.model = model
+        self.training = training
+    }
+
+    var checkpointDirectory: String { directory + "/checkpoint" }
+
+    /// Trains (or, with `resume`, continues) and returns the log; the best model is in
+    /// `directory/model.safetensors`.
+    @discardableResult
+    public func fit(_ data: WindowDataset, resume: Bool = false) throws -> [TrainingLogRow] {
+        if let threads = training.threads { ComputeThreads.set(threads) }
+        try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
+        var svae = SVAE<Float>(configuration: model)
+        var adam = Adam<Float>(learningRate: training.learningRate)
+        var state = TrainingState()
+        let statePath = checkpointDirectory + "/state.json"
+        if resume, FileManager.default.fileExists(atPath: statePath) {
+            state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
+            let saved = try JSONDecoder().decode(ModelDescription.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json")))
+            guard saved.model == model, saved.training.batchSize == training.batchSize else {
+                throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out")
+            }
+            try Checkpoint.load(into: &svae, from: checkpointDirectory)
+            if let optimizer: OptimizerState<Float> = try Checkpoint.loadOptimizerState(from: checkpointDirectory) { adam.state = optimizer }
+            progress?("resuming at epoch \(state.epoch + 1), step \(state.globalStep)")
+            if state.finished { return state.log }
+        } else {
+            let description = ModelDescription(model: model, training: training, fmridynVersion: version, split: data.splitDescription)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(description).write(to: URL(fileURLWithPath: directory + "/config.json"), options: .atomic)
+        }
+
+        let batchesPerEpoch = (data.training.count + training.batchSize - 1) / training.batchSize
+        let start = Date().addingTimeInterval(-state.seconds)
+        while state.epoch < training.epochs {
+            var order = data.training
+            var shuffle = RandomSource(seed: model.seed &+ UInt64(state.epoch) &* 0x9E37_79B9_7F4A_7C15)
+            order.shuffle(using: &shuffle)
+            while state.nextBatch < batchesPerEpoch {
+                let slice = Array(order[(state.nextBatch * training.batchSize)..<min(order.count, (state.nextBatch + 1) * training.batchSize)])
+                let x: Tensor<Float> = data.batch(slice)
+                state.globalStep += 1
+                let progressFraction = Double(state.epoch * batchesPerEpoch + state.nextBatch + 1) / Double(max(1, training.klWarmupEpochs * batchesPerEpoch))
+                let klWeight = training.beta * (training.klWarmupEpochs > 0 ? min(1, progressFraction) : 1)
+                var noise = RandomSource(seed: model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03))
+                var terms: SVAE<Float>.Objective?
+                var (value, gradient) = try valueAndGradient(of: svae) { m -> Tensor<Float> in
+                    let objective = try m.objective(x, klWeight: klWeight, freeBits: training.freeBits, random: &noise)
+                    terms = objective
+                    return objective.loss
+                }
+                guard value.isFinite, let terms, value < 1e12 else {
+                    throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with --resume); lower --lr, raise --clip-norm protection, or use --solver rk4")
+                }
+                clipGradientNorm(&gradient, maxNorm: training.clipNorm)
+                adam.update(&svae, along: gradient)
+                state.nextBatch += 1
+                state.epochLoss += Double(value)
+                state.epochReconstruction += Double(terms.reconstruction)
+                state.epochKL += Double(terms.kl)
+                state.epochBatches += 1
+                state.seconds = Date().timeIntervalSince(start)
+                if state.globalStep % training.checkpointEvery == 0 {
+                    try saveCheckpoint(svae, adam.state, state)
+                }
+                if let interruptAfterStep, state.globalStep >= interruptAfterStep {
+                    throw TrainingError("interrupted after step \(state.globalStep)")
+                }
+                if state.nextBatch == batchesPerEpoch || state.globalStep % 10 == 0 {
+                    progress?(String(format: "epoch %d/%d step %d: loss %.3f (recon %.3f, kl %.3f)", state.epoch + 1, training.epochs,
+                                     state.globalStep, value, terms.reconstruction, terms.kl))
+                }
+            }
+            // End of epoch: validation, log, best model, early stopping.
+            let validation = try validationELBO(svae, data)
+            let batches = Double(max(1, state.epochBatches))
+            let row = TrainingLogRow(epoch: state.epoch + 1, step: state.globalStep,
+                                     trainELBO: -(state.epochReconstruction + state.epochKL) / batches,
+                                     reconstruction: state.epochReconstruction / batches, kl: state.epochKL / batches,
+                                     validationELBO: validation, learningRate: adam.learningRate, seconds: state.seconds)
+            state.log.append(row)
+            let elapsed = state.seconds
+            let eta = elapsed / Double(state.epoch + 1) * Double(training.epochs - state.epoch - 1)
+            progress?(String(format: "epoch %d/%d done: train ELBO %.3f, validation ELBO %.3f, %.1f s, ETA %.0f s", row.epoch,
+                             training.epochs, row.trainELBO, validation, elapsed, eta))
+            if validation > state.bestValidation {
+                state.bestValidation = validation
+                state.badEpochs = 0
+                try Checkpoint.save(svae, to: directory)
+            } else {
+                state.badEpochs += 1
+            }
+            state.epoch += 1
+            state.nextBatch = 0
+            state.epochLoss = 0; state.epochReconstruction = 0; state.epochKL = 0; state.epochBatches = 0
+            if state.badEpochs >= training.patience {
+                progress?("early stop: no better validation ELBO for \(training.patience) epochs")
+                break
+            }
+            try writeLog(state.log)
+            try saveCheckpoint(svae, adam.state, state)
+        }
+        state.finished = true
+        try writeLog(state.log)
+        try saveCheckpoint(svae, adam.state, state)
+        return state.log
+    }
+
+    /// Mean ELBO per validation window (training windows when there are none), with fixed noise.
+    func validationELBO(_ svae: SVAE<Float>, _ data: WindowDataset) throws -> Double {
+        let windows = data.validation.isEmpty ? data.training : data.validation
+        var noise = RandomSource(seed: model.seed ^ 0x0A11_DA7E)
+        var total = 0.0
+        for start in stride(from: 0, to: windows.count, by: training.batchSize) {
+            let slice = Array(windows[start..<min(windows.count, start + training.batchSize)])
+            let objective = try svae.objective(data.batch(slice), klWeight: 1, random: &noise)
+            total += Double(objective.reconstruction + objective.kl) * Double(slice.count)
+        }
+        return -total / Double(windows.count)
+    }
+
+    func saveCheckpoint(_ svae: SVAE<Float>, _ optimizer: OptimizerState<Float>, _ state: TrainingState) throws {
+        try Checkpoint.save(svae, optimizer: optimizer, to: checkpointDirectory)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(state).write(to: URL(fileURLWithPath: checkpointDirectory + "/state.json"), options: .atomic)
+    }
+
+    func writeLog(_ rows: [TrainingLogRow]) throws {
+        var text = "epoch,step,train_elbo,recon,kl,val_elbo,lr,seconds\n"
+        for row in rows {
+            text += "\(row.epoch),\(row.step),\(row.trainELBO),\(row.reconstruction),\(row.kl),\(row.validationELBO),\(row.learningRate),\(String(format: "%.3f", row.seconds))\n"
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/training_log.csv"), options: .atomic)
+    }
+
+    /// Loads the best model of a model directory.
+    public static func loadModel(from directory: String) throws -> (SVAE<Float>, ModelDescription) {
+        let path = directory + "/config.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError("\(directory) is not a model directory: \(path) is missing (fit a model with fmridyn fit first)")
+        }
+        let description = try JSONDecoder().decode(ModelDescription.self, from: data)
+        var svae = SVAE<Float>(configuration: description.model)
+        try Checkpoint.load(into: &svae, from: directory)
+        return (svae, description)
+    }
+}

@@ -1,0 +1,108 @@
+import Core
+import Foundation
+import Preprocessing
+import TestSupport
+import XCTest
+
+@testable import Model
+
+final class TrainingTests: XCTestCase {
+    /// Three subjects, one run each: two latent oscillators mixed into six regions plus noise.
+    func makeRuns(volumes: Int = 60) -> [RunData] {
+        var random = RandomSource(seed: 12)
+        return (1...3).map { subject in
+            var matrix = SignalMatrix(timePoints: volumes, columns: 6)
+            for t in 0..<volumes {
+                let a = sin(Double(t) * 0.3 + Double(subject)), b = cos(Double(t) * 0.11)
+                for c in 0..<6 { matrix[t, c] = (c % 2 == 0 ? a : b) * Double(c + 1) + 0.1 * random.normal() }
+            }
+            var run = RunData(timeseries: matrix, repetitionTime: 2)
+            run.subject = String(format: "%02d", subject)
+            run.task = "motor"
+            run.run = "1"
+            run.source = "sub-\(run.subject)"
+            run.conditions = (0..<volumes).map { ($0 / 10) % 2 == 0 ? "rest" : "left_hand" }
+            return run
+        }
+    }
+
+    func configurations() -> (SVAEConfiguration, TrainingConfiguration) {
+        var model = SVAEConfiguration(observations: 6)
+        model.latent = 2
+        model.hidden = 8
+        model.window = 12
+        model.stride = 6
+        var training = TrainingConfiguration()
+        training.epochs = 3
+        training.batchSize = 4
+        training.learningRate = 0.005
+        training.checkpointEvery = 3
+        training.klWarmupEpochs = 1
+        return (model, training)
+    }
+
+    func parameters(in directory: String) throws -> [String: SafeTensors.Entry] {
+        try SafeTensors.read(directory + "/checkpoint/model.safetensors").tensors
+    }
+
+    func testResumeAfterAKillGivesTheSameParameters() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (model, training) = configurations()
+        let data = try WindowDataset(runs: makeRuns(), window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        XCTAssertTrue(data.splitDescription.hasPrefix("by subject"), data.splitDescription)
+        XCTAssertEqual(data.training.count + data.validation.count, 3 * 9)
+
+        let straight = directory.file("straight")
+        let log = try Trainer(directory: straight, model: model, training: training).fit(data)
+        XCTAssertEqual(log.count, 3)
+
+        let interrupted = directory.file("interrupted")
+        var killed = Trainer(directory: interrupted, model: model, training: training)
+        killed.interruptAfterStep = 8  // after the checkpoint at step 6, mid-epoch
+        XCTAssertThrowsError(try killed.fit(data))
+        let resumed = try Trainer(directory: interrupted, model: model, training: training).fit(data, resume: true)
+        XCTAssertEqual(resumed.map(\.validationELBO), log.map(\.validationELBO))
+        let a = try parameters(in: straight), b = try parameters(in: interrupted)
+        XCTAssertEqual(a.count, b.count)
+        for (name, entry) in a { XCTAssertEqual(entry.values, b[name]?.values, "\(name) differs after resuming") }
+
+        // The log's schema and the model directory's files.
+        let csv = try String(contentsOfFile: straight + "/training_log.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "epoch,step,train_elbo,recon,kl,val_elbo,lr,seconds")
+        XCTAssertEqual(csv.count, 4)
+        for file in ["config.json", "model.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/state.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: straight + "/" + file), file)
+        }
+    }
+
+    func testLatentsCSVSchema() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (model, training) = configurations()
+        let runs = makeRuns()
+        let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: 0.34, seed: 1)
+        try Trainer(directory: directory.path, model: model, training: training).fit(data)
+        let (svae, description) = try Trainer.loadModel(from: directory.path)
+        XCTAssertEqual(description.model, model)
+        let out = directory.file("latents.csv")
+        try LatentExport.write(model: svae, runs: runs, to: out)
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(lines[0], ["subject", "session", "task", "run", "volume", "time_s", "condition", "z1", "z2"])
+        XCTAssertEqual(lines.count, 1 + 3 * 60)
+        XCTAssertEqual(lines[1], Array(lines[1].prefix(7)) + Array(lines[1].suffix(2)))
+        XCTAssertEqual(Array(lines[12].prefix(7)), ["01", "", "motor", "1", "11", "22.0", "left_hand"])
+        XCTAssertNotNil(Double(lines[12][7]))
+    }
+
+    func testBadInputsAreExplained() throws {
+        var runs = makeRuns(volumes: 10)
+        XCTAssertThrowsError(try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.2, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("--window 10"), "\($0)")
+        }
+        runs[1].timeseries = SignalMatrix(timePoints: 10, columns: 4)
+        XCTAssertThrowsError(try WindowDataset(runs: runs, window: 5, stride: 5, validationFraction: 0.2, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("same regions"), "\($0)")
+        }
+    }
+}
