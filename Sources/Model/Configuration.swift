@@ -29,8 +29,8 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     public var solverStep: Double = 1
     public var adjoint = false
     public var decoder: DecoderKind = .linear
-    /// Standard deviation of the sequential prior's transition noise.
-    public var transitionScale: Double = 0.1
+    /// Initial standard deviation of the sequential prior's transition noise (then learned).
+    public var transitionScale: Double = 0.5
     public var window: Int = 32
     public var stride: Int = 8
     public var seed: UInt64 = 1

@@ -10,9 +10,12 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     public var encoder: Encoder<Scalar>
     public var dynamics: DynamicsChoice<Scalar>
     public var decoder: Decoder<Scalar>
+    /// log sigma_p^2 per latent dimension of the sequential prior's transition noise (learned).
+    public var transitionLogVariance: Tensor<Scalar>
 
     public var parameters: [(name: String, path: WritableKeyPath<SVAE, Tensor<Scalar>>)] {
         nested(\.encoder, prefix: "encoder") + nested(\.dynamics, prefix: "dynamics") + nested(\.decoder, prefix: "decoder")
+            + [(name: "prior.transition_log_variance", path: \.transitionLogVariance)]
     }
 
     public init(configuration c: SVAEConfiguration) {
@@ -21,6 +24,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         encoder = Encoder(observations: c.observations, hidden: c.hidden, latent: c.latent, random: &random)
         dynamics = DynamicsChoice(configuration: c, random: &random)
         decoder = Decoder(latent: c.latent, observations: c.observations, hidden: c.hidden, kind: c.decoder, random: &random)
+        transitionLogVariance = Tensor(repeating: Scalar(Foundation.log(c.transitionScale * c.transitionScale)), shape: [c.latent])
     }
 
     /// The terms of the objective, each averaged over the windows of the batch.
@@ -68,7 +72,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             var memory: Tensor<Scalar>? = nil
             var path: [Tensor<Scalar>] = []
             var kl: Tensor<Scalar>? = nil
-            let variance = configuration.transitionScale * configuration.transitionScale
+            let priorLogVariance = transitionLogVariance
+            let priorPrecision = (-priorLogVariance).exp()
             for t in 0..<window {
                 let (mean, logVariance) = posterior(states, step: t, previous: previous)
                 let z = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
@@ -78,9 +83,9 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                 } else {
                     let (priorMean, nextMemory) = try dynamics.step(previous, memory: memory)
                     memory = nextMemory
-                    // KL(N(m, s^2) || N(mu_p, sigma_p^2)) with sigma_p fixed.
-                    term = ((logVariance.exp() + (mean - priorMean).squared()) * Scalar(1 / variance)
-                            - logVariance + Scalar(Foundation.log(variance) - 1)) * Scalar(0.5)
+                    // KL(N(m, s^2) || N(mu_p, sigma_p^2)), sigma_p learned per dimension.
+                    term = ((logVariance.exp() + (mean - priorMean).squared()) * priorPrecision
+                            - logVariance + priorLogVariance - Scalar(1)) * Scalar(0.5)
                 }
                 let perDimension = term.sum(alongAxis: 0)
                 kl = kl.map { $0 + perDimension } ?? perDimension

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Core
+import Dynamics
+import Foundation
+import Model
+
+/// `fmridyn fit`: train the sequential VAE on region timeseries.
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit the sequential VAE with neural-ODE (or GRU) latent dynamics.",
+        discussion: """
+            Windows of --window volumes with stride --stride from every run are split by subject \
+            into training and validation; each run's features are z-scored. The best model (by \
+            validation ELBO) is written to OUT/model.safetensors with OUT/config.json; \
+            OUT/checkpoint/ holds the latest state (--resume continues exactly), \
+            OUT/training_log.csv the per-epoch log. docs/model.md describes the model.
+
+            Examples:
+              fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model --epochs 30
+              fmridyn fit runs.tsv --manifest --inference initial --dynamics rnn --out model-rnn
+              fmridyn fit runs.tsv --manifest --out model --resume
+            """
+    )
+
+    @OptionGroup var input: ModelInputOptions
+
+    @Option(help: "Model directory.")
+    var out: String
+
+    @Option(help: "sequential (default) or initial.")
+    var inference: String = "sequential"
+    @Option(help: "node (neural ODE) or rnn (GRU baseline).")
+    var dynamics: String = "node"
+    @Option(help: "euler, midpoint, rk4 or dopri5.")
+    var solver: String = "rk4"
+    @Option(help: "Solver step in TRs (fixed-step solvers).")
+    var solverStep: Double = 1
+    @Flag(help: "Adjoint gradients for the neural ODE.")
+    var adjoint = false
+    @Option(help: "linear (default) or mlp.")
+    var decoder: String = "linear"
+    @Option(name: .customLong("latent-dim"), help: "Latent dimension.")
+    var latentDim = 8
+    @Option(help: "Hidden units (encoder GRU per direction, dynamics).")
+    var hidden = 64
+    @Option(help: "Window length in volumes.")
+    var window = 32
+    @Option(help: "Window stride in volumes.")
+    var stride = 8
+    @Option var epochs = 50
+    @Option var batchSize = 32
+    @Option var lr = 1e-3
+    @Option(help: "KL weight after warm-up.")
+    var beta = 1.0
+    @Option(help: "Epochs of linear KL warm-up.")
+    var klWarmup = 5
+    @Option(help: "Minimum KL per latent dimension (nats per window).")
+    var freeBits = 0.0
+    @Option(help: "Gradient clipping by global norm.")
+    var clipNorm = 10.0
+    @Option(help: "Early stopping patience in epochs.")
+    var patience = 10
+    @Option(help: "Checkpoint every N optimiser steps.")
+    var checkpointEvery = 200
+    @Option var seed: UInt64 = 1
+    @Option(help: "BLAS threads (default: all cores).")
+    var threads: Int?
+    @Flag(help: "Continue an interrupted run in --out.")
+    var resume = false
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be sequential or initial.") }
+        guard SVAEConfiguration.DynamicsKind(rawValue: dynamics) != nil else { throw ValidationError("--dynamics must be node or rnn.") }
+        guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
+        guard SVAEConfiguration.DecoderKind(rawValue: decoder) != nil else { throw ValidationError("--decoder must be linear or mlp.") }
+        for (name, value) in [("--latent-dim", latentDim), ("--hidden", hidden), ("--window", window), ("--stride", stride),
+                              ("--epochs", epochs), ("--batch-size", batchSize), ("--checkpoint-every", checkpointEvery)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1.")
+        }
+        if window < 2 { throw ValidationError("--window must be at least 2 volumes.") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive.") }
+    }
+
+    func run() throws {
+        let logger = diagnostics.makeLogger()
+        let runs = try input.loadRuns()
+        var model = SVAEConfiguration(observations: runs[0].timeseries.columns)
+        model.latent = latentDim
+        model.hidden = hidden
+        model.inference = SVAEConfiguration.Inference(rawValue: inference) ?? .sequential
+        model.dynamics = SVAEConfiguration.DynamicsKind(rawValue: dynamics) ?? .node
+        model.solver = ODEMethod(rawValue: solver) ?? .rk4
+        model.solverStep = solverStep
+        model.adjoint = adjoint
+        model.decoder = SVAEConfiguration.DecoderKind(rawValue: decoder) ?? .linear
+        model.window = window
+        model.stride = stride
+        model.seed = seed
+        var training = TrainingConfiguration()
+        training.epochs = epochs
+        training.batchSize = batchSize
+        training.learningRate = lr
+        training.beta = beta
+        training.klWarmupEpochs = klWarmup
+        training.freeBits = freeBits
+        training.clipNorm = clipNorm
+        training.patience = patience
+        training.checkpointEvery = checkpointEvery
+        training.threads = threads
+        let data = try WindowDataset(runs: runs, window: window, stride: stride, validationFraction: training.validationFraction, seed: seed)
+        logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training and \(data.validation.count) validation windows (\(data.splitDescription))")
+        var trainer = Trainer(directory: out, model: model, training: training)
+        trainer.version = FMRIDyn.version
+        let quiet = diagnostics.quiet
+        trainer.progress = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let log = try trainer.fit(data, resume: resume)
+        if let best = log.map(\.validationELBO).max() {
+            logger.info("\(out): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
+        }
+    }
+}
+
+/// `fmridyn latents`: posterior-mean latent timeseries of runs as CSV.
+struct Latents: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export posterior-mean latent timeseries of runs to CSV.",
+        discussion: """
+            Columns: subject,session,task,run,volume,time_s,condition,z1,...,zK. Sequential \
+            models filter through each whole run (z_{t-1} = previous posterior mean); initial \
+            models encode consecutive windows and integrate from each window's posterior mean.
+
+            Example:
+              fmridyn latents --model model sub-01_task-motor_run-1_timeseries.tsv --tr 0.72 --events sub-01_task-motor_run-1_events.tsv --out latents.csv
+            """
+    )
+
+    @Option(help: "Model directory written by fmridyn fit.")
+    var model: String
+
+    @OptionGroup var input: ModelInputOptions
+
+    @Option(help: "Output CSV.")
+    var out: String
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func run() throws {
+        let (svae, _) = try Trainer.loadModel(from: model)
+        let runs = try input.loadRuns()
+        try LatentExport.write(model: svae, runs: runs, to: out)
+        diagnostics.makeLogger().info("\(out): \(runs.reduce(0) { $0 + $1.timeseries.timePoints }) volumes x \(svae.configuration.latent) latents")
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Model
+import Preprocessing
+
+/// Inputs of `fit` and `latents`: region-timeseries TSV files (as `fmridyn extract` writes),
+/// or a manifest TSV listing them with `timeseries` and optional `subject`, `session`, `task`,
+/// `run`, `tr`, `events` columns (paths relative to the manifest).
+struct ModelInputOptions: ParsableArguments {
+    @Argument(help: "Region-timeseries TSV files, or one manifest TSV (--manifest).")
+    var inputs: [String] = []
+
+    @Flag(help: "Treat the single input as a manifest of runs.")
+    var manifest = false
+
+    @Option(help: "Repetition time in seconds for inputs without one in the manifest.")
+    var tr: Double?
+
+    @Option(help: "A BIDS events.tsv for per-volume conditions (single input only; manifests have an events column).")
+    var events: String?
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one region-timeseries TSV (or --manifest FILE).") }
+        if manifest && inputs.count != 1 { throw ValidationError("--manifest takes exactly one manifest file.") }
+        if events != nil && inputs.count != 1 { throw ValidationError("--events applies to a single input; use a manifest with an events column for several runs.") }
+        if let tr, !(tr > 0) { throw ValidationError("--tr must be positive seconds.") }
+    }
+
+    func loadRuns() throws -> [RunData] {
+        if manifest {
+            let path = inputs[0]
+            let table = try DelimitedTable(contentsOf: path)
+            let base = (path as NSString).deletingLastPathComponent
+            func resolve(_ relative: String) -> String { relative.hasPrefix("/") || base.isEmpty ? relative : base + "/" + relative }
+            let files = try table.column("timeseries")
+            func optional(_ name: String) throws -> [String]? { table.columnIndex(name) != nil ? try table.column(name) : nil }
+            let (subjects, sessions, tasks, runLabels, trs, events) = (try optional("subject"), try optional("session"), try optional("task"),
+                                                                      try optional("run"), try optional("tr"), try optional("events"))
+            return try files.enumerated().map { index, file in
+                let repetition = try trs.flatMap { Double($0[index]) } ?? tr ?? {
+                    throw ValidationError("\(path), row \(index + 2): no tr column value and no --tr")
+                }()
+                let eventFile = events.map { $0[index] }.flatMap { $0.isEmpty || $0 == "n/a" ? nil : resolve($0) }
+                var run = try RunData.read(timeseries: resolve(file), repetitionTime: repetition, events: eventFile)
+                if let subjects { run.subject = subjects[index] }
+                if let sessions { run.session = sessions[index] == "n/a" ? "" : sessions[index] }
+                if let tasks { run.task = tasks[index] }
+                if let runLabels { run.run = runLabels[index] == "n/a" ? "" : runLabels[index] }
+                return run
+            }
+        }
+        guard let tr else { throw ValidationError("--tr SECONDS is required for timeseries TSV inputs (a manifest can give a tr column).") }
+        return try inputs.map { try RunData.read(timeseries: $0, repetitionTime: tr, events: events) }
+    }
+}
