@@ -29,6 +29,8 @@ public struct MLPVectorField<Scalar: TensorScalar>: VectorField {
         self.usesTime = usesTime
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ t: Double, _ z: Tensor<Scalar>) -> Tensor<Scalar> {
         guard usesTime else { return network(z) }
         let time = Tensor<Scalar>(repeating: Scalar(t), shape: [z.shape[0], 1])

@@ -20,6 +20,8 @@ public struct Decoder<Scalar: TensorScalar>: Module {
     }
 
     /// z [..., K] -> mean [..., R].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ z: Tensor<Scalar>) -> Tensor<Scalar> {
         if let linear { return linear(z) }
         if let network { return network(z) }
@@ -27,6 +29,8 @@ public struct Decoder<Scalar: TensorScalar>: Module {
     }
 
     /// Gaussian negative log-likelihood of x under mean, summed over everything.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func negativeLogLikelihood(_ x: Tensor<Scalar>, mean: Tensor<Scalar>) -> Tensor<Scalar> {
         let residual = x - mean
         let count = Scalar(x.count / logVariance.count)

@@ -22,12 +22,16 @@ public struct DynamicsChoice<Scalar: TensorScalar>: Module {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>] {
         if let node { return try node.rollout(z0, steps: steps) }
         if let rnn { return try rnn.rollout(z0, steps: steps) }
         return []
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
         if let node { return try node.step(z, memory: memory) }
         if let rnn { return try rnn.step(z, memory: memory) }

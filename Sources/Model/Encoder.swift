@@ -20,6 +20,8 @@ public struct Encoder<Scalar: TensorScalar>: Module {
     }
 
     /// Mean and log-variance [B, K] from a summary [B, 2H].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func gaussian(_ summary: Tensor<Scalar>, latent: Int) -> (mean: Tensor<Scalar>, logVariance: Tensor<Scalar>) {
         let parameters = posterior(summary)
         return (parameters.slice(alongAxis: 1, 0..<latent), parameters.slice(alongAxis: 1, latent..<(2 * latent)))

@@ -42,6 +42,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     ///   - klWeight: beta times the warm-up factor.
     ///   - freeBits: minimum KL per latent dimension (nats per window).
     ///   - random: the reparameterisation noise.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func objective(_ x: Tensor<Scalar>, klWeight: Double, freeBits: Double = 0, random: inout RandomSource) throws -> Objective {
         let batch = x.shape[0]
         let (latents, klPerDimension) = try sampleLatents(x, random: &random)
@@ -56,6 +58,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
 
     /// Sampled latents [B, W, K] and the KL per latent dimension [K] (summed over time,
     /// averaged over the batch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func sampleLatents(_ x: Tensor<Scalar>, random: inout RandomSource) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
@@ -97,6 +101,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     }
 
     /// The forward GRU's last state and the backward GRU's first: [B, 2H].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func summary(_ states: Tensor<Scalar>) -> Tensor<Scalar> {
         let (batch, window, width) = (states.shape[0], states.shape[1], states.shape[2])
         let half = width / 2
@@ -106,6 +112,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     }
 
     /// q(z_t | z_{t-1}, x): the combiner 0.5 (tanh(W z_{t-1} + b) + h_t), then the posterior head.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func posterior(_ states: Tensor<Scalar>, step t: Int, previous: Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
         let (batch, width) = (states.shape[0], states.shape[2])
         let h = states.slice(alongAxis: 1, t..<(t + 1)).reshaped([batch, width])
@@ -113,6 +121,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         return encoder.gaussian(combined, latent: configuration.latent)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func stack(_ path: [Tensor<Scalar>]) -> Tensor<Scalar> {
         let (batch, k) = (path[0].shape[0], path[0].shape[1])
         return Tensor.concatenate(path.map { $0.reshaped([batch, 1, k]) }, alongAxis: 1)
@@ -123,6 +133,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     /// volumes, each encoded to the mean of q(z_0 | x) and integrated (the last window ends at
     /// the run's end and overlaps its predecessor; overlapping volumes keep the earlier window's
     /// values).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func posteriorMeans(_ run: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let (steps, features) = (run.shape[0], run.shape[1])
         let k = configuration.latent

@@ -53,6 +53,8 @@ public struct GRU<Scalar: TensorScalar>: Module {
     ///   - x: [B, T, I].
     ///   - initial: [B, H] (zeros when nil).
     /// - Returns: the hidden state at every step, [B, T, H].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>, initial: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
         precondition(x.rank == 3 && x.shape[2] == inputSize, "GRU input must be [B, T, \(inputSize)], got \(x.shape)")
         let (batch, steps) = (x.shape[0], x.shape[1])
@@ -62,6 +64,8 @@ public struct GRU<Scalar: TensorScalar>: Module {
     }
 
     /// One step: x [B, I], h [B, H] -> h' [B, H] (the GRU cell).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step(_ x: Tensor<Scalar>, _ h: Tensor<Scalar>) -> Tensor<Scalar> {
         let batch = x.shape[0]
         return self(x.reshaped([batch, 1, inputSize]), initial: h).reshaped([batch, hiddenSize])
@@ -89,6 +93,8 @@ public struct BidirectionalGRU<Scalar: TensorScalar>: Module {
     }
 
     /// x [B, T, I] -> [B, T, 2H]; at step t, the backward half has read steps T-1 ... t.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         let steps = x.shape[1]
         let reversedInput = x.reversedInTime()
@@ -101,6 +107,8 @@ public struct BidirectionalGRU<Scalar: TensorScalar>: Module {
 
 extension Tensor {
     /// [B, T, F] with the time axis reversed.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reversedInTime() -> Tensor {
         let (batch, steps, features) = (shape[0], shape[1], shape[2])
         var output = [Scalar](repeating: 0, count: count)

@@ -28,6 +28,8 @@ public struct Linear<Scalar: TensorScalar>: Module {
     }
 
     /// x: [..., inputs] -> [..., outputs].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.linear(weight: weight, bias: bias) }
 }
 

@@ -44,6 +44,8 @@ public struct MLP<Scalar: TensorScalar>: Module {
         self.activation = activation
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var h = x
         for (index, layer) in layers.enumerated() {

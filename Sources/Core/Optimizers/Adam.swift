@@ -40,19 +40,15 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
             let mask = masks?.masks[name]?.scalars
             var m = state.buffers[name + ".exp_avg"]?.scalars ?? [Scalar](repeating: 0, count: g.count)
             var v = state.buffers[name + ".exp_avg_sq"]?.scalars ?? [Scalar](repeating: 0, count: g.count)
-            let (lr, b1, b2, eps, wd, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
+            let settings = (lr: learningRate, b1: beta1, b2: beta2, eps: epsilon, wd: weightDecay, decoupled: decoupledWeightDecay,
+                            c1: correction1, c2: correction2)
             model[keyPath: path].withUnsafeMutableScalars { p in
-                for i in 0..<p.count {
-                    var parameter = Double(p[i])
-                    var d = Double(g[i])
-                    if decoupled { parameter *= 1 - lr * wd } else { d += wd * parameter }
-                    let mi = b1 * Double(m[i]) + (1 - b1) * d
-                    let vi = b2 * Double(v[i]) + (1 - b2) * d * d
-                    m[i] = Scalar(mi)
-                    v[i] = Scalar(vi)
-                    parameter -= lr * (mi / correction1) / ((vi / correction2).squareRoot() + eps)
-                    p[i] = Scalar(parameter)
-                    if let mask, mask[i] == 0 { p[i] = 0 }
+                g.withUnsafeBufferPointer { g in
+                    m.withUnsafeMutableBufferPointer { m in
+                        v.withUnsafeMutableBufferPointer { v in
+                            Self.step(p, g, m, v, mask, settings)
+                        }
+                    }
                 }
             }
             state.buffers[name + ".exp_avg"] = Tensor(shape: shape, scalars: m)
@@ -62,3 +58,25 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
 }
 
 import Foundation
+
+extension Adam {
+    /// The element loop, specialised per scalar type (called once per parameter tensor).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func step(_ p: UnsafeMutableBufferPointer<Scalar>, _ g: UnsafeBufferPointer<Scalar>, _ m: UnsafeMutableBufferPointer<Scalar>,
+                     _ v: UnsafeMutableBufferPointer<Scalar>, _ mask: [Scalar]?,
+                     _ s: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
+        for i in 0..<p.count {
+            var parameter = Double(p[i])
+            var d = Double(g[i])
+            if s.decoupled { parameter *= 1 - s.lr * s.wd } else { d += s.wd * parameter }
+            let mi = s.b1 * Double(m[i]) + (1 - s.b1) * d
+            let vi = s.b2 * Double(v[i]) + (1 - s.b2) * d * d
+            m[i] = Scalar(mi)
+            v[i] = Scalar(vi)
+            parameter -= s.lr * (mi / s.c1) / ((vi / s.c2).squareRoot() + s.eps)
+            p[i] = Scalar(parameter)
+            if let mask, mask[i] == 0 { p[i] = 0 }
+        }
+    }
+}

@@ -51,7 +51,8 @@ enum UpdateKernel {
 public func clipGradientNorm<M: Module>(_ gradient: inout M, maxNorm: Double) -> Double {
     var total = 0.0
     for (_, path) in gradient.parameters {
-        for value in gradient[keyPath: path].scalars { total += Double(value) * Double(value) }
+        let squares = gradient[keyPath: path].squared().sum()
+        total += Double(squares.scalar)
     }
     let norm = total.squareRoot()
     let coefficient = maxNorm / (norm + 1e-6)
