@@ -19,7 +19,7 @@ public enum LatentExport {
             let means = try model.posteriorMeans(input)
             for t in 0..<standardized.timePoints {
                 let volume = run.volumes[t]
-                var row = [run.subject, run.session, run.task, run.run, String(volume), String(Double(volume) * run.repetitionTime),
+                var row = [run.subject, run.session, run.task, run.run, String(volume), String((Double(volume) * run.repetitionTime * 1e6).rounded() / 1e6),
                            run.conditions?[t] ?? ""]
                 row += (0..<k).map { String(means.scalars[t * k + $0]) }
                 rows.append(row)

@@ -1,0 +1,37 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `fmridyn fit` and `fmridyn latents` end to end on the nitime run's region timeseries.
+final class FitCommandTests: XCTestCase {
+    func testFitThenLatents() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let timeseries = directory.file("sub-01_task-motor_run-1_timeseries.tsv")
+        XCTAssertEqual(try CommandRunner.run(["extract", Fixtures.path("fmri/fmri1.nii.gz"), "--atlas", Fixtures.path("extraction/labels_native.nii.gz"),
+                                              "--detrend", "--out", timeseries, "-q"]).status, 0)
+        let model = directory.file("model")
+        let fit = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", model, "--window", "16", "--stride", "4",
+                                         "--epochs", "4", "--latent-dim", "3", "--hidden", "8", "--lr", "0.01", "--quiet"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let log = try String(contentsOfFile: model + "/training_log.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(log.count, 5)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/config.json"))) as? [String: Any])
+        XCTAssertEqual((config["model"] as? [String: Any])?["observations"] as? Int, 47)
+        let csv = directory.file("latents.csv")
+        let latents = try CommandRunner.run(["latents", "--model", model, timeseries, "--tr", "1.35", "--events", Fixtures.path("events/motor_events.tsv"),
+                                             "--out", csv, "-q"])
+        XCTAssertEqual(latents.status, 0, latents.stderr)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "subject,session,task,run,volume,time_s,condition,z1,z2,z3")
+        XCTAssertEqual(lines.count, 41)
+        XCTAssertTrue(lines[8].hasPrefix("01,,motor,1,7,9.45,rest,"), String(lines[8]))
+        XCTAssertTrue(lines[9].hasPrefix("01,,motor,1,8,10.8,left_hand,"), String(lines[9]))
+
+        let usage = try CommandRunner.run(["fit", timeseries, "--out", model])
+        XCTAssertEqual(usage.status, 2, "no TR")
+        let missing = try CommandRunner.run(["latents", "--model", directory.file("nothing"), timeseries, "--tr", "1", "--out", csv])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("config.json"), missing.stderr)
+    }
+}
