@@ -16,11 +16,12 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release
 
-# Until the simulator and the model land, the main job runs the preprocessing walkthroughs
-# on bundled real data (an EPI run and the nitime fMRI run).
+# Until the simulator lands, the main job runs the walkthroughs on bundled real data (an EPI
+# run and the nitime fMRI run): inspect, extract and clean, fit the SVAE, export latents.
 demo: release
 	FMRIDYN=.build/release/fmridyn notebooks-cli/00a-inspect-nifti.sh $(DEMO_OUT)
 	FMRIDYN=.build/release/fmridyn notebooks-cli/00b-extract-timeseries.sh $(DEMO_OUT)
+	FMRIDYN=.build/release/fmridyn notebooks-cli/00c-fit-latents.sh $(DEMO_OUT)
 
 # swift test runs the XCTest suites (its Swift Testing line after them counts only Swift Testing
 # tests, of which there are none), then the notebooks run as smoke tests; the last line sums up.
