@@ -8,23 +8,15 @@ import argparse
 import json
 import pathlib
 import subprocess
+import sys
 import time
 
 import torch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from timing import median_time  # noqa: E402
 BINARY = ROOT / ".build" / "release" / "fmridyn"
-
-
-def median_time(body, repeats=20, warmup=3):
-    for _ in range(warmup):
-        body()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
 
 
 def torch_gemm(size):

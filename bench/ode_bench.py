@@ -11,6 +11,7 @@ Writes bench/results/ode.json.
 import json
 import pathlib
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -19,6 +20,8 @@ import torch
 import torchdiffeq
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from timing import median_time  # noqa: E402
 BINARY = ROOT / ".build" / "release" / "fmridyn"
 
 
@@ -31,17 +34,6 @@ class Field(torch.nn.Module):
     def forward(self, t, z):
         self.nfe += 1
         return self.net(z)
-
-
-def median_time(body, repeats=10, warmup=2):
-    for _ in range(warmup):
-        body()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
 
 
 def main():
@@ -71,7 +63,7 @@ def main():
                 counts.append(field.nfe)
                 trajectory[1:].sum().backward()
 
-            results[f"torchdiffeq_{solver}_ms"] = round(median_time(step) * 1e3, 2)
+            results[f"torchdiffeq_{solver}_ms"] = round(median_time(step, repeats=10, warmup=2) * 1e3, 2)
             results[f"torchdiffeq_{solver}_nfe"] = counts[-1]
             output = subprocess.run([str(BINARY), "bench", "ode", "--solver", solver, "--weights", str(weights),
                                      "--repeats", "10", "--threads", "2", "--json"], check=True, capture_output=True, text=True).stdout

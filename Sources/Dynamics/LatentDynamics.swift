@@ -11,6 +11,20 @@ public protocol LatentDynamics: Module {
     func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?)
 }
 
+extension LatentDynamics {
+    /// Recurrent models roll out by repeating `step`, carrying the memory along.
+    public func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>] {
+        var z = z0
+        var memory: Tensor<Scalar>? = nil
+        var states: [Tensor<Scalar>] = []
+        for _ in 0..<steps {
+            (z, memory) = try step(z, memory: memory)
+            states.append(z)
+        }
+        return states
+    }
+}
+
 /// dz/dt = f(z) integrated over `stepSize` per step (default one TR = 1 time unit).
 public struct NeuralODEDynamics<Scalar: TensorScalar>: LatentDynamics {
     public var field: MLPVectorField<Scalar>
@@ -58,17 +72,6 @@ public struct GRUDynamics<Scalar: TensorScalar>: LatentDynamics {
         readout = Linear(inputs: hidden, outputs: latent, bias: false, random: &random)
     }
 
-    public func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>] {
-        var z = z0
-        var h: Tensor<Scalar>? = nil
-        var states: [Tensor<Scalar>] = []
-        for _ in 0..<steps {
-            (z, h) = try step(z, memory: h)
-            states.append(z)
-        }
-        return states
-    }
-
     public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
         let h = cell.step(z, memory ?? Tensor(zeros: [z.shape[0], cell.hiddenSize]))
         return (z + readout(h), h)
@@ -89,17 +92,6 @@ public struct TanhRNNDynamics<Scalar: TensorScalar>: LatentDynamics {
         input = Linear(inputs: latent, outputs: hidden, random: &random)
         recurrent = Linear(inputs: hidden, outputs: hidden, bias: false, weightInitializer: .orthogonal(), random: &random)
         readout = Linear(inputs: hidden, outputs: latent, bias: false, random: &random)
-    }
-
-    public func rollout(_ z0: Tensor<Scalar>, steps: Int) throws -> [Tensor<Scalar>] {
-        var z = z0
-        var h: Tensor<Scalar>? = nil
-        var states: [Tensor<Scalar>] = []
-        for _ in 0..<steps {
-            (z, h) = try step(z, memory: h)
-            states.append(z)
-        }
-        return states
     }
 
     public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {

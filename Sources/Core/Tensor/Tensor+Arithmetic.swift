@@ -77,12 +77,9 @@ extension Tensor {
         }
     }
 
-    /// The scalars broadcast to `shape` (materialised).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    func expanded(to target: [Int]) -> [Scalar] {
-        if shape == target { return scalars }
-        let rank = target.count
+    /// Row-major strides of `shape` seen as a rank-`rank` tensor (left-padded with 1s), with 0
+    /// for every axis of length 1, so that broadcast positions read the same element.
+    static func broadcastStrides(of shape: [Int], rank: Int) -> [Int] {
         let padded = [Int](repeating: 1, count: rank - shape.count) + shape
         var strides = [Int](repeating: 0, count: rank)
         var step = 1
@@ -90,6 +87,16 @@ extension Tensor {
             strides[axis] = padded[axis] == 1 ? 0 : step
             step *= padded[axis]
         }
+        return strides
+    }
+
+    /// The scalars broadcast to `shape` (materialised).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func expanded(to target: [Int]) -> [Scalar] {
+        if shape == target { return scalars }
+        let rank = target.count
+        let strides = Tensor.broadcastStrides(of: shape, rank: rank)
         let count = target.reduce(1, *)
         var output = [Scalar](repeating: 0, count: count)
         var index = [Int](repeating: 0, count: rank)
@@ -128,13 +135,7 @@ extension Tensor {
             }
         } else {
             let rank = shape.count
-            let padded = [Int](repeating: 1, count: rank - target.count) + target
-            var strides = [Int](repeating: 0, count: rank)
-            var step = 1
-            for axis in stride(from: rank - 1, through: 0, by: -1) {
-                strides[axis] = padded[axis] == 1 ? 0 : step
-                step *= padded[axis]
-            }
+            let strides = Tensor.broadcastStrides(of: target, rank: rank)
             var index = [Int](repeating: 0, count: rank)
             for flat in 0..<self.count {
                 var offset = 0
