@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Core", targets: ["Core"]),
         .library(name: "Dynamics", targets: ["Dynamics"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,6 +63,10 @@ let package = Package(
             dependencies: ["Core", "Dynamics", "Preprocessing"]
         ),
         .target(
+            name: "Simulation",
+            dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra"]
+        ),
+        .target(
             name: "Preprocessing",
             dependencies: [
                 "NIfTI", "CLinearAlgebra", "CFFTW",
@@ -74,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -101,6 +106,10 @@ let package = Package(
         .testTarget(
             name: "ModelTests",
             dependencies: ["Model", "Core", "Dynamics", "TestSupport"]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "Preprocessing", "NIfTI", "Core", "TestSupport"]
         ),
         .testTarget(
             name: "PreprocessingTests",

@@ -1,0 +1,31 @@
+import CLinearAlgebra
+
+/// How well recovered latents explain the true ones: R^2 of the least-squares affine map from
+/// recovered [T, K_r] (plus a constant) to true [T, K_t], pooled over the true dimensions:
+/// 1 - sum of squared residuals / total sum of squares about each true dimension's mean.
+public enum Recovery {
+    public static func affineR2(recovered: [[Double]], truth: [[Double]]) -> Double {
+        let rows = recovered.count
+        guard rows == truth.count, rows > 0 else { return .nan }
+        let kr = recovered[0].count + 1, kt = truth[0].count
+        guard rows > kr else { return .nan }
+        // Column-major design [rows x kr] and right-hand sides [rows x kt].
+        var a = [Double](repeating: 0, count: rows * kr)
+        var b = [Double](repeating: 0, count: rows * kt)
+        for r in 0..<rows {
+            for c in 0..<(kr - 1) { a[c * rows + r] = recovered[r][c] }
+            a[(kr - 1) * rows + r] = 1
+            for c in 0..<kt { b[c * rows + r] = truth[r][c] }
+        }
+        let status = LAPACKE_dgels(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(rows), Int32(kr), Int32(kt), &a, Int32(rows), &b, Int32(rows))
+        guard status == 0 else { return .nan }
+        // dgels leaves the residual sum of squares of column j in b[j*rows + kr ..< j*rows + rows].
+        var residual = 0.0, total = 0.0
+        for c in 0..<kt {
+            for r in kr..<rows { residual += b[c * rows + r] * b[c * rows + r] }
+            let mean = truth.reduce(0) { $0 + $1[c] } / Double(rows)
+            total += truth.reduce(0) { $0 + ($1[c] - mean) * ($1[c] - mean) }
+        }
+        return total > 0 ? 1 - residual / total : .nan
+    }
+}
