@@ -27,16 +27,28 @@ struct Demo: ParsableCommand {
     @Flag(help: "A smaller, faster run (under a minute).")
     var quick = false
     @Option var seed: UInt64 = 1
+    @Option(help: "Override the number of simulated subjects.")
+    var subjects: Int?
+    @Option(help: "Override the volumes per run.")
+    var volumes: Int?
+    @Option(help: "Override the training epochs.")
+    var epochs: Int?
     @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        if let subjects, subjects < 1 { throw ValidationError("--subjects must be at least 1.") }
+        if let volumes, volumes < 40 { throw ValidationError("--volumes must be at least 40 (two windows of 32 need the room).") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1.") }
+    }
 
     func run() throws {
         let logger = diagnostics.makeLogger()
         let say = { (line: String) in if !diagnostics.quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         let start = Date()
         var options = SimulationOptions()
-        options.subjects = quick ? 3 : 4
+        options.subjects = subjects ?? (quick ? 3 : 4)
         options.runs = 2
-        options.volumes = quick ? 160 : 240
+        options.volumes = volumes ?? (quick ? 160 : 240)
         options.grid = 4
         options.seed = seed
         let dataset = out + "/sim"
@@ -71,7 +83,7 @@ struct Demo: ParsableCommand {
         model.stride = 8
         model.seed = seed
         var training = TrainingConfiguration()
-        training.epochs = quick ? 100 : 300
+        training.epochs = epochs ?? (quick ? 100 : 300)
         training.batchSize = 16
         training.learningRate = 5e-3
         training.klWarmupEpochs = 3

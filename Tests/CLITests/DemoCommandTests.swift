@@ -1,0 +1,22 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `fmridyn demo` end to end on a tiny simulation (the full default is measured in docs).
+final class DemoCommandTests: XCTestCase {
+    func testTinyDemoWritesSummary() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try CommandRunner.run(["demo", "--out", directory.path, "--quick", "--subjects", "2", "--volumes", "48", "--epochs", "2", "-q"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("latent recovery R2"), result.stdout)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("summary.json")))) as? [String: Any])
+        for key in ["elbo", "decoding", "fixed_points", "recovery", "outputs"] { XCTAssertNotNil(summary[key], key) }
+        let recovery = try XCTUnwrap(summary["recovery"] as? [String: Any])
+        let r2 = try XCTUnwrap(recovery["latent_r2"] as? Double)
+        XCTAssertTrue(r2 > -1 && r2 <= 1, "R2 \(r2)")
+        let latents = try String(contentsOfFile: directory.file("latents.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(latents.count, 1 + 2 * 2 * 48)
+        XCTAssertTrue(latents[0].hasPrefix("subject,session,task,run,volume,time_s,condition,z1"))
+    }
+}
