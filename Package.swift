@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Dynamics", targets: ["Dynamics"]),
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "Analysis", targets: ["Analysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +64,10 @@ let package = Package(
             dependencies: ["Core", "Dynamics", "Preprocessing"]
         ),
         .target(
+            name: "Analysis",
+            dependencies: ["Core", "Dynamics", "Model", "CLinearAlgebra"]
+        ),
+        .target(
             name: "Simulation",
             dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra"]
         ),
@@ -79,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -106,6 +111,10 @@ let package = Package(
         .testTarget(
             name: "ModelTests",
             dependencies: ["Model", "Core", "Dynamics", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Core", "Dynamics", "TestSupport"]
         ),
         .testTarget(
             name: "SimulationTests",
