@@ -4,6 +4,30 @@ import CLinearAlgebra
 /// recovered [T, K_r] (plus a constant) to true [T, K_t], pooled over the true dimensions:
 /// 1 - sum of squared residuals / total sum of squares about each true dimension's mean.
 public enum Recovery {
+    /// The least-squares affine map from recovered to true latents: coefficients
+    /// [(K_r + 1) x K_t] so that truth ~ [recovered, 1] W. Nil when the system is too small.
+    public static func affineMap(recovered: [[Double]], truth: [[Double]]) -> [[Double]]? {
+        let rows = recovered.count
+        guard rows == truth.count, rows > 0 else { return nil }
+        let kr = recovered[0].count + 1, kt = truth[0].count
+        guard rows > kr else { return nil }
+        var a = [Double](repeating: 0, count: rows * kr)
+        var b = [Double](repeating: 0, count: rows * kt)
+        for r in 0..<rows {
+            for c in 0..<(kr - 1) { a[c * rows + r] = recovered[r][c] }
+            a[(kr - 1) * rows + r] = 1
+            for c in 0..<kt { b[c * rows + r] = truth[r][c] }
+        }
+        guard LAPACKE_dgels(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(rows), Int32(kr), Int32(kt), &a, Int32(rows), &b, Int32(rows)) == 0 else { return nil }
+        return (0..<kr).map { i in (0..<kt).map { j in b[j * rows + i] } }
+    }
+
+    /// Applies `affineMap`'s coefficients to one recovered state.
+    public static func apply(_ coefficients: [[Double]], to z: [Double]) -> [Double] {
+        let input = z + [1]
+        return (0..<coefficients[0].count).map { j in zip(input, coefficients).reduce(0) { $0 + $1.0 * $1.1[j] } }
+    }
+
     public static func affineR2(recovered: [[Double]], truth: [[Double]]) -> Double {
         let rows = recovered.count
         guard rows == truth.count, rows > 0 else { return .nan }

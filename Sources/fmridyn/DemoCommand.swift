@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Core
 import Foundation
@@ -12,8 +13,9 @@ struct Demo: ParsableCommand {
         discussion: """
             Steps: fmridyn simulate (4 subjects x 2 runs, 4 mm grid) -> extract Power-264 spheres \
             (detrend, 0.01 Hz high-pass, motion6 and global-signal confounds, z-score) -> fit the sequential SVAE with \
-            neural-ODE dynamics -> latents.csv -> ground-truth recovery (affine R^2 of the latents \
-            against the true HRF-convolved latents). Fixed points and decoding join when the analysis \
+            neural-ODE dynamics -> latents.csv -> fixed points of the learned field -> ground-truth \
+            recovery (affine R^2 of the latents against the true HRF-convolved latents; distance of \
+            the aligned fixed points to the true stable points). Decoding joins when the analysis \
             issue lands. Writes OUT/summary.json.
 
             Examples:
@@ -94,7 +96,7 @@ struct Demo: ParsableCommand {
         trainer.progress = { line in if line.contains("done") { say("   " + line) } }
         let log = try trainer.fit(data)
 
-        say("4/4 latents and ground-truth recovery")
+        say("4/4 latents, fixed points and ground-truth recovery")
         let (svae, _) = try Trainer.loadModel(from: out + "/model")
         try LatentExport.write(model: svae, runs: runs, to: out + "/latents.csv")
         var recovered: [[Double]] = [], truth: [[Double]] = []
@@ -110,17 +112,37 @@ struct Demo: ParsableCommand {
             }
         }
         let r2 = Recovery.affineR2(recovered: recovered, truth: truth)
+
+        // Fixed points of the learned field, from starts on the latent trajectories; their
+        // distance to the true stable points after the same affine alignment.
+        let (function, system) = ModelFixedPoints.system(of: svae)
+        let (fixed, slow) = FixedPointFinder.find(function, system: system,
+                                                  starts: ModelFixedPoints.starts(from: recovered, dimension: model.latent, count: 512, seed: seed))
+        try OutputFiles.write(try JSONSerialization.data(withJSONObject: ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: 512),
+                                                         options: [.prettyPrinted, .sortedKeys]), to: out + "/fixed_points.json")
+        let trueStable = LatentSystem(dimension: options.latentDimension, seed: seed).fixedPoints.filter { $0.kind == "stable" }.map(\.point)
+        var fixedPointError = Double.nan
+        if let map = Recovery.affineMap(recovered: recovered, truth: truth), !fixed.isEmpty {
+            let distances = fixed.map { point -> Double in
+                let mapped = Recovery.apply(map, to: point.z)
+                return trueStable.map { zip($0, mapped).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }.min() ?? .nan
+            }
+            fixedPointError = distances.reduce(0, +) / Double(distances.count)
+        }
+        func count(_ kind: String) -> Int { fixed.filter { $0.classification == kind }.count }
         let best = log.map(\.validationELBO).max() ?? .nan
         let summary: [(String, JSONValue)] = [
             ("elbo", .number(best)),
             ("decoding", .null),
-            ("fixed_points", .null),
-            ("recovery", .object([("latent_r2", .number(r2)), ("fixed_point_error", .null)])),
+            ("fixed_points", .object([("count", .integer(fixed.count)), ("stable", .integer(count("stable"))),
+                                      ("unstable", .integer(count("unstable"))), ("saddle", .integer(count("saddle"))),
+                                      ("true_stable", .integer(trueStable.count))])),
+            ("recovery", .object([("latent_r2", .number(r2)), ("fixed_point_error", .number(fixedPointError))])),
             ("epochs", .integer(log.count)),
             ("seconds", .number(Date().timeIntervalSince(start))),
             ("outputs", .object([("dataset", .string(dataset)), ("timeseries", .string(timeseriesDirectory)), ("model", .string(out + "/model")),
-                                 ("latents", .string(out + "/latents.csv")), ("training_log", .string(out + "/model/training_log.csv"))])),
-            ("pending", .string("decoding and fixed points come with the analysis issue")),
+                                 ("latents", .string(out + "/latents.csv")), ("fixed_points", .string(out + "/fixed_points.json")), ("training_log", .string(out + "/model/training_log.csv"))])),
+            ("pending", .string("decoding (NODE vs PCA vs chance) comes with the analysis issue")),
         ]
         try OutputFiles.write(Data((JSONValue.object(summary).rendered() + "\n").utf8), to: out + "/summary.json")
         print(String(format: """
@@ -128,10 +150,13 @@ struct Demo: ParsableCommand {
               runs                %d (%d regions each)
               validation ELBO     %.1f nats per window (best of %d epochs)
               latent recovery R2  %.3f (affine fit to the true HRF-convolved latents)
-              decoding, fixed     pending (analysis issue)
+              fixed points        %d (%d stable, %d saddle, %d unstable); truth has %d stable
+              fixed-point error   %.3f (mean distance to the nearest true stable point, aligned)
+              decoding            pending (analysis issue)
               outputs             %@/summary.json, latents.csv, model/, sim/ (BIDS), timeseries/
               time                %.1f s
-            """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2, out, Date().timeIntervalSince(start)))
+            """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2,
+            fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError, out, Date().timeIntervalSince(start)))
         logger.debug("done")
     }
 }

@@ -27,6 +27,13 @@ struct ModelInputOptions: ParsableArguments {
     }
 
     func loadRuns() throws -> [RunData] {
+        try RunLoader.load(inputs: inputs, manifest: manifest, tr: tr, events: events)
+    }
+}
+
+/// Reads the runs named on a command line (timeseries TSVs or one manifest).
+enum RunLoader {
+    static func load(inputs: [String], manifest: Bool, tr: Double?, events: String?) throws -> [RunData] {
         if manifest {
             let path = inputs[0]
             let table = try DelimitedTable(contentsOf: path)

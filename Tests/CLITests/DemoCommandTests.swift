@@ -14,6 +14,9 @@ final class DemoCommandTests: XCTestCase {
         for key in ["elbo", "decoding", "fixed_points", "recovery", "outputs"] { XCTAssertNotNil(summary[key], key) }
         let recovery = try XCTUnwrap(summary["recovery"] as? [String: Any])
         let r2 = try XCTUnwrap(recovery["latent_r2"] as? Double)
+        let fixedPoints = try XCTUnwrap(summary["fixed_points"] as? [String: Any])
+        XCTAssertEqual(fixedPoints["true_stable"] as? Int, 16)
+        XCTAssertNotNil(fixedPoints["count"] as? Int)
         XCTAssertTrue(r2 > -1 && r2 <= 1, "R2 \(r2)")
         let latents = try String(contentsOfFile: directory.file("latents.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(latents.count, 1 + 2 * 2 * 48)

@@ -28,6 +28,20 @@ final class FitCommandTests: XCTestCase {
         XCTAssertTrue(lines[8].hasPrefix("01,,motor,1,7,9.45,rest,"), String(lines[8]))
         XCTAssertTrue(lines[9].hasPrefix("01,,motor,1,8,10.8,left_hand,"), String(lines[9]))
 
+        // Fixed points of the fitted NODE, from starts on its latents.
+        let points = directory.file("fixed_points.json")
+        let fixed = try CommandRunner.run(["fixed-points", "--model", model, "--data", timeseries, "--tr", "1.35", "--starts", "64",
+                                           "--max-iters", "2000", "--out", points, "-q"])
+        XCTAssertEqual(fixed.status, 0, fixed.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: points))) as? [String: Any])
+        XCTAssertEqual(object["starts"] as? Int, 64)
+        for point in object["fixed_points"] as? [[String: Any]] ?? [] {
+            XCTAssertLessThan(point["q"] as? Double ?? 1, 1e-12)
+            XCTAssertEqual((point["eigenvalues"] as? [[Double]])?.count, 3)
+            XCTAssertTrue(["stable", "unstable", "saddle", "marginal"].contains(point["classification"] as? String ?? ""))
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("fixed_points.csv")))
+
         let usage = try CommandRunner.run(["fit", timeseries, "--out", model])
         XCTAssertEqual(usage.status, 2, "no TR")
         let missing = try CommandRunner.run(["latents", "--model", directory.file("nothing"), timeseries, "--tr", "1", "--out", csv])

@@ -1,0 +1,55 @@
+import Core
+import Dynamics
+import Foundation
+import Model
+
+/// Fixed points of a fitted SVAE's latent dynamics, and their JSON/CSV forms.
+public enum ModelFixedPoints {
+    /// The system the model's dynamics define, in Float64: the NODE field (flow) or the RNN
+    /// one-step map with its hidden memory reset to zero (map).
+    public static func system(of model: SVAE<Float>) -> ((Tensor<Double>) -> Tensor<Double>, FixedPointFinder.System) {
+        if let node = model.dynamics.node {
+            let layers = node.field.network.layers.map { Linear<Double>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
+            let field = MLPVectorField(network: MLP(layers: layers, activation: node.field.network.activation), usesTime: node.field.usesTime)
+            return ({ field(0, $0) }, .flow)
+        }
+        let rnn = model.dynamics.rnn!
+        let cell = GRU<Double>(weightIH: rnn.cell.weightIH.converted(), weightHH: rnn.cell.weightHH.converted(),
+                               biasIH: rnn.cell.biasIH.converted(), biasHH: rnn.cell.biasHH.converted())
+        let readout = Linear<Double>(weight: rnn.readout.weight.converted(), bias: nil)
+        return ({ z in z + readout(cell.step(z, Tensor(zeros: [z.shape[0], cell.hiddenSize]))) }, .map)
+    }
+
+    /// Starts: up to `count` latent states drawn from `trajectories` (posterior means) plus
+    /// Gaussian noise of `noiseScale`, or standard normal states when there are none.
+    public static func starts(from trajectories: [[Double]], dimension: Int, count: Int = 1024, noiseScale: Double = 0.1,
+                              seed: UInt64 = 1) -> [[Double]] {
+        var random = RandomSource(seed: seed)
+        guard !trajectories.isEmpty else { return (0..<count).map { _ in (0..<dimension).map { _ in random.normal() } } }
+        return (0..<count).map { _ in
+            let state = trajectories[Int(random.next() % UInt64(trajectories.count))]
+            return state.map { $0 + noiseScale * random.normal() }
+        }
+    }
+
+    public static func json(fixed: [FixedPoint], slow: [FixedPoint], system: FixedPointFinder.System, starts: Int) -> Any {
+        func encode(_ point: FixedPoint) -> [String: Any] {
+            ["z": point.z, "q": point.q, "eigenvalues": point.eigenvalues.map { [$0.0, $0.1] },
+             "classification": point.classification, "count": point.count]
+        }
+        var counts: [String: Int] = ["stable": 0, "unstable": 0, "saddle": 0, "marginal": 0]
+        for point in fixed { counts[point.classification, default: 0] += 1 }
+        return ["system": system == .flow ? "flow dz/dt = f(z)" : "map z' = F(z)", "starts": starts,
+                "counts": counts, "fixed_points": fixed.map(encode), "slow_points": slow.map(encode)] as [String: Any]
+    }
+
+    public static func csv(_ points: [FixedPoint]) -> String {
+        let dimension = points.first?.z.count ?? 0
+        var text = "index,classification,count,q,max_real_eigenvalue" + (0..<dimension).map { ",z\($0 + 1)" }.joined() + "\n"
+        for (index, point) in points.enumerated() {
+            let maxReal = point.eigenvalues.map(\.0).max() ?? .nan
+            text += "\(index),\(point.classification),\(point.count),\(point.q),\(maxReal)" + point.z.map { ",\($0)" }.joined() + "\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,72 @@
+import Analysis
+import ArgumentParser
+import Core
+import Foundation
+import Model
+import Preprocessing
+
+/// `fmridyn fixed-points`: where a fitted model's latent dynamics come to rest.
+struct FixedPoints: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fixed-points",
+        abstract: "Find the fixed points of a fitted model's latent dynamics.",
+        discussion: """
+            Starts are sampled from the model's posterior-mean latents on the data (--data, plus \
+            Gaussian noise of --noise-scale) or from N(0, I); q = 1/2 |f(z)|^2 is minimised jointly \
+            by Adam, then polished by Newton steps with the exact Jacobian. Fixed points (q < \
+            --tol-q) are de-duplicated within --tol-unique, classified from their Jacobian \
+            eigenvalues (NODE: sign of Re; RNN map z' = F(z), hidden memory reset to zero: |lambda| \
+            against 1) and written with their eigenvalues and start counts; slow points separately. \
+            A CSV with the same name and .csv is written beside the JSON.
+
+            Example:
+              fmridyn fixed-points --model model --data runs.tsv --manifest --out fixed_points.json
+            """
+    )
+
+    @Option(help: "Model directory written by fmridyn fit.")
+    var model: String
+    @Option(parsing: .upToNextOption, help: "Region-timeseries TSVs (or a manifest with --manifest) to sample starts from.")
+    var data: [String] = []
+    @Flag(help: "The single --data input is a manifest.")
+    var manifest = false
+    @Option(help: "Repetition time for --data TSVs.")
+    var tr: Double?
+    @Option(help: "Output JSON.")
+    var out: String
+    @Option var starts = 1024
+    @Option var noiseScale = 0.1
+    @Option var tolQ = 1e-12
+    @Option var maxIters = 5000
+    @Option var tolUnique = 1e-3
+    @Option var seed: UInt64 = 1
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        guard starts >= 1, maxIters >= 1 else { throw ValidationError("--starts and --max-iters must be at least 1.") }
+        guard out.lowercased().hasSuffix(".json") else { throw ValidationError("--out must be a .json file.") }
+    }
+
+    func run() throws {
+        let (svae, _) = try Trainer.loadModel(from: model)
+        var trajectories: [[Double]] = []
+        if !data.isEmpty {
+            let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+            let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
+            trajectories = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }
+        }
+        let (function, system) = ModelFixedPoints.system(of: svae)
+        var options = FixedPointOptions()
+        options.tolQ = tolQ
+        options.maxIterations = maxIters
+        options.tolUnique = tolUnique
+        let initial = ModelFixedPoints.starts(from: trajectories, dimension: svae.configuration.latent, count: starts,
+                                              noiseScale: noiseScale, seed: seed)
+        let (fixed, slow) = FixedPointFinder.find(function, system: system, starts: initial, options: options)
+        let object = ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: initial.count)
+        try OutputFiles.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: out)
+        try OutputFiles.write(Data(ModelFixedPoints.csv(fixed).utf8), to: String(out.dropLast(5)) + ".csv")
+        let kinds = Dictionary(grouping: fixed, by: \.classification).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        print("\(fixed.count) fixed points (\(kinds.isEmpty ? "none" : kinds)), \(slow.count) slow points -> \(out)")
+    }
+}
