@@ -1,0 +1,238 @@
+import CLinearAlgebra
+import Foundation
+
+/// Multinomial logistic regression with an L2 penalty, scikit-learn's objective:
+/// minimise C * sum_i cross-entropy(y_i, softmax(W x_i + b)) + 1/2 |W|^2 (intercept not
+/// penalised), solved by L-BFGS to a gradient norm below `tolerance`.
+public struct LogisticRegression: Sendable {
+    public var c = 1.0
+    public var tolerance = 1e-8
+    public var maxIterations = 1000
+    /// [classes x features] and [classes].
+    public private(set) var weights: [[Double]] = []
+    public private(set) var intercepts: [Double] = []
+    public private(set) var classes: [String] = []
+
+    public init(c: Double = 1.0) { self.c = c }
+
+    public mutating func fit(_ x: [[Double]], _ y: [String]) {
+        classes = Array(Set(y)).sorted()
+        let k = classes.count, d = x.first?.count ?? 0, n = x.count
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let targets = y.map { index[$0] ?? 0 }
+        // Parameters: W (k x d) row-major, then b (k).
+        func objective(_ theta: [Double]) -> (Double, [Double]) {
+            var gradient = [Double](repeating: 0, count: theta.count)
+            var loss = 0.0
+            var logits = [Double](repeating: 0, count: k)
+            for i in 0..<n {
+                for j in 0..<k {
+                    var s = theta[k * d + j]
+                    for f in 0..<d { s += theta[j * d + f] * x[i][f] }
+                    logits[j] = s
+                }
+                let m = logits.max() ?? 0
+                var total = 0.0
+                for j in 0..<k { logits[j] = Foundation.exp(logits[j] - m); total += logits[j] }
+                loss -= Foundation.log(logits[targets[i]] / total)
+                for j in 0..<k {
+                    let residual = c * (logits[j] / total - (j == targets[i] ? 1 : 0))
+                    for f in 0..<d { gradient[j * d + f] += residual * x[i][f] }
+                    gradient[k * d + j] += residual
+                }
+            }
+            loss *= c
+            for p in 0..<(k * d) { loss += 0.5 * theta[p] * theta[p]; gradient[p] += theta[p] }
+            return (loss, gradient)
+        }
+        let theta = LBFGS.minimize(objective, start: [Double](repeating: 0, count: k * d + k), tolerance: tolerance, maxIterations: maxIterations)
+        weights = (0..<k).map { Array(theta[($0 * d)..<(($0 + 1) * d)]) }
+        intercepts = Array(theta[(k * d)...])
+    }
+
+    public func predict(_ x: [[Double]]) -> [String] {
+        x.map { row in
+            let scores = (0..<classes.count).map { j in intercepts[j] + zip(weights[j], row).reduce(0) { $0 + $1.0 * $1.1 } }
+            return classes[scores.indices.max { scores[$0] < scores[$1] } ?? 0]
+        }
+    }
+}
+
+/// Limited-memory BFGS (memory 10) with a backtracking Armijo line search.
+enum LBFGS {
+    static func minimize(_ f: ([Double]) -> (Double, [Double]), start: [Double], tolerance: Double, maxIterations: Int) -> [Double] {
+        var x = start
+        var (value, gradient) = f(x)
+        var s: [[Double]] = [], y: [[Double]] = []
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        for _ in 0..<maxIterations {
+            if dot(gradient, gradient).squareRoot() < tolerance { break }
+            // Two-loop recursion.
+            var q = gradient
+            var alphas: [Double] = []
+            for (si, yi) in zip(s, y).reversed() {
+                let alpha = dot(si, q) / dot(yi, si)
+                alphas.append(alpha)
+                for i in q.indices { q[i] -= alpha * yi[i] }
+            }
+            if let sl = s.last, let yl = y.last { let scale = dot(sl, yl) / dot(yl, yl); q = q.map { $0 * scale } }
+            for ((si, yi), alpha) in zip(zip(s, y), alphas.reversed()) {
+                let beta = dot(yi, q) / dot(yi, si)
+                for i in q.indices { q[i] += si[i] * (alpha - beta) }
+            }
+            var direction = q.map { -$0 }
+            if dot(direction, gradient) >= 0 { direction = gradient.map { -$0 }; s.removeAll(); y.removeAll() }
+            var step = 1.0
+            var next = x, nextValue = value, nextGradient = gradient
+            for _ in 0..<50 {
+                next = zip(x, direction).map { $0 + step * $1 }
+                (nextValue, nextGradient) = f(next)
+                if nextValue <= value + 1e-4 * step * dot(gradient, direction) { break }
+                step *= 0.5
+            }
+            let sk = zip(next, x).map { $0 - $1 }, yk = zip(nextGradient, gradient).map { $0 - $1 }
+            if dot(sk, yk) > 1e-12 {
+                s.append(sk); y.append(yk)
+                if s.count > 10 { s.removeFirst(); y.removeFirst() }
+            }
+            let improvement = value - nextValue
+            x = next; value = nextValue; gradient = nextGradient
+            if abs(improvement) < 1e-15 * max(1, abs(value)) { break }
+        }
+        return x
+    }
+}
+
+/// scikit-learn's GroupKFold (no shuffle): groups, largest first (ties: later group first), each
+/// to the fold with the fewest samples so far. Returns the test indices of each fold.
+public enum GroupKFold {
+    public static func folds(groups: [String], count: Int) -> [[Int]] {
+        let unique = Array(Set(groups)).sorted()
+        let position = Dictionary(uniqueKeysWithValues: unique.enumerated().map { ($1, $0) })
+        var sizes = [Int](repeating: 0, count: unique.count)
+        for g in groups { sizes[position[g] ?? 0] += 1 }
+        let order = unique.indices.sorted { sizes[$0] < sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }.reversed()
+        var foldSizes = [Int](repeating: 0, count: count)
+        var groupFold = [Int](repeating: 0, count: unique.count)
+        for group in order {
+            let lightest = foldSizes.indices.min { foldSizes[$0] < foldSizes[$1] } ?? 0
+            foldSizes[lightest] += sizes[group]
+            groupFold[group] = lightest
+        }
+        return (0..<count).map { fold in groups.indices.filter { groupFold[position[groups[$0]] ?? 0] == fold } }
+    }
+}
+
+/// Cross-validated decoding of per-sample labels.
+public struct DecodingResult: Sendable {
+    public var classes: [String]
+    public var perFold: [Double]
+    public var mean: Double
+    public var sd: Double
+    public var perClassRecall: [String: Double]
+    /// confusion[true][predicted] counts over all test folds, in `classes` order.
+    public var confusion: [[Int]]
+    public var chance: Double
+    public var pValue: Double?
+}
+
+public enum Decoding {
+    /// Mean of per-class recalls over the classes present in `truth` (scikit-learn's balanced_accuracy_score).
+    public static func balancedAccuracy(truth: [String], predicted: [String]) -> Double {
+        let classes = Array(Set(truth)).sorted()
+        let recalls = classes.map { c -> Double in
+            let members = truth.indices.filter { truth[$0] == c }
+            return Double(members.filter { predicted[$0] == c }.count) / Double(members.count)
+        }
+        return recalls.reduce(0, +) / Double(max(1, recalls.count))
+    }
+
+    /// GroupKFold cross-validation of L2 logistic regression on features standardised with the
+    /// training fold's mean and standard deviation; optional label-permutation p-value.
+    public static func crossValidate(features: [[Double]], labels: [String], groups: [String], folds: Int, c: Double = 1,
+                                     permutations: Int = 0, seed: UInt64 = 1) -> DecodingResult {
+        let classes = Array(Set(labels)).sorted()
+        func run(_ labels: [String]) -> (perFold: [Double], predicted: [String]) {
+            var predicted = [String](repeating: "", count: labels.count)
+            var scores: [Double] = []
+            for test in GroupKFold.folds(groups: groups, count: folds) where !test.isEmpty {
+                let testSet = Set(test)
+                let train = labels.indices.filter { !testSet.contains($0) }
+                let d = features[0].count
+                let mean = (0..<d).map { f in train.reduce(0) { $0 + features[$1][f] } / Double(train.count) }
+                let std = (0..<d).map { f -> Double in
+                    let v = train.reduce(0) { $0 + (features[$1][f] - mean[f]) * (features[$1][f] - mean[f]) } / Double(train.count)
+                    return v > 0 ? v.squareRoot() : 1
+                }
+                func scale(_ row: [Double]) -> [Double] { (0..<d).map { (row[$0] - mean[$0]) / std[$0] } }
+                var model = LogisticRegression(c: c)
+                model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+                let guesses = model.predict(test.map { scale(features[$0]) })
+                for (i, g) in zip(test, guesses) { predicted[i] = g }
+                scores.append(balancedAccuracy(truth: test.map { labels[$0] }, predicted: guesses))
+            }
+            return (scores, predicted)
+        }
+        let (perFold, predicted) = run(labels)
+        let mean = perFold.reduce(0, +) / Double(max(1, perFold.count))
+        let sd = perFold.count > 1 ? (perFold.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(perFold.count)).squareRoot() : 0
+        var recall: [String: Double] = [:]
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes.count), count: classes.count)
+        let position = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        for (t, p) in zip(labels, predicted) { confusion[position[t] ?? 0][position[p] ?? 0] += 1 }
+        for (i, c) in classes.enumerated() { recall[c] = Double(confusion[i][i]) / Double(max(1, confusion[i].reduce(0, +))) }
+        var pValue: Double? = nil
+        if permutations > 0 {
+            var random = SplitMix(seed: seed)
+            var atLeast = 0
+            for _ in 0..<permutations {
+                var shuffled = labels
+                shuffled.shuffle(using: &random)
+                let score = run(shuffled).perFold
+                if score.reduce(0, +) / Double(max(1, score.count)) >= mean { atLeast += 1 }
+            }
+            pValue = Double(atLeast + 1) / Double(permutations + 1)
+        }
+        return DecodingResult(classes: classes, perFold: perFold, mean: mean, sd: sd, perClassRecall: recall, confusion: confusion,
+                              chance: 1 / Double(max(1, classes.count)), pValue: pValue)
+    }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Principal component analysis by LAPACK SVD of the centred data (dgesdd).
+public struct PCA: Sendable {
+    public private(set) var mean: [Double] = []
+    /// [components x features], unit rows, in decreasing variance.
+    public private(set) var components: [[Double]] = []
+    public private(set) var explainedVariance: [Double] = []
+
+    public init(fitting x: [[Double]], components k: Int) {
+        let n = x.count, d = x.first?.count ?? 0
+        mean = (0..<d).map { f in x.reduce(0) { $0 + $1[f] } / Double(n) }
+        var a = [Double](repeating: 0, count: n * d)  // row-major n x d
+        for i in 0..<n { for f in 0..<d { a[i * d + f] = x[i][f] - mean[f] } }
+        let m = min(n, d)
+        var s = [Double](repeating: 0, count: m), u = [Double](repeating: 0, count: n * m)
+        var vt = [Double](repeating: 0, count: m * d)
+        let status = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int32(n), Int32(d), &a, Int32(d), &s,
+                                    &u, Int32(m), &vt, Int32(d))
+        guard status == 0 else { return }
+        components = (0..<min(k, m)).map { Array(vt[($0 * d)..<(($0 + 1) * d)]) }
+        explainedVariance = (0..<min(k, m)).map { s[$0] * s[$0] / Double(max(1, n - 1)) }
+    }
+
+    public func transform(_ x: [[Double]]) -> [[Double]] {
+        x.map { row in components.map { c in zip(c, zip(row, mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+    }
+}

@@ -1,0 +1,54 @@
+import TestSupport
+import XCTest
+
+@testable import Analysis
+
+/// Decoding pieces against scikit-learn 1.9 (bench/golden/decoding_sklearn.py).
+final class DecodingTests: XCTestCase {
+    nonisolated(unsafe) static let golden: [String: Any] = (try? Fixtures.json("analysis/sklearn_golden.json") as? [String: Any]) ?? [:]
+
+    func testLogisticRegressionMatchesScikitLearn() throws {
+        let x = try XCTUnwrap(Self.golden["x"] as? [[Double]]), labels = try XCTUnwrap(Self.golden["labels"] as? [String])
+        var model = LogisticRegression(c: 1)
+        model.fit(x, labels)
+        XCTAssertEqual(model.classes, Self.golden["classes"] as? [String])
+        XCTAssertClose(model.weights.flatMap { $0 }, (Self.golden["coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-5, relative: 1e-5)
+        XCTAssertClose(model.intercepts, Self.golden["intercept"] as? [Double] ?? [], absolute: 1e-5, relative: 1e-5)
+        let predicted = model.predict(x)
+        XCTAssertEqual(predicted, Self.golden["predicted"] as? [String])
+        XCTAssertEqual(Decoding.balancedAccuracy(truth: labels, predicted: predicted), Self.golden["balanced_accuracy"] as? Double ?? .nan, accuracy: 1e-12)
+    }
+
+    func testGroupKFoldAssignment() throws {
+        let groups = try XCTUnwrap(Self.golden["groups"] as? [String])
+        XCTAssertEqual(GroupKFold.folds(groups: groups, count: 3), Self.golden["group_folds"] as? [[Int]])
+        let tied = try XCTUnwrap(Self.golden["tied_groups"] as? [String])
+        XCTAssertEqual(GroupKFold.folds(groups: tied, count: 3), Self.golden["tied_folds"] as? [[Int]])
+    }
+
+    func testPCAUpToSign() throws {
+        let x = try XCTUnwrap(Self.golden["x"] as? [[Double]])
+        let pca = PCA(fitting: x, components: 3)
+        let expected = try XCTUnwrap(Self.golden["pca_components"] as? [[Double]])
+        for (ours, theirs) in zip(pca.components, expected) {
+            let sign = zip(ours, theirs).reduce(0) { $0 + $1.0 * $1.1 } < 0 ? -1.0 : 1.0
+            XCTAssertClose(ours.map { $0 * sign }, theirs, absolute: 1e-10, relative: 0)
+        }
+        XCTAssertClose(pca.explainedVariance, Self.golden["pca_explained_variance"] as? [Double] ?? [], absolute: 1e-10, relative: 1e-10)
+    }
+
+    func testCrossValidationOnSeparableAndRandomLabels() {
+        var generator = SplitMix(seed: 5)
+        let labels = (0..<90).map { ["a", "b", "c"][$0 % 3] }
+        let groups = (0..<90).map { "s\($0 / 15)" }
+        let features = labels.map { label -> [Double] in
+            let centre: [Double] = label == "a" ? [3, 0] : (label == "b" ? [0, 3] : [-3, -3])
+            return centre.map { $0 + Double(generator.next() % 1000) / 1000 - 0.5 }
+        }
+        let result = Decoding.crossValidate(features: features, labels: labels, groups: groups, folds: 3, permutations: 20)
+        XCTAssertEqual(result.mean, 1, accuracy: 1e-12)
+        XCTAssertEqual(result.chance, 1.0 / 3)
+        XCTAssertEqual(result.pValue ?? 1, 1.0 / 21, accuracy: 1e-12)
+        XCTAssertEqual(result.confusion.map { $0.reduce(0, +) }, [30, 30, 30])
+    }
+}

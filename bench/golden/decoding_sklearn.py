@@ -1,0 +1,45 @@
+"""Golden values for decoding from scikit-learn: multinomial L2 logistic regression (C = 1,
+solved tightly: tol 1e-12, max_iter 100000), GroupKFold folds with unequal and tied group sizes,
+balanced accuracy, and PCA components / explained variance.
+
+Run from the repository root: python3 bench/golden/decoding_sklearn.py
+Writes Tests/Fixtures/analysis/sklearn_golden.json.
+"""
+import json
+import pathlib
+
+import numpy as np
+import sklearn
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GroupKFold
+
+OUT = pathlib.Path("Tests/Fixtures/analysis/sklearn_golden.json")
+
+
+def main():
+    rng = np.random.default_rng(3)
+    classes = np.array(["left_hand", "rest", "tongue"])
+    y = rng.integers(0, 3, 120)
+    x = rng.normal(size=(120, 4)) + np.array([[1.5, 0, 0, 0.5], [0, 0, 0, 0], [0, -1.5, 1, 0]])[y]
+    labels = classes[y]
+    model = LogisticRegression(C=1.0, tol=1e-12, max_iter=100000).fit(x, labels)
+    groups = np.array([f"sub-{g:02d}" for g in rng.choice([1, 2, 3, 4, 5, 6, 7], 120, p=[.25, .2, .15, .15, .1, .1, .05])])
+    folds = [test.tolist() for _, test in GroupKFold(n_splits=3).split(x, labels, groups)]
+    tied = np.repeat(["a", "b", "c", "d"], 10)
+    tied_folds = [test.tolist() for _, test in GroupKFold(n_splits=3).split(np.zeros(40), np.zeros(40), tied)]
+    predicted = model.predict(x)
+    pca = PCA(n_components=3).fit(x)
+    out = {"versions": {"sklearn": sklearn.__version__}, "x": x.tolist(), "labels": labels.tolist(), "groups": groups.tolist(),
+           "coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(), "classes": model.classes_.tolist(),
+           "predicted": predicted.tolist(), "balanced_accuracy": balanced_accuracy_score(labels, predicted),
+           "group_folds": folds, "tied_groups": tied.tolist(), "tied_folds": tied_folds,
+           "pca_components": pca.components_.tolist(), "pca_explained_variance": pca.explained_variance_.tolist()}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(out))
+    print("wrote", OUT, "balanced accuracy", out["balanced_accuracy"])
+
+
+if __name__ == "__main__":
+    main()
