@@ -15,8 +15,8 @@ struct Demo: ParsableCommand {
             (detrend, 0.01 Hz high-pass, motion6 and global-signal confounds, z-score) -> fit the sequential SVAE with \
             neural-ODE dynamics -> latents.csv -> fixed points of the learned field -> ground-truth \
             recovery (affine R^2 of the latents against the true HRF-convolved latents; distance of \
-            the aligned fixed points to the true stable points). Decoding joins when the analysis \
-            issue lands. Writes OUT/summary.json.
+            the aligned fixed points to the true stable points) -> task decoding (balanced accuracy of \
+            the latents vs PCA of the same regions vs chance). Writes OUT/summary.json.
 
             Examples:
               fmridyn demo --out demo-out
@@ -96,7 +96,7 @@ struct Demo: ParsableCommand {
         trainer.progress = { line in if line.contains("done") { say("   " + line) } }
         let log = try trainer.fit(data)
 
-        say("4/4 latents, fixed points and ground-truth recovery")
+        say("4/4 latents, fixed points, decoding and ground-truth recovery")
         let (svae, _) = try Trainer.loadModel(from: out + "/model")
         try LatentExport.write(model: svae, runs: runs, to: out + "/latents.csv")
         var recovered: [[Double]] = [], truth: [[Double]] = []
@@ -130,10 +130,35 @@ struct Demo: ParsableCommand {
             fixedPointError = distances.reduce(0, +) / Double(distances.count)
         }
         func count(_ kind: String) -> Int { fixed.filter { $0.classification == kind }.count }
+
+        // Task capture: decode the condition of each task volume (labels delayed by the HRF
+        // peak, rest excluded) from the latents and from PCA of the same regions.
+        var pcaInput: [[Double]] = [], labels: [String] = [], groups: [String] = [], nodeFeatures: [[Double]] = []
+        var cursor = 0
+        for (run, bidsRun) in zip(runs, layout.runs) {
+            let events = try Event.read(contentsOf: bidsRun.events ?? "")
+            let all = ConditionLabels.labels(events: events, volumes: options.volumes, repetitionTime: options.repetitionTime, shiftByHRFPeak: .glover)
+            let standardized = run.standardized
+            for (t, volume) in run.volumes.enumerated() {
+                defer { cursor += 1 }
+                guard all[volume] != "rest" else { continue }
+                labels.append(all[volume])
+                groups.append(run.subject)
+                nodeFeatures.append(recovered[cursor])
+                pcaInput.append((0..<standardized.columns).map { standardized[t, $0] })
+            }
+        }
+        let pca = PCA(fitting: runs.flatMap { run in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } },
+                      components: model.latent)
+        let decodingFolds = min(5, options.subjects)
+        let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: groups, folds: decodingFolds)
+        let pcaDecoding = Decoding.crossValidate(features: pca.transform(pcaInput), labels: labels, groups: groups, folds: decodingFolds)
         let best = log.map(\.validationELBO).max() ?? .nan
         let summary: [(String, JSONValue)] = [
             ("elbo", .number(best)),
-            ("decoding", .null),
+            ("decoding", .object([("node", .number(nodeDecoding.mean)), ("pca", .number(pcaDecoding.mean)),
+                                  ("chance", .number(nodeDecoding.chance)), ("node_sd", .number(nodeDecoding.sd)),
+                                  ("pca_sd", .number(pcaDecoding.sd)), ("folds", .integer(decodingFolds))])),
             ("fixed_points", .object([("count", .integer(fixed.count)), ("stable", .integer(count("stable"))),
                                       ("unstable", .integer(count("unstable"))), ("saddle", .integer(count("saddle"))),
                                       ("true_stable", .integer(trueStable.count))])),
@@ -142,7 +167,6 @@ struct Demo: ParsableCommand {
             ("seconds", .number(Date().timeIntervalSince(start))),
             ("outputs", .object([("dataset", .string(dataset)), ("timeseries", .string(timeseriesDirectory)), ("model", .string(out + "/model")),
                                  ("latents", .string(out + "/latents.csv")), ("fixed_points", .string(out + "/fixed_points.json")), ("training_log", .string(out + "/model/training_log.csv"))])),
-            ("pending", .string("decoding (NODE vs PCA vs chance) comes with the analysis issue")),
         ]
         try OutputFiles.write(Data((JSONValue.object(summary).rendered() + "\n").utf8), to: out + "/summary.json")
         print(String(format: """
@@ -152,11 +176,12 @@ struct Demo: ParsableCommand {
               latent recovery R2  %.3f (affine fit to the true HRF-convolved latents)
               fixed points        %d (%d stable, %d saddle, %d unstable); truth has %d stable
               fixed-point error   %.3f (mean distance to the nearest true stable point, aligned)
-              decoding            pending (analysis issue)
+              decoding            NODE %.3f, PCA %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
               outputs             %@/summary.json, latents.csv, model/, sim/ (BIDS), timeseries/
               time                %.1f s
             """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2,
-            fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError, out, Date().timeIntervalSince(start)))
+            fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError,
+            nodeDecoding.mean, pcaDecoding.mean, nodeDecoding.chance, decodingFolds, out, Date().timeIntervalSince(start)))
         logger.debug("done")
     }
 }

@@ -1,0 +1,78 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Preprocessing
+
+/// `fmridyn decode`: how well latent timeseries predict the task condition of each volume.
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cross-validated decoding of task conditions from a latents CSV.",
+        discussion: """
+            Multinomial L2 logistic regression (scikit-learn's objective, C = --c) on the z1..zK \
+            columns (features z-scored on each training fold), folds from scikit-learn's GroupKFold \
+            over --groups, balanced accuracy per fold. --lags L appends each volume's previous L \
+            volumes of the same run. JSON keys: balanced_accuracy_mean, balanced_accuracy_sd, \
+            per_fold, per_class_recall, confusion (rows true, columns predicted, in classes order), \
+            classes, chance, p_value (null without --permutations). LDA is not implemented.
+
+            Example:
+              fmridyn decode latents.csv --target condition --groups subject --folds 5 --exclude rest --out decoding.json
+            """
+    )
+
+    @Argument(help: "A latents CSV from fmridyn latents.")
+    var latents: String
+    @Option var target = "condition"
+    @Option var groups = "subject"
+    @Option var folds = 5
+    @Option(help: "Only logreg is implemented.")
+    var classifier = "logreg"
+    @Option var lags = 0
+    @Option(help: "Labels to leave out, comma-separated (e.g. rest).")
+    var exclude: String?
+    @Option var permutations = 0
+    @Option(help: "Inverse regularisation strength.")
+    var c = 1.0
+    @Option var out: String
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        guard classifier == "logreg" else { throw ValidationError("--classifier: only logreg is implemented (LDA is not).") }
+        guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
+        guard lags >= 0, permutations >= 0 else { throw ValidationError("--lags and --permutations must be 0 or more.") }
+    }
+
+    func run() throws {
+        let table = try DelimitedTable(contentsOf: latents, delimiter: ",")
+        let featureColumns = table.header.filter { $0.count > 1 && $0.hasPrefix("z") && Int($0.dropFirst()) != nil }
+        guard !featureColumns.isEmpty else { throw TableError(path: latents, "has no z1..zK columns") }
+        let values = try featureColumns.map { try table.numericColumn($0, allowMissing: false) }
+        let labels = try table.column(target)
+        let groupLabels = try table.column(groups)
+        let runKey = try ["subject", "session", "task", "run"].filter { table.columnIndex($0) != nil }.map { try table.column($0) }
+        let key = (0..<labels.count).map { row in runKey.map { $0[row] }.joined(separator: "|") }
+        let excluded = Set(exclude.map { $0.split(separator: ",").map(String.init) } ?? [])
+        var features: [[Double]] = [], y: [String] = [], g: [String] = []
+        for row in 0..<labels.count where !labels[row].isEmpty && !excluded.contains(labels[row]) {
+            guard row >= lags, (0...lags).allSatisfy({ key[row - $0] == key[row] }) else { continue }
+            features.append((0...lags).flatMap { lag in values.map { $0[row - lag] } })
+            y.append(labels[row])
+            g.append(groupLabels[row])
+        }
+        guard Set(y).count >= 2 else { throw TableError(path: latents, column: target, "needs at least two classes after --exclude") }
+        guard Set(g).count >= folds else {
+            throw ValidationError("--folds \(folds) needs at least \(folds) distinct \(groups) values; \(latents) has \(Set(g).count)")
+        }
+        let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, c: c, permutations: permutations)
+        let object: [(String, JSONValue)] = [
+            ("balanced_accuracy_mean", .number(result.mean)), ("balanced_accuracy_sd", .number(result.sd)),
+            ("per_fold", .numbers(result.perFold)),
+            ("per_class_recall", .object(result.classes.map { ($0, .number(result.perClassRecall[$0] ?? .nan)) })),
+            ("confusion", .array(result.confusion.map { .integers($0) })), ("classes", .array(result.classes.map { .string($0) })),
+            ("chance", .number(result.chance)), ("p_value", result.pValue.map { .number($0) } ?? .null),
+            ("samples", .integer(y.count)), ("features", .integer(features.first?.count ?? 0)),
+        ]
+        try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: out)
+        print(String(format: "balanced accuracy %.3f +- %.3f over %d folds (chance %.3f)", result.mean, result.sd, result.perFold.count, result.chance))
+    }
+}
