@@ -3,10 +3,10 @@ import Foundation
 
 /// Multinomial logistic regression with an L2 penalty, scikit-learn's objective:
 /// minimise C * sum_i cross-entropy(y_i, softmax(W x_i + b)) + 1/2 |W|^2 (intercept not
-/// penalised), solved by L-BFGS to a gradient norm below `tolerance`.
+/// penalised), solved by L-BFGS until the gradient norm falls below `tolerance` x n x C.
 public struct LogisticRegression: Sendable {
     public var c = 1.0
-    public var tolerance = 1e-8
+    public var tolerance = 1e-9
     public var maxIterations = 1000
     /// [classes x features] and [classes].
     public private(set) var weights: [[Double]] = []
@@ -45,7 +45,7 @@ public struct LogisticRegression: Sendable {
             for p in 0..<(k * d) { loss += 0.5 * theta[p] * theta[p]; gradient[p] += theta[p] }
             return (loss, gradient)
         }
-        let theta = LBFGS.minimize(objective, start: [Double](repeating: 0, count: k * d + k), tolerance: tolerance, maxIterations: maxIterations)
+        let theta = LBFGS.minimize(objective, start: [Double](repeating: 0, count: k * d + k), tolerance: tolerance * Double(n) * c, maxIterations: maxIterations)
         weights = (0..<k).map { Array(theta[($0 * d)..<(($0 + 1) * d)]) }
         intercepts = Array(theta[(k * d)...])
     }
