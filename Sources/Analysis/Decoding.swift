@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Core
 import Foundation
 
 /// Multinomial logistic regression with an L2 penalty, scikit-learn's objective:
@@ -183,7 +184,7 @@ public enum Decoding {
         for (i, c) in classes.enumerated() { recall[c] = Double(confusion[i][i]) / Double(max(1, confusion[i].reduce(0, +))) }
         var pValue: Double? = nil
         if permutations > 0 {
-            var random = SplitMix(seed: seed)
+            var random = RandomSource(seed: seed)
             var atLeast = 0
             for _ in 0..<permutations {
                 var shuffled = labels
@@ -195,18 +196,6 @@ public enum Decoding {
         }
         return DecodingResult(classes: classes, perFold: perFold, mean: mean, sd: sd, perClassRecall: recall, confusion: confusion,
                               chance: 1 / Double(max(1, classes.count)), pValue: pValue)
-    }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,3 +1,4 @@
+import Core
 import TestSupport
 import XCTest
 
@@ -38,7 +39,7 @@ final class DecodingTests: XCTestCase {
     }
 
     func testCrossValidationOnSeparableAndRandomLabels() {
-        var generator = SplitMix(seed: 5)
+        var generator = RandomSource(seed: 5)
         let labels = (0..<90).map { ["a", "b", "c"][$0 % 3] }
         let groups = (0..<90).map { "s\($0 / 15)" }
         let features = labels.map { label -> [Double] in
