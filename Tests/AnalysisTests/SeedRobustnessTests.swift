@@ -1,0 +1,46 @@
+import Core
+import TestSupport
+import XCTest
+
+@testable import Analysis
+
+final class SeedRobustnessTests: XCTestCase {
+    func testProcrustesRecoversARotation() {
+        var random = RandomSource(seed: 2)
+        let rotation = SeedRobustness.randomRotation(dimension: 3, random: &random)
+        let target = (0..<50).map { _ in (0..<3).map { _ in random.normal() } }
+        // source = (target - shift) R^T, so aligning source to target must give back target exactly.
+        let source = target.map { t in (0..<3).map { i in (0..<3).reduce(0.0) { $0 + (t[$1] - 1.5) * rotation[i][$1] } } }
+        let solution = SeedRobustness.procrustes(source: source, target: target)
+        for (s, t) in zip(source, target) { XCTAssertClose(SeedRobustness.align(s, solution), t, absolute: 1e-10, relative: 0) }
+    }
+
+    func testHungarianAgainstBruteForce() {
+        var random = RandomSource(seed: 3)
+        for (rows, columns) in [(4, 4), (3, 5), (5, 3)] {
+            let cost = (0..<rows).map { _ in (0..<columns).map { _ in random.uniform() } }
+            let assignment = SeedRobustness.assignment(cost)
+            var total = 0.0
+            for (row, column) in assignment.enumerated() { if let column { total += cost[row][column] } }
+            XCTAssertEqual(assignment.compactMap { $0 }.count, min(rows, columns))
+            XCTAssertEqual(Set(assignment.compactMap { $0 }).count, min(rows, columns), "distinct columns")
+            // Brute force over all injective maps of the smaller side.
+            func best(_ row: Int, _ used: Set<Int>) -> Double {
+                if row == rows { return 0 }
+                var result = Double.infinity
+                if rows - row > columns - used.count { result = best(row + 1, used) }  // leave this row unmatched
+                for column in 0..<columns where !used.contains(column) { result = min(result, cost[row][column] + best(row + 1, used.union([column]))) }
+                return result
+            }
+            XCTAssertEqual(total, best(0, []), accuracy: 1e-12, "\(rows)x\(columns)")
+        }
+    }
+
+    func testMatchingStatistics() {
+        let reference = [[1.0, 1], [-1, -1], [1, -1]]
+        let other = [[-1.05, -1], [1.0, 1.02], [3, 3]]
+        let (distances, fraction) = SeedRobustness.match(reference, other, threshold: 0.1)
+        XCTAssertEqual(distances.count, 3)
+        XCTAssertEqual(fraction, 2.0 / 3, accuracy: 1e-12)
+    }
+}
