@@ -26,7 +26,7 @@ struct FMRIDyn: ParsableCommand {
               fmridyn bench read big_run.nii.gz --json
             """,
         version: version,
-        subcommands: [Demo.self, Simulate.self, Info.self, Extract.self, Events.self, Fit.self, Latents.self, FixedPoints.self, Decode.self, Bench.self]
+        subcommands: [Demo.self, Simulate.self, Info.self, Extract.self, Events.self, Fit.self, Latents.self, FixedPoints.self, Decode.self, Robustness.self, Bench.self]
     )
 
     static func main() {

@@ -42,6 +42,20 @@ final class FitCommandTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("fixed_points.csv")))
 
+        // Robustness across seeds: a second model, aligned to the first on the same data.
+        let second = directory.file("model-seed2")
+        XCTAssertEqual(try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", second, "--window", "16", "--stride", "4",
+                                              "--epochs", "4", "--latent-dim", "3", "--hidden", "8", "--lr", "0.01", "--seed", "2", "-q"]).status, 0)
+        let robustnessPath = directory.file("robustness.json")
+        let robustness = try CommandRunner.run(["robustness", model, second, "--data", timeseries, "--tr", "1.35", "--starts", "32",
+                                                "--null-samples", "3", "--out", robustnessPath, "-q"])
+        XCTAssertEqual(robustness.status, 0, robustness.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: robustnessPath))) as? [String: Any])
+        let comparison = try XCTUnwrap((report["comparisons"] as? [String: Any])?[second] as? [String: Any])
+        let r2 = try XCTUnwrap(comparison["alignment_r2"] as? Double)
+        XCTAssertTrue(r2 <= 1, "\(r2)")
+        XCTAssertNotNil(comparison["null_fraction_matched"])
+
         let usage = try CommandRunner.run(["fit", timeseries, "--out", model])
         XCTAssertEqual(usage.status, 2, "no TR")
         let missing = try CommandRunner.run(["latents", "--model", directory.file("nothing"), timeseries, "--tr", "1", "--out", csv])
