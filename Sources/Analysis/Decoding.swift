@@ -150,8 +150,14 @@ public enum Decoding {
 
     /// GroupKFold cross-validation of L2 logistic regression on features standardised with the
     /// training fold's mean and standard deviation; optional label-permutation p-value.
+    public enum Classifier: Sendable {
+        case logisticRegression(c: Double)
+        case lda(shrinkage: Double?)
+    }
+
     public static func crossValidate(features: [[Double]], labels: [String], groups: [String], folds: Int, c: Double = 1,
-                                     permutations: Int = 0, seed: UInt64 = 1) -> DecodingResult {
+                                     classifier: Classifier? = nil, permutations: Int = 0, seed: UInt64 = 1) -> DecodingResult {
+        let classifier = classifier ?? .logisticRegression(c: c)
         let classes = Array(Set(labels)).sorted()
         func run(_ labels: [String]) -> (perFold: [Double], predicted: [String]) {
             var predicted = [String](repeating: "", count: labels.count)
@@ -166,9 +172,17 @@ public enum Decoding {
                     return v > 0 ? v.squareRoot() : 1
                 }
                 func scale(_ row: [Double]) -> [Double] { (0..<d).map { (row[$0] - mean[$0]) / std[$0] } }
-                var model = LogisticRegression(c: c)
-                model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
-                let guesses = model.predict(test.map { scale(features[$0]) })
+                let guesses: [String]
+                switch classifier {
+                case .logisticRegression(let c):
+                    var model = LogisticRegression(c: c)
+                    model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+                    guesses = model.predict(test.map { scale(features[$0]) })
+                case .lda(let shrinkage):
+                    var model = LinearDiscriminant(shrinkage: shrinkage)
+                    model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+                    guesses = model.predict(test.map { scale(features[$0]) })
+                }
                 for (i, g) in zip(test, guesses) { predicted[i] = g }
                 scores.append(balancedAccuracy(truth: test.map { labels[$0] }, predicted: guesses))
             }
@@ -223,5 +237,56 @@ public struct PCA: Sendable {
 
     public func transform(_ x: [[Double]]) -> [[Double]] {
         x.map { row in components.map { c in zip(c, zip(row, mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+    }
+}
+
+/// Linear discriminant analysis as scikit-learn's `solver="lsqr"`: class means, the
+/// prior-weighted within-class covariance (each class's empirical covariance, shrunk toward
+/// mu I with mu = trace / d when `shrinkage` is set), coef = Sigma^-1 means, intercept =
+/// -1/2 diag(means coef^T) + log priors.
+public struct LinearDiscriminant: Sendable {
+    public var shrinkage: Double?
+    public private(set) var classes: [String] = []
+    public private(set) var weights: [[Double]] = []
+    public private(set) var intercepts: [Double] = []
+
+    public init(shrinkage: Double? = nil) { self.shrinkage = shrinkage }
+
+    public mutating func fit(_ x: [[Double]], _ y: [String]) {
+        classes = Array(Set(y)).sorted()
+        let d = x.first?.count ?? 0, n = Double(x.count)
+        var covariance = [Double](repeating: 0, count: d * d)
+        var means: [[Double]] = [], priors: [Double] = []
+        for c in classes {
+            let members = x.indices.filter { y[$0] == c }.map { x[$0] }
+            let count = Double(members.count)
+            let mean = (0..<d).map { f in members.reduce(0) { $0 + $1[f] } / count }
+            var own = [Double](repeating: 0, count: d * d)
+            for row in members { for i in 0..<d { for j in 0..<d { own[i * d + j] += (row[i] - mean[i]) * (row[j] - mean[j]) / count } } }
+            if let shrinkage {
+                let mu = (0..<d).reduce(0) { $0 + own[$1 * d + $1] } / Double(d)
+                for i in 0..<d { for j in 0..<d { own[i * d + j] = (1 - shrinkage) * own[i * d + j] + (i == j ? shrinkage * mu : 0) } }
+            }
+            let prior = count / n
+            for index in own.indices { covariance[index] += prior * own[index] }
+            means.append(mean)
+            priors.append(prior)
+        }
+        // Solve Sigma W^T = means^T for all classes at once (least squares, as scipy's lstsq).
+        var a = covariance
+        var b = [Double](repeating: 0, count: d * classes.count)  // row-major d x classes
+        for (k, mean) in means.enumerated() { for f in 0..<d { b[f * classes.count + k] = mean[f] } }
+        var singular = [Double](repeating: 0, count: d)
+        var rank: Int32 = 0
+        _ = LAPACKE_dgelsd(LAPACK_ROW_MAJOR, Int32(d), Int32(d), Int32(classes.count), &a, Int32(d), &b, Int32(classes.count), &singular, -1, &rank)
+        weights = classes.indices.map { k in (0..<d).map { b[$0 * classes.count + k] } }
+        intercepts = classes.indices.map { k in -0.5 * zip(means[k], weights[k]).reduce(0) { $0 + $1.0 * $1.1 } + Foundation.log(priors[k]) }
+    }
+
+    public func predict(_ x: [[Double]]) -> [String] {
+        x.map { row in
+            let scores = classes.indices.map { k in intercepts[k] + zip(weights[k], row).reduce(0) { $0 + $1.0 * $1.1 } }
+            return classes[scores.indices.max { scores[$0] < scores[$1] } ?? 0]
+        }
     }
 }

@@ -13,7 +13,8 @@ struct Decode: ParsableCommand {
             over --groups, balanced accuracy per fold. --lags L appends each volume's previous L \
             volumes of the same run. JSON keys: balanced_accuracy_mean, balanced_accuracy_sd, \
             per_fold, per_class_recall, confusion (rows true, columns predicted, in classes order), \
-            classes, chance, p_value (null without --permutations). LDA is not implemented.
+            classes, chance, p_value (null without --permutations). --classifier lda uses scikit-learn's \
+            lsqr LDA (optional fixed --shrinkage).
 
             Example:
               fmridyn decode latents.csv --target condition --groups subject --folds 5 --exclude rest --out decoding.json
@@ -25,8 +26,10 @@ struct Decode: ParsableCommand {
     @Option var target = "condition"
     @Option var groups = "subject"
     @Option var folds = 5
-    @Option(help: "Only logreg is implemented.")
+    @Option(help: "logreg or lda.")
     var classifier = "logreg"
+    @Option(help: "LDA shrinkage in [0, 1] (none by default).")
+    var shrinkage: Double?
     @Option var lags = 0
     @Option(help: "Labels to leave out, comma-separated (e.g. rest).")
     var exclude: String?
@@ -37,7 +40,8 @@ struct Decode: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        guard classifier == "logreg" else { throw ValidationError("--classifier: only logreg is implemented (LDA is not).") }
+        guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
+        if let shrinkage, !(0...1).contains(shrinkage) { throw ValidationError("--shrinkage must be between 0 and 1.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
         guard lags >= 0, permutations >= 0 else { throw ValidationError("--lags and --permutations must be 0 or more.") }
     }
@@ -63,7 +67,8 @@ struct Decode: ParsableCommand {
         guard Set(g).count >= folds else {
             throw ValidationError("--folds \(folds) needs at least \(folds) distinct \(groups) values; \(latents) has \(Set(g).count)")
         }
-        let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, c: c, permutations: permutations)
+        let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: shrinkage) : .logisticRegression(c: c)
+        let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, classifier: model, permutations: permutations)
         let object: [(String, JSONValue)] = [
             ("balanced_accuracy_mean", .number(result.mean)), ("balanced_accuracy_sd", .number(result.sd)),
             ("per_fold", .numbers(result.perFold)),

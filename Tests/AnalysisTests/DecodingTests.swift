@@ -20,6 +20,19 @@ final class DecodingTests: XCTestCase {
         XCTAssertEqual(Decoding.balancedAccuracy(truth: labels, predicted: predicted), Self.golden["balanced_accuracy"] as? Double ?? .nan, accuracy: 1e-12)
     }
 
+    func testLDAMatchesScikitLearnLsqr() throws {
+        let x = try XCTUnwrap(Self.golden["x"] as? [[Double]]), labels = try XCTUnwrap(Self.golden["labels"] as? [String])
+        var lda = LinearDiscriminant()
+        lda.fit(x, labels)
+        XCTAssertClose(lda.weights.flatMap { $0 }, (Self.golden["lda_coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-10, relative: 1e-9)
+        XCTAssertClose(lda.intercepts, Self.golden["lda_intercept"] as? [Double] ?? [], absolute: 1e-10, relative: 1e-9)
+        XCTAssertEqual(lda.predict(x), Self.golden["lda_predicted"] as? [String])
+        var shrunk = LinearDiscriminant(shrinkage: 0.3)
+        shrunk.fit(x, labels)
+        XCTAssertClose(shrunk.weights.flatMap { $0 }, (Self.golden["lda_shrunk_coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-10, relative: 1e-9)
+        XCTAssertClose(shrunk.intercepts, Self.golden["lda_shrunk_intercept"] as? [Double] ?? [], absolute: 1e-10, relative: 1e-9)
+    }
+
     func testGroupKFoldAssignment() throws {
         let groups = try XCTUnwrap(Self.golden["groups"] as? [String])
         XCTAssertEqual(GroupKFold.folds(groups: groups, count: 3), Self.golden["group_folds"] as? [[Int]])

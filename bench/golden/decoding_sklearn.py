@@ -11,6 +11,7 @@ import pathlib
 import numpy as np
 import sklearn
 from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GroupKFold
@@ -31,7 +32,11 @@ def main():
     tied_folds = [test.tolist() for _, test in GroupKFold(n_splits=3).split(np.zeros(40), np.zeros(40), tied)]
     predicted = model.predict(x)
     pca = PCA(n_components=3).fit(x)
-    out = {"versions": {"sklearn": sklearn.__version__}, "x": x.tolist(), "labels": labels.tolist(), "groups": groups.tolist(),
+    lda = LinearDiscriminantAnalysis(solver="lsqr").fit(x, labels)
+    lda_shrunk = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=0.3).fit(x, labels)
+    out = {"lda_coef": lda.coef_.tolist(), "lda_intercept": lda.intercept_.tolist(), "lda_predicted": lda.predict(x).tolist(),
+           "lda_shrunk_coef": lda_shrunk.coef_.tolist(), "lda_shrunk_intercept": lda_shrunk.intercept_.tolist(),
+           "versions": {"sklearn": sklearn.__version__}, "x": x.tolist(), "labels": labels.tolist(), "groups": groups.tolist(),
            "coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(), "classes": model.classes_.tolist(),
            "predicted": predicted.tolist(), "balanced_accuracy": balanced_accuracy_score(labels, predicted),
            "group_folds": folds, "tied_groups": tied.tolist(), "tied_folds": tied_folds,
