@@ -16,6 +16,7 @@ struct Fit: ParsableCommand {
             OUT/training_log.csv the per-epoch log. docs/model.md describes the model.
 
             Examples:
+              fmridyn fit bids_dir --task motor --atlas power264 --confound-strategy motion24,wm_csf --high-pass 0.01 --out model
               fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model --epochs 30
               fmridyn fit runs.tsv --manifest --inference initial --dynamics rnn --out model-rnn
               fmridyn fit runs.tsv --manifest --out model --resume
@@ -84,7 +85,8 @@ struct Fit: ParsableCommand {
 
     func run() throws {
         let logger = diagnostics.makeLogger()
-        let runs = try input.loadRuns()
+        let quietProgress = diagnostics.quiet
+        let runs = try input.loadRuns { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         var model = SVAEConfiguration(observations: runs[0].timeseries.columns)
         model.latent = latentDim
         model.hidden = hidden

@@ -3,11 +3,11 @@ import Foundation
 import Model
 import Preprocessing
 
-/// Inputs of `fit` and `latents`: region-timeseries TSV files (as `fmridyn extract` writes),
-/// or a manifest TSV listing them with `timeseries` and optional `subject`, `session`, `task`,
+/// Inputs of `fit` and `latents`: a BIDS directory (extracted on the fly, see `BIDSInputOptions`),
+/// region-timeseries TSV files (as `fmridyn extract` writes), or a manifest TSV listing them with `timeseries` and optional `subject`, `session`, `task`,
 /// `run`, `tr`, `events` columns (paths relative to the manifest).
 struct ModelInputOptions: ParsableArguments {
-    @Argument(help: "Region-timeseries TSV files, or one manifest TSV (--manifest).")
+    @Argument(help: "A BIDS directory, region-timeseries TSV files, or one manifest TSV (--manifest).")
     var inputs: [String] = []
 
     @Flag(help: "Treat the single input as a manifest of runs.")
@@ -26,8 +26,11 @@ struct ModelInputOptions: ParsableArguments {
         if let tr, !(tr > 0) { throw ValidationError("--tr must be positive seconds.") }
     }
 
-    func loadRuns() throws -> [RunData] {
-        try RunLoader.load(inputs: inputs, manifest: manifest, tr: tr, events: events)
+    @OptionGroup var bids: BIDSInputOptions
+
+    func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] {
+        if let root = bidsRoot { return try bids.loadRuns(root: root, progress: progress) }
+        return try RunLoader.load(inputs: inputs, manifest: manifest, tr: tr, events: events)
     }
 }
 

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Model
+import Preprocessing
+
+/// BIDS datasets as model inputs: runs found by `BIDSLayout`, region timeseries extracted on
+/// the fly (fMRIPrep's preprocessed BOLD and confounds when `derivatives/` has them), TR from
+/// the sidecars, conditions from the events files.
+struct BIDSInputOptions: ParsableArguments {
+    @Option(help: "BIDS: task to use.")
+    var task: String?
+    @Option(parsing: .upToNextOption, help: "BIDS: subject labels (with or without sub-; all when omitted).")
+    var subjects: [String] = []
+    @Option(help: "BIDS: atlas for on-the-fly extraction (bundled name, label image or coordinate TSV).")
+    var atlas: String = "power264"
+    @Option(help: "BIDS: sphere radius in mm for coordinate atlases.")
+    var radius: Double = 5
+    @Option(help: "BIDS: fMRIPrep output space to prefer.")
+    var space: String?
+    @Option(help: "BIDS: confound presets, comma-separated (needs fMRIPrep confounds).")
+    var confoundStrategy: String?
+    @Option(help: "BIDS: high-pass cutoff in Hz (Butterworth).")
+    var highPass: Double?
+    @Option(help: "BIDS: low-pass cutoff in Hz (Butterworth).")
+    var lowPass: Double?
+    @Flag(help: "BIDS: skip detrending (on by default for BIDS inputs).")
+    var noDetrend = false
+
+    /// Extracts every selected run of the dataset at `root`.
+    func loadRuns(root: String, progress: (String) -> Void) throws -> [RunData] {
+        let layout = try BIDSLayout(root: root, space: space)
+        let selected = layout.runs(subjects: subjects, tasks: task.map { [$0] })
+        guard !selected.isEmpty else {
+            throw ValidationError("\(root): no BOLD runs match (task \(task ?? "any"), subjects \(subjects.isEmpty ? "all" : subjects.joined(separator: " ")))")
+        }
+        let presets = try (confoundStrategy?.split(separator: ",").map(String.init) ?? []).map { name -> ConfoundsTable.Preset in
+            guard let preset = ConfoundsTable.Preset(rawValue: name) else { throw ValidationError("unknown --confound-strategy \(name)") }
+            return preset
+        }
+        let lower = atlas.lowercased()
+        let coordinates = BundledAtlases.coordinateAtlases.contains(atlas) || lower.hasSuffix(".tsv") || lower.hasSuffix(".csv")
+        return try selected.enumerated().map { index, run in
+            progress("extracting \(index + 1)/\(selected.count): \((run.bold as NSString).lastPathComponent)")
+            var request = ExtractionRequest(bold: run.preprocessedBold ?? run.bold,
+                                            regions: coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
+            request.repetitionTime = run.repetitionTime
+            request.cleaning = CleaningOptions(detrend: !noDetrend, filter: (highPass ?? lowPass) == nil ? nil : .butterworth,
+                                               highPass: highPass, lowPass: lowPass, standardize: .zscore)
+            if !presets.isEmpty {
+                guard let confounds = run.confounds else {
+                    throw ValidationError("\(run.bold): --confound-strategy needs fMRIPrep confounds under derivatives/, none found")
+                }
+                request.confounds = confounds
+                request.confoundPresets = presets
+            }
+            let result = try request.run()
+            guard let tr = result.repetitionTime else { throw ValidationError("\(run.bold): no repetition time in the sidecar or header") }
+            var data = RunData(timeseries: result.signals, repetitionTime: tr)
+            data.subject = run.subject
+            data.session = run.session ?? ""
+            data.task = run.task ?? ""
+            data.run = run.run ?? ""
+            data.source = run.bold
+            data.volumes = result.keptVolumes
+            if let events = run.events {
+                let labels = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: (result.keptVolumes.last ?? 0) + 1,
+                                                    repetitionTime: tr)
+                data.conditions = result.keptVolumes.map { labels[$0] }
+            }
+            return data
+        }
+    }
+}
+
+extension ModelInputOptions {
+    /// Whether the single input is a BIDS directory.
+    var bidsRoot: String? {
+        guard inputs.count == 1 else { return nil }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory) && isDirectory.boolValue ? inputs[0] : nil
+    }
+}
