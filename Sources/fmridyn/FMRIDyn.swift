@@ -19,11 +19,13 @@ struct FMRIDyn: ParsableCommand {
             timeseries, fixed points and task decoding.
 
             Examples:
-              fmridyn info sub-01_task-motor_bold.nii.gz
-              fmridyn info --json --stats anatomical.nii
+              fmridyn demo --out demo-out
+              fmridyn info --json --stats sub-01_task-motor_bold.nii.gz
               fmridyn extract run.nii.gz --atlas power264 --detrend --standardize zscore --out run.tsv
-              fmridyn events run_events.tsv --tr 0.72 --volumes 284 --labels --out labels.tsv
-              fmridyn bench read big_run.nii.gz --json
+              fmridyn fit bids_dir --task motor --atlas power264 --out model
+              fmridyn latents --model model bids_dir --task motor --out latents.csv
+              fmridyn fixed-points --model model --data run.tsv --tr 0.72 --out fixed_points.json
+              fmridyn decode latents.csv --groups subject --exclude rest --out decoding.json
             """,
         version: version,
         subcommands: [Demo.self, Simulate.self, Info.self, Extract.self, Events.self, Fit.self, Latents.self, FixedPoints.self, Decode.self, Robustness.self, Bench.self]
