@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Analysis", targets: ["Analysis"]),
+        .library(name: "Sparse", targets: ["Sparse"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,6 +63,10 @@ let package = Package(
         .target(
             name: "Model",
             dependencies: ["Core", "Dynamics", "Preprocessing"]
+        ),
+        .target(
+            name: "Sparse",
+            dependencies: ["Core"]
         ),
         .target(
             name: "Analysis",
@@ -111,6 +116,10 @@ let package = Package(
         .testTarget(
             name: "ModelTests",
             dependencies: ["Model", "Core", "Dynamics", "TestSupport"]
+        ),
+        .testTarget(
+            name: "SparseTests",
+            dependencies: ["Sparse", "Core", "TestSupport"]
         ),
         .testTarget(
             name: "AnalysisTests",
