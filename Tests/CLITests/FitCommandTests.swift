@@ -56,6 +56,16 @@ final class FitCommandTests: XCTestCase {
         XCTAssertTrue(r2 <= 1, "\(r2)")
         XCTAssertNotNil(comparison["null_fraction_matched"])
 
+        // One-shot pruning to 80% sparsity, then the density report and latents from the pruned model.
+        let pruned = directory.file("pruned")
+        let prune = try CommandRunner.run(["prune", "--model", model, "--sparsity", "0.8", "--out", pruned])
+        XCTAssertEqual(prune.status, 0, prune.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: pruned + "/masks.safetensors"))
+        let densities = try CommandRunner.run(["sparsity", "--model", pruned])
+        XCTAssertTrue(densities.stdout.contains("decoder.linear.bias\t47\t47\t1.0000"), densities.stdout)
+        XCTAssertTrue(densities.stdout.split(separator: "\n").contains { $0.hasPrefix("total\t") }, densities.stdout)
+        XCTAssertEqual(try CommandRunner.run(["latents", "--model", pruned, timeseries, "--tr", "1.35", "--out", directory.file("pruned.csv"), "-q"]).status, 0)
+
         let usage = try CommandRunner.run(["fit", timeseries, "--out", model])
         XCTAssertEqual(usage.status, 2, "no TR")
         let missing = try CommandRunner.run(["latents", "--model", directory.file("nothing"), timeseries, "--tr", "1", "--out", csv])
