@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["fmridyn", "TestSupport"]
+            dependencies: ["fmridyn", "Model", "Core", "Dynamics", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -37,6 +37,13 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     public var training: TrainingConfiguration
     public var fmridynVersion: String
     public var split: String
+
+    public init(model: SVAEConfiguration, training: TrainingConfiguration, fmridynVersion: String, split: String) {
+        self.model = model
+        self.training = training
+        self.fmridynVersion = fmridynVersion
+        self.split = split
+    }
 }
 
 /// Fits an SVAE with Adam, KL warm-up, gradient clipping and early stopping on the
