@@ -16,7 +16,8 @@ struct Demo: ParsableCommand {
             neural-ODE dynamics -> latents.csv -> fixed points of the learned field -> ground-truth \
             recovery (affine R^2 of the latents against the true HRF-convolved latents; distance of \
             the aligned fixed points to the true stable points) -> task decoding (balanced accuracy of \
-            the latents vs PCA of the same regions vs chance). Writes OUT/summary.json.
+            the latents vs PCA and FastICA of the same regions vs chance). Writes \
+            OUT/summary.json.
 
             Examples:
               fmridyn demo --out demo-out
@@ -132,7 +133,7 @@ struct Demo: ParsableCommand {
         func count(_ kind: String) -> Int { fixed.filter { $0.classification == kind }.count }
 
         // Task capture: decode the condition of each task volume (labels delayed by the HRF
-        // peak, rest excluded) from the latents and from PCA of the same regions.
+        // peak, rest excluded) from the latents and from PCA and FastICA of the same regions.
         var pcaInput: [[Double]] = [], labels: [String] = [], groups: [String] = [], nodeFeatures: [[Double]] = []
         var cursor = 0
         for (run, bidsRun) in zip(runs, layout.runs) {
@@ -148,15 +149,18 @@ struct Demo: ParsableCommand {
                 pcaInput.append((0..<standardized.columns).map { standardized[t, $0] })
             }
         }
-        let pca = PCA(fitting: runs.flatMap { run in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } },
-                      components: model.latent)
+        let allVolumes = runs.flatMap { run in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } }
+        let pca = PCA(fitting: allVolumes, components: model.latent)
+        let ica = FastICA(fitting: allVolumes, components: model.latent, seed: seed)
         let decodingFolds = min(5, options.subjects)
         let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: groups, folds: decodingFolds)
         let pcaDecoding = Decoding.crossValidate(features: pca.transform(pcaInput), labels: labels, groups: groups, folds: decodingFolds)
+        let icaDecoding = Decoding.crossValidate(features: ica.transform(pcaInput), labels: labels, groups: groups, folds: decodingFolds)
         let best = log.map(\.validationELBO).max() ?? .nan
         let summary: [(String, JSONValue)] = [
             ("elbo", .number(best)),
             ("decoding", .object([("node", .number(nodeDecoding.mean)), ("pca", .number(pcaDecoding.mean)),
+                                  ("ica", .number(icaDecoding.mean)), ("ica_sd", .number(icaDecoding.sd)),
                                   ("chance", .number(nodeDecoding.chance)), ("node_sd", .number(nodeDecoding.sd)),
                                   ("pca_sd", .number(pcaDecoding.sd)), ("folds", .integer(decodingFolds))])),
             ("fixed_points", .object([("count", .integer(fixed.count)), ("stable", .integer(count("stable"))),
@@ -176,12 +180,12 @@ struct Demo: ParsableCommand {
               latent recovery R2  %.3f (affine fit to the true HRF-convolved latents)
               fixed points        %d (%d stable, %d saddle, %d unstable); truth has %d stable
               fixed-point error   %.3f (mean distance to the nearest true stable point, aligned)
-              decoding            NODE %.3f, PCA %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
+              decoding            NODE %.3f, PCA %.3f, ICA %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
               outputs             %@/summary.json, latents.csv, model/, sim/ (BIDS), timeseries/
               time                %.1f s
             """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2,
             fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError,
-            nodeDecoding.mean, pcaDecoding.mean, nodeDecoding.chance, decodingFolds, out, Date().timeIntervalSince(start)))
+            nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean, nodeDecoding.chance, decodingFolds, out, Date().timeIntervalSince(start)))
         logger.debug("done")
     }
 }

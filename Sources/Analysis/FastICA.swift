@@ -1,0 +1,77 @@
+import CLinearAlgebra
+import Core
+import Foundation
+
+/// FastICA with scikit-learn's defaults: parallel (symmetric) updates, logcosh contrast
+/// (alpha 1), whitening to unit variance (1/n) by PCA, at most 200 iterations, tolerance 1e-4 on the
+/// change of the unmixing matrix, seeded Gaussian initial matrix.
+public struct FastICA: Sendable {
+    public private(set) var mean: [Double] = []
+    /// [components x features]: sources = (x - mean) unmixing^T.
+    public private(set) var unmixing: [[Double]] = []
+    public private(set) var iterations = 0
+
+    public init(fitting x: [[Double]], components k: Int, maxIterations: Int = 200, tolerance: Double = 1e-4, seed: UInt64 = 0) {
+        let n = x.count
+        let pca = PCA(fitting: x, components: k)
+        mean = pca.mean
+        // Whitening: project on the components and scale each to unit variance with the 1/n
+        // normalisation scikit-learn uses (logcosh is not scale-free, so this fixes the solution).
+        let biasCorrection = Double(n - 1) / Double(n)
+        let whitening = zip(pca.components, pca.explainedVariance).map { component, variance in
+            component.map { $0 / (variance * biasCorrection).squareRoot() }
+        }
+        let white = x.map { row in whitening.map { w in zip(w, zip(row, pca.mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+        var random = RandomSource(seed: seed)
+        var w = Self.symmetricDecorrelation((0..<k).map { _ in (0..<k).map { _ in random.normal() } })
+        for iteration in 1...maxIterations {
+            iterations = iteration
+            // W+ = E[g(W x) x^T] - diag(E[g'(W x)]) W, g = tanh.
+            var next = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+            var derivative = [Double](repeating: 0, count: k)
+            for row in white {
+                for i in 0..<k {
+                    let projection = zip(w[i], row).reduce(0) { $0 + $1.0 * $1.1 }
+                    let g = Foundation.tanh(projection)
+                    derivative[i] += 1 - g * g
+                    for j in 0..<k { next[i][j] += g * row[j] }
+                }
+            }
+            let count = Double(n)
+            for i in 0..<k {
+                let meanDerivative = derivative[i] / count
+                for j in 0..<k {
+                    let expectation = next[i][j] / count
+                    next[i][j] = expectation - meanDerivative * w[i][j]
+                }
+            }
+            next = Self.symmetricDecorrelation(next)
+            // Convergence: max |1 - |<w_new_i, w_i>||.
+            var change = 0.0
+            for i in 0..<k {
+                let overlap = zip(next[i], w[i]).reduce(0.0) { $0 + $1.0 * $1.1 }
+                change = max(change, abs(abs(overlap) - 1))
+            }
+            w = next
+            if change < tolerance { break }
+        }
+        unmixing = w.map { wi in (0..<x[0].count).map { f in (0..<k).reduce(0.0) { $0 + wi[$1] * whitening[$1][f] } } }
+    }
+
+    public func transform(_ x: [[Double]]) -> [[Double]] {
+        x.map { row in unmixing.map { u in zip(u, zip(row, mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+    }
+
+    /// W (W^T W)^(-1/2) via the eigen-decomposition of W W^T (LAPACK dsyev).
+    static func symmetricDecorrelation(_ w: [[Double]]) -> [[Double]] {
+        let k = w.count
+        var s = [Double](repeating: 0, count: k * k)
+        for i in 0..<k { for j in 0..<k { s[i * k + j] = zip(w[i], w[j]).reduce(0) { $0 + $1.0 * $1.1 } } }
+        var values = [Double](repeating: 0, count: k)
+        _ = LAPACKE_dsyev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(k), &s, Int32(k), &values)
+        // (W W^T)^(-1/2) = V diag(1/sqrt(d)) V^T
+        var inverseRoot = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        for i in 0..<k { for j in 0..<k { for m in 0..<k { inverseRoot[i][j] += s[i * k + m] * s[j * k + m] / max(values[m], 1e-300).squareRoot() } } }
+        return (0..<k).map { i in (0..<k).map { j in (0..<k).reduce(0.0) { $0 + inverseRoot[i][$1] * w[$1][j] } } }
+    }
+}
