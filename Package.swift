@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Analysis", targets: ["Analysis"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Sparse", targets: ["Sparse"]),
     ],
     dependencies: [
@@ -72,6 +73,7 @@ let package = Package(
             name: "Analysis",
             dependencies: ["Core", "Dynamics", "Model", "CLinearAlgebra"]
         ),
+        .target(name: "Reporting"),
         .target(
             name: "Simulation",
             dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra"]
@@ -89,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -124,6 +126,10 @@ let package = Package(
         .testTarget(
             name: "AnalysisTests",
             dependencies: ["Analysis", "Core", "Dynamics", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ReportingTests",
+            dependencies: ["Reporting"]
         ),
         .testTarget(
             name: "SimulationTests",

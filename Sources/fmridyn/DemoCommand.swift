@@ -4,6 +4,7 @@ import Core
 import Foundation
 import Model
 import Preprocessing
+import Reporting
 import Simulation
 
 /// `fmridyn demo`: the whole method on simulated data, end to end.
@@ -170,9 +171,16 @@ struct Demo: ParsableCommand {
             ("epochs", .integer(log.count)),
             ("seconds", .number(Date().timeIntervalSince(start))),
             ("outputs", .object([("dataset", .string(dataset)), ("timeseries", .string(timeseriesDirectory)), ("model", .string(out + "/model")),
-                                 ("latents", .string(out + "/latents.csv")), ("fixed_points", .string(out + "/fixed_points.json")), ("training_log", .string(out + "/model/training_log.csv"))])),
+                                 ("latents", .string(out + "/latents.csv")), ("report", .string(out + "/report.html")), ("fixed_points", .string(out + "/fixed_points.json")), ("training_log", .string(out + "/model/training_log.csv"))])),
         ]
         try OutputFiles.write(Data((JSONValue.object(summary).rendered() + "\n").utf8), to: out + "/summary.json")
+        var report = try Report.assemble(model: out + "/model", latents: out + "/latents.csv", fixedPoints: out + "/fixed_points.json")
+        report.add(id: "decoding", title: "Task decoding", body: BarChart(
+            title: "Balanced accuracy, \(decodingFolds)-fold by subject (mean +- SD; dashed: chance)", yLabel: "balanced accuracy",
+            labels: ["NODE latents", "PCA", "FastICA"], values: [nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean],
+            errors: [nodeDecoding.sd, pcaDecoding.sd, icaDecoding.sd], reference: nodeDecoding.chance).svg())
+        report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: out + "/model"))
+        try OutputFiles.write(Data(report.rendered().utf8), to: out + "/report.html")
         print(String(format: """
             fmridyn demo (%@)
               runs                %d (%d regions each)
@@ -181,7 +189,7 @@ struct Demo: ParsableCommand {
               fixed points        %d (%d stable, %d saddle, %d unstable); truth has %d stable
               fixed-point error   %.3f (mean distance to the nearest true stable point, aligned)
               decoding            NODE %.3f, PCA %.3f, ICA %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
-              outputs             %@/summary.json, latents.csv, model/, sim/ (BIDS), timeseries/
+              outputs             %@/summary.json, report.html, latents.csv, model/, sim/ (BIDS), timeseries/
               time                %.1f s
             """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2,
             fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError,

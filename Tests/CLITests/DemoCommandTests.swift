@@ -22,6 +22,11 @@ final class DemoCommandTests: XCTestCase {
         XCTAssertTrue(chance > 0 && chance <= 0.5, "one over the number of task conditions present: \(chance)")
         XCTAssertNotNil(decoding["node"] as? Double)
         XCTAssertNotNil(decoding["pca"] as? Double)
+        let ica = try XCTUnwrap(decoding["ica"] as? Double)
+        XCTAssertTrue(ica >= 0 && ica <= 1, "ICA balanced accuracy \(ica)")
+        let report = try String(contentsOfFile: directory.file("report.html"), encoding: .utf8)
+        for label in ["NODE latents", "PCA", "FastICA"] { XCTAssertTrue(report.contains("class=\"bar\" data-label=\"\(label)\""), label) }
+        XCTAssertTrue(report.contains("<section id=\"fixed-points\">") && report.contains("<section id=\"latents\">"))
         XCTAssertTrue(r2 > -1 && r2 <= 1, "R2 \(r2)")
         let latents = try String(contentsOfFile: directory.file("latents.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(latents.count, 1 + 2 * 2 * 48)

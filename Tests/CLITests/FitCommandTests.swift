@@ -42,6 +42,35 @@ final class FitCommandTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("fixed_points.csv")))
 
+        // The HTML report of this fit: every section present with its data.
+        let decodingPath = directory.file("decoding.json")
+        try Data(#"{"balanced_accuracy_mean": 0.7, "balanced_accuracy_sd": 0.1, "chance": 0.5, "classes": ["left_hand", "rest"], "confusion": [[3, 1], [2, 6]]}"#.utf8)
+            .write(to: URL(fileURLWithPath: decodingPath))
+        let html = directory.file("report.html")
+        let reportRun = try CommandRunner.run(["report", "--model", model, "--latents", csv, "--fixed-points", points, "--decoding", decodingPath, "--out", html])
+        XCTAssertEqual(reportRun.status, 0, reportRun.stderr)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        for section in ["training", "latents", "fixed-points", "decoding", "provenance"] {
+            XCTAssertTrue(page.contains("<section id=\"\(section)\">"), section)
+        }
+        // Training curves: one vertex per epoch (4); latent time courses: one line per latent (3),
+        // one vertex per volume (40); one marker per fixed point; confusion counts.
+        let trainLine = try XCTUnwrap(page.range(of: ##"data-series="train" fill="none" stroke="#0072B2" stroke-width="1.5" points=""##))
+        let trainPoints = page[trainLine.upperBound...].prefix { $0 != "\"" }.split(separator: " ")
+        XCTAssertEqual(trainPoints.count, 4)
+        for name in ["z1", "z2", "z3"] {
+            let line = try XCTUnwrap(page.range(of: "data-series=\"\(name)\""), name)
+            let vertices = page[line.upperBound...].drop { $0 != "p" }.dropFirst(8).prefix { $0 != "\"" }.split(separator: " ")
+            XCTAssertEqual(vertices.count, 40, name)
+        }
+        let fixedCount = (object["fixed_points"] as? [[String: Any]] ?? []).count
+        XCTAssertEqual(page.components(separatedBy: "class=\"marker\"").count - 1, fixedCount)
+        XCTAssertTrue(page.contains(">6</td></tr></table>"))
+        XCTAssertTrue(page.contains("data-label=\"left_hand\""), "condition blocks shaded")
+        let noModel = try CommandRunner.run(["report", "--model", directory.file("nowhere"), "--out", html])
+        XCTAssertNotEqual(noModel.status, 0)
+        XCTAssertTrue(noModel.stderr.contains("nowhere/training_log.csv"), noModel.stderr)
+
         // Robustness across seeds: a second model, aligned to the first on the same data.
         let second = directory.file("model-seed2")
         XCTAssertEqual(try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", second, "--window", "16", "--stride", "4",

@@ -1,0 +1,187 @@
+import Foundation
+
+/// Okabe-Ito colours: distinguishable under the common colour-vision deficiencies.
+public enum Palette {
+    public static let colours = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+    public static func colour(_ index: Int) -> String { colours[index % colours.count] }
+}
+
+/// One named line of a chart; `x` and `y` have equal length. Non-finite points are skipped.
+public struct Series: Sendable {
+    public var name: String
+    public var x: [Double]
+    public var y: [Double]
+    public init(name: String, x: [Double], y: [Double]) { self.name = name; self.x = x; self.y = y }
+}
+
+/// A shaded interval on the x axis (a condition block on a time axis).
+public struct Band: Sendable {
+    public var start: Double, end: Double, label: String
+    public init(start: Double, end: Double, label: String) { self.start = start; self.end = end; self.label = label }
+}
+
+/// Maps data coordinates to the plot area and draws labelled axes with "nice" ticks.
+struct Frame {
+    let width = 640.0, height = 300.0, left = 70.0, right = 150.0, top = 30.0, bottom = 50.0
+    let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
+
+    init(x: [Double], y: [Double]) {
+        xRange = Frame.range(x)
+        yRange = Frame.range(y)
+    }
+
+    static func range(_ values: [Double]) -> ClosedRange<Double> {
+        let finite = values.filter(\.isFinite)
+        guard let low = finite.min(), let high = finite.max() else { return 0...1 }
+        if low == high { return (low - 0.5)...(high + 0.5) }
+        return low...high
+    }
+
+    func px(_ x: Double) -> Double { left + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (width - left - right) }
+    func py(_ y: Double) -> Double { height - bottom - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * (height - top - bottom) }
+
+    /// Tick positions at 1, 2 or 5 times a power of ten, four to seven per axis.
+    static func ticks(_ range: ClosedRange<Double>) -> [Double] {
+        let span = range.upperBound - range.lowerBound
+        let raw = span / 5, magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= 0.7 * raw } ?? raw
+        var ticks: [Double] = [], value = ceil(range.lowerBound / step) * step
+        while value <= range.upperBound + step * 1e-9 { ticks.append(value); value += step }
+        return ticks
+    }
+
+    func axes(title: String, xLabel: String, yLabel: String) -> String {
+        var svg = "<text class=\"title\" x=\"\(fmt(left))\" y=\"18\">\(escapeHTML(title))</text>"
+        svg += "<line class=\"axis\" x1=\"\(fmt(left))\" y1=\"\(fmt(height - bottom))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(height - bottom))\"/>"
+        svg += "<line class=\"axis\" x1=\"\(fmt(left))\" y1=\"\(fmt(top))\" x2=\"\(fmt(left))\" y2=\"\(fmt(height - bottom))\"/>"
+        for tick in Frame.ticks(xRange) {
+            svg += "<text class=\"tick\" x=\"\(fmt(px(tick)))\" y=\"\(fmt(height - bottom + 16))\" text-anchor=\"middle\">\(label(tick))</text>"
+        }
+        for tick in Frame.ticks(yRange) {
+            svg += "<text class=\"tick\" x=\"\(fmt(left - 6))\" y=\"\(fmt(py(tick) + 4))\" text-anchor=\"end\">\(label(tick))</text>"
+            svg += "<line class=\"grid\" x1=\"\(fmt(left))\" y1=\"\(fmt(py(tick)))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(py(tick)))\"/>"
+        }
+        svg += "<text class=\"label\" x=\"\(fmt((left + width - right) / 2))\" y=\"\(fmt(height - 10))\" text-anchor=\"middle\">\(escapeHTML(xLabel))</text>"
+        svg += "<text class=\"label\" transform=\"translate(16 \(fmt((top + height - bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeHTML(yLabel))</text>"
+        return svg
+    }
+
+    func legend(_ names: [String]) -> String {
+        names.enumerated().map { index, name in
+            let y = top + 16 * Double(index)
+            return "<rect x=\"\(fmt(width - right + 12))\" y=\"\(fmt(y))\" width=\"10\" height=\"10\" fill=\"\(Palette.colour(index))\"/>"
+                + "<text class=\"tick\" x=\"\(fmt(width - right + 26))\" y=\"\(fmt(y + 9))\">\(escapeHTML(name))</text>"
+        }.joined()
+    }
+
+    func document(_ body: String, kind: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"\(kind)\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" width=\"\(fmt(width))\" height=\"\(fmt(height))\">\(body)</svg>"
+    }
+}
+
+func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+func label(_ value: Double) -> String {
+    let magnitude = abs(value)
+    if magnitude != 0 && (magnitude >= 1e5 || magnitude < 1e-3) { return String(format: "%.1e", value) }
+    return String(format: "%g", (value * 1e6).rounded() / 1e6)
+}
+
+/// Escapes text for HTML and SVG content and attribute values.
+public func escapeHTML(_ text: String) -> String {
+    var result = ""
+    for character in text {
+        switch character {
+        case "&": result += "&amp;"
+        case "<": result += "&lt;"
+        case ">": result += "&gt;"
+        case "\"": result += "&quot;"
+        default: result.append(character)
+        }
+    }
+    return result
+}
+
+/// Lines over a shared x axis, with optional shaded bands (one polyline per series).
+public struct LineChart: Sendable {
+    public var title: String, xLabel: String, yLabel: String
+    public var series: [Series]
+    public var bands: [Band] = []
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], bands: [Band] = []) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.bands = bands
+    }
+
+    public func svg() -> String {
+        let frame = Frame(x: series.flatMap(\.x), y: series.flatMap(\.y))
+        var body = ""
+        let bandLabels = Array(Set(bands.map(\.label))).sorted()
+        for band in bands {
+            let shade = (bandLabels.firstIndex(of: band.label) ?? 0) + 1
+            body += "<rect class=\"band\" data-label=\"\(escapeHTML(band.label))\" x=\"\(fmt(frame.px(band.start)))\" y=\"\(fmt(frame.top))\" width=\"\(fmt(frame.px(band.end) - frame.px(band.start)))\" height=\"\(fmt(frame.height - frame.top - frame.bottom))\" fill=\"\(Palette.colour(shade + 3))\" fill-opacity=\"0.15\"><title>\(escapeHTML(band.label))</title></rect>"
+            body += "<text class=\"tick\" x=\"\(fmt(frame.px(band.start) + 2))\" y=\"\(fmt(frame.top + 10))\">\(escapeHTML(band.label))</text>"
+        }
+        body += frame.axes(title: title, xLabel: xLabel, yLabel: yLabel)
+        for (index, line) in series.enumerated() {
+            let points = zip(line.x, line.y).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(fmt(frame.px($0.0))),\(fmt(frame.py($0.1)))" }
+            body += "<polyline data-series=\"\(escapeHTML(line.name))\" fill=\"none\" stroke=\"\(Palette.colour(index))\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+        }
+        body += frame.legend(series.map(\.name))
+        return frame.document(body, kind: "line-chart")
+    }
+}
+
+/// Points coloured by class, with optional highlighted markers (fixed points).
+public struct ScatterChart: Sendable {
+    public struct Marker: Sendable {
+        public var x: Double, y: Double, label: String, filled: Bool
+        public init(x: Double, y: Double, label: String, filled: Bool) { self.x = x; self.y = y; self.label = label; self.filled = filled }
+    }
+    public var title: String, xLabel: String, yLabel: String
+    public var x: [Double], y: [Double], classes: [String]
+    public var markers: [Marker] = []
+    public init(title: String, xLabel: String, yLabel: String, x: [Double], y: [Double], classes: [String], markers: [Marker] = []) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.x = x; self.y = y; self.classes = classes; self.markers = markers
+    }
+
+    public func svg() -> String {
+        let frame = Frame(x: x + markers.map(\.x), y: y + markers.map(\.y))
+        let names = Array(Set(classes)).sorted()
+        var body = frame.axes(title: title, xLabel: xLabel, yLabel: yLabel)
+        for (index, (px, py)) in zip(x, y).enumerated() where px.isFinite && py.isFinite {
+            let colour = Palette.colour(names.firstIndex(of: classes[index]) ?? 0)
+            body += "<circle class=\"point\" cx=\"\(fmt(frame.px(px)))\" cy=\"\(fmt(frame.py(py)))\" r=\"2\" fill=\"\(colour)\" fill-opacity=\"0.6\"/>"
+        }
+        for marker in markers {
+            body += "<circle class=\"marker\" data-label=\"\(escapeHTML(marker.label))\" cx=\"\(fmt(frame.px(marker.x)))\" cy=\"\(fmt(frame.py(marker.y)))\" r=\"6\" stroke=\"#000000\" stroke-width=\"2\" fill=\"\(marker.filled ? "#000000" : "#ffffff")\"><title>\(escapeHTML(marker.label))</title></circle>"
+        }
+        body += frame.legend(names)
+        return frame.document(body, kind: "scatter-chart")
+    }
+}
+
+/// Vertical bars with +- error whiskers and an optional dashed reference line (chance).
+public struct BarChart: Sendable {
+    public var title: String, yLabel: String
+    public var labels: [String], values: [Double], errors: [Double]
+    public var reference: Double?
+    public init(title: String, yLabel: String, labels: [String], values: [Double], errors: [Double], reference: Double?) {
+        self.title = title; self.yLabel = yLabel; self.labels = labels; self.values = values; self.errors = errors; self.reference = reference
+    }
+
+    public func svg() -> String {
+        let tops = zip(values, errors).map { $0 + $1 } + [reference ?? 0]
+        let frame = Frame(x: [0, Double(labels.count)], y: [0] + tops)
+        var body = frame.axes(title: title, xLabel: "", yLabel: yLabel)
+        for (index, name) in labels.enumerated() {
+            let left = frame.px(Double(index) + 0.2), right = frame.px(Double(index) + 0.8)
+            let top = frame.py(values[index]), base = frame.py(0)
+            body += "<rect class=\"bar\" data-label=\"\(escapeHTML(name))\" data-value=\"\(values[index])\" x=\"\(fmt(left))\" y=\"\(fmt(min(top, base)))\" width=\"\(fmt(right - left))\" height=\"\(fmt(abs(base - top)))\" fill=\"\(Palette.colour(index))\"/>"
+            let middle = (left + right) / 2
+            body += "<line class=\"whisker\" x1=\"\(fmt(middle))\" y1=\"\(fmt(frame.py(values[index] - errors[index])))\" x2=\"\(fmt(middle))\" y2=\"\(fmt(frame.py(values[index] + errors[index])))\" stroke=\"#000000\"/>"
+            body += "<text class=\"tick\" x=\"\(fmt(middle))\" y=\"\(fmt(frame.height - frame.bottom + 30))\" text-anchor=\"middle\">\(escapeHTML(name))</text>"
+        }
+        if let reference {
+            body += "<line class=\"reference\" x1=\"\(fmt(frame.left))\" y1=\"\(fmt(frame.py(reference)))\" x2=\"\(fmt(frame.width - frame.right))\" y2=\"\(fmt(frame.py(reference)))\" stroke=\"#000000\" stroke-dasharray=\"4 3\"/>"
+        }
+        return frame.document(body, kind: "bar-chart")
+    }
+}

@@ -1,0 +1,172 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Preprocessing
+import Reporting
+
+/// `fmridyn report`: one self-contained HTML page to look at a fit.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a self-contained HTML report (inline SVG, opens offline) of a fitted model.",
+        discussion: """
+            Sections: training curves from MODEL_DIR/training_log.csv (ELBO and validation ELBO, \
+            reconstruction and KL, learning rate); with --latents, the first run's latent time \
+            courses with condition blocks shaded and all volumes on the top two principal axes \
+            coloured by condition; with --fixed-points, the fixed points on that projection \
+            (filled = stable) and their Jacobian eigenvalues in the complex plane; with --decoding, \
+            balanced accuracy with fold SD against chance and the confusion matrix; provenance \
+            (version, command line, model configuration).
+
+            Example:
+              fmridyn report --model fit-out --latents latents.csv --fixed-points fixed_points.json \\
+                --decoding decoding.json --out report.html
+            """
+    )
+
+    @Option(help: "A model directory written by fmridyn fit.")
+    var model: String
+    @Option(help: "A latents CSV from fmridyn latents.")
+    var latents: String?
+    @Option(name: .customLong("fixed-points"), help: "A JSON file from fmridyn fixed-points.")
+    var fixedPoints: String?
+    @Option(help: "A JSON file from fmridyn decode.")
+    var decoding: String?
+    @Option(help: "The HTML file to write.")
+    var out: String
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        guard out.hasSuffix(".html") || out.hasSuffix(".htm") else { throw ValidationError("--out must name an .html file (got \(out)).") }
+    }
+
+    func run() throws {
+        var report = try Self.assemble(model: model, latents: latents, fixedPoints: fixedPoints)
+        if let decoding { report.add(id: "decoding", title: "Task decoding", body: try Self.decodingSection(path: decoding)) }
+        report.add(id: "provenance", title: "Provenance", body: Self.provenance(model: model))
+        try OutputFiles.write(Data(report.rendered().utf8), to: out)
+        print("wrote \(out) (\(report.sections.map(\.id).joined(separator: ", ")))")
+    }
+
+    /// Training, latent and fixed-point sections (shared with `fmridyn demo`).
+    static func assemble(model: String, latents: String?, fixedPoints: String?) throws -> HTMLReport {
+        var report = HTMLReport(title: "fmridyn report: \((model as NSString).lastPathComponent)")
+        report.add(id: "training", title: "Training", body: try trainingSection(model: model))
+        var projection: PCA?
+        if let latents {
+            let (body, pca) = try latentSection(path: latents)
+            report.add(id: "latents", title: "Latent trajectories", body: body)
+            projection = pca
+        }
+        if let fixedPoints { report.add(id: "fixed-points", title: "Fixed points", body: try fixedPointSection(path: fixedPoints, projection: projection)) }
+        return report
+    }
+
+    static func provenance(model: String) -> String {
+        var provenance: [(String, String)] = [("fmridyn version", FMRIDyn.version), ("command line", CommandLine.arguments.joined(separator: " ")),
+                                              ("written", ISO8601DateFormatter().string(from: Date())), ("model directory", model)]
+        if let config = try? String(contentsOfFile: model + "/config.json", encoding: .utf8) { provenance.append(("model configuration", config)) }
+        return HTMLReport.table(provenance)
+    }
+
+    static func trainingSection(model: String) throws -> String {
+        let path = model + "/training_log.csv"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("\(path) does not exist: --model must be a directory written by fmridyn fit.")
+        }
+        let log = try DelimitedTable(contentsOf: path, delimiter: ",")
+        let epoch = try log.numericColumn("epoch")
+        func series(_ column: String, _ name: String) throws -> Series { Series(name: name, x: epoch, y: try log.numericColumn(column)) }
+        return LineChart(title: "Evidence lower bound per window", xLabel: "epoch", yLabel: "ELBO (nats)",
+                         series: [try series("train_elbo", "train"), try series("val_elbo", "validation")]).svg()
+            + LineChart(title: "Loss terms (training)", xLabel: "epoch", yLabel: "nats per window",
+                        series: [try series("recon", "reconstruction"), try series("kl", "KL")]).svg()
+            + LineChart(title: "Learning rate", xLabel: "epoch", yLabel: "learning rate", series: [try series("lr", "learning rate")]).svg()
+    }
+
+    static func latentSection(path: String) throws -> (String, PCA) {
+        let table = try DelimitedTable(contentsOf: path, delimiter: ",")
+        let names = table.header.filter { $0.first == "z" && Int($0.dropFirst()) != nil }
+        guard !names.isEmpty else { throw TableError(path: path, "has no z1..zK columns; pass a CSV from fmridyn latents") }
+        let columns = try names.map { try table.numericColumn($0, allowMissing: false) }
+        let rows = (0..<columns[0].count).map { t in columns.map { $0[t] } }
+        let conditions = (try? table.column("condition")) ?? Array(repeating: "n/a", count: rows.count)
+        let time = (try? table.numericColumn("time_s")) ?? (0..<rows.count).map(Double.init)
+        // The first run: consecutive rows sharing subject, session, task and run.
+        let keys = ["subject", "session", "task", "run"].filter { table.columnIndex($0) != nil }
+        let runKey = try (0..<rows.count).map { t in try keys.map { try table.column($0)[t] }.filter { !$0.isEmpty }.joined(separator: "/") }
+        let firstRun = runKey.prefix { $0 == runKey.first }.count
+        var bands: [Band] = []
+        var start = 0
+        for t in 1...firstRun where t == firstRun || conditions[t] != conditions[start] {
+            if conditions[start] != "rest" && conditions[start] != "n/a" {
+                let end = t < firstRun ? time[t] : time[t - 1]
+                bands.append(Band(start: time[start], end: end, label: conditions[start]))
+            }
+            start = t
+        }
+        let timeCourses = LineChart(title: "Latent time courses, run \(runKey.first ?? "")", xLabel: "time (s)", yLabel: "latent (posterior mean)",
+                                    series: names.enumerated().map { Series(name: $1, x: Array(time[0..<firstRun]), y: columns[$0].prefix(firstRun).map { $0 }) },
+                                    bands: bands)
+        let pca = PCA(fitting: rows, components: min(2, names.count))
+        let projected = pca.transform(rows)
+        let scatter = ScatterChart(title: "All volumes on the top two principal axes of the latents", xLabel: "PC1 (latent units)",
+                                   yLabel: names.count > 1 ? "PC2 (latent units)" : "PC1", x: projected.map { $0[0] },
+                                   y: projected.map { $0.count > 1 ? $0[1] : $0[0] }, classes: conditions)
+        let legend = "<p>Shaded blocks: " + Array(Set(bands.map(\.label))).sorted().map(escapeHTML).joined(separator: ", ") + ".</p>"
+        return (timeCourses.svg() + legend + "<div id=\"projection\">" + scatter.svg() + "</div>", pca)
+    }
+
+    static func fixedPointSection(path: String, projection: PCA?) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let points = object["fixed_points"] as? [[String: Any]] else {
+            throw ValidationError("\(path) is not a fixed-points JSON with a fixed_points array; write one with fmridyn fixed-points.")
+        }
+        var rows: [(String, String)] = []
+        var re: [Double] = [], im: [Double] = [], owner: [String] = [], markers: [ScatterChart.Marker] = []
+        for (index, point) in points.enumerated() {
+            let kind = point["classification"] as? String ?? "unknown"
+            let z = point["z"] as? [Double] ?? []
+            rows.append(("#\(index + 1) \(kind)", z.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
+            for pair in point["eigenvalues"] as? [[Double]] ?? [] where pair.count == 2 {
+                re.append(pair[0]); im.append(pair[1]); owner.append("#\(index + 1) \(kind)")
+            }
+            if let projection, z.count == projection.mean.count, let p = projection.transform([z]).first {
+                markers.append(.init(x: p[0], y: p.count > 1 ? p[1] : p[0], label: "#\(index + 1) \(kind)", filled: kind == "stable"))
+            }
+        }
+        var body = "<p>\(points.count) fixed points.</p>" + HTMLReport.table(rows)
+        if !markers.isEmpty {
+            body += ScatterChart(title: "Fixed points on the latent projection (filled: stable)", xLabel: "PC1 (latent units)", yLabel: "PC2 (latent units)",
+                                 x: [], y: [], classes: [], markers: markers).svg()
+        }
+        if !re.isEmpty {
+            body += ScatterChart(title: "Jacobian eigenvalues", xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner).svg()
+        }
+        return body
+    }
+
+    static func decodingSection(path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let mean = object["balanced_accuracy_mean"] as? Double else {
+            throw ValidationError("\(path) is not a decoding JSON with balanced_accuracy_mean; write one with fmridyn decode.")
+        }
+        let sd = object["balanced_accuracy_sd"] as? Double ?? 0
+        let chance = object["chance"] as? Double
+        var body = BarChart(title: "Balanced accuracy (mean +- SD over folds; dashed: chance)", yLabel: "balanced accuracy",
+                            labels: ["latents"], values: [mean], errors: [sd], reference: chance).svg()
+        if let classes = object["classes"] as? [String], let confusion = object["confusion"] as? [[Int]] {
+            var table = "<table class=\"confusion\"><tr><th>true \\ predicted</th>" + classes.map { "<th>\(escapeHTML($0))</th>" }.joined() + "</tr>"
+            for (name, row) in zip(classes, confusion) {
+                let total = max(row.reduce(0, +), 1)
+                table += "<tr><th>\(escapeHTML(name))</th>" + row.map { count in
+                    let share = Double(count) / Double(total)
+                    return "<td style=\"background:rgba(0,114,178,\(String(format: "%.2f", share)))\">\(count)</td>"
+                }.joined() + "</tr>"
+            }
+            body += table + "</table>"
+        }
+        return body
+    }
+}

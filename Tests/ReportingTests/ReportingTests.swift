@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+
+@testable import Reporting
+
+final class ReportingTests: XCTestCase {
+    func testTicksAreNiceAndCoverTheRange() {
+        XCTAssertEqual(Frame.ticks(0...1), [0, 0.2, 0.4, 0.6, 0.8, 1.0].map { $0 }, accuracy: 1e-12)
+        XCTAssertEqual(Frame.ticks(-13884...(-11000)), [-13500, -13000, -12500, -12000, -11500, -11000], accuracy: 1e-9)
+        XCTAssertEqual(Frame.ticks(3...97), [20, 40, 60, 80], accuracy: 1e-12)
+    }
+
+    func testEscaping() {
+        XCTAssertEqual(escapeHTML("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;")
+    }
+
+    /// Data corners land on the plot-area corners: x from left (70) to width - right (490),
+    /// y from bottom (300 - 50) to top (30).
+    func testLineChartMapsDataToThePlotArea() throws {
+        let chart = LineChart(title: "t", xLabel: "epoch", yLabel: "ELBO", series: [Series(name: "train", x: [1, 2, 3], y: [-10, -4, -7])],
+                              bands: [Band(start: 2, end: 3, label: "left_hand")])
+        let svg = chart.svg()
+        let points = try XCTUnwrap(attribute("points", in: svg))
+        XCTAssertEqual(points, "70.0,250.0 280.0,30.0 490.0,140.0")
+        XCTAssertTrue(svg.contains("data-label=\"left_hand\" x=\"280.0\""), svg)
+        XCTAssertTrue(svg.contains(">epoch</text>") && svg.contains(">ELBO</text>"))
+    }
+
+    func testNonFiniteValuesAreSkipped() throws {
+        let svg = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [Series(name: "s", x: [0, 1, 2], y: [0, .nan, 1])]).svg()
+        XCTAssertEqual(try XCTUnwrap(attribute("points", in: svg)), "70.0,250.0 490.0,30.0")
+    }
+
+    func testBarChartHeightsAndChanceLine() {
+        let svg = BarChart(title: "b", yLabel: "acc", labels: ["node", "pca"], values: [0.8, 0.5], errors: [0.1, 0.0], reference: 0.25).svg()
+        // y range 0...0.9: a bar of 0.8 is 0.8/0.9 of the 220 px plot height.
+        XCTAssertTrue(svg.contains("data-label=\"node\" data-value=\"0.8\" x=\"112.0\" y=\"54.4\" width=\"126.0\" height=\"195.6\""), svg)
+        XCTAssertTrue(svg.contains("class=\"reference\" x1=\"70.0\" y1=\"188.9\""), svg)
+    }
+
+    func testReportIsSelfContained() {
+        var report = HTMLReport(title: "fit <1>")
+        report.add(id: "training", title: "Training", body: LineChart(title: "t", xLabel: "x", yLabel: "y", series: [Series(name: "s", x: [0, 1], y: [0, 1])]).svg())
+        report.add(id: "provenance", title: "Provenance", body: HTMLReport.table([("seed", "1")]))
+        let html = report.rendered()
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
+        XCTAssertTrue(html.contains("<title>fit &lt;1&gt;</title>"))
+        XCTAssertTrue(html.contains("<section id=\"training\">") && html.contains("<section id=\"provenance\">"))
+        XCTAssertTrue(html.contains("<tr><th>seed</th><td>1</td></tr>"))
+        XCTAssertFalse(html.contains("src=") || html.contains("href=\"http"), "no external assets")
+    }
+
+    private func attribute(_ name: String, in svg: String) -> String? {
+        guard let range = svg.range(of: "\(name)=\"") else { return nil }
+        let rest = svg[range.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "\(a) vs \(b)", file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, "\(a) vs \(b)", file: file, line: line) }
+}
