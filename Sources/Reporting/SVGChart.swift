@@ -50,11 +50,11 @@ struct Frame {
         return ticks
     }
 
-    func axes(title: String, xLabel: String, yLabel: String) -> String {
+    func axes(title: String, xLabel: String, yLabel: String, xTicks: Bool = true) -> String {
         var svg = "<text class=\"title\" x=\"\(fmt(left))\" y=\"18\">\(escapeHTML(title))</text>"
         svg += "<line class=\"axis\" x1=\"\(fmt(left))\" y1=\"\(fmt(height - bottom))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(height - bottom))\"/>"
         svg += "<line class=\"axis\" x1=\"\(fmt(left))\" y1=\"\(fmt(top))\" x2=\"\(fmt(left))\" y2=\"\(fmt(height - bottom))\"/>"
-        for tick in Frame.ticks(xRange) {
+        for tick in xTicks ? Frame.ticks(xRange) : [] {
             svg += "<text class=\"tick\" x=\"\(fmt(px(tick)))\" y=\"\(fmt(height - bottom + 16))\" text-anchor=\"middle\">\(label(tick))</text>"
         }
         for tick in Frame.ticks(yRange) {
@@ -82,6 +82,7 @@ struct Frame {
 func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
 func label(_ value: Double) -> String {
     let magnitude = abs(value)
+    if magnitude < 1e-12 { return "0" }
     if magnitude != 0 && (magnitude >= 1e5 || magnitude < 1e-3) { return String(format: "%.1e", value) }
     return String(format: "%g", (value * 1e6).rounded() / 1e6)
 }
@@ -169,8 +170,9 @@ public struct BarChart: Sendable {
 
     public func svg() -> String {
         let tops = zip(values, errors).map { $0 + $1 } + [reference ?? 0]
-        let frame = Frame(x: [0, Double(labels.count)], y: [0] + tops)
-        var body = frame.axes(title: title, xLabel: "", yLabel: yLabel)
+        // 10% headroom so the whiskers and the reference line stay clear of the title.
+        let frame = Frame(x: [0, Double(labels.count)], y: [0, 1.1 * (tops.max() ?? 1)])
+        var body = frame.axes(title: title, xLabel: "", yLabel: yLabel, xTicks: false)
         for (index, name) in labels.enumerated() {
             let left = frame.px(Double(index) + 0.2), right = frame.px(Double(index) + 0.8)
             let top = frame.py(values[index]), base = frame.py(0)

@@ -51,11 +51,11 @@ struct Report: ParsableCommand {
     static func assemble(model: String, latents: String?, fixedPoints: String?) throws -> HTMLReport {
         var report = HTMLReport(title: "fmridyn report: \((model as NSString).lastPathComponent)")
         report.add(id: "training", title: "Training", body: try trainingSection(model: model))
-        var projection: PCA?
+        var projection: LatentProjection?
         if let latents {
-            let (body, pca) = try latentSection(path: latents)
+            let (body, projected) = try latentSection(path: latents)
             report.add(id: "latents", title: "Latent trajectories", body: body)
-            projection = pca
+            projection = projected
         }
         if let fixedPoints { report.add(id: "fixed-points", title: "Fixed points", body: try fixedPointSection(path: fixedPoints, projection: projection)) }
         return report
@@ -83,7 +83,13 @@ struct Report: ParsableCommand {
             + LineChart(title: "Learning rate", xLabel: "epoch", yLabel: "learning rate", series: [try series("lr", "learning rate")]).svg()
     }
 
-    static func latentSection(path: String) throws -> (String, PCA) {
+    /// The volumes on the top two principal axes of the latents, kept to draw fixed points on.
+    struct LatentProjection {
+        var pca: PCA
+        var x: [Double], y: [Double], conditions: [String]
+    }
+
+    static func latentSection(path: String) throws -> (String, LatentProjection) {
         let table = try DelimitedTable(contentsOf: path, delimiter: ",")
         let names = table.header.filter { $0.first == "z" && Int($0.dropFirst()) != nil }
         guard !names.isEmpty else { throw TableError(path: path, "has no z1..zK columns; pass a CSV from fmridyn latents") }
@@ -113,10 +119,11 @@ struct Report: ParsableCommand {
                                    yLabel: names.count > 1 ? "PC2 (latent units)" : "PC1", x: projected.map { $0[0] },
                                    y: projected.map { $0.count > 1 ? $0[1] : $0[0] }, classes: conditions)
         let legend = "<p>Shaded blocks: " + Array(Set(bands.map(\.label))).sorted().map(escapeHTML).joined(separator: ", ") + ".</p>"
-        return (timeCourses.svg() + legend + "<div id=\"projection\">" + scatter.svg() + "</div>", pca)
+        return (timeCourses.svg() + legend + "<div id=\"projection\">" + scatter.svg() + "</div>",
+                LatentProjection(pca: pca, x: scatter.x, y: scatter.y, conditions: conditions))
     }
 
-    static func fixedPointSection(path: String, projection: PCA?) throws -> String {
+    static func fixedPointSection(path: String, projection: LatentProjection?) throws -> String {
         guard let data = FileManager.default.contents(atPath: path),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let points = object["fixed_points"] as? [[String: Any]] else {
@@ -131,14 +138,14 @@ struct Report: ParsableCommand {
             for pair in point["eigenvalues"] as? [[Double]] ?? [] where pair.count == 2 {
                 re.append(pair[0]); im.append(pair[1]); owner.append("#\(index + 1) \(kind)")
             }
-            if let projection, z.count == projection.mean.count, let p = projection.transform([z]).first {
+            if let projection, z.count == projection.pca.mean.count, let p = projection.pca.transform([z]).first {
                 markers.append(.init(x: p[0], y: p.count > 1 ? p[1] : p[0], label: "#\(index + 1) \(kind)", filled: kind == "stable"))
             }
         }
         var body = "<p>\(points.count) fixed points.</p>" + HTMLReport.table(rows)
-        if !markers.isEmpty {
-            body += ScatterChart(title: "Fixed points on the latent projection (filled: stable)", xLabel: "PC1 (latent units)", yLabel: "PC2 (latent units)",
-                                 x: [], y: [], classes: [], markers: markers).svg()
+        if let projection, !markers.isEmpty {
+            body += ScatterChart(title: "Fixed points over the volumes' latent projection (filled: stable, open: not)", xLabel: "PC1 (latent units)",
+                                 yLabel: "PC2 (latent units)", x: projection.x, y: projection.y, classes: projection.conditions, markers: markers).svg()
         }
         if !re.isEmpty {
             body += ScatterChart(title: "Jacobian eigenvalues", xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner).svg()

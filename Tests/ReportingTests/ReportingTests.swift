@@ -12,6 +12,10 @@ final class ReportingTests: XCTestCase {
 
     func testEscaping() {
         XCTAssertEqual(escapeHTML("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;")
+        XCTAssertEqual(label(-0.0), "0")
+        XCTAssertEqual(label(-1e-17), "0")
+        XCTAssertEqual(label(0.25), "0.25")
+        XCTAssertEqual(label(-13500), "-13500")
     }
 
     /// Data corners land on the plot-area corners: x from left (70) to width - right (490),
@@ -33,9 +37,11 @@ final class ReportingTests: XCTestCase {
 
     func testBarChartHeightsAndChanceLine() {
         let svg = BarChart(title: "b", yLabel: "acc", labels: ["node", "pca"], values: [0.8, 0.5], errors: [0.1, 0.0], reference: 0.25).svg()
-        // y range 0...0.9: a bar of 0.8 is 0.8/0.9 of the 220 px plot height.
-        XCTAssertTrue(svg.contains("data-label=\"node\" data-value=\"0.8\" x=\"112.0\" y=\"54.4\" width=\"126.0\" height=\"195.6\""), svg)
-        XCTAssertTrue(svg.contains("class=\"reference\" x1=\"70.0\" y1=\"188.9\""), svg)
+        // y range 0...1.1 x 0.9 = 0.99: a bar of 0.8 is 0.8/0.99 of the 220 px plot height
+        // (177.8 px, top at 250 - 177.8), chance 0.25 at 250 - 55.6.
+        XCTAssertTrue(svg.contains("data-label=\"node\" data-value=\"0.8\" x=\"112.0\" y=\"72.2\" width=\"126.0\" height=\"177.8\""), svg)
+        XCTAssertTrue(svg.contains("class=\"reference\" x1=\"70.0\" y1=\"194.4\""), svg)
+        XCTAssertFalse(svg.contains(">0.5</text>"), "no numeric ticks on the category axis")
     }
 
     func testReportIsSelfContained() {
