@@ -25,16 +25,19 @@ struct Frame {
     let width = 640.0, height = 300.0, left = 70.0, right = 150.0, top = 30.0, bottom = 50.0
     let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
 
-    init(x: [Double], y: [Double]) {
-        xRange = Frame.range(x)
-        yRange = Frame.range(y)
+    /// `padding` widens each range by that fraction on both sides (scatter plots keep their
+    /// outermost points off the axes).
+    init(x: [Double], y: [Double], padding: Double = 0) {
+        xRange = Frame.range(x, padding: padding)
+        yRange = Frame.range(y, padding: padding)
     }
 
-    static func range(_ values: [Double]) -> ClosedRange<Double> {
+    static func range(_ values: [Double], padding: Double = 0) -> ClosedRange<Double> {
         let finite = values.filter(\.isFinite)
         guard let low = finite.min(), let high = finite.max() else { return 0...1 }
         if low == high { return (low - 0.5)...(high + 0.5) }
-        return low...high
+        let margin = (high - low) * padding
+        return (low - margin)...(high + margin)
     }
 
     func px(_ x: Double) -> Double { left + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (width - left - right) }
@@ -139,17 +142,20 @@ public struct ScatterChart: Sendable {
     public var title: String, xLabel: String, yLabel: String
     public var x: [Double], y: [Double], classes: [String]
     public var markers: [Marker] = []
-    public init(title: String, xLabel: String, yLabel: String, x: [Double], y: [Double], classes: [String], markers: [Marker] = []) {
+    /// Point radius in pixels: small for thousands of volumes, larger for a few eigenvalues.
+    public var pointRadius: Double
+    public init(title: String, xLabel: String, yLabel: String, x: [Double], y: [Double], classes: [String], markers: [Marker] = [], pointRadius: Double = 2) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.x = x; self.y = y; self.classes = classes; self.markers = markers
+        self.pointRadius = pointRadius
     }
 
     public func svg() -> String {
-        let frame = Frame(x: x + markers.map(\.x), y: y + markers.map(\.y))
+        let frame = Frame(x: x + markers.map(\.x), y: y + markers.map(\.y), padding: 0.05)
         let names = Array(Set(classes)).sorted()
         var body = frame.axes(title: title, xLabel: xLabel, yLabel: yLabel)
         for (index, (px, py)) in zip(x, y).enumerated() where px.isFinite && py.isFinite {
             let colour = Palette.colour(names.firstIndex(of: classes[index]) ?? 0)
-            body += "<circle class=\"point\" cx=\"\(fmt(frame.px(px)))\" cy=\"\(fmt(frame.py(py)))\" r=\"2\" fill=\"\(colour)\" fill-opacity=\"0.6\"/>"
+            body += "<circle class=\"point\" cx=\"\(fmt(frame.px(px)))\" cy=\"\(fmt(frame.py(py)))\" r=\"\(fmt(pointRadius))\" fill=\"\(colour)\" fill-opacity=\"\(pointRadius > 2 ? "1" : "0.6")\"/>"
         }
         for marker in markers {
             body += "<circle class=\"marker\" data-label=\"\(escapeHTML(marker.label))\" cx=\"\(fmt(frame.px(marker.x)))\" cy=\"\(fmt(frame.py(marker.y)))\" r=\"6\" stroke=\"#000000\" stroke-width=\"2\" fill=\"\(marker.filled ? "#000000" : "#ffffff")\"><title>\(escapeHTML(marker.label))</title></circle>"

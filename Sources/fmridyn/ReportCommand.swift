@@ -148,7 +148,7 @@ struct Report: ParsableCommand {
                                  yLabel: "PC2 (latent units)", x: projection.x, y: projection.y, classes: projection.conditions, markers: markers).svg()
         }
         if !re.isEmpty {
-            body += ScatterChart(title: "Jacobian eigenvalues", xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner).svg()
+            body += ScatterChart(title: "Jacobian eigenvalues", xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner, pointRadius: 5).svg()
         }
         return body
     }

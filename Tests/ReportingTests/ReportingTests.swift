@@ -35,6 +35,14 @@ final class ReportingTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(attribute("points", in: svg)), "70.0,250.0 490.0,30.0")
     }
 
+    /// Scatter plots pad both ranges by 5%: 0...10 becomes -0.5...10.5, so x = 0 sits 0.5/11 of
+    /// the 420 px width right of 70 (89.1) and y = 0 sits 0.5/11 of the 220 px height above 250 (240).
+    func testScatterPadsItsRanges() {
+        let svg = ScatterChart(title: "s", xLabel: "re", yLabel: "im", x: [0, 10], y: [0, 10], classes: ["a", "a"], pointRadius: 5).svg()
+        XCTAssertTrue(svg.contains("cx=\"89.1\" cy=\"240.0\" r=\"5.0\""), svg)
+        XCTAssertTrue(svg.contains("cx=\"470.9\" cy=\"40.0\" r=\"5.0\""), svg)
+    }
+
     func testBarChartHeightsAndChanceLine() {
         let svg = BarChart(title: "b", yLabel: "acc", labels: ["node", "pca"], values: [0.8, 0.5], errors: [0.1, 0.0], reference: 0.25).svg()
         // y range 0...1.1 x 0.9 = 0.99: a bar of 0.8 is 0.8/0.99 of the 220 px plot height
