@@ -236,7 +236,10 @@ public struct PCA: Sendable {
     }
 
     public func transform(_ x: [[Double]]) -> [[Double]] {
-        x.map { row in components.map { c in zip(c, zip(row, mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+        x.map { row in
+            let centered = zip(row, mean).map { $0 - $1 }
+            return components.map { c in zip(c, centered).reduce(0) { $0 + $1.0 * $1.1 } }
+        }
     }
 }
 

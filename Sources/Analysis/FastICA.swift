@@ -18,10 +18,9 @@ public struct FastICA: Sendable {
         // Whitening: project on the components and scale each to unit variance with the 1/n
         // normalisation scikit-learn uses (logcosh is not scale-free, so this fixes the solution).
         let biasCorrection = Double(n - 1) / Double(n)
-        let whitening = zip(pca.components, pca.explainedVariance).map { component, variance in
-            component.map { $0 / (variance * biasCorrection).squareRoot() }
-        }
-        let white = x.map { row in whitening.map { w in zip(w, zip(row, pca.mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+        let scales = pca.explainedVariance.map { 1 / ($0 * biasCorrection).squareRoot() }
+        let whitening = zip(pca.components, scales).map { component, scale in component.map { $0 * scale } }
+        let white = pca.transform(x).map { scores in zip(scores, scales).map { $0 * $1 } }
         var random = RandomSource(seed: seed)
         var w = Self.symmetricDecorrelation((0..<k).map { _ in (0..<k).map { _ in random.normal() } })
         for iteration in 1...maxIterations {
@@ -59,7 +58,10 @@ public struct FastICA: Sendable {
     }
 
     public func transform(_ x: [[Double]]) -> [[Double]] {
-        x.map { row in unmixing.map { u in zip(u, zip(row, mean).map { $0 - $1 }).reduce(0) { $0 + $1.0 * $1.1 } } }
+        x.map { row in
+            let centered = zip(row, mean).map { $0 - $1 }
+            return unmixing.map { u in zip(u, centered).reduce(0) { $0 + $1.0 * $1.1 } }
+        }
     }
 
     /// W (W^T W)^(-1/2) via the eigen-decomposition of W W^T (LAPACK dsyev).

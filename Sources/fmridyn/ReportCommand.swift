@@ -98,8 +98,8 @@ struct Report: ParsableCommand {
         let conditions = (try? table.column("condition")) ?? Array(repeating: "n/a", count: rows.count)
         let time = (try? table.numericColumn("time_s")) ?? (0..<rows.count).map(Double.init)
         // The first run: consecutive rows sharing subject, session, task and run.
-        let keys = ["subject", "session", "task", "run"].filter { table.columnIndex($0) != nil }
-        let runKey = try (0..<rows.count).map { t in try keys.map { try table.column($0)[t] }.filter { !$0.isEmpty }.joined(separator: "/") }
+        let keyColumns = try ["subject", "session", "task", "run"].filter { table.columnIndex($0) != nil }.map { try table.column($0) }
+        let runKey = (0..<rows.count).map { t in keyColumns.map { $0[t] }.filter { !$0.isEmpty }.joined(separator: "/") }
         let firstRun = runKey.prefix { $0 == runKey.first }.count
         var bands: [Band] = []
         var start = 0
