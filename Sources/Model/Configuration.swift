@@ -57,6 +57,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Checkpoint every this many optimiser steps (and at every epoch end).
     public var checkpointEvery = 200
     public var validationFraction = 0.2
+    /// Fraction of subjects (runs, windows) held out as a test set; nil or 0 keeps none.
+    /// Optional so that model directories written before the test split still load.
+    public var testFraction: Double? = nil
     public var threads: Int? = nil
 
     public init() {}

@@ -66,8 +66,9 @@ public struct RunData: Sendable {
     }
 }
 
-/// Windows of W volumes with stride S over runs, split into training and validation by subject
-/// (by run when there is one subject, by window position when there is one run).
+/// Windows of W volumes with stride S over runs, split into training, validation and
+/// (optionally) test by subject (by run when there is one subject, by window position when
+/// there is one run).
 public struct WindowDataset: Sendable {
     public struct Window: Sendable, Equatable {
         public let run: Int
@@ -79,10 +80,13 @@ public struct WindowDataset: Sendable {
     public let window: Int
     public private(set) var training: [Window] = []
     public private(set) var validation: [Window] = []
+    /// Held-out windows never used for training or model selection (empty unless a test
+    /// fraction was asked for).
+    public private(set) var test: [Window] = []
     /// How the split was made (for the log).
     public private(set) var splitDescription = ""
 
-    public init(runs: [RunData], window: Int, stride: Int, validationFraction: Double, seed: UInt64) throws {
+    public init(runs: [RunData], window: Int, stride: Int, validationFraction: Double, testFraction: Double = 0, seed: UInt64) throws {
         guard !runs.isEmpty else { throw TrainingError("no input runs") }
         let features = runs[0].timeseries.columns
         for run in runs where run.timeseries.columns != features {
@@ -101,28 +105,51 @@ public struct WindowDataset: Sendable {
         }
         var random = RandomSource(seed: seed ^ 0x5EED)
         let subjects = Array(Set(runs.map(\.subject))).sorted()
+        // Held-out counts per unit (subject, run or window); the shuffled order's first units
+        // validate and the next ones test, so adding a test split leaves validation unchanged.
+        func heldCounts(_ units: Int) -> (validation: Int, test: Int) {
+            let validation = max(1, Int((Double(units) * validationFraction).rounded()))
+            let test = testFraction > 0 ? max(1, Int((Double(units) * testFraction).rounded())) : 0
+            return (validation, test)
+        }
         if subjects.count >= 2 {
             var shuffled = subjects
             shuffled.shuffle(using: &random)
-            let held = Set(shuffled.prefix(max(1, Int((Double(subjects.count) * validationFraction).rounded()))))
+            let counts = heldCounts(subjects.count)
+            guard counts.validation + counts.test < subjects.count else {
+                throw TrainingError("\(subjects.count) subjects cannot give \(counts.validation) validation and \(counts.test) test subjects and still train; lower --test-fraction or add subjects")
+            }
+            let held = Set(shuffled.prefix(counts.validation))
+            let tested = Set(shuffled.dropFirst(counts.validation).prefix(counts.test))
             for (index, windows) in perRun.enumerated() {
-                if held.contains(runs[index].subject) { validation += windows } else { training += windows }
+                let subject = runs[index].subject
+                if held.contains(subject) { validation += windows } else if tested.contains(subject) { test += windows } else { training += windows }
             }
             splitDescription = "by subject: validation \(held.sorted().joined(separator: ", "))"
+            if !tested.isEmpty { splitDescription += "; test \(tested.sorted().joined(separator: ", "))" }
         } else if runs.count >= 2 {
             var order = Array(runs.indices)
             order.shuffle(using: &random)
-            let held = Set(order.prefix(max(1, Int((Double(runs.count) * validationFraction).rounded()))))
+            let counts = heldCounts(runs.count)
+            guard counts.validation + counts.test < runs.count else {
+                throw TrainingError("\(runs.count) runs of one subject cannot give \(counts.validation) validation and \(counts.test) test runs and still train; lower --test-fraction or add runs")
+            }
+            let held = Set(order.prefix(counts.validation))
+            let tested = Set(order.dropFirst(counts.validation).prefix(counts.test))
             for (index, windows) in perRun.enumerated() {
-                if held.contains(index) { validation += windows } else { training += windows }
+                if held.contains(index) { validation += windows } else if tested.contains(index) { test += windows } else { training += windows }
             }
             splitDescription = "by run (one subject): validation runs \(held.sorted().map { runs[$0].source }.joined(separator: ", "))"
+            if !tested.isEmpty { splitDescription += "; test runs \(tested.sorted().map { runs[$0].source }.joined(separator: ", "))" }
         } else {
             let windows = perRun[0]
-            let cut = max(1, windows.count - max(1, Int((Double(windows.count) * validationFraction).rounded())))
+            let counts = heldCounts(windows.count)
+            let cut = max(1, windows.count - counts.validation - counts.test)
             training = Array(windows.prefix(cut))
-            validation = Array(windows.dropFirst(cut))
-            splitDescription = "by time (one run): the last \(validation.count) windows validate"
+            validation = Array(windows.dropFirst(cut).prefix(counts.validation))
+            test = Array(windows.dropFirst(cut + counts.validation))
+            splitDescription = "by time (one run): the last \(validation.count + test.count) windows are held out"
+            if !test.isEmpty { splitDescription += " (\(validation.count) validate, the final \(test.count) test)" } else { splitDescription = "by time (one run): the last \(validation.count) windows validate" }
         }
         guard !training.isEmpty else { throw TrainingError("no training windows after the split; add runs or subjects") }
     }

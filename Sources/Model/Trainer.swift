@@ -174,7 +174,11 @@ public struct Trainer {
 
     /// Mean ELBO per validation window (training windows when there are none), with fixed noise.
     func validationELBO(_ svae: SVAE<Float>, _ data: WindowDataset) throws -> Double {
-        let windows = data.validation.isEmpty ? data.training : data.validation
+        try meanELBO(svae, data, windows: data.validation.isEmpty ? data.training : data.validation)
+    }
+
+    /// Mean ELBO per window over `windows` (nats per window), with fixed noise.
+    func meanELBO(_ svae: SVAE<Float>, _ data: WindowDataset, windows: [WindowDataset.Window]) throws -> Double {
         var noise = RandomSource(seed: model.seed ^ 0x0A11_DA7E)
         var total = 0.0
         for start in stride(from: 0, to: windows.count, by: training.batchSize) {
@@ -183,6 +187,22 @@ public struct Trainer {
             total += Double(objective.reconstruction + objective.kl) * Double(slice.count)
         }
         return -total / Double(windows.count)
+    }
+
+    /// Scores the best model on the held-out test windows and writes `evaluation.json`
+    /// (`test_elbo`, `test_windows`, `best_validation_elbo`, `split`). Returns nil when the
+    /// dataset has no test split.
+    @discardableResult
+    public func evaluateTest(_ data: WindowDataset) throws -> Double? {
+        guard !data.test.isEmpty else { return nil }
+        let (best, _) = try Trainer.loadModel(from: directory)
+        let elbo = try meanELBO(best, data, windows: data.test)
+        let validation = try validationELBO(best, data)
+        let report: [String: Any] = ["test_elbo": elbo, "test_windows": data.test.count,
+                                     "best_validation_elbo": validation, "split": data.splitDescription]
+        let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+        try json.write(to: URL(fileURLWithPath: directory + "/evaluation.json"), options: .atomic)
+        return elbo
     }
 
     func saveCheckpoint(_ svae: SVAE<Float>, _ optimizer: OptimizerState<Float>, _ state: TrainingState) throws {

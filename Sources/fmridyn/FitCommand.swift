@@ -59,6 +59,8 @@ struct Fit: ParsableCommand {
     var freeBits = 0.0
     @Option(help: "Gradient clipping by global norm.")
     var clipNorm = 10.0
+    @Option(help: "Fraction of subjects (runs when there is one subject) held out as a test set, scored once after training into OUT/evaluation.json.")
+    var testFraction = 0.0
     @Option(help: "Early stopping patience in epochs.")
     var patience = 10
     @Option(help: "Checkpoint every N optimiser steps.")
@@ -81,6 +83,7 @@ struct Fit: ParsableCommand {
         }
         if window < 2 { throw ValidationError("--window must be at least 2 volumes.") }
         if !(lr > 0) { throw ValidationError("--lr must be positive.") }
+        if !(testFraction >= 0 && testFraction < 0.8) { throw ValidationError("--test-fraction must be in [0, 0.8).") }
     }
 
     func run() throws {
@@ -110,8 +113,10 @@ struct Fit: ParsableCommand {
         training.patience = patience
         training.checkpointEvery = checkpointEvery
         training.threads = threads
-        let data = try WindowDataset(runs: runs, window: window, stride: stride, validationFraction: training.validationFraction, seed: seed)
-        logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training and \(data.validation.count) validation windows (\(data.splitDescription))")
+        training.testFraction = testFraction > 0 ? testFraction : nil
+        let data = try WindowDataset(runs: runs, window: window, stride: stride, validationFraction: training.validationFraction,
+                                     testFraction: testFraction, seed: seed)
+        logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
         var trainer = Trainer(directory: out, model: model, training: training)
         trainer.version = FMRIDyn.version
         let quiet = diagnostics.quiet
@@ -119,6 +124,9 @@ struct Fit: ParsableCommand {
         let log = try trainer.fit(data, resume: resume)
         if let best = log.map(\.validationELBO).max() {
             logger.info("\(out): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
+        }
+        if let test = try trainer.evaluateTest(data) {
+            logger.info("\(out)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
         }
     }
 }

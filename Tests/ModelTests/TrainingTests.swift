@@ -95,6 +95,39 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotNil(Double(lines[12][7]))
     }
 
+    func testTestSplitHoldsOutWholeSubjectsAndIsScoredOnce() throws {
+        let (model, training) = configurations()
+        let runs = makeRuns()
+        let plain = try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.34, seed: 1)
+        let split = try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.34, testFraction: 0.34, seed: 1)
+        // Adding a test split keeps the same validation subject; the other two become one
+        // training and one test subject (9 windows each).
+        XCTAssertEqual(split.validation, plain.validation)
+        XCTAssertEqual(split.training.count, 9)
+        XCTAssertEqual(split.test.count, 9)
+        let subjectsOf = { (windows: [WindowDataset.Window]) in Set(windows.map { runs[$0.run].subject }) }
+        XCTAssertEqual(subjectsOf(split.training).count, 1)
+        XCTAssertTrue(subjectsOf(split.test).isDisjoint(with: subjectsOf(split.training).union(subjectsOf(split.validation))))
+        XCTAssertTrue(split.splitDescription.contains("; test "), split.splitDescription)
+        XCTAssertThrowsError(try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.34, testFraction: 0.67, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("--test-fraction"), "\($0)")
+        }
+
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let trainer = Trainer(directory: directory.file("model"), model: model, training: training)
+        try trainer.fit(split)
+        let test = try XCTUnwrap(try trainer.evaluateTest(split))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("model/evaluation.json")))) as? [String: Any])
+        XCTAssertEqual(json["test_windows"] as? Int, 9)
+        XCTAssertEqual(try XCTUnwrap(json["test_elbo"] as? Double), test, accuracy: 1e-9)
+        // The test ELBO is the same mean ELBO computed directly on the test windows.
+        let (best, _) = try Trainer.loadModel(from: directory.file("model"))
+        XCTAssertEqual(try trainer.meanELBO(best, split, windows: split.test), test, accuracy: 1e-9)
+        XCTAssertNotEqual(test, try XCTUnwrap(json["best_validation_elbo"] as? Double))
+        XCTAssertNil(try Trainer(directory: directory.file("other"), model: model, training: training).evaluateTest(plain))
+    }
+
     func testBadInputsAreExplained() throws {
         var runs = makeRuns(volumes: 10)
         XCTAssertThrowsError(try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.2, seed: 1)) {
