@@ -152,7 +152,7 @@ public enum Decoding {
     /// training fold's mean and standard deviation; optional label-permutation p-value.
     public enum Classifier: Sendable {
         case logisticRegression(c: Double)
-        case lda(shrinkage: Double?)
+        case lda(shrinkage: LinearDiscriminant.Shrinkage?)
     }
 
     public static func crossValidate(features: [[Double]], labels: [String], groups: [String], folds: Int, c: Double = 1,
@@ -244,16 +244,24 @@ public struct PCA: Sendable {
 }
 
 /// Linear discriminant analysis as scikit-learn's `solver="lsqr"`: class means, the
-/// prior-weighted within-class covariance (each class's empirical covariance, shrunk toward
-/// mu I with mu = trace / d when `shrinkage` is set), coef = Sigma^-1 means, intercept =
-/// -1/2 diag(means coef^T) + log priors.
+/// prior-weighted within-class covariance (each class's empirical covariance, optionally
+/// shrunk), coef = Sigma^-1 means, intercept = -1/2 diag(means coef^T) + log priors.
 public struct LinearDiscriminant: Sendable {
-    public var shrinkage: Double?
+    /// How each class covariance is regularised.
+    public enum Shrinkage: Sendable, Equatable {
+        /// (1 - alpha) S + alpha mu I with mu = trace(S) / d (scikit-learn's float shrinkage).
+        case fixed(Double)
+        /// scikit-learn's `"auto"`: the class's features are standardised, the Ledoit-Wolf
+        /// shrunk covariance of the standardised data is computed and scaled back.
+        case ledoitWolf
+    }
+
+    public var shrinkage: Shrinkage?
     public private(set) var classes: [String] = []
     public private(set) var weights: [[Double]] = []
     public private(set) var intercepts: [Double] = []
 
-    public init(shrinkage: Double? = nil) { self.shrinkage = shrinkage }
+    public init(shrinkage: Shrinkage? = nil) { self.shrinkage = shrinkage }
 
     public mutating func fit(_ x: [[Double]], _ y: [String]) {
         classes = Array(Set(y)).sorted()
@@ -266,9 +274,19 @@ public struct LinearDiscriminant: Sendable {
             let mean = (0..<d).map { f in members.reduce(0) { $0 + $1[f] } / count }
             var own = [Double](repeating: 0, count: d * d)
             for row in members { for i in 0..<d { for j in 0..<d { own[i * d + j] += (row[i] - mean[i]) * (row[j] - mean[j]) / count } } }
-            if let shrinkage {
+            switch shrinkage {
+            case .fixed(let alpha):
                 let mu = (0..<d).reduce(0) { $0 + own[$1 * d + $1] } / Double(d)
-                for i in 0..<d { for j in 0..<d { own[i * d + j] = (1 - shrinkage) * own[i * d + j] + (i == j ? shrinkage * mu : 0) } }
+                for i in 0..<d { for j in 0..<d { own[i * d + j] = (1 - alpha) * own[i * d + j] + (i == j ? alpha * mu : 0) } }
+            case .ledoitWolf:
+                // StandardScaler's scale (1 for constant features), Ledoit-Wolf on the scaled
+                // data, then back: S_ij = s_i s_j LW_ij.
+                let scale = (0..<d).map { own[$0 * d + $0] > 0 ? own[$0 * d + $0].squareRoot() : 1 }
+                let standardized = members.map { row in (0..<d).map { (row[$0] - mean[$0]) / scale[$0] } }
+                let shrunk = LedoitWolf.covariance(standardized)
+                for i in 0..<d { for j in 0..<d { own[i * d + j] = scale[i] * scale[j] * shrunk[i * d + j] } }
+            case nil:
+                break
             }
             let prior = count / n
             for index in own.indices { covariance[index] += prior * own[index] }
@@ -291,5 +309,46 @@ public struct LinearDiscriminant: Sendable {
             let scores = classes.indices.map { k in intercepts[k] + zip(weights[k], row).reduce(0) { $0 + $1.0 * $1.1 } }
             return classes[scores.indices.max { scores[$0] < scores[$1] } ?? 0]
         }
+    }
+}
+
+/// The Ledoit-Wolf shrunk covariance (scikit-learn's `ledoit_wolf`): the empirical covariance S
+/// of the centred data pulled toward mu I, mu = trace(S) / d, by the shrinkage
+/// alpha = min(b^2, d^2) / d^2 with d^2 = ||S - mu I||_F^2 / p and
+/// b^2 = (sum_k ||x_k x_k^T - S||_F^2) / (p n^2), as in Ledoit and Wolf (2004).
+public enum LedoitWolf {
+    /// The shrinkage alpha in [0, 1] for rows `x` (n x p; centred here).
+    public static func shrinkage(_ x: [[Double]]) -> Double {
+        estimate(x).shrinkage
+    }
+
+    /// The shrunk covariance, row-major p x p.
+    public static func covariance(_ x: [[Double]]) -> [Double] {
+        estimate(x).covariance
+    }
+
+    static func estimate(_ x: [[Double]]) -> (shrinkage: Double, covariance: [Double]) {
+        let n = x.count, p = x.first?.count ?? 0
+        guard n > 0, p > 0 else { return (0, []) }
+        let mean = (0..<p).map { f in x.reduce(0) { $0 + $1[f] } / Double(n) }
+        let centred = x.map { row in (0..<p).map { row[$0] - mean[$0] } }
+        var empirical = [Double](repeating: 0, count: p * p)
+        for row in centred { for i in 0..<p { for j in 0..<p { empirical[i * p + j] += row[i] * row[j] } } }
+        for index in empirical.indices { empirical[index] /= Double(n) }
+        let mu = (0..<p).reduce(0) { $0 + empirical[$1 * p + $1] } / Double(p)
+        if p == 1 { return (0, empirical) }
+        // delta: distance of S to mu I; beta: the sampling variance of S's entries.
+        var delta = 0.0
+        for i in 0..<p { for j in 0..<p { let v = empirical[i * p + j] - (i == j ? mu : 0); delta += v * v } }
+        delta /= Double(p)
+        var beta = 0.0
+        for row in centred {
+            for i in 0..<p { for j in 0..<p { let v = row[i] * row[j] - empirical[i * p + j]; beta += v * v } }
+        }
+        beta /= Double(p) * Double(n) * Double(n)
+        let alpha = delta > 0 ? min(beta, delta) / delta : 0
+        var shrunk = empirical
+        for i in 0..<p { for j in 0..<p { shrunk[i * p + j] = (1 - alpha) * empirical[i * p + j] + (i == j ? alpha * mu : 0) } }
+        return (alpha, shrunk)
     }
 }

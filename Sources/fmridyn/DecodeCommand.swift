@@ -14,7 +14,7 @@ struct Decode: ParsableCommand {
             volumes of the same run. JSON keys: balanced_accuracy_mean, balanced_accuracy_sd, \
             per_fold, per_class_recall, confusion (rows true, columns predicted, in classes order), \
             classes, chance, p_value (null without --permutations). --classifier lda uses scikit-learn's \
-            lsqr LDA (optional fixed --shrinkage).
+            lsqr LDA (optional --shrinkage: a number in [0, 1], or auto for Ledoit-Wolf).
 
             Example:
               fmridyn decode latents.csv --target condition --groups subject --folds 5 --exclude rest --out decoding.json
@@ -28,8 +28,8 @@ struct Decode: ParsableCommand {
     @Option var folds = 5
     @Option(help: "logreg or lda.")
     var classifier = "logreg"
-    @Option(help: "LDA shrinkage in [0, 1] (none by default).")
-    var shrinkage: Double?
+    @Option(help: "LDA shrinkage: a number in [0, 1], or auto (Ledoit-Wolf, as scikit-learn's shrinkage='auto'); none by default.")
+    var shrinkage: String?
     @Option var lags = 0
     @Option(help: "Labels to leave out, comma-separated (e.g. rest).")
     var exclude: String?
@@ -41,9 +41,17 @@ struct Decode: ParsableCommand {
 
     func validate() throws {
         guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
-        if let shrinkage, !(0...1).contains(shrinkage) { throw ValidationError("--shrinkage must be between 0 and 1.") }
+        if shrinkage != nil, ldaShrinkage == nil { throw ValidationError("--shrinkage must be auto or a number between 0 and 1.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
         guard lags >= 0, permutations >= 0 else { throw ValidationError("--lags and --permutations must be 0 or more.") }
+    }
+
+    /// The parsed --shrinkage (nil when absent or invalid).
+    var ldaShrinkage: LinearDiscriminant.Shrinkage? {
+        guard let shrinkage else { return nil }
+        if shrinkage == "auto" { return .ledoitWolf }
+        guard let alpha = Double(shrinkage), (0...1).contains(alpha) else { return nil }
+        return .fixed(alpha)
     }
 
     func run() throws {
@@ -67,7 +75,7 @@ struct Decode: ParsableCommand {
         guard Set(g).count >= folds else {
             throw ValidationError("--folds \(folds) needs at least \(folds) distinct \(groups) values; \(latents) has \(Set(g).count)")
         }
-        let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: shrinkage) : .logisticRegression(c: c)
+        let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: ldaShrinkage) : .logisticRegression(c: c)
         let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, classifier: model, permutations: permutations)
         let object: [(String, JSONValue)] = [
             ("balanced_accuracy_mean", .number(result.mean)), ("balanced_accuracy_sd", .number(result.sd)),

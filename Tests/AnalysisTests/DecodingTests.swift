@@ -27,10 +27,24 @@ final class DecodingTests: XCTestCase {
         XCTAssertClose(lda.weights.flatMap { $0 }, (Self.golden["lda_coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-10, relative: 1e-9)
         XCTAssertClose(lda.intercepts, Self.golden["lda_intercept"] as? [Double] ?? [], absolute: 1e-10, relative: 1e-9)
         XCTAssertEqual(lda.predict(x), Self.golden["lda_predicted"] as? [String])
-        var shrunk = LinearDiscriminant(shrinkage: 0.3)
+        var shrunk = LinearDiscriminant(shrinkage: .fixed(0.3))
         shrunk.fit(x, labels)
         XCTAssertClose(shrunk.weights.flatMap { $0 }, (Self.golden["lda_shrunk_coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-10, relative: 1e-9)
         XCTAssertClose(shrunk.intercepts, Self.golden["lda_shrunk_intercept"] as? [Double] ?? [], absolute: 1e-10, relative: 1e-9)
+    }
+
+    func testLedoitWolfMatchesScikitLearn() throws {
+        let x = try XCTUnwrap(Self.golden["lw_x"] as? [[Double]])
+        let expected = try XCTUnwrap(Self.golden["lw_shrinkage"] as? Double)
+        XCTAssertGreaterThan(expected, 0.1)  // the fixture is chosen so that shrinkage matters
+        XCTAssertEqual(LedoitWolf.shrinkage(x), expected, accuracy: 1e-12)
+        XCTAssertClose(LedoitWolf.covariance(x), (Self.golden["lw_covariance"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-10, relative: 1e-10)
+
+        let all = try XCTUnwrap(Self.golden["x"] as? [[Double]]), labels = try XCTUnwrap(Self.golden["labels"] as? [String])
+        var lda = LinearDiscriminant(shrinkage: .ledoitWolf)
+        lda.fit(Array(all.prefix(40)), Array(labels.prefix(40)))
+        XCTAssertClose(lda.weights.flatMap { $0 }, (Self.golden["lda_auto_coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-10, relative: 1e-9)
+        XCTAssertClose(lda.intercepts, Self.golden["lda_auto_intercept"] as? [Double] ?? [], absolute: 1e-10, relative: 1e-9)
     }
 
     func testGroupKFoldAssignment() throws {
