@@ -15,4 +15,9 @@ if [ "${QUICK:-0}" = 1 ]; then folds=2; fi
 "$fmridyn" decode "$out/latents.csv" --target condition --groups subject --folds "$folds" \
   --lags 3 --exclude rest --permutations 20 --out "$out/decoding.json"
 grep -E '"(balanced_accuracy_mean|chance|p_value)"' "$out/decoding.json"
-# The same comparison with PCA of the regions and ground-truth scoring: fmridyn demo.
+
+# The model against PCA, FastICA (4 components each) and all regions, on the same volumes and
+# folds, with labels following the BOLD response (--hrf-shift) instead of lags; one table, and
+# JSON that fmridyn report draws as bars (05-report.sh).
+"$fmridyn" compare --model "NODE=$out/model" "$out/runs.tsv" --manifest --hrf-shift \
+  --groups subject --folds "$folds" --exclude rest --out "$out/comparison.json" --quiet

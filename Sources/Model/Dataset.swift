@@ -37,7 +37,9 @@ public struct RunData: Sendable {
 
     /// Reads a region-timeseries TSV (as `fmridyn extract` writes: a header of region ids, one
     /// row per volume). Entities come from the file name (`sub-01_ses-1_task-motor_run-1_...`).
-    public static func read(timeseries path: String, repetitionTime: Double, events: String? = nil) throws -> RunData {
+    /// With `hrfShift`, conditions label the BOLD response: events are delayed by the Glover
+    /// HRF's peak time.
+    public static func read(timeseries path: String, repetitionTime: Double, events: String? = nil, hrfShift: Bool = false) throws -> RunData {
         let table = try DelimitedTable(contentsOf: path)
         guard !table.rows.isEmpty else { throw TableError(path: path, "has no rows (volumes)") }
         var matrix = SignalMatrix(timePoints: table.rows.count, columns: table.header.count)
@@ -60,7 +62,7 @@ public struct RunData: Sendable {
         }
         if let events {
             data.conditions = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: matrix.timePoints,
-                                                     repetitionTime: repetitionTime)
+                                                     repetitionTime: repetitionTime, shiftByHRFPeak: hrfShift ? .glover : nil)
         }
         return data
     }

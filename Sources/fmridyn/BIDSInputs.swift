@@ -27,7 +27,7 @@ struct BIDSInputOptions: ParsableArguments {
     var noDetrend = false
 
     /// Extracts every selected run of the dataset at `root`.
-    func loadRuns(root: String, progress: (String) -> Void) throws -> [RunData] {
+    func loadRuns(root: String, hrfShift: Bool = false, progress: (String) -> Void) throws -> [RunData] {
         let layout = try BIDSLayout(root: root, space: space)
         let selected = layout.runs(subjects: subjects, tasks: task.map { [$0] })
         guard !selected.isEmpty else {
@@ -64,7 +64,7 @@ struct BIDSInputOptions: ParsableArguments {
             data.volumes = result.keptVolumes
             if let events = run.events {
                 let labels = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: (result.keptVolumes.last ?? 0) + 1,
-                                                    repetitionTime: tr)
+                                                    repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)
                 data.conditions = result.keptVolumes.map { labels[$0] }
             }
             return data

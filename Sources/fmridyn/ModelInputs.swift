@@ -19,6 +19,9 @@ struct ModelInputOptions: ParsableArguments {
     @Option(help: "A BIDS events.tsv for per-volume conditions (single input only; manifests have an events column).")
     var events: String?
 
+    @Flag(help: "Label each volume by the events delayed by the Glover HRF's peak (about 5 s), so conditions follow the BOLD response.")
+    var hrfShift = false
+
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one region-timeseries TSV (or --manifest FILE).") }
         if manifest && inputs.count != 1 { throw ValidationError("--manifest takes exactly one manifest file.") }
@@ -29,14 +32,14 @@ struct ModelInputOptions: ParsableArguments {
     @OptionGroup var bids: BIDSInputOptions
 
     func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] {
-        if let root = bidsRoot { return try bids.loadRuns(root: root, progress: progress) }
-        return try RunLoader.load(inputs: inputs, manifest: manifest, tr: tr, events: events)
+        if let root = bidsRoot { return try bids.loadRuns(root: root, hrfShift: hrfShift, progress: progress) }
+        return try RunLoader.load(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift)
     }
 }
 
 /// Reads the runs named on a command line (timeseries TSVs or one manifest).
 enum RunLoader {
-    static func load(inputs: [String], manifest: Bool, tr: Double?, events: String?) throws -> [RunData] {
+    static func load(inputs: [String], manifest: Bool, tr: Double?, events: String?, hrfShift: Bool = false) throws -> [RunData] {
         if manifest {
             let path = inputs[0]
             let table = try DelimitedTable(contentsOf: path)
@@ -51,7 +54,7 @@ enum RunLoader {
                     throw ValidationError("\(path), row \(index + 2): no tr column value and no --tr")
                 }()
                 let eventFile = events.map { $0[index] }.flatMap { $0.isEmpty || $0 == "n/a" ? nil : resolve($0) }
-                var run = try RunData.read(timeseries: resolve(file), repetitionTime: repetition, events: eventFile)
+                var run = try RunData.read(timeseries: resolve(file), repetitionTime: repetition, events: eventFile, hrfShift: hrfShift)
                 if let subjects { run.subject = subjects[index] }
                 if let sessions { run.session = sessions[index] == "n/a" ? "" : sessions[index] }
                 if let tasks { run.task = tasks[index] }
@@ -60,6 +63,6 @@ enum RunLoader {
             }
         }
         guard let tr else { throw ValidationError("--tr SECONDS is required for timeseries TSV inputs (a manifest can give a tr column).") }
-        return try inputs.map { try RunData.read(timeseries: $0, repetitionTime: tr, events: events) }
+        return try inputs.map { try RunData.read(timeseries: $0, repetitionTime: tr, events: events, hrfShift: hrfShift) }
     }
 }

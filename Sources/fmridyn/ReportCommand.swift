@@ -14,7 +14,8 @@ struct Report: ParsableCommand {
             courses with condition blocks shaded and all volumes on the top two principal axes \
             coloured by condition; with --fixed-points, the fixed points on that projection \
             (filled = stable) and their Jacobian eigenvalues in the complex plane; with --decoding, \
-            balanced accuracy with fold SD against chance and the confusion matrix; provenance \
+            balanced accuracy with fold SD against chance (one bar per method for a fmridyn \
+            compare JSON) and the confusion matrix; provenance \
             (version, command line, model configuration).
 
             Example:
@@ -29,7 +30,7 @@ struct Report: ParsableCommand {
     var latents: String?
     @Option(name: .customLong("fixed-points"), help: "A JSON file from fmridyn fixed-points.")
     var fixedPoints: String?
-    @Option(help: "A JSON file from fmridyn decode.")
+    @Option(help: "A JSON file from fmridyn decode or fmridyn compare.")
     var decoding: String?
     @Option(help: "The HTML file to write.")
     var out: String
@@ -153,17 +154,28 @@ struct Report: ParsableCommand {
         return body
     }
 
+    /// Bars from a `fmridyn decode` JSON (one bar) or a `fmridyn compare` JSON (one bar per
+    /// method), and the confusion matrix of the first.
     static func decodingSection(path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let mean = object["balanced_accuracy_mean"] as? Double else {
-            throw ValidationError("\(path) is not a decoding JSON with balanced_accuracy_mean; write one with fmridyn decode.")
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("\(path) is not a JSON file; write one with fmridyn decode or fmridyn compare.")
         }
-        let sd = object["balanced_accuracy_sd"] as? Double ?? 0
+        let entries = (object["methods"] as? [[String: Any]]) ?? [object]
+        var labels: [String] = [], means: [Double] = [], sds: [Double] = []
+        for (index, entry) in entries.enumerated() {
+            guard let mean = entry["balanced_accuracy_mean"] as? Double else {
+                throw ValidationError("\(path): \(object["methods"] == nil ? "no balanced_accuracy_mean" : "methods[\(index)] has no balanced_accuracy_mean"); write it with fmridyn decode or fmridyn compare.")
+            }
+            labels.append(entry["name"] as? String ?? "latents")
+            means.append(mean)
+            sds.append(entry["balanced_accuracy_sd"] as? Double ?? 0)
+        }
         let chance = object["chance"] as? Double
         var body = BarChart(title: "Balanced accuracy (mean +- SD over folds; dashed: chance)", yLabel: "balanced accuracy",
-                            labels: ["latents"], values: [mean], errors: [sd], reference: chance).svg()
-        if let classes = object["classes"] as? [String], let confusion = object["confusion"] as? [[Int]] {
+                            labels: labels, values: means, errors: sds, reference: chance).svg()
+        if let classes = object["classes"] as? [String], let confusion = entries.first?["confusion"] as? [[Int]] {
+            if entries.count > 1 { body += "<p>Confusion matrix of \(escapeHTML(labels[0])) (rows true, columns predicted).</p>" }
             var table = "<table class=\"confusion\"><tr><th>true \\ predicted</th>" + classes.map { "<th>\(escapeHTML($0))</th>" }.joined() + "</tr>"
             for (name, row) in zip(classes, confusion) {
                 let total = max(row.reduce(0, +), 1)
