@@ -11,7 +11,10 @@ public struct FastICA: Sendable {
     public private(set) var unmixing: [[Double]] = []
     public private(set) var iterations = 0
 
-    public init(fitting x: [[Double]], components k: Int, maxIterations: Int = 200, tolerance: Double = 1e-4, seed: UInt64 = 0) {
+    /// - Throws: `FastICAError` when the data are not finite or the decorrelation's
+    ///   eigen-decomposition fails.
+    public init(fitting x: [[Double]], components k: Int, maxIterations: Int = 200, tolerance: Double = 1e-4, seed: UInt64 = 0) throws {
+        guard x.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw FastICAError("the data contain NaN or infinite values; clean or drop those volumes first") }
         let n = x.count
         let pca = PCA(fitting: x, components: k)
         mean = pca.mean
@@ -22,7 +25,7 @@ public struct FastICA: Sendable {
         let whitening = zip(pca.components, scales).map { component, scale in component.map { $0 * scale } }
         let white = pca.transform(x).map { scores in zip(scores, scales).map { $0 * $1 } }
         var random = RandomSource(seed: seed)
-        var w = Self.symmetricDecorrelation((0..<k).map { _ in (0..<k).map { _ in random.normal() } })
+        var w = try Self.symmetricDecorrelation((0..<k).map { _ in (0..<k).map { _ in random.normal() } })
         for iteration in 1...maxIterations {
             iterations = iteration
             // W+ = E[g(W x) x^T] - diag(E[g'(W x)]) W, g = tanh.
@@ -44,7 +47,7 @@ public struct FastICA: Sendable {
                     next[i][j] = expectation - meanDerivative * w[i][j]
                 }
             }
-            next = Self.symmetricDecorrelation(next)
+            next = try Self.symmetricDecorrelation(next)
             // Convergence: max |1 - |<w_new_i, w_i>||.
             var change = 0.0
             for i in 0..<k {
@@ -65,15 +68,23 @@ public struct FastICA: Sendable {
     }
 
     /// W (W^T W)^(-1/2) via the eigen-decomposition of W W^T (LAPACK dsyev).
-    static func symmetricDecorrelation(_ w: [[Double]]) -> [[Double]] {
+    static func symmetricDecorrelation(_ w: [[Double]]) throws -> [[Double]] {
         let k = w.count
         var s = [Double](repeating: 0, count: k * k)
         for i in 0..<k { for j in 0..<k { s[i * k + j] = zip(w[i], w[j]).reduce(0) { $0 + $1.0 * $1.1 } } }
         var values = [Double](repeating: 0, count: k)
-        _ = LAPACKE_dsyev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(k), &s, Int32(k), &values)
+        let info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(k), &s, Int32(k), &values)
+        guard info == 0 else { throw FastICAError("the eigen-decomposition of W W^T failed (LAPACK dsyev info \(info))") }
         // (W W^T)^(-1/2) = V diag(1/sqrt(d)) V^T
         var inverseRoot = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
         for i in 0..<k { for j in 0..<k { for m in 0..<k { inverseRoot[i][j] += s[i * k + m] * s[j * k + m] / max(values[m], 1e-300).squareRoot() } } }
         return (0..<k).map { i in (0..<k).map { j in (0..<k).reduce(0.0) { $0 + inverseRoot[i][$1] * w[$1][j] } } }
     }
+}
+
+/// Why FastICA could not fit.
+public struct FastICAError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    init(_ message: String) { self.message = message }
+    public var description: String { "FastICA: " + message }
 }

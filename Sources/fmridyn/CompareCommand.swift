@@ -118,7 +118,7 @@ struct Compare: ParsableCommand {
                 methods.append(.init(name: "PCA", kind: "pca", features: PCA(fitting: allVolumes, components: k).transform(keptRows)))
             case "ica":
                 let k = dimension ?? 1
-                methods.append(.init(name: "FastICA", kind: "ica", features: FastICA(fitting: allVolumes, components: k, seed: seed).transform(keptRows)))
+                methods.append(.init(name: "FastICA", kind: "ica", features: try FastICA(fitting: allVolumes, components: k, seed: seed).transform(keptRows)))
             default:
                 methods.append(.init(name: "raw regions", kind: "raw", features: keptRows))
             }

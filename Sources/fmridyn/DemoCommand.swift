@@ -152,7 +152,7 @@ struct Demo: ParsableCommand {
         }
         let allVolumes = runs.flatMap { run in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } }
         let pca = PCA(fitting: allVolumes, components: model.latent)
-        let ica = FastICA(fitting: allVolumes, components: model.latent, seed: seed)
+        let ica = try FastICA(fitting: allVolumes, components: model.latent, seed: seed)
         let decodingFolds = min(5, options.subjects)
         let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: groups, folds: decodingFolds)
         let pcaDecoding = Decoding.crossValidate(features: pca.transform(pcaInput), labels: labels, groups: groups, folds: decodingFolds)

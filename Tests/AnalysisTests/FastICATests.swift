@@ -8,7 +8,7 @@ import XCTest
 final class FastICATests: XCTestCase {
     /// Three independent non-Gaussian sources mixed into five channels are recovered up to
     /// order and sign (|correlation| > 0.99), the unmixing quality scikit-learn's FastICA reaches.
-    func testRecoversMixedSources() {
+    func testRecoversMixedSources() throws {
         var random = RandomSource(seed: 11)
         let n = 2000
         let sources = (0..<n).map { t -> [Double] in
@@ -17,7 +17,7 @@ final class FastICATests: XCTestCase {
         }
         let mixing = (0..<5).map { _ in (0..<3).map { _ in random.normal() } }
         let x = sources.map { s in mixing.map { m in zip(m, s).reduce(0) { $0 + $1.0 * $1.1 } + 0.01 * random.normal() } }
-        let ica = FastICA(fitting: x, components: 3)
+        let ica = try FastICA(fitting: x, components: 3)
         let recovered = ica.transform(x)
         func correlation(_ a: [Double], _ b: [Double]) -> Double {
             let ma = a.reduce(0, +) / Double(a.count), mb = b.reduce(0, +) / Double(b.count)
@@ -47,7 +47,7 @@ extension FastICATests {
         let golden = try XCTUnwrap(Fixtures.json("analysis/fastica_golden.json") as? [String: Any])
         let x = try XCTUnwrap(golden["x"] as? [[Double]])
         let expected = try XCTUnwrap(golden["sources"] as? [[Double]])
-        let ica = FastICA(fitting: x, components: 3, maxIterations: 10_000, tolerance: 1e-12, seed: 3)
+        let ica = try FastICA(fitting: x, components: 3, maxIterations: 10_000, tolerance: 1e-12, seed: 3)
         let sources = ica.transform(x)
         for s in 0..<3 {
             let truth = expected.map { $0[s] }
@@ -58,5 +58,11 @@ extension FastICATests {
             }
             XCTAssertLessThan(errors.min() ?? .infinity, 1e-6, "scikit-learn source \(s)")
         }
+    }
+
+    func testNonFiniteDataAreRefused() {
+        var x = (0..<20).map { t in [Double(t), sin(Double(t)), cos(Double(t))] }
+        x[7][1] = .nan
+        XCTAssertThrowsError(try FastICA(fitting: x, components: 2)) { XCTAssertTrue("\($0)".contains("NaN"), "\($0)") }
     }
 }
