@@ -18,6 +18,22 @@ public enum SeedRobustness {
         return (rotation, ms, mt)
     }
 
+    /// The affine map minimising |(S - mean S) A - (T - mean T)| by least squares (LAPACK
+    /// dgelsd): A = (S_c^T S_c)^+ S_c^T T_c, returned in the same form as `procrustes` (A in
+    /// place of the rotation). Reflections, scalings and shears are all allowed.
+    public static func affine(source: [[Double]], target: [[Double]]) -> (rotation: [[Double]], sourceMean: [Double], targetMean: [Double]) {
+        let k = source[0].count, n = source.count
+        let ms = (0..<k).map { c in source.reduce(0) { $0 + $1[c] } / Double(n) }
+        let mt = (0..<k).map { c in target.reduce(0) { $0 + $1[c] } / Double(n) }
+        var a = [Double](repeating: 0, count: n * k), b = [Double](repeating: 0, count: max(n, k) * k)
+        for r in 0..<n { for c in 0..<k { a[r * k + c] = source[r][c] - ms[c]; b[r * k + c] = target[r][c] - mt[c] } }
+        var singular = [Double](repeating: 0, count: k)
+        var rank: Int32 = 0
+        _ = LAPACKE_dgelsd(LAPACK_ROW_MAJOR, Int32(n), Int32(k), Int32(k), &a, Int32(k), &b, Int32(k), &singular, -1, &rank)
+        let matrix = (0..<k).map { i in (0..<k).map { j in b[i * k + j] } }
+        return (matrix, ms, mt)
+    }
+
     /// Maps a state of the source space into the target space with a Procrustes solution.
     public static func align(_ z: [Double], _ solution: (rotation: [[Double]], sourceMean: [Double], targetMean: [Double])) -> [Double] {
         let k = z.count
@@ -73,6 +89,66 @@ public enum SeedRobustness {
         let pairs = assignment(cost)
         let distances = pairs.enumerated().compactMap { row, column in column.map { cost[row][$0] } }
         return (distances, Double(distances.filter { $0 <= threshold }.count) / Double(reference.count))
+    }
+
+    /// How one latent space is mapped onto another.
+    public enum Alignment: String, Sendable, CaseIterable {
+        /// Orthogonal Procrustes (rotation or reflection, plus translation).
+        case orthogonal
+        /// Least-squares affine map (plus translation).
+        case affine
+    }
+
+    /// One model compared with the reference.
+    public struct Comparison: Sendable {
+        /// R^2 of the aligned latents against the reference's (pooled over dimensions).
+        public var alignmentR2: Double
+        public var fixedPoints: Int
+        /// Hungarian-matched distances of the reference's fixed points to this model's (aligned).
+        public var matchedDistances: [Double]
+        public var fractionMatched: Double
+        public var nullFractionMatched: Double
+        public var nullMeanDistance: Double
+        public var meanDistance: Double { matchedDistances.isEmpty ? .nan : matchedDistances.reduce(0, +) / Double(matchedDistances.count) }
+    }
+
+    /// Compares models 1... with model 0: `latents[m]` are model m's latents on the same volumes,
+    /// `points[m]` its fixed points. The null replaces the fitted map by a random rotation
+    /// (scaled by the map's RMS singular value for affine alignment, so distances stay comparable),
+    /// averaged over `nullSamples` draws.
+    public static func compare(latents: [[[Double]]], points: [[[Double]]], alignment: Alignment = .orthogonal,
+                               matchDistance: Double, nullSamples: Int, seed: UInt64) -> [Comparison] {
+        var random = RandomSource(seed: seed)
+        let mean = { (values: [Double]) in values.isEmpty ? Double.nan : values.reduce(0, +) / Double(values.count) }
+        return (1..<max(1, latents.count)).map { index in
+            let solution = alignment == .affine ? affine(source: latents[index], target: latents[0])
+                                                : procrustes(source: latents[index], target: latents[0])
+            let aligned = latents[index].map { align($0, solution) }
+            let (distances, fraction) = match(points[0], points[index].map { align($0, solution) }, threshold: matchDistance)
+            let k = latents[0][0].count
+            let scale = alignment == .affine ? (solution.rotation.flatMap { $0 }.reduce(0) { $0 + $1 * $1 } / Double(k)).squareRoot() : 1
+            var nullFractions: [Double] = [], nullDistances: [Double] = []
+            for _ in 0..<nullSamples {
+                let rotation = randomRotation(dimension: k, random: &random).map { $0.map { $0 * scale } }
+                let randomSolution = (rotation: rotation, sourceMean: solution.sourceMean, targetMean: solution.targetMean)
+                let (d, f) = match(points[0], points[index].map { align($0, randomSolution) }, threshold: matchDistance)
+                nullFractions.append(f)
+                nullDistances += d
+            }
+            return Comparison(alignmentR2: explainedVariance(aligned, latents[0]), fixedPoints: points[index].count, matchedDistances: distances,
+                              fractionMatched: fraction, nullFractionMatched: mean(nullFractions), nullMeanDistance: mean(nullDistances))
+        }
+    }
+
+    /// R^2 of `aligned` against `reference` (pooled over dimensions).
+    public static func explainedVariance(_ aligned: [[Double]], _ reference: [[Double]]) -> Double {
+        let k = reference[0].count
+        var residual = 0.0, total = 0.0
+        for c in 0..<k {
+            let mean = reference.reduce(0) { $0 + $1[c] } / Double(reference.count)
+            for (a, r) in zip(aligned, reference) { residual += (a[c] - r[c]) * (a[c] - r[c]); total += (r[c] - mean) * (r[c] - mean) }
+        }
+        return total > 0 ? 1 - residual / total : .nan
     }
 
     /// A uniformly random orthogonal matrix (QR of a Gaussian matrix, sign-fixed).

@@ -1,8 +1,11 @@
+import Analysis
 import ArgumentParser
 import Core
 import Dynamics
 import Foundation
+import Logging
 import Model
+import Preprocessing
 
 /// `fmridyn fit`: train the sequential VAE on region timeseries.
 struct Fit: ParsableCommand {
@@ -20,6 +23,7 @@ struct Fit: ParsableCommand {
               fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model --epochs 30
               fmridyn fit runs.tsv --manifest --inference initial --dynamics rnn --out model-rnn
               fmridyn fit runs.tsv --manifest --out model --resume
+              fmridyn fit runs.tsv --manifest --out models --seeds 1,2,3
             """
     )
 
@@ -66,6 +70,10 @@ struct Fit: ParsableCommand {
     @Option(help: "Checkpoint every N optimiser steps.")
     var checkpointEvery = 200
     @Option var seed: UInt64 = 1
+    @Option(help: "Fit one model per seed into OUT/seed-N (same data split, from the first seed) and compare them: OUT/robustness.json, as fmridyn robustness.")
+    var seeds: String?
+    @Option(help: "With --seeds: orthogonal or affine alignment of the latent spaces.")
+    var alignment = "orthogonal"
     @Option(help: "BLAS threads (default: all cores).")
     var threads: Int?
     @Flag(help: "Continue an interrupted run in --out.")
@@ -83,6 +91,12 @@ struct Fit: ParsableCommand {
         }
         if window < 2 { throw ValidationError("--window must be at least 2 volumes.") }
         if !(lr > 0) { throw ValidationError("--lr must be positive.") }
+        if seeds != nil {
+            guard let list = seedList, list.count >= 2, Set(list).count == list.count else {
+                throw ValidationError("--seeds needs at least two distinct non-negative integers, comma-separated (e.g. 1,2,3).")
+            }
+        }
+        guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
         if !(testFraction >= 0 && testFraction < 0.8) { throw ValidationError("--test-fraction must be in [0, 0.8).") }
     }
 
@@ -114,19 +128,49 @@ struct Fit: ParsableCommand {
         training.checkpointEvery = checkpointEvery
         training.threads = threads
         training.testFraction = testFraction > 0 ? testFraction : nil
+        let splitSeed = seedList?.first ?? seed
         let data = try WindowDataset(runs: runs, window: window, stride: stride, validationFraction: training.validationFraction,
-                                     testFraction: testFraction, seed: seed)
+                                     testFraction: testFraction, seed: splitSeed)
         logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
-        var trainer = Trainer(directory: out, model: model, training: training)
+        guard let seedList else {
+            try train(model: model, training: training, data: data, directory: out, logger: logger)
+            return
+        }
+        var directories: [String] = []
+        for value in seedList {
+            var seeded = model
+            seeded.seed = value
+            let directory = out + "/seed-\(value)"
+            logger.info("seed \(value) -> \(directory)")
+            try train(model: seeded, training: training, data: data, directory: directory, logger: logger)
+            directories.append(directory)
+        }
+        let (object, table) = try Robustness.evaluate(models: directories, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
+                                                      matchDistance: 0.25, nullSamples: 20, starts: 512, seed: splitSeed)
+        try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: out + "/robustness.json")
+        logger.info("\(out)/robustness.json: fixed points of seeds \(seedList.dropFirst().map(String.init).joined(separator: ", ")) against seed \(splitSeed)")
+        print(table, terminator: "")
+    }
+
+    /// The parsed --seeds.
+    var seedList: [UInt64]? {
+        guard let seeds else { return nil }
+        let values = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        return values.contains(nil) || values.isEmpty ? nil : values.compactMap { $0 }
+    }
+
+    /// Trains one model into `directory` and scores its test split.
+    func train(model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset, directory: String, logger: Logger) throws {
+        var trainer = Trainer(directory: directory, model: model, training: training)
         trainer.version = FMRIDyn.version
         let quiet = diagnostics.quiet
         trainer.progress = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         let log = try trainer.fit(data, resume: resume)
         if let best = log.map(\.validationELBO).max() {
-            logger.info("\(out): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
+            logger.info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
         }
         if let test = try trainer.evaluateTest(data) {
-            logger.info("\(out)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
+            logger.info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
         }
     }
 }

@@ -11,7 +11,7 @@ struct Robustness: ParsableCommand {
         abstract: "Compare fixed points across models fitted with different seeds.",
         discussion: """
             Each model's posterior-mean latents on the same data are aligned to the first model's by \
-            orthogonal Procrustes; each model's fixed points are mapped by the same alignment and \
+            orthogonal Procrustes (or an affine least-squares map, --alignment affine); each model's fixed points are mapped by the same alignment and \
             matched to the reference's by the Hungarian algorithm. Reported: alignment R^2, matched \
             distances, fraction of reference points matched within --match-distance, and the same \
             statistics when a random rotation replaces Procrustes (the null, --null-samples draws).
@@ -27,6 +27,8 @@ struct Robustness: ParsableCommand {
     var data: [String]
     @Flag var manifest = false
     @Option var tr: Double?
+    @Option(help: "orthogonal (Procrustes, default) or affine (least squares) alignment of latent spaces.")
+    var alignment = "orthogonal"
     @Option var matchDistance = 0.25
     @Option var nullSamples = 20
     @Option var starts = 512
@@ -37,10 +39,22 @@ struct Robustness: ParsableCommand {
     func validate() throws {
         guard models.count >= 2 else { throw ValidationError("give at least two model directories.") }
         guard !data.isEmpty else { throw ValidationError("--data is required: the latents are aligned on the same data.") }
+        guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
     }
 
     func run() throws {
         let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+        let (object, table) = try Self.evaluate(models: models, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
+                                                matchDistance: matchDistance, nullSamples: nullSamples, starts: starts, seed: seed)
+        try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: out)
+        print(table, terminator: "")
+    }
+
+    /// Latents and fixed points of every model on `runs`, compared with the first model's:
+    /// the JSON object (`reference`, `reference_fixed_points`, `alignment`, `match_distance`,
+    /// `comparisons`) and a tab-separated table. Shared with `fit --seeds`.
+    static func evaluate(models: [String], runs: [RunData], alignment: SeedRobustness.Alignment, matchDistance: Double,
+                         nullSamples: Int, starts: Int, seed: UInt64) throws -> (JSONValue, String) {
         var latents: [[[Double]]] = [], points: [[[Double]]] = []
         for directory in models {
             let (svae, _) = try Trainer.loadModel(from: directory)
@@ -53,44 +67,23 @@ struct Robustness: ParsableCommand {
             points.append(fixed.map(\.z))
         }
         guard Set(latents.map { $0.first?.count ?? 0 }).count == 1 else { throw ValidationError("the models have different latent dimensions") }
-        var random = RandomSource(seed: seed)
+        let results = SeedRobustness.compare(latents: latents, points: points, alignment: alignment, matchDistance: matchDistance,
+                                             nullSamples: nullSamples, seed: seed)
         var comparisons: [(String, JSONValue)] = []
         var table = "model\talignment_r2\tfixed_points\tmatched\tmean_distance\tnull_matched\n"
-        for index in 1..<models.count {
-            let solution = SeedRobustness.procrustes(source: latents[index], target: latents[0])
-            let aligned = latents[index].map { SeedRobustness.align($0, solution) }
-            let r2 = explained(aligned, latents[0])
-            let (distances, fraction) = SeedRobustness.match(points[0], points[index].map { SeedRobustness.align($0, solution) }, threshold: matchDistance)
-            var nullFractions: [Double] = [], nullDistances: [Double] = []
-            for _ in 0..<nullSamples {
-                let rotation = SeedRobustness.randomRotation(dimension: latents[0][0].count, random: &random)
-                let randomSolution = (rotation: rotation, sourceMean: solution.sourceMean, targetMean: solution.targetMean)
-                let (d, f) = SeedRobustness.match(points[0], points[index].map { SeedRobustness.align($0, randomSolution) }, threshold: matchDistance)
-                nullFractions.append(f)
-                nullDistances += d
-            }
-            let mean = { (values: [Double]) in values.isEmpty ? Double.nan : values.reduce(0, +) / Double(values.count) }
-            comparisons.append((models[index], .object([
-                ("alignment_r2", .number(r2)), ("fixed_points", .integer(points[index].count)),
-                ("matched_distances", .numbers(distances)), ("fraction_matched", .number(fraction)), ("mean_distance", .number(mean(distances))),
-                ("null_fraction_matched", .number(mean(nullFractions))), ("null_mean_distance", .number(mean(nullDistances))),
+        for (model, result) in zip(models.dropFirst(), results) {
+            comparisons.append((model, .object([
+                ("alignment_r2", .number(result.alignmentR2)), ("fixed_points", .integer(result.fixedPoints)),
+                ("matched_distances", .numbers(result.matchedDistances)), ("fraction_matched", .number(result.fractionMatched)),
+                ("mean_distance", .number(result.meanDistance)),
+                ("null_fraction_matched", .number(result.nullFractionMatched)), ("null_mean_distance", .number(result.nullMeanDistance)),
             ])))
-            table += String(format: "%@\t%.3f\t%d\t%.2f\t%.3f\t%.2f\n", models[index], r2, points[index].count, fraction, mean(distances), mean(nullFractions))
+            table += String(format: "%@\t%.3f\t%d\t%.2f\t%.3f\t%.2f\n", model, result.alignmentR2, result.fixedPoints, result.fractionMatched,
+                            result.meanDistance, result.nullFractionMatched)
         }
         let object: [(String, JSONValue)] = [("reference", .string(models[0])), ("reference_fixed_points", .integer(points[0].count)),
+                                             ("alignment", .string(alignment.rawValue)),
                                              ("match_distance", .number(matchDistance)), ("comparisons", .object(comparisons))]
-        try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: out)
-        print(table, terminator: "")
-    }
-
-    /// R^2 of aligned latents against the reference's (pooled over dimensions).
-    func explained(_ aligned: [[Double]], _ reference: [[Double]]) -> Double {
-        let k = reference[0].count
-        var residual = 0.0, total = 0.0
-        for c in 0..<k {
-            let mean = reference.reduce(0) { $0 + $1[c] } / Double(reference.count)
-            for (a, r) in zip(aligned, reference) { residual += (a[c] - r[c]) * (a[c] - r[c]); total += (r[c] - mean) * (r[c] - mean) }
-        }
-        return total > 0 ? 1 - residual / total : .nan
+        return (.object(object), table)
     }
 }

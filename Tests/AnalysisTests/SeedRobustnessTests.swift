@@ -15,6 +15,26 @@ final class SeedRobustnessTests: XCTestCase {
         for (s, t) in zip(source, target) { XCTAssertClose(SeedRobustness.align(s, solution), t, absolute: 1e-10, relative: 0) }
     }
 
+    func testAffineAlignmentRecoversAnAffineMap() {
+        var random = RandomSource(seed: 4)
+        let map = (0..<3).map { _ in (0..<3).map { _ in random.normal() } }
+        let source = (0..<40).map { _ in (0..<3).map { _ in random.normal() } }
+        let target = source.map { s -> [Double] in
+            (0..<3).map { j -> Double in
+                var value = 0.5 * Double(j)
+                for i in 0..<3 { value += s[i] * map[i][j] }
+                return value
+            }
+        }
+        let solution = SeedRobustness.affine(source: source, target: target)
+        XCTAssertClose(solution.rotation.flatMap { $0 }, map.flatMap { $0 }, absolute: 1e-10, relative: 0)
+        for (s, t) in zip(source, target) { XCTAssertClose(SeedRobustness.align(s, solution), t, absolute: 1e-10, relative: 0) }
+        XCTAssertEqual(SeedRobustness.explainedVariance(source.map { SeedRobustness.align($0, solution) }, target), 1, accuracy: 1e-12)
+        // A rotation cannot undo a shear: Procrustes leaves a residual.
+        let rotated = SeedRobustness.procrustes(source: source, target: target)
+        XCTAssertLessThan(SeedRobustness.explainedVariance(source.map { SeedRobustness.align($0, rotated) }, target), 0.999)
+    }
+
     func testHungarianAgainstBruteForce() {
         var random = RandomSource(seed: 3)
         for (rows, columns) in [(4, 4), (3, 5), (5, 3)] {

@@ -71,19 +71,33 @@ final class FitCommandTests: XCTestCase {
         XCTAssertNotEqual(noModel.status, 0)
         XCTAssertTrue(noModel.stderr.contains("nowhere/training_log.csv"), noModel.stderr)
 
-        // Robustness across seeds: a second model, aligned to the first on the same data.
-        let second = directory.file("model-seed2")
-        XCTAssertEqual(try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", second, "--window", "16", "--stride", "4",
-                                              "--epochs", "4", "--latent-dim", "3", "--hidden", "8", "--lr", "0.01", "--seed", "2", "-q"]).status, 0)
-        let robustnessPath = directory.file("robustness.json")
-        let robustness = try CommandRunner.run(["robustness", model, second, "--data", timeseries, "--tr", "1.35", "--starts", "32",
-                                                "--null-samples", "3", "--out", robustnessPath, "-q"])
-        XCTAssertEqual(robustness.status, 0, robustness.stderr)
-        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: robustnessPath))) as? [String: Any])
-        let comparison = try XCTUnwrap((report["comparisons"] as? [String: Any])?[second] as? [String: Any])
-        let r2 = try XCTUnwrap(comparison["alignment_r2"] as? Double)
-        XCTAssertTrue(r2 <= 1, "\(r2)")
-        XCTAssertNotNil(comparison["null_fraction_matched"])
+        // Robustness across seeds: fit --seeds 1,2 fits both and compares them; seed 1 is the
+        // model above bit for bit (same split, same seed).
+        let seeded = directory.file("seeds")
+        let seedsRun = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", seeded, "--window", "16", "--stride", "4",
+                                              "--epochs", "4", "--latent-dim", "3", "--hidden", "8", "--lr", "0.01", "--seeds", "1,2", "-q"])
+        XCTAssertEqual(seedsRun.status, 0, seedsRun.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: seeded + "/seed-1/model.safetensors"), FileManager.default.contents(atPath: model + "/model.safetensors"))
+        let second = seeded + "/seed-2"
+        let fromFit = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: seeded + "/robustness.json"))) as? [String: Any])
+        XCTAssertEqual(fromFit["reference"] as? String, seeded + "/seed-1")
+        XCTAssertNotNil((fromFit["comparisons"] as? [String: Any])?[second])
+        var r2: [String: Double] = [:]
+        for alignment in ["orthogonal", "affine"] {
+            let robustnessPath = directory.file("robustness-\(alignment).json")
+            let robustness = try CommandRunner.run(["robustness", model, second, "--data", timeseries, "--tr", "1.35", "--starts", "32",
+                                                    "--null-samples", "3", "--alignment", alignment, "--out", robustnessPath, "-q"])
+            XCTAssertEqual(robustness.status, 0, robustness.stderr)
+            let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: robustnessPath))) as? [String: Any])
+            XCTAssertEqual(report["alignment"] as? String, alignment)
+            let comparison = try XCTUnwrap((report["comparisons"] as? [String: Any])?[second] as? [String: Any])
+            r2[alignment] = try XCTUnwrap(comparison["alignment_r2"] as? Double)
+            XCTAssertNotNil(comparison["null_fraction_matched"])
+        }
+        // An affine map can do everything a rotation can: its fit is at least as good.
+        XCTAssertLessThanOrEqual(r2["orthogonal"] ?? 2, (r2["affine"] ?? -1) + 1e-12)
+        XCTAssertLessThanOrEqual(r2["affine"] ?? 2, 1)
+        XCTAssertEqual(try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", seeded, "--seeds", "1"]).status, 2)
 
         // One-shot pruning to 80% sparsity, then the density report and latents from the pruned model.
         let pruned = directory.file("pruned")
