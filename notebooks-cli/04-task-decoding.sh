@@ -20,4 +20,4 @@ grep -E '"(balanced_accuracy_mean|chance|p_value)"' "$out/decoding.json"
 # folds, with labels following the BOLD response (--hrf-shift) instead of lags; one table, and
 # JSON that fmridyn report draws as bars (05-report.sh).
 "$fmridyn" compare --model "NODE=$out/model" "$out/runs.tsv" --manifest --hrf-shift \
-  --groups subject --folds "$folds" --exclude rest --out "$out/comparison.json" --quiet
+  --groups subject --folds "$folds" --exclude rest --out "$out" --quiet

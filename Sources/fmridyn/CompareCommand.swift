@@ -15,13 +15,14 @@ struct Compare: ParsableCommand {
             components as the first model has latents are fitted on all volumes of the z-scored \
             inputs (unsupervised, like the models); raw uses every region. Each method is decoded \
             with the same classifier and the same GroupKFold folds over --groups (see fmridyn \
-            decode). Prints a table; --out writes JSON with one entry per method under "methods" \
+            decode). Prints a table; --out DIR writes DIR/comparison.json and DIR/comparison.tsv \
+            (--out FILE.json writes only the JSON). The JSON has one entry per method under "methods" \
             (name, kind, features, balanced_accuracy_mean, balanced_accuracy_sd, per_fold, \
             per_class_recall, confusion, p_value) plus classes, chance, folds, samples. \
             fmridyn report --decoding accepts this JSON and draws every method's bar.
 
             Example:
-              fmridyn compare --model NODE=model-node --model RNN=model-rnn bids_dir --task motor --hrf-shift --exclude rest --out comparison.json
+              fmridyn compare --model NODE=model-node --model RNN=model-rnn bids_dir --task motor --hrf-shift --exclude rest --out comparison
             """
     )
 
@@ -43,7 +44,7 @@ struct Compare: ParsableCommand {
     var permutations = 0
     @Option(help: "Seed of FastICA and the permutations.")
     var seed: UInt64 = 1
-    @Option(help: "JSON output.")
+    @Option(help: "Output directory (comparison.json and comparison.tsv), or a .json file.")
     var out: String?
     @OptionGroup var diagnostics: DiagnosticOptions
 
@@ -140,7 +141,17 @@ struct Compare: ParsableCommand {
                 ("folds", .integer(folds)), ("groups", .string(groups)), ("samples", .integer(labels.count)),
                 ("classifier", .string(classifier)),
             ]
-            try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: out)
+            let json = out.lowercased().hasSuffix(".json") ? out : out + "/comparison.json"
+            if json != out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+            try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: json)
+            if json != out {
+                var tsv = "method\tkind\tfeatures\tbalanced_accuracy_mean\tbalanced_accuracy_sd\tp_value\n"
+                for row in comparison.rows {
+                    tsv += "\(row.name)\t\(row.kind)\t\(row.dimension)\t\(row.result.mean)\t\(row.result.sd)\t\(row.result.pValue.map { String($0) } ?? "n/a")\n"
+                }
+                tsv += "chance\t\t\t\(comparison.chance)\t\t\n"
+                try OutputFiles.write(Data(tsv.utf8), to: out + "/comparison.tsv")
+            }
         }
         print(comparison.table)
     }

@@ -15,9 +15,9 @@ final class CompareCommandTests: XCTestCase {
         let fit = try CommandRunner.run(["fit", dataset, "--out", model, "--window", "16", "--stride", "8", "--epochs", "1",
                                          "--latent-dim", "3", "--hidden", "4", "-q"] + bidsOptions)
         XCTAssertEqual(fit.status, 0, fit.stderr)
-        let json = directory.file("comparison.json")
+        let json = directory.file("comparison/comparison.json")
         let compare = try CommandRunner.run(["compare", "--model", "NODE=" + model, dataset, "--exclude", "rest", "--folds", "3",
-                                             "--out", json, "-q"] + bidsOptions)
+                                             "--out", directory.file("comparison"), "-q"] + bidsOptions)
         XCTAssertEqual(compare.status, 0, compare.stderr)
         XCTAssertTrue(compare.stdout.contains("raw regions"), compare.stdout)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
@@ -25,6 +25,10 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(methods.map { $0["name"] as? String }, ["NODE", "PCA", "FastICA", "raw regions"])
         XCTAssertEqual(methods.map { $0["kind"] as? String }, ["node", "pca", "ica", "raw"])
         XCTAssertEqual(methods.map { $0["features"] as? Int }, [3, 3, 3, 160])
+        let tsv = try String(contentsOfFile: directory.file("comparison/comparison.tsv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(tsv.first, "method\tkind\tfeatures\tbalanced_accuracy_mean\tbalanced_accuracy_sd\tp_value")
+        XCTAssertEqual(tsv.count, 6)
+        XCTAssertTrue(tsv[4].hasPrefix("raw regions\traw\t160\t"), String(tsv[4]))
         let classes = try XCTUnwrap(object["classes"] as? [String])
         XCTAssertFalse(classes.contains("rest"))
         XCTAssertEqual(object["chance"] as? Double ?? 0, 1 / Double(classes.count), accuracy: 1e-12)
