@@ -2,50 +2,34 @@ import CLinearAlgebra
 import Core
 import Foundation
 
-/// Multinomial logistic regression with an L2 penalty, scikit-learn's objective:
+/// Multinomial logistic regression with an L2 penalty, scikit-learn's objective and defaults:
 /// minimise C * sum_i cross-entropy(y_i, softmax(W x_i + b)) + 1/2 |W|^2 (intercept not
-/// penalised), solved by L-BFGS until the gradient norm falls below `tolerance` x n x C.
+/// penalised) by L-BFGS, stopping as scikit-learn's lbfgs does when the largest gradient entry
+/// of the objective divided by n C (scikit-learn's scaling) is at most `tolerance` (1e-4), or
+/// after `maxIterations` (100).
 public struct LogisticRegression: Sendable {
     public var c = 1.0
-    public var tolerance = 1e-9
-    public var maxIterations = 1000
+    public var tolerance = 1e-4
+    public var maxIterations = 100
     /// [classes x features] and [classes].
     public private(set) var weights: [[Double]] = []
     public private(set) var intercepts: [Double] = []
     public private(set) var classes: [String] = []
 
-    public init(c: Double = 1.0) { self.c = c }
+    public init(c: Double = 1.0, tolerance: Double = 1e-4, maxIterations: Int = 100) {
+        self.c = c
+        self.tolerance = tolerance
+        self.maxIterations = maxIterations
+    }
 
     public mutating func fit(_ x: [[Double]], _ y: [String]) {
         classes = Array(Set(y)).sorted()
         let k = classes.count, d = x.first?.count ?? 0, n = x.count
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let targets = y.map { index[$0] ?? 0 }
-        // Parameters: W (k x d) row-major, then b (k).
-        func objective(_ theta: [Double]) -> (Double, [Double]) {
-            var gradient = [Double](repeating: 0, count: theta.count)
-            var loss = 0.0
-            var logits = [Double](repeating: 0, count: k)
-            for i in 0..<n {
-                for j in 0..<k {
-                    var s = theta[k * d + j]
-                    for f in 0..<d { s += theta[j * d + f] * x[i][f] }
-                    logits[j] = s
-                }
-                let m = logits.max() ?? 0
-                var total = 0.0
-                for j in 0..<k { logits[j] = Foundation.exp(logits[j] - m); total += logits[j] }
-                loss -= Foundation.log(logits[targets[i]] / total)
-                for j in 0..<k {
-                    let residual = c * (logits[j] / total - (j == targets[i] ? 1 : 0))
-                    for f in 0..<d { gradient[j * d + f] += residual * x[i][f] }
-                    gradient[k * d + j] += residual
-                }
-            }
-            loss *= c
-            for p in 0..<(k * d) { loss += 0.5 * theta[p] * theta[p]; gradient[p] += theta[p] }
-            return (loss, gradient)
-        }
+        // Feature-major X (d x n): every pass of the objective runs over contiguous samples.
+        let problem = SoftmaxProblem(x: x, targets: targets, classes: k, c: c)
+        func objective(_ theta: [Double]) -> (Double, [Double]) { problem.evaluate(theta) }
         let theta = LBFGS.minimize(objective, start: [Double](repeating: 0, count: k * d + k), tolerance: tolerance * Double(n) * c, maxIterations: maxIterations)
         weights = (0..<k).map { Array(theta[($0 * d)..<(($0 + 1) * d)]) }
         intercepts = Array(theta[(k * d)...])
@@ -53,13 +37,134 @@ public struct LogisticRegression: Sendable {
 
     public func predict(_ x: [[Double]]) -> [String] {
         x.map { row in
-            let scores = (0..<classes.count).map { j in intercepts[j] + zip(weights[j], row).reduce(0) { $0 + $1.0 * $1.1 } }
-            return classes[scores.indices.max { scores[$0] < scores[$1] } ?? 0]
+            var best = 0, bestScore = -Double.infinity
+            for j in 0..<classes.count {
+                var score = intercepts[j]
+                for (w, v) in zip(weights[j], row) { score += w * v }
+                if score > bestScore { best = j; bestScore = score }
+            }
+            return classes[best]
         }
     }
 }
 
-/// Limited-memory BFGS (memory 10) with a backtracking Armijo line search.
+/// The logistic-regression objective's data and scratch: X feature-major (d x n), targets,
+/// and per-part buffers so that the samples split into `parts` evaluated concurrently.
+final class SoftmaxProblem: @unchecked Sendable {
+    let n: Int, d: Int, k: Int, c: Double
+    let design: UnsafeMutablePointer<Double>
+    let targets: UnsafeMutablePointer<Int>
+    /// Sample ranges evaluated concurrently; each has its own scratch and gradient.
+    let parts: [Range<Int>]
+    let scratch: UnsafeMutablePointer<Double>
+    let partGradients: UnsafeMutablePointer<Double>
+    let partLosses: UnsafeMutablePointer<Double>
+    /// Samples per block: the logits of a block stay in L1 across the passes over it.
+    static let blockSize = 256
+    var scratchPerPart: Int { Self.blockSize * (k + 3) }
+
+    init(x: [[Double]], targets labels: [Int], classes k: Int, c: Double) {
+        n = x.count
+        d = x.first?.count ?? 0
+        self.k = k
+        self.c = c
+        design = .allocate(capacity: max(1, n * d))
+        for (i, row) in x.enumerated() { for f in 0..<d { design[f * n + i] = row[f] } }
+        targets = .allocate(capacity: max(1, n))
+        targets.initialize(from: labels, count: n)
+        // Two parts when there is enough work to pay for the hand-off.
+        let count = 1
+        let total = x.count
+        parts = (0..<count).map { ($0 * total / count)..<(($0 + 1) * total / count) }
+        scratch = .allocate(capacity: count * Self.blockSize * (k + 3))
+        partGradients = .allocate(capacity: count * (k * d + k))
+        partLosses = .allocate(capacity: count)
+    }
+
+    deinit {
+        design.deallocate()
+        targets.deallocate()
+        scratch.deallocate()
+        partGradients.deallocate()
+        partLosses.deallocate()
+    }
+
+    /// C sum_i cross-entropy + 1/2 |W|^2 and its gradient at theta = (W row-major, b).
+    func evaluate(_ theta: [Double]) -> (Double, [Double]) {
+        let size = k * d + k
+        theta.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            nonisolated(unsafe) let t = base
+            if parts.count == 1 {
+                evaluate(part: 0, theta: t)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: parts.count) { evaluate(part: $0, theta: t) }
+            }
+        }
+        var gradient = [Double](repeating: 0, count: size)
+        var loss = 0.0
+        for part in parts.indices {
+            loss += partLosses[part]
+            for p in 0..<size { gradient[p] += partGradients[part * size + p] }
+        }
+        loss *= c
+        for p in 0..<(k * d) { loss += 0.5 * theta[p] * theta[p]; gradient[p] += theta[p] }
+        return (loss, gradient)
+    }
+
+    /// The unpenalised cross-entropy sum of one part and C (p - onehot)-weighted gradient.
+    private func evaluate(part: Int, theta: UnsafePointer<Double>) {
+        let x = design, n = self.n, d = self.d, k = self.k, c = self.c
+        let size = k * d + k
+        let g = partGradients + part * size
+        g.initialize(repeating: 0, count: size)
+        let z = scratch + part * scratchPerPart
+        let m = z + k * Self.blockSize, totals = m + Self.blockSize, zt = totals + Self.blockSize
+        var loss = 0.0
+        var start = parts[part].lowerBound
+        while start < parts[part].upperBound {
+            let count = min(Self.blockSize, parts[part].upperBound - start)
+            // z_j = b_j + sum_f W_jf x_f, and the running maximum over classes.
+            for j in 0..<k {
+                let row = z + j * count, bias = theta[k * d + j]
+                for i in 0..<count { row[i] = bias }
+                for f in 0..<d {
+                    let w = theta[j * d + f], feature = x + f * n + start
+                    for i in 0..<count { row[i] += w * feature[i] }
+                }
+                if j == 0 { m.update(from: row, count: count) } else { for i in 0..<count { m[i] = max(m[i], row[i]) } }
+            }
+            for i in 0..<count { zt[i] = z[targets[start + i] * count + i] - m[i] }
+            // Softmax numerators and their totals.
+            for i in 0..<count { totals[i] = 0 }
+            for j in 0..<k {
+                let row = z + j * count
+                for i in 0..<count { row[i] -= m[i] }
+                SoftmaxKernels.exponentiate(row, count: count)
+                for i in 0..<count { totals[i] += row[i] }
+            }
+            // Cross-entropy, then the residual C (p - onehot) in place of z.
+            loss += SoftmaxKernels.sumOfLogs(totals, count: count) - SoftmaxKernels.sum(zt, count: count)
+            for i in 0..<count { totals[i] = c / totals[i] }
+            for j in 0..<k {
+                let row = z + j * count
+                for i in 0..<count { row[i] *= totals[i] }
+            }
+            for i in 0..<count { z[targets[start + i] * count + i] -= c }
+            for j in 0..<k {
+                let row = z + j * count
+                g[k * d + j] += SoftmaxKernels.sum(row, count: count)
+                for f in 0..<d { g[j * d + f] += SoftmaxKernels.dot(row, x + f * n + start, count: count) }
+            }
+            start += count
+        }
+        partLosses[part] = loss
+    }
+}
+
+/// Limited-memory BFGS (memory 10) with a backtracking Armijo line search; stops when the
+/// largest gradient entry is at most `tolerance` (scipy's pgtol test) or the objective stops
+/// decreasing.
 enum LBFGS {
     static func minimize(_ f: ([Double]) -> (Double, [Double]), start: [Double], tolerance: Double, maxIterations: Int) -> [Double] {
         var x = start
@@ -67,7 +172,7 @@ enum LBFGS {
         var s: [[Double]] = [], y: [[Double]] = []
         func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         for _ in 0..<maxIterations {
-            if dot(gradient, gradient).squareRoot() < tolerance { break }
+            if (gradient.map(abs).max() ?? 0) <= tolerance { break }
             // Two-loop recursion.
             var q = gradient
             var alphas: [Double] = []
@@ -83,7 +188,9 @@ enum LBFGS {
             }
             var direction = q.map { -$0 }
             if dot(direction, gradient) >= 0 { direction = gradient.map { -$0 }; s.removeAll(); y.removeAll() }
-            var step = 1.0
+            // Without curvature pairs the direction is the raw gradient, whose scale is
+            // arbitrary: start its line search at a unit-length step (as L-BFGS-B does).
+            var step = s.isEmpty ? min(1, 1 / max(dot(direction, direction).squareRoot(), 1e-300)) : 1.0
             var next = x, nextValue = value, nextGradient = gradient
             for _ in 0..<50 {
                 next = zip(x, direction).map { $0 + step * $1 }
@@ -159,34 +266,45 @@ public enum Decoding {
                                      classifier: Classifier? = nil, permutations: Int = 0, seed: UInt64 = 1) -> DecodingResult {
         let classifier = classifier ?? .logisticRegression(c: c)
         let classes = Array(Set(labels)).sorted()
+        let foldIndices = GroupKFold.folds(groups: groups, count: folds).filter { !$0.isEmpty }
+        // Folds are independent fits: they run concurrently (one per core), each writing its
+        // own slot, so the result does not depend on scheduling.
         func run(_ labels: [String]) -> (perFold: [Double], predicted: [String]) {
+            var guessesPerFold = [[String]](repeating: [], count: foldIndices.count)
+            guessesPerFold.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let output = slots
+                DispatchQueue.concurrentPerform(iterations: foldIndices.count) { fold in
+                    output[fold] = fitAndPredict(test: foldIndices[fold], labels: labels)
+                }
+            }
             var predicted = [String](repeating: "", count: labels.count)
             var scores: [Double] = []
-            for test in GroupKFold.folds(groups: groups, count: folds) where !test.isEmpty {
-                let testSet = Set(test)
-                let train = labels.indices.filter { !testSet.contains($0) }
-                let d = features[0].count
-                let mean = (0..<d).map { f in train.reduce(0) { $0 + features[$1][f] } / Double(train.count) }
-                let std = (0..<d).map { f -> Double in
-                    let v = train.reduce(0) { $0 + (features[$1][f] - mean[f]) * (features[$1][f] - mean[f]) } / Double(train.count)
-                    return v > 0 ? v.squareRoot() : 1
-                }
-                func scale(_ row: [Double]) -> [Double] { (0..<d).map { (row[$0] - mean[$0]) / std[$0] } }
-                let guesses: [String]
-                switch classifier {
-                case .logisticRegression(let c):
-                    var model = LogisticRegression(c: c)
-                    model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
-                    guesses = model.predict(test.map { scale(features[$0]) })
-                case .lda(let shrinkage):
-                    var model = LinearDiscriminant(shrinkage: shrinkage)
-                    model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
-                    guesses = model.predict(test.map { scale(features[$0]) })
-                }
+            for (test, guesses) in zip(foldIndices, guessesPerFold) {
                 for (i, g) in zip(test, guesses) { predicted[i] = g }
                 scores.append(balancedAccuracy(truth: test.map { labels[$0] }, predicted: guesses))
             }
             return (scores, predicted)
+        }
+        @Sendable func fitAndPredict(test: [Int], labels: [String]) -> [String] {
+            let testSet = Set(test)
+            let train = labels.indices.filter { !testSet.contains($0) }
+            let d = features[0].count
+            var mean = [Double](repeating: 0, count: d), std = [Double](repeating: 0, count: d)
+            for row in train { for f in 0..<d { mean[f] += features[row][f] } }
+            for f in 0..<d { mean[f] /= Double(train.count) }
+            for row in train { for f in 0..<d { let v = features[row][f] - mean[f]; std[f] += v * v } }
+            for f in 0..<d { let v = std[f] / Double(train.count); std[f] = v > 0 ? v.squareRoot() : 1 }
+            func scale(_ row: [Double]) -> [Double] { (0..<d).map { (row[$0] - mean[$0]) / std[$0] } }
+            switch classifier {
+            case .logisticRegression(let c):
+                var model = LogisticRegression(c: c)
+                model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+                return model.predict(test.map { scale(features[$0]) })
+            case .lda(let shrinkage):
+                var model = LinearDiscriminant(shrinkage: shrinkage)
+                model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+                return model.predict(test.map { scale(features[$0]) })
+            }
         }
         let (perFold, predicted) = run(labels)
         let mean = perFold.reduce(0, +) / Double(max(1, perFold.count))

@@ -10,7 +10,7 @@ final class DecodingTests: XCTestCase {
 
     func testLogisticRegressionMatchesScikitLearn() throws {
         let x = try XCTUnwrap(Self.golden["x"] as? [[Double]]), labels = try XCTUnwrap(Self.golden["labels"] as? [String])
-        var model = LogisticRegression(c: 1)
+        var model = LogisticRegression(c: 1, tolerance: 1e-10, maxIterations: 10_000)
         model.fit(x, labels)
         XCTAssertEqual(model.classes, Self.golden["classes"] as? [String])
         XCTAssertClose(model.weights.flatMap { $0 }, (Self.golden["coef"] as? [[Double]] ?? []).flatMap { $0 }, absolute: 1e-5, relative: 1e-5)
