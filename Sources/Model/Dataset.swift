@@ -17,6 +17,8 @@ public struct RunData: Sendable {
     public var volumes: [Int]
     /// Per-volume condition labels, when events are known.
     public var conditions: [String]?
+    /// The features' names (region labels from the TSV header or the atlas), when known.
+    public var featureNames: [String] = []
 
     public init(timeseries: SignalMatrix, repetitionTime: Double) {
         self.timeseries = timeseries
@@ -53,6 +55,7 @@ public struct RunData: Sendable {
         }
         var data = RunData(timeseries: matrix, repetitionTime: repetitionTime)
         data.source = path
+        data.featureNames = table.header
         let file = (path as NSString).lastPathComponent
         if let name = BIDSName(file) {
             data.subject = name["sub"] ?? ""

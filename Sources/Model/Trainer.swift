@@ -37,12 +37,16 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     public var training: TrainingConfiguration
     public var fmridynVersion: String
     public var split: String
+    /// The observed features' names (regions) in decoder order, when the inputs named them;
+    /// optional so that older model directories still load.
+    public var featureNames: [String]?
 
-    public init(model: SVAEConfiguration, training: TrainingConfiguration, fmridynVersion: String, split: String) {
+    public init(model: SVAEConfiguration, training: TrainingConfiguration, fmridynVersion: String, split: String, featureNames: [String]? = nil) {
         self.model = model
         self.training = training
         self.fmridynVersion = fmridynVersion
         self.split = split
+        self.featureNames = featureNames
     }
 }
 
@@ -90,7 +94,9 @@ public struct Trainer {
             progress?("resuming at epoch \(state.epoch + 1), step \(state.globalStep)")
             if state.finished { return state.log }
         } else {
-            let description = ModelDescription(model: model, training: training, fmridynVersion: version, split: data.splitDescription)
+            let names = data.runs[0].featureNames
+            let description = ModelDescription(model: model, training: training, fmridynVersion: version, split: data.splitDescription,
+                                               featureNames: names.count == model.observations ? names : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(description).write(to: URL(fileURLWithPath: directory + "/config.json"), options: .atomic)

@@ -62,6 +62,7 @@ struct BIDSInputOptions: ParsableArguments {
             data.run = run.run ?? ""
             data.source = run.bold
             data.volumes = result.keptVolumes
+            data.featureNames = result.names
             if let events = run.events {
                 let labels = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: (result.keptVolumes.last ?? 0) + 1,
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)

@@ -14,10 +14,14 @@ struct Decode: ParsableCommand {
             volumes of the same run. JSON keys: balanced_accuracy_mean, balanced_accuracy_sd, \
             per_fold, per_class_recall, confusion (rows true, columns predicted, in classes order), \
             classes, chance, p_value (null without --permutations). --classifier lda uses scikit-learn's \
-            lsqr LDA (optional --shrinkage: a number in [0, 1], or auto for Ledoit-Wolf).
+            lsqr LDA (optional --shrinkage: a number in [0, 1], or auto for Ledoit-Wolf). \
+            --model DIR --maps MAPS_DIR refits the classifier on every sample and maps its weights \
+            through the model's linear decoder to regions: MAPS_DIR/maps.tsv (region, network, one \
+            column per condition) and, with --atlas, maps.nii.gz (one volume per condition).
 
             Example:
               fmridyn decode latents.csv --target condition --groups subject --folds 5 --exclude rest --out decoding.json
+              fmridyn decode latents.csv --exclude rest --out decoding.json --model model --maps maps --atlas power264 --radius 6
             """
     )
 
@@ -37,6 +41,14 @@ struct Decode: ParsableCommand {
     @Option(help: "Inverse regularisation strength.")
     var c = 1.0
     @Option var out: String
+    @Option(help: "With --maps: the model directory whose linear decoder maps the classifier weights to regions.")
+    var model: String?
+    @Option(help: "Write spatial localisation maps here: maps.tsv (region x condition) and, with --atlas, maps.nii.gz.")
+    var maps: String?
+    @Option(help: "With --maps: the atlas the regions came from (bundled name, label image or coordinate TSV) to paint maps.nii.gz.")
+    var atlas: String?
+    @Option(help: "With --maps and a coordinate atlas: sphere radius in mm.")
+    var radius = 5.0
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
@@ -44,7 +56,12 @@ struct Decode: ParsableCommand {
         if shrinkage != nil, ldaShrinkage == nil { throw ValidationError("--shrinkage must be auto or a number between 0 and 1.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
         guard lags >= 0, permutations >= 0 else { throw ValidationError("--lags and --permutations must be 0 or more.") }
+        if (maps == nil) != (model == nil) { throw ValidationError("--maps DIR and --model DIR go together: the maps need the model's decoder.") }
+        if atlas != nil && maps == nil { throw ValidationError("--atlas only applies with --maps.") }
     }
+
+    /// The classifier of --classifier, --c and --shrinkage.
+    var chosenClassifier: Decoding.Classifier { classifier == "lda" ? .lda(shrinkage: ldaShrinkage) : .logisticRegression(c: c) }
 
     /// The parsed --shrinkage (nil when absent or invalid).
     var ldaShrinkage: LinearDiscriminant.Shrinkage? {
@@ -75,8 +92,7 @@ struct Decode: ParsableCommand {
         guard Set(g).count >= folds else {
             throw ValidationError("--folds \(folds) needs at least \(folds) distinct \(groups) values; \(latents) has \(Set(g).count)")
         }
-        let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: ldaShrinkage) : .logisticRegression(c: c)
-        let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, classifier: model, permutations: permutations)
+        let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, classifier: chosenClassifier, permutations: permutations)
         let object: [(String, JSONValue)] = [
             ("balanced_accuracy_mean", .number(result.mean)), ("balanced_accuracy_sd", .number(result.sd)),
             ("per_fold", .numbers(result.perFold)),
@@ -86,6 +102,10 @@ struct Decode: ParsableCommand {
             ("samples", .integer(y.count)), ("features", .integer(features.first?.count ?? 0)),
         ]
         try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: out)
+        if let maps, let model {
+            try LocalisationMapWriter.write(features: features, labels: y, classifier: chosenClassifier, latent: featureColumns.count, modelDirectory: model,
+                                            to: maps, atlas: atlas, radius: radius)
+        }
         print(String(format: "balanced accuracy %.3f +- %.3f over %d folds (chance %.3f)", result.mean, result.sd, result.perFold.count, result.chance))
     }
 }

@@ -80,3 +80,15 @@ final class DecodingTests: XCTestCase {
         XCTAssertEqual(result.confusion.map { $0.reduce(0, +) }, [30, 30, 30])
     }
 }
+
+final class LocalisationMapTests: XCTestCase {
+    /// Two latents, one lag: weights are rescaled, summed over lags and pushed through D.
+    func testWeightsThroughTheDecoder() {
+        let weights = [[1.0, 2, 3, 4], [0, 0, -1, 0]]  // classes x (lag 0: z1 z2, lag 1: z1 z2)
+        let scales = [1.0, 2, 0.5, 4]
+        let decoder = [[1.0, 0], [0, 1], [2, -1]]  // 3 regions x 2 latents
+        let maps = LocalisationMaps.regionMaps(classifierWeights: weights, featureScales: scales, latent: 2, decoder: decoder)
+        // class 0 in latent units: z1 = 1/1 + 3/0.5 = 7, z2 = 2/2 + 4/4 = 2; class 1: z1 = -2, z2 = 0.
+        XCTAssertEqual(maps, [[7, 2, 12], [-2, 0, -4]])
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import NIfTI
 import TestSupport
 import XCTest
 
@@ -47,6 +48,30 @@ final class CompareCommandTests: XCTestCase {
         let decoded = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: decodingPath))) as? [String: Any])
         XCTAssertEqual(decoded["samples"] as? Int, object["samples"] as? Int)
         XCTAssertEqual(try XCTUnwrap(decoded["per_fold"] as? [Double]), try XCTUnwrap(methods[0]["per_fold"] as? [Double]))
+
+        // Spatial localisation: the classifier's weights through the linear decoder, per region
+        // (TSV with the atlas networks) and painted into the atlas spheres (4-D NIfTI).
+        let mapsDirectory = directory.file("maps")
+        let mapsRun = try CommandRunner.run(["decode", csv, "--exclude", "rest", "--folds", "3", "--out", decodingPath, "--model", model,
+                                             "--maps", mapsDirectory, "--atlas", "dosenbach160", "--radius", "6", "-q"])
+        XCTAssertEqual(mapsRun.status, 0, mapsRun.stderr)
+        let mapRows = try String(contentsOfFile: mapsDirectory + "/maps.tsv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(mapRows.first, ["region", "network"] + classes)
+        XCTAssertEqual(mapRows.count, 161)
+        XCTAssertEqual(Array(mapRows[1].prefix(2)), ["vmPFC_1", "default"])
+        let image = try NIfTIImage(contentsOf: mapsDirectory + "/maps.nii.gz")
+        XCTAssertEqual(image.header.shape.count, 4)
+        XCTAssertEqual(image.header.shape.last, classes.count)
+        let voxels: [Float] = try image.readAll()
+        let perVolume = voxels.count / classes.count
+        for c in 0..<classes.count {
+            let painted = Set(voxels[(c * perVolume)..<((c + 1) * perVolume)].filter { $0 != 0 })
+            let tabled = Set(mapRows.dropFirst().compactMap { Double($0[2 + c]) }.map(Float.init).filter { $0 != 0 })
+            XCTAssertEqual(painted, tabled, "condition \(classes[c])")
+        }
+        let withoutModel = try CommandRunner.run(["decode", csv, "--out", decodingPath, "--maps", mapsDirectory])
+        XCTAssertEqual(withoutModel.status, 2)
+        XCTAssertTrue(withoutModel.stderr.contains("--model"), withoutModel.stderr)
 
         // The report draws one bar per method.
         let html = directory.file("report.html")

@@ -1,0 +1,92 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Model
+import NIfTI
+import Preprocessing
+
+/// `decode --maps`: the classifier refitted on every sample, its weights mapped through the
+/// model's linear decoder to regions, written as TSV and (with the atlas) as a 4-D NIfTI.
+enum LocalisationMapWriter {
+    static func write(features: [[Double]], labels: [String], classifier: Decoding.Classifier, latent: Int, modelDirectory: String,
+                      to directory: String, atlas: String?, radius: Double) throws {
+        let (svae, description) = try Trainer.loadModel(from: modelDirectory)
+        guard let linear = svae.decoder.linear else {
+            throw ValidationError("\(modelDirectory): --maps needs a linear decoder (this model's is an MLP, which has no single spatial map per latent)")
+        }
+        guard svae.configuration.latent == latent else {
+            throw ValidationError("\(modelDirectory) has \(svae.configuration.latent) latents but the CSV has \(latent) z columns; use the model that wrote the latents")
+        }
+        // Scales as the cross-validation uses (population SD over all samples).
+        let d = features[0].count, n = Double(features.count)
+        let means = (0..<d).map { f in features.reduce(0) { $0 + $1[f] } / n }
+        let scales = (0..<d).map { f -> Double in
+            let v = features.reduce(0) { $0 + ($1[f] - means[f]) * ($1[f] - means[f]) } / n
+            return v > 0 ? v.squareRoot() : 1
+        }
+        let scaled = features.map { row in (0..<d).map { (row[$0] - means[$0]) / scales[$0] } }
+        let classes: [String], weights: [[Double]]
+        switch classifier {
+        case .logisticRegression(let c):
+            var model = LogisticRegression(c: c)
+            model.fit(scaled, labels)
+            (classes, weights) = (model.classes, model.weights)
+        case .lda(let shrinkage):
+            var model = LinearDiscriminant(shrinkage: shrinkage)
+            model.fit(scaled, labels)
+            (classes, weights) = (model.classes, model.weights)
+        }
+        let regions = svae.configuration.observations
+        let decoder = (0..<regions).map { r in (0..<latent).map { Double(linear.weight.scalars[r * latent + $0]) } }
+        let maps = LocalisationMaps.regionMaps(classifierWeights: weights, featureScales: scales, latent: latent, decoder: decoder)
+        let names = description.featureNames ?? (1...regions).map { "feature_\($0)" }
+
+        // Networks and voxels from the atlas, matched to the model's regions by name.
+        var networks = [String](repeating: "n/a", count: regions)
+        var painted: (grid: Grid, voxels: [[Int]])?
+        if let atlas {
+            let resolved = try BundledAtlases.path(for: atlas) ?? atlas
+            let lower = resolved.lowercased()
+            let set: RegionSet
+            if lower.hasSuffix(".tsv") || lower.hasSuffix(".csv") {
+                let table = try CoordinateAtlas(contentsOf: resolved)
+                guard let maskPath = try BundledAtlases.path(for: "mni152") else { throw ValidationError("the bundled MNI152 mask is missing (atlases/)") }
+                let grid = Grid(try NIfTIImage(contentsOf: maskPath).header)
+                set = try RegionSet.spheres(seeds: table.seeds, names: table.labels, radius: radius, on: grid, allowOverlap: true)
+                let networkOf = Dictionary(zip(table.labels, table.networks), uniquingKeysWith: { first, _ in first })
+                networks = names.map { networkOf[$0] ?? "n/a" }
+            } else {
+                let grid = Grid(try NIfTIImage(contentsOf: resolved).header)
+                set = try RegionSet.labels(atlas: resolved, on: grid).regions
+            }
+            let position = Dictionary(set.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            let missing = names.filter { position[$0] == nil }
+            guard missing.isEmpty else {
+                throw ValidationError("\(atlas) has no regions named \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? " ..." : ""); give the atlas the model's regions were extracted with")
+            }
+            painted = (set.grid, names.map { set.voxels[position[$0] ?? 0] })
+        }
+
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var tsv = (["region", "network"] + classes).joined(separator: "\t") + "\n"
+        for r in 0..<regions {
+            tsv += ([names[r], networks[r]] + maps.map { String($0[r]) }).joined(separator: "\t") + "\n"
+        }
+        try OutputFiles.write(Data(tsv.utf8), to: directory + "/maps.tsv")
+        if let painted {
+            let voxels = painted.grid.voxelCount
+            var volume = [Float](repeating: 0, count: voxels * classes.count)
+            for (c, map) in maps.enumerated() {
+                for (r, members) in painted.voxels.enumerated() { for v in members { volume[c * voxels + v] = Float(map[r]) } }
+            }
+            let header = NIfTIHeader.make(shape: painted.grid.shape + [classes.count], zooms: painted.grid.voxelSizes + [1],
+                                          affine: painted.grid.affine, code: 4)
+            try NIfTIWriter.write(volume, header: header, to: directory + "/maps.nii.gz")
+        }
+        var sidecar: [(String, JSONValue)] = [("conditions", .array(classes.map { .string($0) })), ("regions", .integer(regions)),
+                                               ("model", .string(modelDirectory)),
+                                               ("units", .string("decoded standardised signal per unit of the condition's classifier score"))]
+        if painted != nil { sidecar.append(("volumes", .string("maps.nii.gz has one volume per condition, in the order of conditions"))) }
+        try OutputFiles.write(Data((JSONValue.object(sidecar).rendered() + "\n").utf8), to: directory + "/maps.json")
+    }
+}
