@@ -1,0 +1,90 @@
+import ArgumentParser
+import Dynamics
+import Model
+
+/// Model and training options shared by `fit` and `bids ... group`.
+struct FitOptions: ParsableArguments {
+    @Option(help: "sequential (default) or initial.")
+    var inference: String = "sequential"
+    @Option(help: "node (neural ODE) or rnn (GRU baseline).")
+    var dynamics: String = "node"
+    @Option(help: "euler, midpoint, rk4 or dopri5.")
+    var solver: String = "rk4"
+    @Option(help: "Solver step in TRs (fixed-step solvers).")
+    var solverStep: Double = 1
+    @Flag(help: "Adjoint gradients for the neural ODE.")
+    var adjoint = false
+    @Option(help: "linear (default) or mlp.")
+    var decoder: String = "linear"
+    @Option(name: .customLong("latent-dim"), help: "Latent dimension.")
+    var latentDim = 8
+    @Option(help: "Hidden units (encoder GRU per direction, dynamics).")
+    var hidden = 64
+    @Option(help: "Window length in volumes.")
+    var window = 32
+    @Option(help: "Window stride in volumes.")
+    var stride = 8
+    @Option var epochs = 50
+    @Option var batchSize = 32
+    @Option var lr = 1e-3
+    @Option(help: "KL weight after warm-up.")
+    var beta = 1.0
+    @Option(help: "Epochs of linear KL warm-up.")
+    var klWarmup = 5
+    @Option(help: "Minimum KL per latent dimension (nats per window).")
+    var freeBits = 0.0
+    @Option(help: "Gradient clipping by global norm.")
+    var clipNorm = 10.0
+    @Option(help: "Fraction of subjects (runs when there is one subject) held out as a test set, scored once after training into OUT/evaluation.json.")
+    var testFraction = 0.0
+    @Option(help: "Early stopping patience in epochs.")
+    var patience = 10
+    @Option(help: "Checkpoint every N optimiser steps.")
+    var checkpointEvery = 200
+    @Option var seed: UInt64 = 1
+    @Option(help: "BLAS threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be sequential or initial.") }
+        guard SVAEConfiguration.DynamicsKind(rawValue: dynamics) != nil else { throw ValidationError("--dynamics must be node or rnn.") }
+        guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
+        guard SVAEConfiguration.DecoderKind(rawValue: decoder) != nil else { throw ValidationError("--decoder must be linear or mlp.") }
+        for (name, value) in [("--latent-dim", latentDim), ("--hidden", hidden), ("--window", window), ("--stride", stride),
+                              ("--epochs", epochs), ("--batch-size", batchSize), ("--checkpoint-every", checkpointEvery)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1.")
+        }
+        if window < 2 { throw ValidationError("--window must be at least 2 volumes.") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive.") }
+        if !(testFraction >= 0 && testFraction < 0.8) { throw ValidationError("--test-fraction must be in [0, 0.8).") }
+    }
+
+    /// The model and training settings for `observations` features.
+    func configurations(observations: Int) -> (SVAEConfiguration, TrainingConfiguration) {
+        var model = SVAEConfiguration(observations: observations)
+        model.latent = latentDim
+        model.hidden = hidden
+        model.inference = SVAEConfiguration.Inference(rawValue: inference) ?? .sequential
+        model.dynamics = SVAEConfiguration.DynamicsKind(rawValue: dynamics) ?? .node
+        model.solver = ODEMethod(rawValue: solver) ?? .rk4
+        model.solverStep = solverStep
+        model.adjoint = adjoint
+        model.decoder = SVAEConfiguration.DecoderKind(rawValue: decoder) ?? .linear
+        model.window = window
+        model.stride = stride
+        model.seed = seed
+        var training = TrainingConfiguration()
+        training.epochs = epochs
+        training.batchSize = batchSize
+        training.learningRate = lr
+        training.beta = beta
+        training.klWarmupEpochs = klWarmup
+        training.freeBits = freeBits
+        training.clipNorm = clipNorm
+        training.patience = patience
+        training.checkpointEvery = checkpointEvery
+        training.threads = threads
+        training.testFraction = testFraction > 0 ? testFraction : nil
+        return (model, training)
+    }
+}
