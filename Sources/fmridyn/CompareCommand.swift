@@ -128,22 +128,10 @@ struct Compare: ParsableCommand {
         let comparison = DecodingComparison(methods: methods, labels: labels, groups: groupLabels, folds: folds, classifier: model,
                                             permutations: permutations, seed: seed)
         if let out {
-            let object: [(String, JSONValue)] = [
-                ("methods", .array(comparison.rows.map { row in
-                    .object([("name", .string(row.name)), ("kind", .string(row.kind)), ("features", .integer(row.dimension)),
-                             ("balanced_accuracy_mean", .number(row.result.mean)), ("balanced_accuracy_sd", .number(row.result.sd)),
-                             ("per_fold", .numbers(row.result.perFold)),
-                             ("per_class_recall", .object(row.result.classes.map { ($0, .number(row.result.perClassRecall[$0] ?? .nan)) })),
-                             ("confusion", .array(row.result.confusion.map { .integers($0) })),
-                             ("p_value", row.result.pValue.map { .number($0) } ?? .null)])
-                })),
-                ("classes", .array(comparison.classes.map { .string($0) })), ("chance", .number(comparison.chance)),
-                ("folds", .integer(folds)), ("groups", .string(groups)), ("samples", .integer(labels.count)),
-                ("classifier", .string(classifier)),
-            ]
+            let object = Self.json(comparison, folds: folds, groups: groups, samples: labels.count, classifier: classifier)
             let json = out.lowercased().hasSuffix(".json") ? out : out + "/comparison.json"
             if json != out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-            try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: json)
+            try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: json)
             if json != out {
                 var tsv = "method\tkind\tfeatures\tbalanced_accuracy_mean\tbalanced_accuracy_sd\tp_value\n"
                 for row in comparison.rows {
@@ -154,6 +142,25 @@ struct Compare: ParsableCommand {
             }
         }
         print(comparison.table)
+    }
+
+    /// The comparison as JSON: `methods` (name, kind, features, balanced_accuracy_mean,
+    /// balanced_accuracy_sd, per_fold, per_class_recall, confusion, p_value), `classes`,
+    /// `chance`, `folds`, `groups`, `samples`, `classifier`.
+    static func json(_ comparison: DecodingComparison, folds: Int, groups: String, samples: Int, classifier: String) -> JSONValue {
+        .object([
+            ("methods", .array(comparison.rows.map { row in
+                .object([("name", .string(row.name)), ("kind", .string(row.kind)), ("features", .integer(row.dimension)),
+                         ("balanced_accuracy_mean", .number(row.result.mean)), ("balanced_accuracy_sd", .number(row.result.sd)),
+                         ("per_fold", .numbers(row.result.perFold)),
+                         ("per_class_recall", .object(row.result.classes.map { ($0, .number(row.result.perClassRecall[$0] ?? .nan)) })),
+                         ("confusion", .array(row.result.confusion.map { .integers($0) })),
+                         ("p_value", row.result.pValue.map { .number($0) } ?? .null)])
+            })),
+            ("classes", .array(comparison.classes.map { .string($0) })), ("chance", .number(comparison.chance)),
+            ("folds", .integer(folds)), ("groups", .string(groups)), ("samples", .integer(samples)),
+            ("classifier", .string(classifier)),
+        ])
     }
 
     /// `NAME=DIR` or `DIR`.

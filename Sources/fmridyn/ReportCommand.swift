@@ -65,6 +65,7 @@ struct Report: ParsableCommand {
     static func provenance(model: String) -> String {
         var provenance: [(String, String)] = [("fmridyn version", FMRIDyn.version), ("command line", CommandLine.arguments.joined(separator: " ")),
                                               ("written", ISO8601DateFormatter().string(from: Date())), ("model directory", model)]
+        provenance += LibraryVersions.all.map { ("library: \($0.name)", $0.version) }
         if let config = try? String(contentsOfFile: model + "/config.json", encoding: .utf8) { provenance.append(("model configuration", config)) }
         return HTMLReport.table(provenance)
     }

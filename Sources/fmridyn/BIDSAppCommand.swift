@@ -1,0 +1,384 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Logging
+import Model
+import Preprocessing
+import Reporting
+
+/// `fmridyn bids BIDS_DIR OUTPUT_DIR participant|group`: the BIDS-App convention.
+struct BIDSApp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bids",
+        abstract: "Run fmridyn as a BIDS App: participant-level extraction, group-level model, latents, fixed points, decoding and report.",
+        discussion: """
+            participant: for each selected run, region timeseries (the fMRIPrep preprocessed BOLD \
+            and confounds when derivatives/ has them) as OUTPUT_DIR/sub-XX/[ses-YY/]func/\
+            sub-XX_..._atlas-A_timeseries.tsv with a JSON sidecar of every cleaning setting, and the \
+            per-volume conditions as ..._atlas-A_conditions.tsv (volume, onset, condition, \
+            condition_hrf). Subjects are independent: one cluster job per participant.
+            group: fits the model on every participant's derivatives into OUTPUT_DIR/models/, writes \
+            per-run ..._desc-latents_timeseries.tsv, and OUTPUT_DIR/group/ with latents.csv, \
+            fixed_points.json, decoding.json (the model against PCA, FastICA and raw regions, labels \
+            delayed by the HRF peak, rest left out, folds by subject) and report.html.
+            Both levels write OUTPUT_DIR/dataset_description.json (DatasetType derivative). Work whose \
+            outputs are complete and were made with the same settings from older inputs is skipped \
+            (--force redoes it); every file is written atomically, and an interrupted group fit \
+            resumes from its checkpoint. The atlas defaults to power264. docs/cluster.md has a \
+            SLURM recipe.
+
+            Examples:
+              fmridyn bids /data/ds000114 /scratch/fmridyn participant --participant-label 01 02 --task motor \\
+                --confound-strategy motion24,wm_csf --detrend --high-pass 0.01 --standardize zscore
+              fmridyn bids /data/ds000114 /scratch/fmridyn group --task motor --latent-dim 8 --epochs 100
+            """
+    )
+
+    @Argument(help: "The BIDS dataset (read only).")
+    var bidsDir: String
+    @Argument(help: "Where the derivatives go (not inside bids_dir).")
+    var outputDir: String
+    @Argument(help: "participant or group.")
+    var analysisLevel: String
+
+    @Option(parsing: .upToNextOption, help: "Subjects to process, with or without sub- (all when omitted).")
+    var participantLabel: [String] = []
+    @Option(help: "Task to process (all when omitted).")
+    var task: String?
+    @Option(parsing: .upToNextOption, help: "Sessions to process, with or without ses-.")
+    var session: [String] = []
+    @Option(name: .customLong("run"), parsing: .upToNextOption, help: "Runs to process.")
+    var runLabels: [String] = []
+    @Option(help: "fMRIPrep output space to prefer.")
+    var space: String?
+    @Flag(help: "Redo work even when its outputs are complete and up to date.")
+    var force = false
+    @Option(help: "group: cross-validation folds for decoding (at most the number of subjects).")
+    var folds = 5
+
+    @OptionGroup(title: "Extraction and cleaning (participant level)") var cleaning: ExtractionOptions
+    @OptionGroup(title: "Model and training (group level)") var fit: FitOptions
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func validate() throws {
+        guard ["participant", "group"].contains(analysisLevel) else {
+            throw ValidationError("analysis_level must be participant or group (got \(analysisLevel)).")
+        }
+        let source = Self.canonical(bidsDir), target = Self.canonical(outputDir)
+        if target == source || target.hasPrefix(source + "/") {
+            throw ValidationError("output_dir \(outputDir) is \(target == source ? "the BIDS directory itself" : "inside the BIDS directory"); choose a folder outside \(bidsDir) (BIDS datasets stay read-only)")
+        }
+        if cleaning.atlas == nil && cleaning.mask != nil {
+            throw ValidationError("the BIDS App extracts regions: give --atlas (voxel mode is not offered here).")
+        }
+        guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
+    }
+
+    /// An absolute path with symbolic links and `..` resolved (for the output-inside-input check).
+    static func canonical(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    var atlas: String { cleaning.atlas ?? "power264" }
+
+    /// The atlas as a BIDS entity value (letters and digits only).
+    var atlasEntity: String {
+        let base = (atlas as NSString).lastPathComponent.components(separatedBy: ".").first ?? atlas
+        let value = base.filter { $0.isLetter || $0.isNumber }
+        return value.isEmpty ? "custom" : value
+    }
+
+    func run() throws {
+        let logger = diagnostics.makeLogger()
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        try writeDatasetDescription()
+        if analysisLevel == "participant" {
+            try participantLevel(logger: logger)
+        } else {
+            try groupLevel(logger: logger)
+        }
+    }
+
+    func say(_ line: String) {
+        if !diagnostics.quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
+    // MARK: dataset_description.json
+
+    func writeDatasetDescription() throws {
+        let description: [(String, JSONValue)] = [
+            ("Name", .string("fmridyn derivatives of \((Self.canonical(bidsDir) as NSString).lastPathComponent)")),
+            ("BIDSVersion", .string("1.9.0")), ("DatasetType", .string("derivative")),
+            ("GeneratedBy", .array([.object([("Name", .string("fmridyn")), ("Version", .string(FMRIDyn.version)),
+                                             ("CommandLine", .string(CommandLine.arguments.joined(separator: " ")))])])),
+            ("SourceDatasets", .array([.object([("URL", .string("file://" + Self.canonical(bidsDir)))])])),
+        ]
+        try OutputFiles.write(Data((JSONValue.object(description).rendered() + "\n").utf8), to: outputDir + "/dataset_description.json")
+    }
+
+    // MARK: participant level
+
+    /// The derivative path stem of a run: OUTPUT_DIR/sub-XX/[ses-YY/]func/sub-XX_[ses-YY_]task-T_[acq-..._][run-N_]atlas-A.
+    func stem(for name: BIDSName, subject: String, session: String?) -> String {
+        let folder = outputDir + "/sub-\(subject)" + (session.map { "/ses-\($0)" } ?? "") + "/func"
+        let entities = name.entities.filter { ["sub", "ses", "task", "acq", "ce", "dir", "rec", "run", "echo"].contains($0.key) }
+        return folder + "/" + (entities.map { "\($0.key)-\($0.value)" } + ["atlas-\(atlasEntity)"]).joined(separator: "_")
+    }
+
+    func participantLevel(logger: Logger) throws {
+        let layout = try BIDSLayout(root: bidsDir, space: space)
+        let runs = layout.runs(subjects: participantLabel, sessions: session, tasks: task.map { [$0] }, runs: runLabels)
+        guard !runs.isEmpty else {
+            throw ValidationError("\(bidsDir): no BOLD runs match (participants \(participantLabel.isEmpty ? "all" : participantLabel.joined(separator: " ")), task \(task ?? "any"))")
+        }
+        var options = cleaning
+        options.atlas = atlas
+        var written = 0, skipped = 0
+        for (index, bidsRun) in runs.enumerated() {
+            let base = stem(for: bidsRun.name, subject: bidsRun.subject, session: bidsRun.session)
+            let timeseries = base + "_timeseries.tsv", sidecar = base + "_timeseries.json", conditions = base + "_conditions.tsv"
+            let bold = bidsRun.preprocessedBold ?? bidsRun.bold
+            var inputs = [bold] + bidsRun.sidecars
+            if let events = bidsRun.events { inputs.append(events) }
+            if options.needsConfounds {
+                guard let confounds = bidsRun.confounds else {
+                    throw ValidationError("\(bidsRun.bold): the confound options need fMRIPrep confounds under derivatives/, none found for this run")
+                }
+                inputs.append(confounds)
+            }
+            let settings: [(String, JSONValue)] = options.sidecar + [("Source", .string(bold)),
+                                                                      ("Confounds", options.needsConfounds ? .string(bidsRun.confounds ?? "") : .null)]
+            let outputs = [timeseries, sidecar] + (bidsRun.events != nil ? [conditions] : [])
+            if !force, Self.isUpToDate(sidecar: sidecar, settings: settings, outputs: outputs, inputs: inputs) {
+                say("[\(index + 1)/\(runs.count)] \((timeseries as NSString).lastPathComponent): up to date, skipped (--force redoes it)")
+                skipped += 1
+                continue
+            }
+            say("[\(index + 1)/\(runs.count)] extracting \((bidsRun.bold as NSString).lastPathComponent)")
+            let request = options.makeRequest(bold: bold, confounds: options.needsConfounds ? bidsRun.confounds : nil, repetitionTime: bidsRun.repetitionTime)
+            let result = try request.run()
+            for warning in result.warnings { logger.warning("\(bidsRun.bold): \(warning)") }
+            guard let tr = result.repetitionTime else { throw ValidationError("\(bidsRun.bold): no repetition time in the sidecar or header") }
+            try FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try OutputFiles.writeTSV(result.signals, columns: result.names, to: timeseries)
+            if let events = bidsRun.events {
+                let parsed = try Event.read(contentsOf: events)
+                let total = (result.keptVolumes.last ?? 0) + 1
+                let plain = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr)
+                let delayed = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr, shiftByHRFPeak: .glover)
+                var text = "volume\tonset\tcondition\tcondition_hrf\n"
+                for volume in result.keptVolumes {
+                    text += "\(volume)\t\((Double(volume) * tr * 1e6).rounded() / 1e6)\t\(plain[volume])\t\(delayed[volume])\n"
+                }
+                try OutputFiles.write(Data(text.utf8), to: conditions)
+            }
+            // The sidecar goes last: its presence with these settings marks the run complete.
+            let record: [(String, JSONValue)] = [("RepetitionTime", .number(tr)), ("KeptVolumes", .integers(result.keptVolumes)),
+                                                 ("DroppedInitialVolumes", .integer(result.droppedInitial)),
+                                                 ("ConfoundsRegressed", .array(result.confoundColumns.map { .string($0) })),
+                                                 ("Regions", .integer(result.names.count)), ("Events", bidsRun.events.map { .string($0) } ?? .null),
+                                                 ("GeneratedBy", .string("fmridyn \(FMRIDyn.version)")), ("Settings", .object(settings))]
+            try OutputFiles.write(Data((JSONValue.object(record).rendered() + "\n").utf8), to: sidecar)
+            written += 1
+        }
+        logger.info("\(outputDir): \(written) runs extracted, \(skipped) up to date")
+    }
+
+    /// Complete (every output present), made with `settings`, and newer than every input.
+    static func isUpToDate(sidecar: String, settings: [(String, JSONValue)], outputs: [String], inputs: [String]) -> Bool {
+        let manager = FileManager.default
+        guard outputs.allSatisfy({ manager.fileExists(atPath: $0) }),
+              let data = manager.contents(atPath: sidecar),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let recorded = object["Settings"],
+              let expected = try? JSONSerialization.jsonObject(with: Data(JSONValue.object(settings).rendered().utf8)),
+              NSDictionary(dictionary: ["s": recorded]).isEqual(to: ["s": expected]) else { return false }
+        func modified(_ path: String) -> Date? { (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
+        guard let made = outputs.compactMap(modified).min() else { return false }
+        return inputs.allSatisfy { (modified($0) ?? .distantFuture) <= made }
+    }
+
+    // MARK: group level
+
+    /// One participant-level derivative run.
+    struct DerivativeRun {
+        var data: RunData
+        var stem: String
+        var hrfConditions: [String]?
+        var timeseries: String
+    }
+
+    func derivativeRuns() throws -> [DerivativeRun] {
+        let manager = FileManager.default
+        let wantedSubjects = Set(participantLabel.map { $0.hasPrefix("sub-") ? String($0.dropFirst(4)) : $0 })
+        let wantedSessions = Set(session.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 })
+        var result: [DerivativeRun] = []
+        let subjects = ((try? manager.contentsOfDirectory(atPath: outputDir)) ?? []).filter { $0.hasPrefix("sub-") }.sorted()
+        for subject in subjects {
+            let root = outputDir + "/" + subject
+            let sessions = ((try? manager.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("ses-") }.sorted()
+            for folder in (sessions.isEmpty ? [root + "/func"] : sessions.map { root + "/" + $0 + "/func" }) {
+                for file in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
+                    guard let name = BIDSName(file), name.suffix == "timeseries", name.fileExtension == ".tsv",
+                          name["atlas"] == atlasEntity, name["desc"] == nil, let subjectLabel = name["sub"] else { continue }
+                    if !wantedSubjects.isEmpty && !wantedSubjects.contains(subjectLabel) { continue }
+                    if !wantedSessions.isEmpty && !wantedSessions.contains(name["ses"] ?? "") { continue }
+                    if let task, name["task"] != task { continue }
+                    if !runLabels.isEmpty && !runLabels.contains(where: { Int($0) == Int(name["run"] ?? "") || $0 == name["run"] }) { continue }
+                    let path = folder + "/" + file
+                    let base = String(path.dropLast("_timeseries.tsv".count))
+                    guard let sidecar = manager.contents(atPath: base + "_timeseries.json"),
+                          let object = try? JSONSerialization.jsonObject(with: sidecar) as? [String: Any],
+                          let tr = object["RepetitionTime"] as? Double else {
+                        throw TrainingError("\(path) has no complete sidecar (\(base)_timeseries.json with RepetitionTime); rerun the participant level for \(subject)")
+                    }
+                    var data = try RunData.read(timeseries: path, repetitionTime: tr)
+                    data.source = path
+                    if let kept = object["KeptVolumes"] as? [Int], kept.count == data.timeseries.timePoints { data.volumes = kept }
+                    var hrf: [String]?
+                    if manager.fileExists(atPath: base + "_conditions.tsv") {
+                        let table = try DelimitedTable(contentsOf: base + "_conditions.tsv")
+                        let plain = try table.column("condition")
+                        guard plain.count == data.timeseries.timePoints else {
+                            throw TrainingError("\(base)_conditions.tsv has \(plain.count) rows for \(data.timeseries.timePoints) volumes; rerun the participant level with --force")
+                        }
+                        data.conditions = plain
+                        hrf = try table.column("condition_hrf")
+                    }
+                    result.append(DerivativeRun(data: data, stem: base, hrfConditions: hrf, timeseries: path))
+                }
+            }
+        }
+        return result
+    }
+
+    func groupLevel(logger: Logger) throws {
+        let derivatives = try derivativeRuns()
+        guard !derivatives.isEmpty else {
+            throw TrainingError("\(outputDir): no participant-level outputs for atlas \(atlasEntity); run the participant level first (same --atlas)")
+        }
+        let runs = derivatives.map(\.data)
+        let subjects = Set(runs.map(\.subject))
+        say("group: \(runs.count) runs of \(subjects.count) subjects, \(runs[0].timeseries.columns) regions")
+        let models = outputDir + "/models", group = outputDir + "/group"
+        try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)
+
+        // Fit (or finish an interrupted fit); --force starts over.
+        if force { try? FileManager.default.removeItem(atPath: models) }
+        let (model, training) = fit.configurations(observations: runs[0].timeseries.columns)
+        let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
+                                     testFraction: fit.testFraction, seed: model.seed)
+        let newestInput = derivatives.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0.timeseries))?[.modificationDate] as? Date }.max()
+        let configPath = models + "/config.json"
+        if let made = (try? FileManager.default.attributesOfItem(atPath: configPath))?[.modificationDate] as? Date, let newestInput, newestInput > made {
+            say("group: participant outputs changed since the model was fitted; refitting")
+            try FileManager.default.removeItem(atPath: models)
+        }
+        var trainer = Trainer(directory: models, model: model, training: training)
+        trainer.version = FMRIDyn.version
+        trainer.progress = { line in self.say("group: " + line) }
+        do {
+            try trainer.fit(data, resume: FileManager.default.fileExists(atPath: configPath))
+        } catch let error as TrainingError where error.message.contains("other model or batch settings") {
+            throw TrainingError("\(models) was fitted with other settings; pass --force to refit with these")
+        }
+        try trainer.evaluateTest(data)
+
+        // The read-outs are up to date when made with these settings after the model and the inputs.
+        let readoutSettings: [(String, JSONValue)] = [("Atlas", .string(atlas)), ("Folds", .integer(folds)),
+                                                      ("Runs", .array(derivatives.map { .string($0.timeseries) })),
+                                                      ("Model", .string((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""))]
+        let readouts = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/settings.json"]
+        let readoutInputs = [models + "/model.safetensors", configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
+        if !force, Self.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readouts, inputs: readoutInputs) {
+            say("group: latents, fixed points, decoding and report are up to date, skipped (--force redoes them)")
+            return
+        }
+
+        let (svae, _) = try Trainer.loadModel(from: models)
+        // Per-run latents beside the participant outputs, and all of them in one CSV.
+        var latents: [[Double]] = []
+        for derivative in derivatives {
+            let (names, rows) = try LatentExport.rows(model: svae, runs: [derivative.data])
+            var text = (["volume", "time_s", "condition"] + names.suffix(svae.configuration.latent)).joined(separator: "\t") + "\n"
+            for row in rows {
+                text += ([row[4], row[5], row[6].isEmpty ? "n/a" : row[6]] + row.suffix(svae.configuration.latent)).joined(separator: "\t") + "\n"
+                latents.append(row.suffix(svae.configuration.latent).compactMap(Double.init))
+            }
+            try OutputFiles.write(Data(text.utf8), to: derivative.stem + "_desc-latents_timeseries.tsv")
+        }
+        try LatentExport.write(model: svae, runs: runs, to: group + "/latents.csv")
+
+        // Fixed points of the learned dynamics from starts on the latents.
+        let (function, system) = ModelFixedPoints.system(of: svae)
+        let starts = ModelFixedPoints.starts(from: latents, dimension: svae.configuration.latent, count: 1024, seed: model.seed)
+        let (fixed, slow) = FixedPointFinder.find(function, system: system, starts: starts)
+        try OutputFiles.write(try JSONSerialization.data(withJSONObject: ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: starts.count),
+                                                         options: [.prettyPrinted, .sortedKeys]), to: group + "/fixed_points.json")
+
+        // Decoding against the baselines, when there are conditions and at least two subjects.
+        var decodingPath: String?
+        let labelled = derivatives.allSatisfy { $0.hrfConditions != nil }
+        if labelled && subjects.count >= 2 {
+            var labels: [String] = [], groups: [String] = [], modelRows: [[Double]] = [], regionRows: [[Double]] = []
+            var allRegionRows: [[Double]] = []
+            var cursor = 0
+            for derivative in derivatives {
+                let standardized = derivative.data.standardized
+                for (t, label) in (derivative.hrfConditions ?? []).enumerated() {
+                    defer { cursor += 1 }
+                    let row = (0..<standardized.columns).map { standardized[t, $0] }
+                    allRegionRows.append(row)
+                    guard label != "rest", label != "n/a", !label.isEmpty else { continue }
+                    labels.append(label)
+                    groups.append(derivative.data.subject)
+                    modelRows.append(latents[cursor])
+                    regionRows.append(row)
+                }
+            }
+            if Set(labels).count >= 2 {
+                let k = svae.configuration.latent
+                let methods: [DecodingComparison.Method] = [
+                    .init(name: model.dynamics.rawValue.uppercased(), kind: model.dynamics.rawValue, features: modelRows),
+                    .init(name: "PCA", kind: "pca", features: PCA(fitting: allRegionRows, components: k).transform(regionRows)),
+                    .init(name: "FastICA", kind: "ica", features: try FastICA(fitting: allRegionRows, components: k, seed: model.seed).transform(regionRows)),
+                    .init(name: "raw regions", kind: "raw", features: regionRows),
+                ]
+                let comparison = DecodingComparison(methods: methods, labels: labels, groups: groups, folds: min(folds, subjects.count))
+                try OutputFiles.write(Data((Compare.json(comparison, folds: min(folds, subjects.count), groups: "subject", samples: labels.count,
+                                                         classifier: "logreg").rendered() + "\n").utf8), to: group + "/decoding.json")
+                decodingPath = group + "/decoding.json"
+                print(comparison.table)
+            }
+        } else {
+            logger.warning("decoding skipped: it needs events for every run and at least two subjects (have \(subjects.count))")
+        }
+
+        var report = try Report.assemble(model: models, latents: group + "/latents.csv", fixedPoints: group + "/fixed_points.json")
+        report.add(id: "data", title: "Data", body: try dataSummary(derivatives))
+        if let decodingPath { report.add(id: "decoding", title: "Task decoding", body: try Report.decodingSection(path: decodingPath)) }
+        report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: models))
+        try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
+        try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
+        logger.info("\(group): latents.csv, fixed_points.json (\(fixed.count) fixed points)\(decodingPath == nil ? "" : ", decoding.json"), report.html")
+    }
+
+    /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
+    func dataSummary(_ derivatives: [DerivativeRun]) throws -> String {
+        var rows = "<table><tr><th>run</th><th>TR (s)</th><th>volumes kept</th><th>censored or dropped</th><th>confounds regressed</th></tr>"
+        var settings: [String: Any] = [:]
+        for derivative in derivatives {
+            let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivative.stem + "_timeseries.json")))) as? [String: Any] ?? [:]
+            let kept = (object["KeptVolumes"] as? [Int]) ?? []
+            let total = (kept.last ?? -1) + 1
+            let confounds = (object["ConfoundsRegressed"] as? [String]) ?? []
+            settings = (object["Settings"] as? [String: Any]) ?? settings
+            rows += "<tr><td>\(escapeHTML((derivative.timeseries as NSString).lastPathComponent))</td><td>\(derivative.data.repetitionTime)</td>"
+                + "<td>\(kept.count)</td><td>\(max(0, total - kept.count))</td><td>\(confounds.isEmpty ? "none" : "\(confounds.count): " + escapeHTML(confounds.joined(separator: ", ")))</td></tr>"
+        }
+        rows += "</table>"
+        let flags = settings.keys.sorted().map { key in (key, "\(settings[key].map { $0 is NSNull ? "none" : "\($0)" } ?? "none")") }
+        return rows + "<h3>Preprocessing</h3>" + HTMLReport.table(flags)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `fmridyn bids BIDS_DIR OUTPUT_DIR participant|group` on a simulated dataset.
+final class BIDSAppTests: XCTestCase {
+    func json(_ path: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    }
+
+    func modified(_ path: String) throws -> Date {
+        try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+    }
+
+    func testParticipantThenGroupLevel() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dataset = directory.file("sim"), out = directory.file("derivatives-fmridyn")
+        XCTAssertEqual(try CommandRunner.run(["simulate", "--out", dataset, "--subjects", "3", "--runs", "1", "--volumes", "90",
+                                              "--grid", "4mm", "-q"]).status, 0)
+        let atlas = ["--atlas", "dosenbach160", "--radius", "6", "--allow-overlap"]
+        let cleaning = atlas + ["--confound-strategy", "motion6", "--detrend", "--standardize", "zscore"]
+
+        // Output inside the BIDS directory is refused before anything is written.
+        let inside = try CommandRunner.run(["bids", dataset, dataset + "/derivatives/fmridyn", "participant"] + cleaning)
+        XCTAssertEqual(inside.status, 2)
+        XCTAssertTrue(inside.stderr.contains("inside the BIDS directory"), inside.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dataset + "/derivatives/fmridyn"))
+        XCTAssertEqual(try CommandRunner.run(["bids", dataset, dataset, "group"]).status, 2)
+        XCTAssertEqual(try CommandRunner.run(["bids", dataset, out, "subject"]).status, 2)
+
+        // Participant level, one job per subject as on a cluster; labels with or without sub-.
+        for label in ["01", "sub-02", "03"] {
+            let job = try CommandRunner.run(["bids", dataset, out, "participant", "--participant-label", label, "-q"] + cleaning)
+            XCTAssertEqual(job.status, 0, job.stderr)
+        }
+        let stem = out + "/sub-02/func/sub-02_task-motor_run-1_atlas-dosenbach160"
+        let header = try String(contentsOfFile: stem + "_timeseries.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(header.count, 1 + 90)
+        XCTAssertEqual(header[0].split(separator: "\t").count, 160)
+        let sidecar = try json(stem + "_timeseries.json")
+        XCTAssertEqual(sidecar["RepetitionTime"] as? Double, 0.72)
+        XCTAssertEqual((sidecar["KeptVolumes"] as? [Int])?.count, 90)
+        let settings = try XCTUnwrap(sidecar["Settings"] as? [String: Any])
+        XCTAssertEqual(settings["Detrend"] as? Bool, true)
+        XCTAssertEqual(settings["Standardize"] as? String, "zscore")
+        XCTAssertEqual(settings["ConfoundStrategy"] as? [String], ["motion6"])
+        XCTAssertEqual((sidecar["ConfoundsRegressed"] as? [String])?.count, 6)
+        let conditions = try String(contentsOfFile: stem + "_conditions.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(conditions.first, "volume\tonset\tcondition\tcondition_hrf")
+        XCTAssertEqual(conditions.count, 91)
+        XCTAssertTrue(conditions[2].hasPrefix("1\t0.72\t"), String(conditions[2]))
+        let description = try json(out + "/dataset_description.json")
+        XCTAssertEqual(description["DatasetType"] as? String, "derivative")
+        XCTAssertEqual(((description["GeneratedBy"] as? [[String: Any]])?.first)?["Name"] as? String, "fmridyn")
+        XCTAssertTrue((((description["GeneratedBy"] as? [[String: Any]])?.first)?["CommandLine"] as? String ?? "").contains("participant"))
+
+        // A re-run with the same settings skips; other settings or --force redo.
+        let before = try modified(stem + "_timeseries.tsv")
+        let again = try CommandRunner.run(["bids", dataset, out, "participant", "--participant-label", "02"] + cleaning)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("up to date, skipped"), again.stderr)
+        XCTAssertEqual(try modified(stem + "_timeseries.tsv"), before)
+        let changed = try CommandRunner.run(["bids", dataset, out, "participant", "--participant-label", "02"] + atlas + ["--detrend", "--standardize", "zscore"])
+        XCTAssertFalse(changed.stderr.contains("skipped"), changed.stderr)
+        XCTAssertEqual(try json(stem + "_timeseries.json")["ConfoundsRegressed"] as? [String], [])
+
+        // Group level: model, per-run latents, fixed points, decoding against baselines, report.
+        let fit = ["--epochs", "2", "--latent-dim", "3", "--hidden", "8", "--window", "16", "--stride", "8"]
+        let group = try CommandRunner.run(["bids", dataset, out, "group", "--folds", "3", "-q"] + atlas + fit)
+        XCTAssertEqual(group.status, 0, group.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/models/model.safetensors"))
+        let latents = try String(contentsOfFile: stem + "_desc-latents_timeseries.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(latents.first, "volume\ttime_s\tcondition\tz1\tz2\tz3")
+        XCTAssertEqual(latents.count, 91)
+        XCTAssertEqual(try String(contentsOfFile: out + "/group/latents.csv", encoding: .utf8).split(separator: "\n").count, 1 + 3 * 90)
+        let decoding = try json(out + "/group/decoding.json")
+        XCTAssertEqual((decoding["methods"] as? [[String: Any]])?.map { $0["kind"] as? String }, ["node", "pca", "ica", "raw"])
+        XCTAssertEqual(decoding["folds"] as? Int, 3)
+        XCTAssertNotNil(try json(out + "/group/fixed_points.json")["fixed_points"])
+        let page = try String(contentsOfFile: out + "/group/report.html", encoding: .utf8)
+        for section in ["training", "latents", "fixed-points", "data", "decoding", "provenance"] {
+            XCTAssertTrue(page.contains("<section id=\"\(section)\">"), section)
+        }
+        XCTAssertTrue(page.contains("sub-02_task-motor_run-1_atlas-dosenbach160_timeseries.tsv</td><td>0.72</td><td>90</td><td>0</td><td>none</td>"))
+        XCTAssertTrue(page.contains("library: OpenBLAS"))
+
+        // Re-running the group level finds everything up to date.
+        let report = try modified(out + "/group/report.html")
+        let rerun = try CommandRunner.run(["bids", dataset, out, "group", "--folds", "3"] + atlas + fit)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertTrue(rerun.stderr.contains("up to date, skipped"), rerun.stderr)
+        XCTAssertEqual(try modified(out + "/group/report.html"), report)
+        let otherModel = try CommandRunner.run(["bids", dataset, out, "group", "--latent-dim", "4"] + atlas + Array(fit.dropFirst(4)))
+        XCTAssertEqual(otherModel.status, 1)
+        XCTAssertTrue(otherModel.stderr.contains("--force"), otherModel.stderr)
+    }
+}
