@@ -176,8 +176,11 @@ public struct BarChart: Sendable {
 
     public func svg() -> String {
         let tops = zip(values, errors).map { $0 + $1 } + [reference ?? 0]
-        // 10% headroom so the whiskers and the reference line stay clear of the title.
-        let frame = Frame(x: [0, Double(labels.count)], y: [0, 1.1 * (tops.max() ?? 1)])
+        let bottoms = zip(values, errors).map { $0 - $1 } + [0]
+        // 10% headroom so the whiskers and the reference line stay clear of the title; negative
+        // values (signed maps) get the same room below zero.
+        let lowest = min(0, bottoms.min() ?? 0)
+        let frame = Frame(x: [0, Double(labels.count)], y: [1.1 * lowest, 1.1 * (tops.max() ?? 1)])
         var body = frame.axes(title: title, xLabel: "", yLabel: yLabel, xTicks: false)
         for (index, name) in labels.enumerated() {
             let left = frame.px(Double(index) + 0.2), right = frame.px(Double(index) + 0.8)
@@ -185,7 +188,15 @@ public struct BarChart: Sendable {
             body += "<rect class=\"bar\" data-label=\"\(escapeHTML(name))\" data-value=\"\(values[index])\" x=\"\(fmt(left))\" y=\"\(fmt(min(top, base)))\" width=\"\(fmt(right - left))\" height=\"\(fmt(abs(base - top)))\" fill=\"\(Palette.colour(index))\"/>"
             let middle = (left + right) / 2
             body += "<line class=\"whisker\" x1=\"\(fmt(middle))\" y1=\"\(fmt(frame.py(values[index] - errors[index])))\" x2=\"\(fmt(middle))\" y2=\"\(fmt(frame.py(values[index] + errors[index])))\" stroke=\"#000000\"/>"
-            body += "<text class=\"tick\" x=\"\(fmt(middle))\" y=\"\(fmt(frame.height - frame.bottom + 30))\" text-anchor=\"middle\">\(escapeHTML(name))</text>"
+            if labels.count > 8 {
+                // Many categories: labels slanted so neighbours do not overlap.
+                let y = frame.height - frame.bottom + 16
+                // At most 9 characters fit the bottom margin at this slant; the full name is the tooltip.
+                let short = name.count > 9 ? String(name.prefix(8)) + "\u{2026}" : name
+                body += "<text class=\"tick\" x=\"\(fmt(middle))\" y=\"\(fmt(y))\" text-anchor=\"end\" transform=\"rotate(-35 \(fmt(middle)) \(fmt(y)))\"><title>\(escapeHTML(name))</title>\(escapeHTML(short))</text>"
+            } else {
+                body += "<text class=\"tick\" x=\"\(fmt(middle))\" y=\"\(fmt(frame.height - frame.bottom + 30))\" text-anchor=\"middle\">\(escapeHTML(name))</text>"
+            }
         }
         if let reference {
             body += "<line class=\"reference\" x1=\"\(fmt(frame.left))\" y1=\"\(fmt(frame.py(reference)))\" x2=\"\(fmt(frame.width - frame.right))\" y2=\"\(fmt(frame.py(reference)))\" stroke=\"#000000\" stroke-dasharray=\"4 3\"/>"

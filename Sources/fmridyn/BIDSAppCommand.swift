@@ -20,7 +20,8 @@ struct BIDSApp: ParsableCommand {
             group: fits the model on every participant's derivatives into OUTPUT_DIR/models/, writes \
             per-run ..._desc-latents_timeseries.tsv, and OUTPUT_DIR/group/ with latents.csv, \
             fixed_points.json, decoding.json (the model against PCA, FastICA and raw regions, labels \
-            delayed by the HRF peak, rest left out, folds by subject) and report.html.
+            delayed by the HRF peak, rest left out, folds by subject), maps/ (the classifier's \
+            weights through the linear decoder per region and painted into the atlas) and report.html.
             Both levels write OUTPUT_DIR/dataset_description.json (DatasetType derivative). Work whose \
             outputs are complete and were made with the same settings from older inputs is skipped \
             (--force redoes it); every file is written atomically, and an interrupted group fit \
@@ -318,7 +319,7 @@ struct BIDSApp: ParsableCommand {
                                                          options: [.prettyPrinted, .sortedKeys]), to: group + "/fixed_points.json")
 
         // Decoding against the baselines, when there are conditions and at least two subjects.
-        var decodingPath: String?
+        var decodingPath: String?, mapsPath: String?
         let labelled = derivatives.allSatisfy { $0.hrfConditions != nil }
         if labelled && subjects.count >= 2 {
             var labels: [String] = [], groups: [String] = [], modelRows: [[Double]] = [], regionRows: [[Double]] = []
@@ -350,6 +351,11 @@ struct BIDSApp: ParsableCommand {
                                                          classifier: "logreg").rendered() + "\n").utf8), to: group + "/decoding.json")
                 decodingPath = group + "/decoding.json"
                 print(comparison.table)
+                if model.decoder == .linear {
+                    try LocalisationMapWriter.write(features: modelRows, labels: labels, classifier: .logisticRegression(c: 1), latent: k,
+                                                    modelDirectory: models, to: group + "/maps", atlas: atlas, radius: cleaning.radius)
+                    mapsPath = group + "/maps/maps.tsv"
+                }
             }
         } else {
             logger.warning("decoding skipped: it needs events for every run and at least two subjects (have \(subjects.count))")
@@ -358,6 +364,7 @@ struct BIDSApp: ParsableCommand {
         var report = try Report.assemble(model: models, latents: group + "/latents.csv", fixedPoints: group + "/fixed_points.json")
         report.add(id: "data", title: "Data", body: try dataSummary(derivatives))
         if let decodingPath { report.add(id: "decoding", title: "Task decoding", body: try Report.decodingSection(path: decodingPath)) }
+        if let mapsPath { report.add(id: "maps", title: "Spatial maps", body: try Report.mapsSection(path: mapsPath)) }
         report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: models))
         try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")

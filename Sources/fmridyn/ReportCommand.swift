@@ -15,7 +15,9 @@ struct Report: ParsableCommand {
             coloured by condition; with --fixed-points, the fixed points on that projection \
             (filled = stable) and their Jacobian eigenvalues in the complex plane; with --decoding, \
             balanced accuracy with fold SD against chance (one bar per method for a fmridyn \
-            compare JSON) and the confusion matrix; provenance \
+            compare JSON) and the confusion matrix; with --maps (from fmridyn decode --maps), each \
+            condition's map as mean +- SD over the regions of each network (the 20 strongest regions \
+            when the atlas names no networks); provenance \
             (version, command line, model configuration).
 
             Example:
@@ -32,6 +34,8 @@ struct Report: ParsableCommand {
     var fixedPoints: String?
     @Option(help: "A JSON file from fmridyn decode or fmridyn compare.")
     var decoding: String?
+    @Option(help: "A maps.tsv from fmridyn decode --maps (region, network, one column per condition).")
+    var maps: String?
     @Option(help: "The HTML file to write.")
     var out: String
     @OptionGroup var diagnostics: DiagnosticOptions
@@ -43,6 +47,7 @@ struct Report: ParsableCommand {
     func run() throws {
         var report = try Self.assemble(model: model, latents: latents, fixedPoints: fixedPoints)
         if let decoding { report.add(id: "decoding", title: "Task decoding", body: try Self.decodingSection(path: decoding)) }
+        if let maps { report.add(id: "maps", title: "Spatial maps", body: try Self.mapsSection(path: maps)) }
         report.add(id: "provenance", title: "Provenance", body: Self.provenance(model: model))
         try OutputFiles.write(Data(report.rendered().utf8), to: out)
         print("wrote \(out) (\(report.sections.map(\.id).joined(separator: ", ")))")
@@ -151,6 +156,38 @@ struct Report: ParsableCommand {
         }
         if !re.isEmpty {
             body += ScatterChart(title: "Jacobian eigenvalues", xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner, pointRadius: 5).svg()
+        }
+        return body
+    }
+
+    /// Per condition, the decoder-mapped weights grouped by network (mean +- SD over the
+    /// network's regions), or the 20 regions of largest magnitude when no networks are known.
+    static func mapsSection(path: String) throws -> String {
+        let table = try DelimitedTable(contentsOf: path)
+        guard table.header.count >= 3, table.header[0] == "region", table.header[1] == "network" else {
+            throw ValidationError("\(path) is not a maps.tsv (region, network, one column per condition); write one with fmridyn decode --maps.")
+        }
+        let regions = try table.column("region"), networks = try table.column("network")
+        let known = networks.contains { $0 != "n/a" && !$0.isEmpty }
+        var body = "<p>Classifier weights mapped through the linear decoder: decoded standardised signal per unit of each condition's score."
+            + (known ? " Bars: mean over the network's regions, whiskers: SD.</p>" : " The 20 regions of largest magnitude.</p>")
+        for condition in table.header.dropFirst(2) {
+            let values = try table.numericColumn(condition, allowMissing: false)
+            if known {
+                let names = Array(Set(networks)).sorted()
+                var means: [Double] = [], sds: [Double] = []
+                for network in names {
+                    let members = values.indices.filter { networks[$0] == network }.map { values[$0] }
+                    let mean = members.reduce(0, +) / Double(members.count)
+                    means.append(mean)
+                    sds.append((members.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(members.count)).squareRoot())
+                }
+                body += BarChart(title: "\(condition): map by network", yLabel: "weight (a.u.)", labels: names, values: means, errors: sds, reference: nil).svg()
+            } else {
+                let top = values.indices.sorted { abs(values[$0]) > abs(values[$1]) }.prefix(20)
+                body += BarChart(title: "\(condition): strongest regions", yLabel: "weight (a.u.)", labels: top.map { regions[$0] },
+                                 values: top.map { values[$0] }, errors: top.map { _ in 0 }, reference: nil).svg()
+            }
         }
         return body
     }

@@ -79,7 +79,11 @@ final class BIDSAppTests: XCTestCase {
         XCTAssertEqual(decoding["folds"] as? Int, 3)
         XCTAssertNotNil(try json(out + "/group/fixed_points.json")["fixed_points"])
         let page = try String(contentsOfFile: out + "/group/report.html", encoding: .utf8)
-        for section in ["training", "latents", "fixed-points", "data", "decoding", "provenance"] {
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/group/maps/maps.nii.gz"))
+        // Dosenbach-160's six networks: one bar per network in each condition's map chart.
+        let classes = try XCTUnwrap(decoding["classes"] as? [String])
+        XCTAssertEqual(page.components(separatedBy: ": map by network").count - 1, classes.count)
+        for section in ["training", "latents", "fixed-points", "data", "decoding", "maps", "provenance"] {
             XCTAssertTrue(page.contains("<section id=\"\(section)\">"), section)
         }
         XCTAssertTrue(page.contains("sub-02_task-motor_run-1_atlas-dosenbach160_timeseries.tsv</td><td>0.72</td><td>90</td><td>0</td><td>none</td>"))

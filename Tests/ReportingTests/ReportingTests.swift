@@ -52,6 +52,17 @@ final class ReportingTests: XCTestCase {
         XCTAssertFalse(svg.contains(">0.5</text>"), "no numeric ticks on the category axis")
     }
 
+    func testSignedBarsHangFromZero() {
+        let svg = BarChart(title: "map", yLabel: "w", labels: ["a", "b"], values: [-1, 2], errors: [0, 0], reference: nil).svg()
+        // y range -1.1...2.2 over 220 px: zero at 250 - 1.1/3.3 x 220 = 176.7; the -1 bar hangs
+        // 66.7 px below it, the 2 bar rises 133.3 px above it.
+        XCTAssertTrue(svg.contains("data-label=\"a\" data-value=\"-1.0\" x=\"112.0\" y=\"176.7\" width=\"126.0\" height=\"66.7\""), svg)
+        XCTAssertTrue(svg.contains("data-label=\"b\" data-value=\"2.0\" x=\"322.0\" y=\"43.3\" width=\"126.0\" height=\"133.3\""), svg)
+        let many = BarChart(title: "n", yLabel: "w", labels: (1...9).map { "networks-\($0)" }, values: Array(repeating: 1, count: 9),
+                            errors: Array(repeating: 0, count: 9), reference: nil).svg()
+        XCTAssertTrue(many.contains("<title>networks-1</title>networks\u{2026}</text>"), "long labels slanted and shortened, full name kept")
+    }
+
     func testReportIsSelfContained() {
         var report = HTMLReport(title: "fit <1>")
         report.add(id: "training", title: "Training", body: LineChart(title: "t", xLabel: "x", yLabel: "y", series: [Series(name: "s", x: [0, 1], y: [0, 1])]).svg())
