@@ -35,7 +35,8 @@ struct Frame {
     static func range(_ values: [Double], padding: Double = 0) -> ClosedRange<Double> {
         let finite = values.filter(\.isFinite)
         guard let low = finite.min(), let high = finite.max() else { return 0...1 }
-        if low == high { return (low - 0.5)...(high + 0.5) }
+        // A constant series (e.g. a fixed learning rate) gets a range in its own scale.
+        if low == high { let half = low == 0 ? 0.5 : abs(low) * 0.5; return (low - half)...(high + half) }
         let margin = (high - low) * padding
         return (low - margin)...(high + margin)
     }
@@ -188,7 +189,9 @@ public struct BarChart: Sendable {
             body += "<rect class=\"bar\" data-label=\"\(escapeHTML(name))\" data-value=\"\(values[index])\" x=\"\(fmt(left))\" y=\"\(fmt(min(top, base)))\" width=\"\(fmt(right - left))\" height=\"\(fmt(abs(base - top)))\" fill=\"\(Palette.colour(index))\"/>"
             let middle = (left + right) / 2
             body += "<line class=\"whisker\" x1=\"\(fmt(middle))\" y1=\"\(fmt(frame.py(values[index] - errors[index])))\" x2=\"\(fmt(middle))\" y2=\"\(fmt(frame.py(values[index] + errors[index])))\" stroke=\"#000000\"/>"
-            if labels.count > 8 {
+            // Slant the labels when the longest would not fit under its bar (about 6.5 px a character).
+            let slotWidth = (frame.width - frame.left - frame.right) / Double(max(1, labels.count))
+            if labels.count > 8 || Double(labels.map(\.count).max() ?? 0) * 6.5 > slotWidth {
                 // Many categories: labels slanted so neighbours do not overlap.
                 let y = frame.height - frame.bottom + 16
                 // At most 9 characters fit the bottom margin at this slant; the full name is the tooltip.

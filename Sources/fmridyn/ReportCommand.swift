@@ -71,7 +71,16 @@ struct Report: ParsableCommand {
         var provenance: [(String, String)] = [("fmridyn version", FMRIDyn.version), ("command line", CommandLine.arguments.joined(separator: " ")),
                                               ("written", ISO8601DateFormatter().string(from: Date())), ("model directory", model)]
         provenance += LibraryVersions.all.map { ("library: \($0.name)", $0.version) }
-        if let config = try? String(contentsOfFile: model + "/config.json", encoding: .utf8) { provenance.append(("model configuration", config)) }
+        if let data = FileManager.default.contents(atPath: model + "/config.json"),
+           var config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            // Region names would drown the settings: give their count and the first few.
+            if let names = config["featureNames"] as? [String], names.count > 6 {
+                config["featureNames"] = "\(names.count) regions: " + names.prefix(5).joined(separator: ", ") + ", ..."
+            }
+            if let text = try? JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) {
+                provenance.append(("model configuration", String(decoding: text, as: UTF8.self)))
+            }
+        }
         return HTMLReport.table(provenance)
     }
 
