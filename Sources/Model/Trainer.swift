@@ -64,6 +64,16 @@ public struct Trainer {
     /// Stops with an error after this many optimiser steps, as a killed process would (tests
     /// of checkpoint recovery use it).
     public var interruptAfterStep: Int? = nil
+    /// Sparse training: masks applied to the initial model and kept by every update (masked
+    /// weights stay zero), saved with each checkpoint and restored on resume.
+    public var masks: ParameterMasks<Float>? = nil
+    /// Rewrites the masks during training (SET/RigL, iterative pruning, GSP).
+    public var maskSchedule: (any MaskSchedule)? = nil
+    /// Fine-tuning: start from these parameters instead of a fresh initialisation.
+    public var initialModel: SVAE<Float>? = nil
+    /// Fine-tuning a subset: gradients are multiplied by these 0/1 masks before the update, so
+    /// entries outside the subset never move (Adam's moments for them stay zero).
+    public var trainableMasks: ParameterMasks<Float>? = nil
 
     public init(directory: String, model: SVAEConfiguration, training: TrainingConfiguration) {
         self.directory = directory
@@ -79,8 +89,10 @@ public struct Trainer {
     public func fit(_ data: WindowDataset, resume: Bool = false) throws -> [TrainingLogRow] {
         if let threads = training.threads { ComputeThreads.set(threads) }
         try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
-        var svae = SVAE<Float>(configuration: model)
+        var svae = initialModel ?? SVAE<Float>(configuration: model)
         var adam = Adam<Float>(learningRate: training.learningRate)
+        var masks = self.masks
+        masks?.apply(to: &svae)
         var state = TrainingState()
         let statePath = checkpointDirectory + "/state.json"
         if resume, FileManager.default.fileExists(atPath: statePath) {
@@ -91,6 +103,7 @@ public struct Trainer {
             }
             try Checkpoint.load(into: &svae, from: checkpointDirectory)
             if let optimizer: OptimizerState<Float> = try Checkpoint.loadOptimizerState(from: checkpointDirectory) { adam.state = optimizer }
+            if masks != nil, let saved: ParameterMasks<Float> = try Checkpoint.loadMasks(from: checkpointDirectory) { masks = saved }
             progress?("resuming at epoch \(state.epoch + 1), step \(state.globalStep)")
             if state.finished { return state.log }
         } else {
@@ -124,8 +137,14 @@ public struct Trainer {
                 guard value.isFinite, let terms, value < 1e12 else {
                     throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with --resume); lower --lr, raise --clip-norm protection, or use --solver rk4")
                 }
+                if let trainableMasks { trainableMasks.apply(to: &gradient) }
                 clipGradientNorm(&gradient, maxNorm: training.clipNorm)
-                adam.update(&svae, along: gradient)
+                adam.update(&svae, along: gradient, masks: masks)
+                if let maskSchedule, var current = masks {
+                    maskSchedule.update(step: state.globalStep, totalSteps: training.epochs * batchesPerEpoch, model: &svae, gradient: gradient,
+                                        masks: &current, optimizer: &adam.state)
+                    masks = current
+                }
                 state.nextBatch += 1
                 state.epochLoss += Double(value)
                 state.epochReconstruction += Double(terms.reconstruction)
@@ -133,7 +152,7 @@ public struct Trainer {
                 state.epochBatches += 1
                 state.seconds = Date().timeIntervalSince(start)
                 if state.globalStep % training.checkpointEvery == 0 {
-                    try saveCheckpoint(svae, adam.state, state)
+                    try saveCheckpoint(svae, adam.state, state, masks: masks)
                 }
                 if let interruptAfterStep, state.globalStep >= interruptAfterStep {
                     throw TrainingError("interrupted after step \(state.globalStep)")
@@ -158,7 +177,7 @@ public struct Trainer {
             if validation > state.bestValidation {
                 state.bestValidation = validation
                 state.badEpochs = 0
-                try Checkpoint.save(svae, to: directory)
+                try Checkpoint.save(svae, masks: masks, to: directory)
             } else {
                 state.badEpochs += 1
             }
@@ -170,11 +189,11 @@ public struct Trainer {
                 break
             }
             try writeLog(state.log)
-            try saveCheckpoint(svae, adam.state, state)
+            try saveCheckpoint(svae, adam.state, state, masks: masks)
         }
         state.finished = true
         try writeLog(state.log)
-        try saveCheckpoint(svae, adam.state, state)
+        try saveCheckpoint(svae, adam.state, state, masks: masks)
         return state.log
     }
 
@@ -211,8 +230,8 @@ public struct Trainer {
         return elbo
     }
 
-    func saveCheckpoint(_ svae: SVAE<Float>, _ optimizer: OptimizerState<Float>, _ state: TrainingState) throws {
-        try Checkpoint.save(svae, optimizer: optimizer, to: checkpointDirectory)
+    func saveCheckpoint(_ svae: SVAE<Float>, _ optimizer: OptimizerState<Float>, _ state: TrainingState, masks: ParameterMasks<Float>? = nil) throws {
+        try Checkpoint.save(svae, optimizer: optimizer, masks: masks, to: checkpointDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(state).write(to: URL(fileURLWithPath: checkpointDirectory + "/state.json"), options: .atomic)

@@ -8,35 +8,75 @@ public enum SafeTensors {
     public struct Entry: Equatable, Sendable {
         public let dtype: String
         public let shape: [Int]
-        /// Values widened to Float64 (F32 and F64 files; F32 values convert exactly).
+        /// Values widened to Float64 (F32, F64, I32 and I64; exact for F32, I32 and indices below 2^53).
         public let values: [Double]
+    }
+
+    /// Raw data of one stored tensor.
+    public enum Payload: Sendable {
+        case float32([Float])
+        case float64([Double])
+        /// Integer indices (sparse exports); I64 in the file.
+        case int64([Int64])
+
+        var dtype: String {
+            switch self {
+            case .float32: return "F32"
+            case .float64: return "F64"
+            case .int64: return "I64"
+            }
+        }
+
+        var byteCount: Int {
+            switch self {
+            case .float32(let values): return values.count * 4
+            case .float64(let values): return values.count * 8
+            case .int64(let values): return values.count * 8
+            }
+        }
+
+        func append(to data: inout Data) {
+            if UInt32(1).littleEndian == 1 {
+                // Little-endian host: the in-memory bytes are the file's bytes.
+                switch self {
+                case .float32(let values): values.withUnsafeBytes { data.append(contentsOf: $0) }
+                case .float64(let values): values.withUnsafeBytes { data.append(contentsOf: $0) }
+                case .int64(let values): values.withUnsafeBytes { data.append(contentsOf: $0) }
+                }
+                return
+            }
+            switch self {
+            case .float32(let values): for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            case .float64(let values): for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            case .int64(let values): for value in values { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+            }
+        }
     }
 
     /// Writes tensors (in the order given) atomically.
     public static func write<Scalar: TensorScalar>(_ tensors: [(String, Tensor<Scalar>)], metadata: [String: String] = [:], to path: String) throws {
+        try write(payloads: tensors.map { name, tensor in
+            let payload: Payload
+            if let floats = tensor.scalars as? [Float] { payload = .float32(floats) } else { payload = .float64(tensor.scalars.map { Double($0) }) }
+            return (name, tensor.shape, payload)
+        }, metadata: metadata, to: path)
+    }
+
+    /// Writes named payloads of any supported dtype (in the order given) atomically.
+    public static func write(payloads: [(name: String, shape: [Int], payload: Payload)], metadata: [String: String] = [:], to path: String) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        let size = MemoryLayout<Scalar>.size
-        for (name, tensor) in tensors {
-            header[name] = ["dtype": Scalar.safetensorsName, "shape": tensor.shape, "data_offsets": [offset, offset + tensor.count * size]]
-            offset += tensor.count * size
+        for item in payloads {
+            header[item.name] = ["dtype": item.payload.dtype, "shape": item.shape, "data_offsets": [offset, offset + item.payload.byteCount]]
+            offset += item.payload.byteCount
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }
         var data = Data(capacity: 8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
-        for (_, tensor) in tensors {
-            if UInt32(1).littleEndian == 1 {
-                tensor.scalars.withUnsafeBytes { data.append(contentsOf: $0) }
-            } else {
-                for value in tensor.scalars {
-                    if let float = value as? Float { withUnsafeBytes(of: float.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-                    if let double = value as? Double { withUnsafeBytes(of: double.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-                }
-            }
-        }
+        for item in payloads { item.payload.append(to: &data) }
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
@@ -73,8 +113,9 @@ public enum SafeTensors {
             let size: Int
             switch dtype {
             case "F32": size = 4
-            case "F64": size = 8
-            default: throw CheckpointError("\(path): tensor \(name) has dtype \(dtype); fmridyn reads F32 and F64")
+            case "F64", "I64": size = 8
+            case "I32": size = 4
+            default: throw CheckpointError("\(path): tensor \(name) has dtype \(dtype); fmridyn reads F32, F64, I32 and I64")
             }
             let count = shape.reduce(1, *)
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] - offsets[0] == count * size,
@@ -84,8 +125,12 @@ public enum SafeTensors {
             let values: [Double] = data.withUnsafeBytes { raw in
                 (0..<count).map { index in
                     let at = dataStart + offsets[0] + index * size
-                    if size == 4 { return Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))) }
-                    return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+                    switch dtype {
+                    case "F32": return Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))))
+                    case "I32": return Double(Int32(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))))
+                    case "I64": return Double(Int64(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))))
+                    default: return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+                    }
                 }
             }
             tensors[name] = Entry(dtype: dtype, shape: shape, values: values)
