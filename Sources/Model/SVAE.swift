@@ -100,6 +100,37 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         }
     }
 
+    /// The noise-free path through every sub-network, differentiable: the decoded means of the
+    /// posterior-mean latents [B, W, R] and the dynamics' predictions from them [B, W - 1, K]
+    /// (for `initial` they are the rollout itself, so only the decoded means are returned).
+    /// Data-free saliency (SynFlow) sums these outputs so that every weight has a score.
+    public func meanPathOutputs(_ x: Tensor<Scalar>) throws -> [Tensor<Scalar>] {
+        let (batch, window) = (x.shape[0], x.shape[1])
+        let k = configuration.latent
+        let states = encoder.recurrent(x)
+        switch configuration.inference {
+        case .initial:
+            let (mean, _) = encoder.gaussian(summary(states), latent: k)
+            let path = [mean] + (try dynamics.rollout(mean, steps: window - 1))
+            return [decoder(stack(path))]
+        case .sequential:
+            var previous = Tensor<Scalar>(zeros: [batch, k])
+            var memory: Tensor<Scalar>? = nil
+            var path: [Tensor<Scalar>] = [], predictions: [Tensor<Scalar>] = []
+            for t in 0..<window {
+                if t > 0 {
+                    let (prediction, nextMemory) = try dynamics.step(previous, memory: memory)
+                    memory = nextMemory
+                    predictions.append(prediction)
+                }
+                let (mean, _) = posterior(states, step: t, previous: previous)
+                path.append(mean)
+                previous = mean
+            }
+            return [decoder(stack(path))] + (predictions.isEmpty ? [] : [stack(predictions)])
+        }
+    }
+
     /// The forward GRU's last state and the backward GRU's first: [B, 2H].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -24,6 +24,7 @@ struct Fit: ParsableCommand {
               fmridyn fit runs.tsv --manifest --inference initial --dynamics rnn --out model-rnn
               fmridyn fit runs.tsv --manifest --out model --resume
               fmridyn fit runs.tsv --manifest --out models --seeds 1,2,3
+              fmridyn fit runs.tsv --manifest --out sparse --sparsity 0.9 --prune snip --prune-scope global --sites subject
             """
     )
 
@@ -33,6 +34,7 @@ struct Fit: ParsableCommand {
     var out: String
 
     @OptionGroup var options: FitOptions
+    @OptionGroup var sparse: SparseFitOptions
     @Option(help: "Fit one model per seed into OUT/seed-N (same data split, from the first seed) and compare them: OUT/robustness.json, as fmridyn robustness.")
     var seeds: String?
     @Option(help: "With --seeds: orthogonal or affine alignment of the latent spaces.")
@@ -89,6 +91,12 @@ struct Fit: ParsableCommand {
     /// Trains one model into `directory` and scores its test split.
     func train(model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset, directory: String, logger: Logger) throws {
         var trainer = Trainer(directory: directory, model: model, training: training)
+        let quietPlan = diagnostics.quiet
+        let sparsePlan: SparseTrainingSetup.Plan? = try SparseTrainingSetup.plan(sparse, model: model, data: data, batchSize: training.batchSize) { line in
+            if !quietPlan { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        trainer.masks = sparsePlan?.masks
+        trainer.maskSchedule = sparsePlan?.schedule
         trainer.version = FMRIDyn.version
         let quiet = diagnostics.quiet
         trainer.progress = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
@@ -98,6 +106,10 @@ struct Fit: ParsableCommand {
         }
         if let test = try trainer.evaluateTest(data) {
             logger.info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
+        }
+        if let sparsePlan {
+            try SparseTrainingSetup.writeRecord(sparsePlan, directory: directory)
+            logger.info("\(directory)/sparsity.json: \(sparse.prune) at sparsity \(sparse.sparsity) (\(sparse.pruneScope)); compact export model_sparse.safetensors")
         }
     }
 }

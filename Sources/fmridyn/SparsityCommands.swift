@@ -33,8 +33,10 @@ struct Prune: ParsableCommand {
         abstract: "Prune a model's weight matrices to a target sparsity (magnitude, random or GSP).",
         discussion: """
             Writes a model directory with the pruned parameters and masks.safetensors (masked weights \
-            stay zero when training resumes with the masks). Biases and vectors stay dense. SNIP, \
-            SynFlow, RigL/SET and site-aggregated saliency need training data and are not yet commands.
+            stay zero when training resumes with the masks). Biases and vectors stay dense. SynFlow is \
+            data-free (all-ones input through the noise-free path); SNIP scores |g w| on windows of \
+            --data. Pruning before or during training (SNIP at initialisation, SET/RigL, gradual \
+            magnitude, GSP, site-aggregated saliency) is fmridyn fit --sparsity ... --prune ....
 
             Example: fmridyn prune --model model --sparsity 0.9 --method magnitude --scope global --out model-sparse
             """
@@ -43,8 +45,14 @@ struct Prune: ParsableCommand {
     @Option var model: String
     @Option(help: "Fraction of prunable weights removed, in [0, 1).")
     var sparsity: Double
-    @Option(help: "magnitude, random or gsp.")
+    @Option(help: "magnitude, random, gsp, synflow (data-free) or snip (|g w| on --data).")
     var method = "magnitude"
+    @Option(parsing: .upToNextOption, help: "snip: region-timeseries TSVs (or a manifest with --manifest) whose windows give the gradients.")
+    var data: [String] = []
+    @Flag(help: "snip: --data is one manifest TSV.")
+    var manifest = false
+    @Option(help: "snip: repetition time for TSV inputs.")
+    var tr: Double?
     @Option(help: "global, layer or erk (magnitude and random).")
     var scope = "global"
     @Option var seed: UInt64 = 1
@@ -52,7 +60,10 @@ struct Prune: ParsableCommand {
 
     func validate() throws {
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
-        guard ["magnitude", "random", "gsp"].contains(method) else { throw ValidationError("--method must be magnitude, random or gsp.") }
+        guard ["magnitude", "random", "gsp", "synflow", "snip"].contains(method) else {
+            throw ValidationError("--method must be magnitude, random, gsp, synflow or snip.")
+        }
+        if method == "snip" && data.isEmpty { throw ValidationError("--method snip needs --data: the gradients come from windows of real data.") }
         guard PruningScope(rawValue: scope) != nil else { throw ValidationError("--scope must be global, layer or erk.") }
     }
 
@@ -68,6 +79,19 @@ struct Prune: ParsableCommand {
             masks = ParameterMasks(Dictionary(uniqueKeysWithValues: zip(names, projected).map { name, values in
                 (name, Tensor<Float>(shape: shapes[name] ?? [values.count], scalars: values.map { $0 == 0 ? 0 : 1 }))
             }))
+        } else if method == "synflow" {
+            let c = svae.configuration
+            let ones = Tensor<Float>(shape: [1, c.window, c.observations], scalars: [Float](repeating: 1, count: c.window * c.observations))
+            masks = try Saliency.synflowMasks(svae, names: names, sparsity: sparsity, scope: PruningScope(rawValue: scope) ?? .global) { network in
+                try network.meanPathOutputs(ones).map { $0.sum() }.reduce(Tensor<Float>(shape: [], scalars: [0]), +)
+            }
+        } else if method == "snip" {
+            let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+            let c = svae.configuration
+            let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
+            let scores = try SparseTrainingSetup.snipScores(svae, names: names, data: windows, windows: windows.training + windows.validation,
+                                                            batches: 4, batchSize: 32, seed: seed)
+            masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: sparsity, scope: PruningScope(rawValue: scope) ?? .global)
         } else {
             let criterion: PruningCriterion = method == "random" ? .random(seed: seed) : .magnitude
             masks = Pruning.masks(scores: Pruning.scores(svae, names: names, criterion: criterion), order: names, shapes: shapes,

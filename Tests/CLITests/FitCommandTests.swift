@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import TestSupport
 import XCTest
@@ -108,6 +109,36 @@ final class FitCommandTests: XCTestCase {
         XCTAssertTrue(densities.stdout.contains("decoder.linear.bias\t47\t47\t1.0000"), densities.stdout)
         XCTAssertTrue(densities.stdout.split(separator: "\n").contains { $0.hasPrefix("total\t") }, densities.stdout)
         XCTAssertEqual(try CommandRunner.run(["latents", "--model", pruned, timeseries, "--tr", "1.35", "--out", directory.file("pruned.csv"), "-q"]).status, 0)
+
+        // SynFlow (data-free) and SNIP (on the run's windows) one-shot pruning of the fitted model.
+        for method in ["synflow", "snip"] {
+            let run = try CommandRunner.run(["prune", "--model", model, "--sparsity", "0.5", "--method", method, "--data", timeseries, "--tr", "1.35",
+                                             "--out", directory.file("pruned-\(method)")])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stdout.contains("kept 1519 of 3037 prunable weights"), run.stdout)  // round(0.5 x 3037)
+        }
+
+        // Sparse training from initialisation: SNIP at 90% (global) and RigL at 80%; the record,
+        // the masks and the compact export; masked weights are exactly zero in the best model.
+        for (method, sparsity) in [("snip", 0.9), ("rigl", 0.8)] {
+            let sparse = directory.file("sparse-\(method)")
+            let fitSparse = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", sparse, "--window", "16", "--stride", "4", "--epochs", "3",
+                                                   "--latent-dim", "3", "--hidden", "8", "--lr", "0.01", "--sparsity", String(sparsity), "--prune", method,
+                                                   "--update-interval", "2", "-q"])
+            XCTAssertEqual(fitSparse.status, 0, fitSparse.stderr)
+            let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sparse + "/sparsity.json"))) as? [String: Any])
+            XCTAssertEqual(record["method"] as? String, method)
+            XCTAssertEqual(try XCTUnwrap(record["achieved_sparsity"] as? Double), sparsity, accuracy: 1e-3)
+            XCTAssertLessThan(try XCTUnwrap(record["bytes_sparse_update"] as? Int), try XCTUnwrap(record["bytes_dense_update"] as? Int) / 2)
+            let weights = try SafeTensors.read(sparse + "/model.safetensors").tensors, masks = try SafeTensors.read(sparse + "/masks.safetensors").tensors
+            for (name, mask) in masks {
+                for (w, m) in zip(weights[name]?.values ?? [], mask.values) where m == 0 { XCTAssertEqual(w, 0, name) }
+            }
+            let compact = try SafeTensors.read(sparse + "/model_sparse.safetensors").tensors
+            XCTAssertEqual(compact["decoder.linear.weight.indices"]?.dtype, "I64")
+        }
+        let badSites = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", directory.file("x"), "--sparsity", "0.9", "--prune", "rigl", "--sites", "subject"])
+        XCTAssertEqual(badSites.status, 2)
 
         let usage = try CommandRunner.run(["fit", timeseries, "--out", model])
         XCTAssertEqual(usage.status, 2, "no TR")

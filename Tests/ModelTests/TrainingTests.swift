@@ -76,6 +76,61 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A toy schedule: every 4 steps, each masked layer moves its mask one entry along
+    /// (the first active entry goes, the first inactive one after it comes), weights zeroed there.
+    struct RotatingMask: MaskSchedule {
+        func update<M: Module>(step: Int, totalSteps: Int, model: inout M, gradient: M, masks: inout ParameterMasks<M.Scalar>,
+                               optimizer: inout OptimizerState<M.Scalar>) where M.Scalar == Float {
+            guard step % 4 == 0 else { return }
+            for (name, path) in model.parameters {
+                guard var mask = masks.masks[name]?.scalars, let off = mask.firstIndex(of: 1),
+                      let on = mask.indices.first(where: { $0 > off && mask[$0] == 0 }) else { continue }
+                mask[off] = 0
+                mask[on] = 1
+                var weights = model[keyPath: path].scalars
+                weights[off] = 0
+                weights[on] = 0
+                model[keyPath: path] = Tensor(shape: model[keyPath: path].shape, scalars: weights)
+                masks.masks[name] = Tensor(shape: model[keyPath: path].shape, scalars: mask)
+            }
+        }
+    }
+
+    func testMasksAndSchedulesSurviveAKill() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (model, training) = configurations()
+        let data = try WindowDataset(runs: makeRuns(), window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        let initial = SVAE<Float>(configuration: model)
+        // Half of the decoder's weights masked, alternating.
+        let name = "decoder.linear.weight"
+        let count = initial.namedParameters.first { $0.0 == name }?.1.count ?? 0
+        XCTAssertGreaterThan(count, 0)
+        let masks = ParameterMasks<Float>([name: Tensor(shape: [6, 2], scalars: (0..<count).map { $0 % 2 == 0 ? 1 : 0 })])
+        func trainer(_ path: String) -> Trainer {
+            var trainer = Trainer(directory: path, model: model, training: training)
+            trainer.masks = masks
+            trainer.maskSchedule = RotatingMask()
+            return trainer
+        }
+        let straight = directory.file("straight")
+        try trainer(straight).fit(data)
+        var killed = trainer(directory.file("killed"))
+        killed.interruptAfterStep = 8
+        XCTAssertThrowsError(try killed.fit(data))
+        try trainer(directory.file("killed")).fit(data, resume: true)
+        let a = try parameters(in: straight), b = try parameters(in: directory.file("killed"))
+        for (key, entry) in a { XCTAssertEqual(entry.values, b[key]?.values, "\(key) differs after resuming") }
+        let finalMasks = try SafeTensors.read(straight + "/checkpoint/masks.safetensors").tensors[name]?.values ?? []
+        XCTAssertEqual(finalMasks, try SafeTensors.read(directory.file("killed") + "/checkpoint/masks.safetensors").tensors[name]?.values)
+        // 9 steps: the schedule moved the mask twice; density is unchanged and masked weights are zero.
+        XCTAssertNotEqual(finalMasks, (0..<count).map { $0 % 2 == 0 ? 1 : 0 })
+        XCTAssertEqual(finalMasks.filter { $0 != 0 }.count, count / 2)
+        let weights = a["decoder.linear.weight"]?.values ?? []
+        for (w, m) in zip(weights, finalMasks) where m == 0 { XCTAssertEqual(w, 0) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: straight + "/masks.safetensors"), "the best model keeps its masks")
+    }
+
     func testLatentsCSVSchema() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
