@@ -71,8 +71,9 @@ public struct Trainer {
     public var maskSchedule: (any MaskSchedule)? = nil
     /// Fine-tuning: start from these parameters instead of a fresh initialisation.
     public var initialModel: SVAE<Float>? = nil
-    /// Fine-tuning a subset: gradients are multiplied by these 0/1 masks before the update, so
-    /// entries outside the subset never move (Adam's moments for them stay zero).
+    /// Fine-tuning a subset: gradients are multiplied by these 0/1 masks before the update (and
+    /// zeroed for parameters without a mask), so entries outside the subset never move (Adam's
+    /// moments for them stay zero).
     public var trainableMasks: ParameterMasks<Float>? = nil
 
     public init(directory: String, model: SVAEConfiguration, training: TrainingConfiguration) {
@@ -137,7 +138,16 @@ public struct Trainer {
                 guard value.isFinite, let terms, value < 1e12 else {
                     throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with --resume); lower --lr, raise --clip-norm protection, or use --solver rk4")
                 }
-                if let trainableMasks { trainableMasks.apply(to: &gradient) }
+                if let trainableMasks {
+                    // Only the selected entries learn: parameters without a mask are frozen whole.
+                    for (name, path) in gradient.parameters {
+                        if let mask = trainableMasks.masks[name] {
+                            gradient[keyPath: path] = (gradient[keyPath: path] * mask).detached
+                        } else {
+                            gradient[keyPath: path] = Tensor(zeros: gradient[keyPath: path].shape)
+                        }
+                    }
+                }
                 clipGradientNorm(&gradient, maxNorm: training.clipNorm)
                 adam.update(&svae, along: gradient, masks: masks)
                 if let maskSchedule, var current = masks {
@@ -203,7 +213,7 @@ public struct Trainer {
     }
 
     /// Mean ELBO per window over `windows` (nats per window), with fixed noise.
-    func meanELBO(_ svae: SVAE<Float>, _ data: WindowDataset, windows: [WindowDataset.Window]) throws -> Double {
+    public func meanELBO(_ svae: SVAE<Float>, _ data: WindowDataset, windows: [WindowDataset.Window]) throws -> Double {
         var noise = RandomSource(seed: model.seed ^ 0x0A11_DA7E)
         var total = 0.0
         for start in stride(from: 0, to: windows.count, by: training.batchSize) {

@@ -28,7 +28,7 @@ struct FMRIDyn: ParsableCommand {
               fmridyn decode latents.csv --groups subject --exclude rest --out decoding.json
             """,
         version: version,
-        subcommands: [Demo.self, Simulate.self, Info.self, Extract.self, Events.self, Fit.self, Latents.self, FixedPoints.self, Decode.self, Compare.self, Report.self, BIDSApp.self, Robustness.self, Prune.self, Sparsity.self, Bench.self]
+        subcommands: [Demo.self, Simulate.self, Info.self, Extract.self, Events.self, Fit.self, Latents.self, FixedPoints.self, Decode.self, Compare.self, Report.self, BIDSApp.self, Robustness.self, Prune.self, Sparsity.self, Adapt.self, Merge.self, Bench.self]
     )
 
     static func main() {

@@ -137,6 +137,36 @@ final class FitCommandTests: XCTestCase {
             let compact = try SafeTensors.read(sparse + "/model_sparse.safetensors").tensors
             XCTAssertEqual(compact["decoder.linear.weight.indices"]?.dtype, "I64")
         }
+        // A sparse adapter on the same run (as if a new subject), then merging two adapters.
+        for (index, seed) in ["1", "2"].enumerated() {
+            let adapt = try CommandRunner.run(["adapt", "--model", model, timeseries, "--tr", "1.35", "--keep", "0.05", "--epochs", "2", "--lr", "0.01",
+                                               "--seed", seed, "--out", directory.file("adapter-\(index)"), "-q"])
+            XCTAssertEqual(adapt.status, 0, adapt.stderr)
+        }
+        let adapterRecord = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("adapter-0/adapter.json")))) as? [String: Any])
+        XCTAssertEqual(adapterRecord["prunable_weights"] as? Int, 3037)
+        XCTAssertEqual(adapterRecord["coordinates"] as? Int, 152, "round(0.05 x 3037)")
+        // Outside the selection the fine-tuned model equals the base exactly.
+        let baseWeights = try SafeTensors.read(model + "/model.safetensors").tensors
+        let tunedWeights = try SafeTensors.read(directory.file("adapter-0/training/model.safetensors")).tensors
+        let stored = try SafeTensors.read(directory.file("adapter-0/adapter.safetensors")).tensors
+        var changed = 0
+        for (name, entry) in baseWeights {
+            let selected = Set((stored[name + ".indices"]?.values ?? []).map { Int($0) })
+            for (index, (b, t)) in zip(entry.values, tunedWeights[name]?.values ?? []).enumerated() where !selected.contains(index) {
+                if b != t { changed += 1 }
+            }
+        }
+        XCTAssertEqual(changed, 0)
+        let merged = directory.file("merged")
+        let merge = try CommandRunner.run(["merge", directory.file("adapter-0"), directory.file("adapter-1"), "--model", model, "--out", merged,
+                                           "--data", timeseries, "--tr", "1.35"])
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        let mergeRecord = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: merged + "/merge.json"))) as? [String: Any])
+        XCTAssertNotNil(mergeRecord["merged_elbo"] as? Double)
+        XCTAssertEqual((mergeRecord["adapter_elbo"] as? [String: Any])?.count, 2)
+        XCTAssertEqual(try CommandRunner.run(["latents", "--model", merged, timeseries, "--tr", "1.35", "--out", directory.file("merged.csv"), "-q"]).status, 0)
+
         let badSites = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", directory.file("x"), "--sparsity", "0.9", "--prune", "rigl", "--sites", "subject"])
         XCTAssertEqual(badSites.status, 2)
 

@@ -119,3 +119,30 @@ final class SparseTrainingTests: XCTestCase {
         XCTAssertEqual(dense[model.parameters[1].name]?.scalars, [2, -0.25])
     }
 }
+
+final class SparseAdapterTests: XCTestCase {
+    func testDifferenceMergeApplyAndRoundTrip() throws {
+        let base = Linear<Float>(weight: Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), bias: Tensor(shape: [2], scalars: [0, 0]))
+        let name = base.parameters.first { base[keyPath: $0.path].rank == 2 }?.name ?? ""
+        var tunedA = base, tunedB = base
+        tunedA.weight = Tensor(shape: [2, 2], scalars: [1.5, 2, 3, 9])   // entries 0 and 3 selected
+        tunedB.weight = Tensor(shape: [2, 2], scalars: [1, 2, 2, 6])     // entries 2 and 3 selected
+        let a = SparseAdapter.difference(base: base, tuned: tunedA, selection: ParameterMasks([name: Tensor(shape: [2, 2], scalars: [1, 0, 0, 1])]))
+        let b = SparseAdapter.difference(base: base, tuned: tunedB, selection: ParameterMasks([name: Tensor(shape: [2, 2], scalars: [0, 0, 1, 1])]))
+        XCTAssertEqual(a.deltas[name]?.indices, [0, 3])
+        XCTAssertEqual(a.deltas[name]?.values, [0.5, 5])
+        // mean: entry 3 is changed by both (5 and 2) -> 3.5; uniform: every sum / 2.
+        XCTAssertEqual(SparseAdapter.merge([a, b], rule: .mean).deltas[name]?.values, [0.5, -1, 3.5])
+        XCTAssertEqual(SparseAdapter.merge([a, b], rule: .uniform).deltas[name]?.values, [0.25, -0.5, 3.5])
+        var merged = base
+        try SparseAdapter.merge([a, b], rule: .mean).apply(to: &merged)
+        XCTAssertEqual(merged.weight.scalars, [1.5, 2, 2, 7.5])
+
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try a.write(to: directory.file("adapter.safetensors"))
+        XCTAssertEqual(try SparseAdapter.read(directory.file("adapter.safetensors")), a)
+        try SparseExport.write(base, masks: ParameterMasks(), to: directory.file("not-an-adapter.safetensors"))
+        XCTAssertThrowsError(try SparseAdapter.read(directory.file("not-an-adapter.safetensors"))) { XCTAssertTrue("\($0)".contains("fmridyn adapt"), "\($0)") }
+    }
+}
