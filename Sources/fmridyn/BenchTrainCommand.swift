@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Dynamics
 import Foundation
+import Sparse
 import Model
 
 /// `fmridyn bench train`: full training steps of the SVAE on random data.
@@ -32,6 +33,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Timed training steps.")
     var steps = 30
     @Option var threads: Int?
+    @Option(help: "Also time steps with random global masks at this sparsity (masked Adam update) and report the overhead.")
+    var sparsity: Double?
     @Flag var json = false
 
     func validate() throws {
@@ -39,6 +42,7 @@ struct BenchTrain: ParsableCommand {
         guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
         guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be initial or sequential.") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1.") }
+        if let sparsity, !(0..<1).contains(sparsity) { throw ValidationError("--sparsity must be in [0, 1).") }
     }
 
     func run() throws {
@@ -54,23 +58,45 @@ struct BenchTrain: ParsableCommand {
         var adam = Adam<Float>(learningRate: 1e-3)
         var random = RandomSource(seed: 4)
         let x = Tensor<Float>(shape: [batch, window, rois], scalars: (0..<(batch * window * rois)).map { _ in Float(random.normal()) })
-        func step() throws {
-            let (_, gradient) = try valueAndGradient(of: model) { try $0.objective(x, klWeight: 1, random: &random).loss }
-            adam.update(&model, along: gradient)
+        var masks: ParameterMasks<Float>? = nil
+        if let sparsity {
+            let names = prunableParameters(model)
+            let shapes = Dictionary(uniqueKeysWithValues: model.parameters.filter { names.contains($0.name) }.map { ($0.name, model[keyPath: $0.path].shape) })
+            masks = Pruning.masks(scores: Pruning.scores(model, names: names, criterion: .random(seed: 9)), order: names, shapes: shapes,
+                                  sparsity: sparsity, scope: .global)
+            masks?.apply(to: &model)
         }
-        for _ in 0..<3 { try step() }
-        var times: [Double] = []
+        func step(masked: Bool) throws {
+            let (_, gradient) = try valueAndGradient(of: model) { try $0.objective(x, klWeight: 1, random: &random).loss }
+            adam.update(&model, along: gradient, masks: masked ? masks : nil)
+        }
+        for _ in 0..<3 { try step(masked: masks != nil) }
+        // Dense and masked steps alternate so that both see the same machine state.
+        var times: [Double] = [], maskedTimes: [Double] = []
         for _ in 0..<steps {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try step()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            for masked in masks == nil ? [false] : [false, true] {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try step(masked: masked)
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                if masked { maskedTimes.append(elapsed) } else { times.append(elapsed) }
+            }
         }
         let median = times.sorted()[times.count / 2]
+        let maskedMedian = maskedTimes.isEmpty ? nil : maskedTimes.sorted()[maskedTimes.count / 2]
         if json {
-            print(JSONValue.object([("ms_per_step", .number(median)), ("windows_per_s", .number(Double(batch) / median * 1000)),
-                                    ("inference", .string(inference)), ("dynamics", .string(dynamics)), ("solver", .string(solver))]).rendered(indent: nil))
+            var object: [(String, JSONValue)] = [("ms_per_step", .number(median)), ("windows_per_s", .number(Double(batch) / median * 1000)),
+                                                 ("inference", .string(inference)), ("dynamics", .string(dynamics)), ("solver", .string(solver))]
+            if let maskedMedian {
+                object += [("ms_per_step_masked", .number(maskedMedian)), ("mask_overhead", .number(maskedMedian / median - 1)),
+                           ("sparsity", .number(sparsity ?? 0))]
+            }
+            print(JSONValue.object(object).rendered(indent: nil))
         } else {
             print(String(format: "train %@ %@ %@: %.2f ms per step, %.0f windows/s", inference, dynamics, solver, median, Double(batch) / median * 1000))
+            if let maskedMedian {
+                print(String(format: "with masks at sparsity %.2f: %.2f ms per step (overhead %+.1f%%; masked weights are still multiplied, so no speed-up)",
+                             sparsity ?? 0, maskedMedian, 100 * (maskedMedian / median - 1)))
+            }
         }
     }
 }
