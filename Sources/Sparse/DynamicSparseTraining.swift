@@ -130,18 +130,29 @@ public struct IterativeMagnitudePruning: MaskSchedule {
 }
 
 /// Group sparse projection during training: every `interval` steps until `endFraction` of
-/// training, each masked layer's weight matrix (its rows as the group's vectors) is projected to
-/// average Hoyer sparsity `hoyerTarget` (weights may come back between projections); at
+/// training, the rows of the masked weight matrices are projected to average Hoyer sparsity
+/// `hoyerTarget`, per layer or all layers as one group (`grouping`) (weights may come back between projections); at
 /// `endFraction` the layers are pruned by magnitude to `finalSparsity` and the mask is fixed
 /// for the rest of training (fine-tuning).
 public struct GroupSparseTraining: MaskSchedule {
+    /// Which vectors form one group for the projection.
+    public enum Grouping: String, Sendable, CaseIterable {
+        /// Each layer's rows form its own group (every layer reaches the target on average).
+        case layer
+        /// All prunable layers' rows form one group (the target holds for the model on average).
+        case model
+    }
+
     public var hoyerTarget: Double
     public var finalSparsity: Double
     public var interval: Int
     public var endFraction: Double
     public var scope: PruningScope
+    public var grouping: Grouping
 
-    public init(hoyerTarget: Double, finalSparsity: Double, interval: Int = 50, endFraction: Double = 0.75, scope: PruningScope = .global) {
+    public init(hoyerTarget: Double, finalSparsity: Double, interval: Int = 50, endFraction: Double = 0.75, scope: PruningScope = .global,
+                grouping: Grouping = .layer) {
+        self.grouping = grouping
         self.hoyerTarget = hoyerTarget
         self.finalSparsity = finalSparsity
         self.interval = interval
@@ -162,13 +173,22 @@ public struct GroupSparseTraining: MaskSchedule {
             return
         }
         guard step < end, interval > 0, step % interval == 0 else { return }
-        for (name, path) in model.parameters where names.contains(name) {
-            let tensor = model[keyPath: path]
-            guard tensor.rank == 2, tensor.shape[1] > 1 else { continue }
-            let (rows, columns) = (tensor.shape[0], tensor.shape[1])
-            let vectors = (0..<rows).map { r in (0..<columns).map { Double(tensor.scalars[r * columns + $0]) } }
-            let projected = GroupSparseProjection.project(vectors, target: hoyerTarget)
-            model[keyPath: path] = Tensor(shape: tensor.shape, scalars: projected.flatMap { $0.map(Float.init) })
+        // Rows of each 2-D layer as vectors; projected per layer or all together.
+        let layers = model.parameters.filter { names.contains($0.name) && model[keyPath: $0.path].rank == 2 && model[keyPath: $0.path].shape[1] > 1 }
+        func rows(_ tensor: Tensor<Float>) -> [[Double]] {
+            let (count, columns) = (tensor.shape[0], tensor.shape[1])
+            return (0..<count).map { r in (0..<columns).map { Double(tensor.scalars[r * columns + $0]) } }
+        }
+        let groups: [[(name: String, path: WritableKeyPath<M, Tensor<Float>>)]] = grouping == .model ? [layers] : layers.map { [$0] }
+        for group in groups {
+            let vectors = group.map { rows(model[keyPath: $0.path]) }
+            let projected = GroupSparseProjection.project(vectors.flatMap { $0 }, target: hoyerTarget)
+            var offset = 0
+            for (layer, original) in zip(group, vectors) {
+                let part = projected[offset..<(offset + original.count)]
+                offset += original.count
+                model[keyPath: layer.path] = Tensor(shape: model[keyPath: layer.path].shape, scalars: part.flatMap { $0.map(Float.init) })
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ struct SparseFitOptions: ParsableArguments {
     var dropFraction = 0.3
     @Option(help: "gsp: average Hoyer sparsity of the projection (default: --sparsity).")
     var gspTarget: Double?
+    @Option(help: "gsp: project each layer's rows as one group (layer) or all layers' rows together (model).")
+    var gspGroup = "layer"
     @Option(help: "synflow: pruning rounds.")
     var synflowRounds = 100
 
@@ -42,6 +44,7 @@ struct SparseFitOptions: ParsableArguments {
         }
         guard (0..<1).contains(dropFraction) else { throw ValidationError("--drop-fraction must be in [0, 1).") }
         if let gspTarget, !(0..<1).contains(gspTarget) { throw ValidationError("--gsp-target must be in [0, 1).") }
+        guard GroupSparseTraining.Grouping(rawValue: gspGroup) != nil else { throw ValidationError("--gsp-group must be layer or model.") }
     }
 
     var scope: PruningScope { PruningScope(rawValue: pruneScope) ?? .global }
@@ -108,8 +111,10 @@ enum SparseTrainingSetup {
         case "gsp":
             let target = options.gspTarget ?? options.sparsity
             return Plan(masks: dense, schedule: GroupSparseTraining(hoyerTarget: target, finalSparsity: options.sparsity,
-                                                                    interval: options.updateInterval, scope: options.scope),
-                        record: record + [("hoyer_target", .number(target)), ("interval", .integer(options.updateInterval))])
+                                                                    interval: options.updateInterval, scope: options.scope,
+                                                                    grouping: GroupSparseTraining.Grouping(rawValue: options.gspGroup) ?? .layer),
+                        record: record + [("hoyer_target", .number(target)), ("interval", .integer(options.updateInterval)),
+                                          ("gsp_group", .string(options.gspGroup))])
         default:
             let growth: DynamicSparseTraining.Growth = options.prune == "rigl" ? .gradient : .random
             return Plan(masks: fixed(.random(seed: model.seed)),

@@ -77,6 +77,36 @@ final class SparseTrainingTests: XCTestCase {
         XCTAssertEqual(model[keyPath: model.parameters[0].path].scalars, [0, 0, 3, 0, 4, 0])
     }
 
+    func testGroupSparseProjectionDuringTraining() {
+        var random = RandomSource(seed: 5)
+        let first = Linear<Float>(weight: Tensor(shape: [4, 6], scalars: (0..<24).map { _ in Float(random.normal()) }), bias: nil)
+        let second = Linear<Float>(weight: Tensor(shape: [3, 4], scalars: (0..<12).map { _ in Float(random.normal()) }), bias: nil)
+        let network = MLP(layers: [first, second], activation: .tanh)
+        let names = network.parameters.map(\.name)
+        let dense = ParameterMasks<Float>(Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, Tensor<Float>(shape: network[keyPath: $0.path].shape, scalars: [Float](repeating: 1, count: network[keyPath: $0.path].count))) }))
+        func rows(_ tensor: Tensor<Float>) -> [[Double]] {
+            (0..<tensor.shape[0]).map { r in (0..<tensor.shape[1]).map { Double(tensor.scalars[r * tensor.shape[1] + $0]) } }
+        }
+        var optimizer = OptimizerState<Float>()
+        for grouping in GroupSparseTraining.Grouping.allCases {
+            var model = network, masks = dense
+            let schedule = GroupSparseTraining(hoyerTarget: 0.6, finalSparsity: 0.5, interval: 10, endFraction: 0.5, grouping: grouping)
+            schedule.update(step: 10, totalSteps: 100, model: &model, gradient: model, masks: &masks, optimizer: &optimizer)
+            let perLayer = names.map { name in rows(model[keyPath: model.parameters.first { $0.name == name }!.path]) }
+            let all = perLayer.flatMap { $0 }
+            // Average Hoyer sparsity of the rows: 0.6 in each layer, or 0.6 over all rows together.
+            if grouping == .layer {
+                for layer in perLayer { XCTAssertEqual(layer.reduce(0) { $0 + GroupSparseProjection.hoyer($1) } / Double(layer.count), 0.6, accuracy: 1e-4) }
+            } else {
+                XCTAssertEqual(all.reduce(0) { $0 + GroupSparseProjection.hoyer($1) } / Double(all.count), 0.6, accuracy: 1e-4)
+            }
+            XCTAssertEqual(masks, dense, "projection does not mask")
+            // At the end of the projection phase a magnitude mask at 50% is fixed: 18 of 36 weights.
+            schedule.update(step: 50, totalSteps: 100, model: &model, gradient: model, masks: &masks, optimizer: &optimizer)
+            XCTAssertEqual(masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }, 18)
+        }
+    }
+
     func testSynFlowScoresOfALinearNetwork() {
         // R = 1^T |W2| |W1| 1: dR/dW1_jk = |W2_j|, so the first round scores W1 by |W1_jk| |W2_j|:
         // row 0 (|W2| 2): 2, 4, 6; row 1 (|W2| 0.25): 0.125, 1, 0.25; W2 by |W2_j| x row sums of |W1|: 12, 1.375.
