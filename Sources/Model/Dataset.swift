@@ -19,6 +19,8 @@ public struct RunData: Sendable {
     public var conditions: [String]?
     /// The features' names (region labels from the TSV header or the atlas), when known.
     public var featureNames: [String] = []
+    /// Voxel mode: the grid and flat NIfTI indices of the voxel columns.
+    public var voxelSpace: VoxelSpace?
 
     public init(timeseries: SignalMatrix, repetitionTime: Double) {
         self.timeseries = timeseries
@@ -68,6 +70,17 @@ public struct RunData: Sendable {
                                                      repetitionTime: repetitionTime, shiftByHRFPeak: hrfShift ? .glover : nil)
         }
         return data
+    }
+}
+
+/// Where voxel-mode columns sit in the image.
+public struct VoxelSpace: Sendable, Equatable {
+    public var grid: Grid
+    public var indices: [Int]
+
+    public init(grid: Grid, indices: [Int]) {
+        self.grid = grid
+        self.indices = indices
     }
 }
 

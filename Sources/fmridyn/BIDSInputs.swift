@@ -25,6 +25,10 @@ struct BIDSInputOptions: ParsableArguments {
     var lowPass: Double?
     @Flag(help: "BIDS: skip detrending (on by default for BIDS inputs).")
     var noDetrend = false
+    @Flag(help: "BIDS: voxel mode, every voxel of --mask instead of atlas regions (fit reduces them with --voxel-pca).")
+    var voxels = false
+    @Option(help: "BIDS: mask image, or epi|background|mni152|mni152gm (voxel mode; restricts regions otherwise).")
+    var mask: String?
 
     /// Extracts every selected run of the dataset at `root`.
     func loadRuns(root: String, hrfShift: Bool = false, progress: (String) -> Void) throws -> [RunData] {
@@ -42,7 +46,13 @@ struct BIDSInputOptions: ParsableArguments {
         return try selected.enumerated().map { index, run in
             progress("extracting \(index + 1)/\(selected.count): \((run.bold as NSString).lastPathComponent)")
             var request = ExtractionRequest(bold: run.preprocessedBold ?? run.bold,
-                                            regions: coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
+                                            regions: voxels ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
+            switch mask {
+            case nil: request.mask = voxels ? .file("mni152") : .none  // one mask for every run: the same voxels
+            case "epi": request.mask = .epi
+            case "background": request.mask = .background
+            case let path?: request.mask = .file(path)
+            }
             request.repetitionTime = run.repetitionTime
             request.cleaning = CleaningOptions(detrend: !noDetrend, filter: (highPass ?? lowPass) == nil ? nil : .butterworth,
                                                highPass: highPass, lowPass: lowPass, standardize: .zscore)
@@ -63,6 +73,7 @@ struct BIDSInputOptions: ParsableArguments {
             data.source = run.bold
             data.volumes = result.keptVolumes
             data.featureNames = result.names
+            if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
             if let events = run.events {
                 let labels = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: (result.keptVolumes.last ?? 0) + 1,
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)

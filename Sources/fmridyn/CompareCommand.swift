@@ -72,7 +72,14 @@ struct Compare: ParsableCommand {
     func run() throws {
         let logger = diagnostics.makeLogger()
         let quiet = diagnostics.quiet
-        let runs = try input.loadRuns { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        var runs = try input.loadRuns { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let voxelRuns = runs
+        if runs.first?.voxelSpace != nil {
+            // Voxel inputs: the baselines start from the first model's voxel PCA (thousands of
+            // voxels are not a baseline anyone would fit), each model from its own projection.
+            guard let first = models.first else { throw ValidationError("voxel inputs need a --model with a voxel projection") }
+            runs = try VoxelMode.runs(runs, for: Self.split(model: first).directory)
+        }
         guard runs.contains(where: { $0.conditions != nil }) else {
             throw ValidationError("no per-volume conditions: give events (--events, a manifest events column, or a BIDS dataset with events.tsv)")
         }
@@ -102,7 +109,7 @@ struct Compare: ParsableCommand {
             let kind = description.model.dynamics.rawValue
             dimension = dimension ?? svae.configuration.latent
             var latents: [[[Double]]] = []
-            for run in runs {
+            for run in try VoxelMode.runs(voxelRuns, for: directory) {
                 let (_, rows) = try LatentExport.rows(model: svae, runs: [run])
                 latents.append(rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) })
             }

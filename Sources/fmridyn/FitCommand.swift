@@ -37,6 +37,8 @@ struct Fit: ParsableCommand {
     @OptionGroup var sparse: SparseFitOptions
     @Option(help: "Fit one model per seed into OUT/seed-N (same data split, from the first seed) and compare them: OUT/robustness.json, as fmridyn robustness.")
     var seeds: String?
+    @Option(help: "Voxel mode (--voxels): principal components of the training runs' voxels the model sees.")
+    var voxelPca = 128
     @Option(help: "With --seeds: orthogonal or affine alignment of the latent spaces.")
     var alignment = "orthogonal"
     @Flag(help: "Continue an interrupted run in --out.")
@@ -55,9 +57,15 @@ struct Fit: ParsableCommand {
     func run() throws {
         let logger = diagnostics.makeLogger()
         let quietProgress = diagnostics.quiet
-        let runs = try input.loadRuns { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
-        let (model, training) = options.configurations(observations: runs[0].timeseries.columns)
+        let say: (String) -> Void = { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         let splitSeed = seedList?.first ?? options.seed
+        var runs = try input.loadRuns(progress: say)
+        if runs[0].voxelSpace != nil {
+            runs = try VoxelMode.prepare(runs, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
+                                         testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
+                                         directories: seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out], say: say)
+        }
+        let (model, training) = options.configurations(observations: runs[0].timeseries.columns)
         let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
                                      testFraction: options.testFraction, seed: splitSeed)
         logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
@@ -119,7 +127,9 @@ struct Latents: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export posterior-mean latent timeseries of runs to CSV.",
         discussion: """
-            Columns: subject,session,task,run,volume,time_s,condition,z1,...,zK. Sequential \
+            Columns: subject,session,task,run,volume,time_s,condition,z1,...,zK. --maps DIR writes \
+            each latent's decoder column as DIR/zK.nii.gz (voxel models: through the voxel PCA, in \
+            the input space; region models: painted into --maps-atlas) and DIR/decoder_maps.tsv. Sequential \
             models filter through each whole run (z_{t-1} = previous posterior mean); initial \
             models encode consecutive windows and integrate from each window's posterior mean.
 
@@ -138,10 +148,18 @@ struct Latents: ParsableCommand {
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
+    @Option(help: "Also write each latent's decoder column as a NIfTI map here (voxel models; region models with --maps-atlas).")
+    var maps: String?
+    @Option(help: "With --maps for a region model: the atlas its regions came from (bundled name, label image or coordinate TSV).")
+    var mapsAtlas: String?
+    @Option(help: "With --maps-atlas and a coordinate atlas: sphere radius in mm.")
+    var mapsRadius = 5.0
+
     func run() throws {
-        let (svae, _) = try Trainer.loadModel(from: model)
-        let runs = try input.loadRuns()
+        let (svae, description) = try Trainer.loadModel(from: model)
+        let runs = try VoxelMode.runs(try input.loadRuns(), for: model)
         try LatentExport.write(model: svae, runs: runs, to: out)
         diagnostics.makeLogger().info("\(out): \(runs.reduce(0) { $0 + $1.timeseries.timePoints }) volumes x \(svae.configuration.latent) latents")
+        if let maps { try DecoderMaps.write(svae, description: description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }
     }
 }

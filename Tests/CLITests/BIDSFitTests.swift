@@ -1,4 +1,5 @@
 import Foundation
+import NIfTI
 import TestSupport
 import XCTest
 
@@ -27,5 +28,44 @@ final class BIDSFitTests: XCTestCase {
         let wrongTask = try CommandRunner.run(["fit", dataset, "--task", "rest", "--out", model])
         XCTAssertEqual(wrongTask.status, 2)
         XCTAssertTrue(wrongTask.stderr.contains("no BOLD runs match"), wrongTask.stderr)
+    }
+}
+
+/// Voxel mode: a PCA of the mask's voxels learned on the training subjects, latents from new
+/// runs through the same projection, decoder columns as voxel maps.
+final class VoxelModeTests: XCTestCase {
+    func testFitLatentsAndMapsInVoxelMode() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dataset = directory.file("sim")
+        XCTAssertEqual(try CommandRunner.run(["simulate", "--out", dataset, "--subjects", "3", "--runs", "1", "--volumes", "40",
+                                              "--grid", "4mm", "-q"]).status, 0)
+        let model = directory.file("model")
+        let fit = try CommandRunner.run(["fit", dataset, "--task", "motor", "--voxels", "--mask", "mni152", "--voxel-pca", "12", "--out", model,
+                                         "--window", "16", "--stride", "8", "--epochs", "1", "--latent-dim", "2", "--hidden", "4"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        XCTAssertTrue(fit.stderr.contains("voxel PCA: 12 components from 2 training runs x 29404 voxels"), fit.stderr)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/config.json"))) as? [String: Any])
+        XCTAssertEqual((config["model"] as? [String: Any])?["observations"] as? Int, 12)
+        XCTAssertEqual((config["featureNames"] as? [String])?.first, "pc1")
+        let csv = directory.file("latents.csv"), maps = directory.file("maps")
+        let latents = try CommandRunner.run(["latents", "--model", model, dataset, "--task", "motor", "--voxels", "--mask", "mni152",
+                                             "--out", csv, "--maps", maps, "-q"])
+        XCTAssertEqual(latents.status, 0, latents.stderr)
+        XCTAssertEqual(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count, 1 + 3 * 40)
+        // Each latent's map is its decoder column through the PCA axes: values only inside the mask.
+        let image = try NIfTIImage(contentsOf: maps + "/z1.nii.gz")
+        XCTAssertEqual(image.header.shape, [50, 59, 48])
+        let values: [Float] = try image.readAll()
+        let inside = values.filter { $0 != 0 }.count
+        XCTAssertGreaterThan(inside, 29000)
+        XCTAssertLessThanOrEqual(inside, 29404)
+        let table = try String(contentsOfFile: maps + "/decoder_maps.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(table.first, "feature\tz1\tz2")
+        XCTAssertEqual(table.count, 13)
+        // A region-mode input cannot feed a voxel model.
+        let wrong = try CommandRunner.run(["latents", "--model", model, dataset, "--task", "motor", "--atlas", "dosenbach160", "--radius", "6", "--out", csv])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("--voxels"), wrong.stderr)
     }
 }
