@@ -56,6 +56,13 @@ public struct NeuralODEDynamics<Scalar: TensorScalar>: LatentDynamics {
     public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
         (try rollout(z, steps: 1)[0], nil)
     }
+
+    /// One step of dz/dt = f(z) + d with the drive d [B, D] held constant over the step.
+    public func step(_ z: Tensor<Scalar>, drive: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        guard !adjoint else { throw ODEError("external inputs need the direct (non-adjoint) gradient; fit without --adjoint") }
+        let solution = try odeSolve(DrivenVectorField(base: field, drive: drive), initial: z, times: [0, stepSize], method: method, options: options)
+        return solution.states[1]
+    }
 }
 
 /// The GRU baseline: h_{t+1} = GRU(z_t, h_t), z_{t+1} = z_t + W h_{t+1} (h_0 = 0).

@@ -37,3 +37,23 @@ public struct MLPVectorField<Scalar: TensorScalar>: VectorField {
         return network(Tensor.concatenate([z, time], alongAxis: 1))
     }
 }
+
+/// dz/dt = f(t, z) + d with a constant drive d [B, D] (an external input's contribution over one
+/// step). The drive is an input, not a parameter: its gradient flows through the tape of the
+/// forward solve (so adjoint solves, which re-run the field off the tape, cannot use it).
+public struct DrivenVectorField<Base: VectorField>: VectorField {
+    public typealias Scalar = Base.Scalar
+    public var base: Base
+    public let drive: Tensor<Scalar>
+
+    public var parameters: [(name: String, path: WritableKeyPath<DrivenVectorField, Tensor<Scalar>>)] {
+        nested(\.base, prefix: "base")
+    }
+
+    public init(base: Base, drive: Tensor<Scalar>) {
+        self.base = base
+        self.drive = drive
+    }
+
+    public func callAsFunction(_ t: Double, _ z: Tensor<Scalar>) -> Tensor<Scalar> { base(t, z) + drive }
+}

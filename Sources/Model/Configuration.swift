@@ -34,10 +34,16 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     public var window: Int = 32
     public var stride: Int = 8
     public var seed: UInt64 = 1
+    /// Known external inputs u(t) driving the dynamics (dz/dt = f(z) + B u): their names (task
+    /// regressors); nil or empty for an autonomous model. Decoding analyses need models without.
+    public var externalInputs: [String]? = nil
     /// How inputs are standardised before windowing (recorded so inference does the same).
     public var standardization = "per-run z-score of each feature (mean 0, sample std 1)"
 
     public init(observations: Int) { self.observations = observations }
+
+    /// Number of external input channels U.
+    public var inputCount: Int { externalInputs?.count ?? 0 }
 }
 
 /// Training settings (saved with the model for resuming).

@@ -21,6 +21,10 @@ public struct RunData: Sendable {
     public var featureNames: [String] = []
     /// Voxel mode: the grid and flat NIfTI indices of the voxel columns.
     public var voxelSpace: VoxelSpace?
+    /// Known external inputs u(t) [volumes, U] (task regressors), for models that take them.
+    public var inputs: SignalMatrix?
+    /// The run's events, when known (the source of conditions and external inputs).
+    public var events: [Event]?
 
     public init(timeseries: SignalMatrix, repetitionTime: Double) {
         self.timeseries = timeseries
@@ -66,7 +70,8 @@ public struct RunData: Sendable {
             data.run = name["run"] ?? ""
         }
         if let events {
-            data.conditions = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: matrix.timePoints,
+            data.events = try Event.read(contentsOf: events)
+            data.conditions = ConditionLabels.labels(events: data.events ?? [], volumes: matrix.timePoints,
                                                      repetitionTime: repetitionTime, shiftByHRFPeak: hrfShift ? .glover : nil)
         }
         return data
@@ -172,6 +177,19 @@ public struct WindowDataset: Sendable {
         guard !training.isEmpty else { throw TrainingError("no training windows after the split; add runs or subjects") }
     }
 
+    /// The external inputs of the windows [B, W, U] (as given, not standardised), or nil when the
+    /// runs have none.
+    public func inputBatch<Scalar: TensorScalar>(_ windows: [Window]) -> Tensor<Scalar>? {
+        guard let channels = runs.first?.inputs?.columns, runs.allSatisfy({ $0.inputs?.columns == channels }) else { return nil }
+        var values = [Scalar]()
+        values.reserveCapacity(windows.count * window * channels)
+        for w in windows {
+            guard let inputs = runs[w.run].inputs else { continue }
+            for t in w.start..<(w.start + window) { for c in 0..<channels { values.append(Scalar(inputs[t, c])) } }
+        }
+        return Tensor(shape: [windows.count, window, channels], scalars: values)
+    }
+
     /// A batch [B, W, R] of standardised windows.
     public func batch<Scalar: TensorScalar>(_ windows: [Window]) -> Tensor<Scalar> {
         let features = standardized[0].columns
@@ -192,4 +210,31 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// Task regressors as external inputs u(t): one channel per condition, the events' boxcars
+/// convolved with the Glover HRF (nilearn's design-matrix columns) at each kept volume.
+public enum ExternalInputs {
+    /// The conditions of every run's events, sorted.
+    public static func names(_ runs: [RunData]) -> [String] {
+        Array(Set(runs.flatMap { ($0.events ?? []).map(\.condition) })).sorted()
+    }
+
+    /// Sets `inputs` of every run to the regressors of `names` (a condition a run lacks is zero).
+    public static func attach(_ runs: inout [RunData], names: [String]) throws {
+        for index in runs.indices {
+            guard let events = runs[index].events else {
+                throw TrainingError("\(runs[index].source) has no events: external inputs need the events of every run (--events, a manifest events column, or BIDS events.tsv)")
+            }
+            let run = runs[index]
+            let total = (run.volumes.last ?? (run.timeseries.timePoints - 1)) + 1
+            let design = DesignMatrix(events: events, volumes: total, repetitionTime: run.repetitionTime, hrf: .glover)
+            var inputs = SignalMatrix(timePoints: run.timeseries.timePoints, columns: names.count)
+            for (column, name) in names.enumerated() {
+                guard let source = design.conditions.firstIndex(of: name) else { continue }
+                for (row, volume) in run.volumes.enumerated() { inputs[row, column] = design.regressors[volume, source] }
+            }
+            runs[index].inputs = inputs
+        }
+    }
 }

@@ -37,4 +37,29 @@ public struct DynamicsChoice<Scalar: TensorScalar>: Module {
         if let rnn { return try rnn.step(z, memory: memory) }
         return (z, nil)
     }
+
+    /// One step with an external drive d [B, K] (nil: undriven): dz/dt = f(z) + d over the
+    /// step for the neural ODE, z' = z + W h' + d for the GRU baseline.
+    public func step(_ z: Tensor<Scalar>, memory: Tensor<Scalar>?, drive: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
+        guard let drive else { return try step(z, memory: memory) }
+        if let node { return (try node.step(z, drive: drive), nil) }
+        if let rnn {
+            let (next, h) = try rnn.step(z, memory: memory)
+            return (next + drive, h)
+        }
+        return (z + drive, nil)
+    }
+
+    /// The states after 1...steps steps, step s driven by `drives[s - 1]` (nil: undriven).
+    public func rollout(_ z0: Tensor<Scalar>, steps: Int, drives: [Tensor<Scalar>]?) throws -> [Tensor<Scalar>] {
+        guard let drives else { return try rollout(z0, steps: steps) }
+        var z = z0
+        var memory: Tensor<Scalar>? = nil
+        var states: [Tensor<Scalar>] = []
+        for s in 0..<steps {
+            (z, memory) = try step(z, memory: memory, drive: drives[s])
+            states.append(z)
+        }
+        return states
+    }
 }

@@ -16,7 +16,14 @@ public enum LatentExport {
             let standardized = run.standardized
             let input = Tensor<Float>(shape: [standardized.timePoints, standardized.columns],
                                       scalars: standardized.rows.flatMap { $0.map(Float.init) })
-            let means = try model.posteriorMeans(input)
+            var inputs: Tensor<Float>? = nil
+            if model.configuration.inputCount > 0 {
+                guard let u = run.inputs, u.columns == model.configuration.inputCount, u.timePoints == standardized.timePoints else {
+                    throw TrainingError("\(run.source): the model takes \(model.configuration.inputCount) external inputs (\((model.configuration.externalInputs ?? []).joined(separator: ", "))); give the events of every run")
+                }
+                inputs = Tensor<Float>(shape: [u.timePoints, u.columns], scalars: u.rows.flatMap { $0.map(Float.init) })
+            }
+            let means = try model.posteriorMeans(input, inputs: inputs)
             for t in 0..<standardized.timePoints {
                 let volume = run.volumes[t]
                 var row = [run.subject, run.session, run.task, run.run, String(volume), String((Double(volume) * run.repetitionTime * 1e6).rounded() / 1e6),

@@ -12,10 +12,12 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     public var decoder: Decoder<Scalar>
     /// log sigma_p^2 per latent dimension of the sequential prior's transition noise (learned).
     public var transitionLogVariance: Tensor<Scalar>
+    /// B of dz/dt = f(z) + B u: how the external inputs drive the latents (nil without inputs).
+    public var inputMap: Linear<Scalar>?
 
     public var parameters: [(name: String, path: WritableKeyPath<SVAE, Tensor<Scalar>>)] {
         nested(\.encoder, prefix: "encoder") + nested(\.dynamics, prefix: "dynamics") + nested(\.decoder, prefix: "decoder")
-            + [(name: "prior.transition_log_variance", path: \.transitionLogVariance)]
+            + [(name: "prior.transition_log_variance", path: \.transitionLogVariance)] + nested(optional: \.inputMap, prefix: "input_map")
     }
 
     public init(configuration c: SVAEConfiguration) {
@@ -25,6 +27,18 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         dynamics = DynamicsChoice(configuration: c, random: &random)
         decoder = Decoder(latent: c.latent, observations: c.observations, hidden: c.hidden, kind: c.decoder, random: &random)
         transitionLogVariance = Tensor(repeating: Scalar(Foundation.log(c.transitionScale * c.transitionScale)), shape: [c.latent])
+        if c.inputCount > 0 {
+            // Its own random stream, so autonomous models initialise exactly as before.
+            var inputRandom = RandomSource(seed: c.seed ^ 0x1A9D_7E11)
+            inputMap = Linear(inputs: c.inputCount, outputs: c.latent, bias: false, random: &inputRandom)
+        }
+    }
+
+    /// Drives B u_t for the steps t = 0..<steps of inputs u [B, W, U] (nil without inputs).
+    func drives(_ inputs: Tensor<Scalar>?, steps: Int) -> [Tensor<Scalar>]? {
+        guard let inputs, let inputMap else { return nil }
+        let (batch, channels) = (inputs.shape[0], inputs.shape[2])
+        return (0..<steps).map { t in inputMap(inputs.slice(alongAxis: 1, t..<(t + 1)).reshaped([batch, channels])) }
     }
 
     /// The terms of the objective, each averaged over the windows of the batch.
@@ -44,9 +58,10 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     ///   - random: the reparameterisation noise.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func objective(_ x: Tensor<Scalar>, klWeight: Double, freeBits: Double = 0, random: inout RandomSource) throws -> Objective {
+    public func objective(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil, klWeight: Double, freeBits: Double = 0,
+                          random: inout RandomSource) throws -> Objective {
         let batch = x.shape[0]
-        let (latents, klPerDimension) = try sampleLatents(x, random: &random)
+        let (latents, klPerDimension) = try sampleLatents(x, inputs: inputs, random: &random)
         let mean = decoder(latents)
         let reconstruction = decoder.negativeLogLikelihood(x, mean: mean) / Scalar(batch)
         // Free bits: max(KL_d, lambda) = lambda + relu(KL_d - lambda) per latent dimension.
@@ -60,15 +75,17 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     /// averaged over the batch).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func sampleLatents(_ x: Tensor<Scalar>, random: inout RandomSource) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
+    func sampleLatents(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil, random: inout RandomSource) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
         let states = encoder.recurrent(x)
+        // The step from t - 1 to t is driven by u_{t-1}.
+        let drive = drives(inputs, steps: window - 1)
         switch configuration.inference {
         case .initial:
             let (mean, logVariance) = encoder.gaussian(summary(states), latent: k)
             let z0 = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
-            let path = [z0] + (try dynamics.rollout(z0, steps: window - 1))
+            let path = [z0] + (try dynamics.rollout(z0, steps: window - 1, drives: drive))
             let kl = ((mean.squared() + logVariance.exp() - logVariance - Scalar(1)) * Scalar(0.5)).sum(alongAxis: 0) / Scalar(batch)
             return (stack(path), kl)
         case .sequential:
@@ -85,7 +102,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                 if t == 0 {
                     term = (mean.squared() + logVariance.exp() - logVariance - Scalar(1)) * Scalar(0.5)
                 } else {
-                    let (priorMean, nextMemory) = try dynamics.step(previous, memory: memory)
+                    let (priorMean, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
                     memory = nextMemory
                     // KL(N(m, s^2) || N(mu_p, sigma_p^2)), sigma_p learned per dimension.
                     term = ((logVariance.exp() + (mean - priorMean).squared()) * priorPrecision
@@ -104,14 +121,15 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     /// posterior-mean latents [B, W, R] and the dynamics' predictions from them [B, W - 1, K]
     /// (for `initial` they are the rollout itself, so only the decoded means are returned).
     /// Data-free saliency (SynFlow) sums these outputs so that every weight has a score.
-    public func meanPathOutputs(_ x: Tensor<Scalar>) throws -> [Tensor<Scalar>] {
+    public func meanPathOutputs(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil) throws -> [Tensor<Scalar>] {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
         let states = encoder.recurrent(x)
+        let drive = drives(inputs, steps: window - 1)
         switch configuration.inference {
         case .initial:
             let (mean, _) = encoder.gaussian(summary(states), latent: k)
-            let path = [mean] + (try dynamics.rollout(mean, steps: window - 1))
+            let path = [mean] + (try dynamics.rollout(mean, steps: window - 1, drives: drive))
             return [decoder(stack(path))]
         case .sequential:
             var previous = Tensor<Scalar>(zeros: [batch, k])
@@ -119,7 +137,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             var path: [Tensor<Scalar>] = [], predictions: [Tensor<Scalar>] = []
             for t in 0..<window {
                 if t > 0 {
-                    let (prediction, nextMemory) = try dynamics.step(previous, memory: memory)
+                    let (prediction, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
                     memory = nextMemory
                     predictions.append(prediction)
                 }
@@ -166,7 +184,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     /// values).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func posteriorMeans(_ run: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    public func posteriorMeans(_ run: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
         let (steps, features) = (run.shape[0], run.shape[1])
         let k = configuration.latent
         switch configuration.inference {
@@ -189,7 +207,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             for start in starts {
                 let x = run.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, features])
                 let (mean, _) = encoder.gaussian(summary(encoder.recurrent(x)), latent: k)
-                let path = [mean.detached] + (try dynamics.rollout(mean.detached, steps: window - 1))
+                let windowInputs = inputs.map { $0.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, $0.shape[1]]) }
+                let path = [mean.detached] + (try dynamics.rollout(mean.detached, steps: window - 1, drives: drives(windowInputs, steps: window - 1)))
                 for (offset, z) in path.enumerated() where !filled[start + offset] {
                     for d in 0..<k { result[(start + offset) * k + d] = z.scalars[d] }
                     filled[start + offset] = true

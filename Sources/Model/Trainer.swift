@@ -125,13 +125,14 @@ public struct Trainer {
             while state.nextBatch < batchesPerEpoch {
                 let slice = Array(order[(state.nextBatch * training.batchSize)..<min(order.count, (state.nextBatch + 1) * training.batchSize)])
                 let x: Tensor<Float> = data.batch(slice)
+                let u: Tensor<Float>? = model.inputCount > 0 ? data.inputBatch(slice) : nil
                 state.globalStep += 1
                 let progressFraction = Double(state.epoch * batchesPerEpoch + state.nextBatch + 1) / Double(max(1, training.klWarmupEpochs * batchesPerEpoch))
                 let klWeight = training.beta * (training.klWarmupEpochs > 0 ? min(1, progressFraction) : 1)
                 var noise = RandomSource(seed: model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03))
                 var terms: SVAE<Float>.Objective?
                 var (value, gradient) = try valueAndGradient(of: svae) { m -> Tensor<Float> in
-                    let objective = try m.objective(x, klWeight: klWeight, freeBits: training.freeBits, random: &noise)
+                    let objective = try m.objective(x, inputs: u, klWeight: klWeight, freeBits: training.freeBits, random: &noise)
                     terms = objective
                     return objective.loss
                 }
@@ -218,7 +219,7 @@ public struct Trainer {
         var total = 0.0
         for start in stride(from: 0, to: windows.count, by: training.batchSize) {
             let slice = Array(windows[start..<min(windows.count, start + training.batchSize)])
-            let objective = try svae.objective(data.batch(slice), klWeight: 1, random: &noise)
+            let objective = try svae.objective(data.batch(slice), inputs: model.inputCount > 0 ? data.inputBatch(slice) : nil, klWeight: 1, random: &noise)
             total += Double(objective.reconstruction + objective.kl) * Double(slice.count)
         }
         return -total / Double(windows.count)

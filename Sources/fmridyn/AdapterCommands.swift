@@ -49,8 +49,9 @@ struct Adapt: ParsableCommand {
     func run() throws {
         let logger = diagnostics.makeLogger()
         let (base, description) = try Trainer.loadModel(from: model)
-        let runs = try input.loadRuns()
+        var runs = try input.loadRuns()
         let c = base.configuration
+        if let names = c.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
         guard runs[0].timeseries.columns == c.observations else {
             throw ValidationError("the inputs have \(runs[0].timeseries.columns) features but \(model) was fitted on \(c.observations); extract them with the same atlas")
         }
@@ -66,7 +67,7 @@ struct Adapt: ParsableCommand {
         for batch in 0..<batches {
             let slice = Array(order[(batch * batchSize)..<min(order.count, (batch + 1) * batchSize)])
             var noise = RandomSource(seed: seed &+ UInt64(batch))
-            let (_, gradient) = try valueAndGradient(of: base) { try $0.objective(data.batch(slice), klWeight: 1, random: &noise).loss }
+            let (_, gradient) = try valueAndGradient(of: base) { try $0.objective(data.batch(slice), inputs: c.inputCount > 0 ? data.inputBatch(slice) : nil, klWeight: 1, random: &noise).loss }
             for (name, tensor) in gradient.namedParameters where names.contains(name) {
                 var total = saliency[name] ?? [Double](repeating: 0, count: tensor.count)
                 for (index, value) in tensor.scalars.enumerated() { total[index] += Double(abs(value)) / Double(batches) }
@@ -157,8 +158,9 @@ struct Merge: ParsableCommand {
                                              ("adapters", .array(zip(adapters, loaded).map { .object([("path", .string($0)), ("coordinates", .integer($1.count))]) })),
                                              ("merged_coordinates", .integer(merged.count))]
         if !data.isEmpty {
-            let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+            var runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
             let c = base.configuration
+            if let names = c.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)
             let all = windows.training + windows.validation
             let evaluator = Trainer(directory: out, model: c, training: TrainingConfiguration())

@@ -75,7 +75,8 @@ struct BIDSInputOptions: ParsableArguments {
             data.featureNames = result.names
             if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
             if let events = run.events {
-                let labels = ConditionLabels.labels(events: try Event.read(contentsOf: events), volumes: (result.keptVolumes.last ?? 0) + 1,
+                data.events = try Event.read(contentsOf: events)
+                let labels = ConditionLabels.labels(events: data.events ?? [], volumes: (result.keptVolumes.last ?? 0) + 1,
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)
                 data.conditions = result.keptVolumes.map { labels[$0] }
             }

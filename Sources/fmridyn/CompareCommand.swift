@@ -106,6 +106,9 @@ struct Compare: ParsableCommand {
         for entry in models {
             let (name, directory) = Self.split(model: entry)
             let (svae, description) = try Trainer.loadModel(from: directory)
+            guard svae.configuration.inputCount == 0 else {
+                throw ValidationError("\(directory) was fitted with the task as external inputs; its latents carry the labels, so decoding them measures nothing. Compare models fitted without --external-inputs")
+            }
             let kind = description.model.dynamics.rawValue
             dimension = dimension ?? svae.configuration.latent
             var latents: [[[Double]]] = []

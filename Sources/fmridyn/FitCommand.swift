@@ -37,6 +37,8 @@ struct Fit: ParsableCommand {
     @OptionGroup var sparse: SparseFitOptions
     @Option(help: "Fit one model per seed into OUT/seed-N (same data split, from the first seed) and compare them: OUT/robustness.json, as fmridyn robustness.")
     var seeds: String?
+    @Flag(help: "Model the task: the events' HRF-convolved regressors drive the latents as known inputs, dz/dt = f(z) + B u(t). Decoding analyses need models fitted without them.")
+    var externalInputs = false
     @Option(help: "Voxel mode (--voxels): principal components of the training runs' voxels the model sees.")
     var voxelPca = 128
     @Option(help: "With --seeds: orthogonal or affine alignment of the latent spaces.")
@@ -52,6 +54,7 @@ struct Fit: ParsableCommand {
             }
         }
         guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
+        if externalInputs && options.adjoint { throw ValidationError("--external-inputs needs the direct gradient; drop --adjoint.") }
     }
 
     func run() throws {
@@ -65,7 +68,14 @@ struct Fit: ParsableCommand {
                                          testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
                                          directories: seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out], say: say)
         }
-        let (model, training) = options.configurations(observations: runs[0].timeseries.columns)
+        var (model, training) = options.configurations(observations: runs[0].timeseries.columns)
+        if externalInputs {
+            let names = ExternalInputs.names(runs)
+            guard !names.isEmpty else { throw ValidationError("--external-inputs needs events with at least one condition for the runs") }
+            try ExternalInputs.attach(&runs, names: names)
+            model.externalInputs = names
+            say("external inputs: \(names.joined(separator: ", ")) (HRF-convolved regressors)")
+        }
         let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
                                      testFraction: options.testFraction, seed: splitSeed)
         logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
@@ -157,7 +167,8 @@ struct Latents: ParsableCommand {
 
     func run() throws {
         let (svae, description) = try Trainer.loadModel(from: model)
-        let runs = try VoxelMode.runs(try input.loadRuns(), for: model)
+        var runs = try VoxelMode.runs(try input.loadRuns(), for: model)
+        if let names = svae.configuration.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
         try LatentExport.write(model: svae, runs: runs, to: out)
         diagnostics.makeLogger().info("\(out): \(runs.reduce(0) { $0 + $1.timeseries.timePoints }) volumes x \(svae.configuration.latent) latents")
         if let maps { try DecoderMaps.write(svae, description: description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }

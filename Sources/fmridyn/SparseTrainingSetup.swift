@@ -154,7 +154,7 @@ enum SparseTrainingSetup {
             let slice = Array(order[(batch * batchSize)..<min(order.count, (batch + 1) * batchSize)])
             guard !slice.isEmpty else { continue }
             var noise = RandomSource(seed: seed &+ UInt64(batch))
-            let (_, gradient) = try valueAndGradient(of: svae) { try $0.objective(data.batch(slice), klWeight: 1, random: &noise).loss }
+            let (_, gradient) = try valueAndGradient(of: svae) { try $0.objective(data.batch(slice), inputs: svae.configuration.inputCount > 0 ? data.inputBatch(slice) : nil, klWeight: 1, random: &noise).loss }
             for (name, values) in Pruning.scores(svae, names: names, criterion: .snip(gradients: Dictionary(uniqueKeysWithValues: gradient.namedParameters))) {
                 var total = scores[name] ?? [Double](repeating: 0, count: values.count)
                 for index in values.indices { total[index] += values[index] / Double(count) }

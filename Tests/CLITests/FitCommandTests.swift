@@ -167,6 +167,21 @@ final class FitCommandTests: XCTestCase {
         XCTAssertEqual((mergeRecord["adapter_elbo"] as? [String: Any])?.count, 2)
         XCTAssertEqual(try CommandRunner.run(["latents", "--model", merged, timeseries, "--tr", "1.35", "--out", directory.file("merged.csv"), "-q"]).status, 0)
 
+        // Modelling the task: the events' regressors as external inputs of the dynamics.
+        let driven = directory.file("driven")
+        let drivenFit = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--events", Fixtures.path("events/motor_events.tsv"), "--external-inputs",
+                                               "--out", driven, "--window", "16", "--stride", "4", "--epochs", "2", "--latent-dim", "3", "--hidden", "8", "-q"])
+        XCTAssertEqual(drivenFit.status, 0, drivenFit.stderr)
+        let drivenConfig = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: driven + "/config.json"))) as? [String: Any])
+        let inputNames = try XCTUnwrap((drivenConfig["model"] as? [String: Any])?["externalInputs"] as? [String])
+        XCTAssertFalse(inputNames.isEmpty)
+        XCTAssertEqual(try SafeTensors.read(driven + "/model.safetensors").tensors["input_map.weight"]?.shape, [3, inputNames.count])
+        XCTAssertEqual(try CommandRunner.run(["latents", "--model", driven, timeseries, "--tr", "1.35", "--events", Fixtures.path("events/motor_events.tsv"),
+                                              "--out", directory.file("driven.csv"), "-q"]).status, 0)
+        let noEvents = try CommandRunner.run(["latents", "--model", driven, timeseries, "--tr", "1.35", "--out", directory.file("driven.csv")])
+        XCTAssertNotEqual(noEvents.status, 0)
+        XCTAssertTrue(noEvents.stderr.contains("events"), noEvents.stderr)
+
         let badSites = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", directory.file("x"), "--sparsity", "0.9", "--prune", "rigl", "--sites", "subject"])
         XCTAssertEqual(badSites.status, 2)
 

@@ -54,6 +54,46 @@ final class SVAETests: XCTestCase {
         }
     }
 
+    /// With external inputs (dz/dt = f(z) + B u): the gradient, B included, against central
+    /// differences, and the inputs change the objective while u = 0 leaves it as the autonomous model's.
+    func testExternalInputsGradientAndEffect() throws {
+        for inference in SVAEConfiguration.Inference.allCases {
+            for dynamics in SVAEConfiguration.DynamicsKind.allCases {
+                var c = tinyConfiguration(inference, dynamics)
+                c.externalInputs = ["left", "right"]
+                var model = SVAE<Double>(configuration: c)
+                for (name, path) in model.parameters where name.contains("node") {
+                    model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
+                }
+                XCTAssertNotNil(model.parameters.first { $0.name == "input_map.weight" })
+                let x = windows(2, 4, 5, seed: 1), u = windows(2, 4, 2, seed: 3)
+                func loss(_ m: SVAE<Double>, _ inputs: Tensor<Double>?) -> Tensor<Double> {
+                    var random = RandomSource(seed: 99)
+                    return (try? m.objective(x, inputs: inputs, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
+                }
+                let (value, gradient) = valueAndGradient(of: model) { loss($0, u) }
+                XCTAssertTrue(value.isFinite)
+                for (name, path) in model.parameters where name == "input_map.weight" || name.contains("dynamics") {
+                    for index in stride(from: 0, to: model[keyPath: path].count, by: 5) {
+                        var plus = model, minus = model
+                        plus[keyPath: path].withUnsafeMutableScalars { $0[index] += 1e-6 }
+                        minus[keyPath: path].withUnsafeMutableScalars { $0[index] -= 1e-6 }
+                        let numeric = (loss(plus, u).scalar - loss(minus, u).scalar) / 2e-6
+                        XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-5 * max(1, abs(numeric)), "\(inference) \(dynamics) \(name)[\(index)]")
+                    }
+                }
+                let inputGradient = gradient[keyPath: model.parameters.first { $0.name == "input_map.weight" }!.path].scalars
+                XCTAssertTrue(inputGradient.contains { abs($0) > 1e-8 }, "B receives a gradient")
+                // u = 0 gives the autonomous model's objective (same other parameters).
+                var autonomous = SVAE<Double>(configuration: tinyConfiguration(inference, dynamics))
+                for (name, path) in autonomous.parameters { autonomous[keyPath: path] = model[keyPath: model.parameters.first { $0.name == name }!.path] }
+                let zero = Tensor<Double>(zeros: [2, 4, 2])
+                XCTAssertEqual(loss(model, zero).scalar, loss(autonomous, nil).scalar, accuracy: 1e-10)
+                XCTAssertNotEqual(loss(model, u).scalar, loss(model, zero).scalar)
+            }
+        }
+    }
+
     func testOverfitsASingleWindow() throws {
         var c = SVAEConfiguration(observations: 6)
         c.latent = 3
