@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import NIfTI
 import Preprocessing
 import Reporting
 
@@ -34,8 +35,10 @@ struct Report: ParsableCommand {
     var fixedPoints: String?
     @Option(help: "A JSON file from fmridyn decode or fmridyn compare.")
     var decoding: String?
-    @Option(help: "A maps.tsv from fmridyn decode --maps (region, network, one column per condition).")
+    @Option(help: "Condition maps from fmridyn decode --maps: maps.tsv (regions, drawn by network) or maps.nii.gz (voxels, drawn as maximum-intensity projections).")
     var maps: String?
+    @Option(help: "A directory of per-latent decoder maps z1.nii.gz... from fmridyn latents --maps (drawn as maximum-intensity projections).")
+    var latentMaps: String?
     @Option(help: "The HTML file to write.")
     var out: String
     @OptionGroup var diagnostics: DiagnosticOptions
@@ -47,7 +50,12 @@ struct Report: ParsableCommand {
     func run() throws {
         var report = try Self.assemble(model: model, latents: latents, fixedPoints: fixedPoints)
         if let decoding { report.add(id: "decoding", title: "Task decoding", body: try Self.decodingSection(path: decoding)) }
-        if let maps { report.add(id: "maps", title: "Spatial maps", body: try Self.mapsSection(path: maps)) }
+        if let maps {
+            let lower = maps.lowercased()
+            let body = lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") ? try Self.imageMapsSection(path: maps) : try Self.mapsSection(path: maps)
+            report.add(id: "maps", title: "Spatial maps", body: body)
+        }
+        if let latentMaps { report.add(id: "latent-maps", title: "Decoder maps per latent", body: try Self.latentMapsSection(directory: latentMaps)) }
         report.add(id: "provenance", title: "Provenance", body: Self.provenance(model: model))
         try OutputFiles.write(Data(report.rendered().utf8), to: out)
         print("wrote \(out) (\(report.sections.map(\.id).joined(separator: ", ")))")
@@ -198,6 +206,38 @@ struct Report: ParsableCommand {
                                  values: top.map { values[$0] }, errors: top.map { _ in 0 }, reference: nil).svg()
             }
         }
+        return body
+    }
+
+    /// Maximum-intensity projections of each volume of a 3-D or 4-D map image; titles from the
+    /// `conditions` of a `maps.json` beside it.
+    static func imageMapsSection(path: String) throws -> String {
+        let image = try NIfTIImage(contentsOf: path)
+        let shape = Array(image.header.shape.prefix(3))
+        guard shape.count == 3 else { throw ValidationError("\(path): a map image must be 3-D or 4-D") }
+        let values: [Float] = try image.readAll()
+        let count = shape.reduce(1, *), volumes = max(1, values.count / max(1, count))
+        let sidecar = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("maps.json")
+        let titles = (FileManager.default.contents(atPath: sidecar).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["conditions"] as? [String])
+            ?? (1...volumes).map { "volume \($0)" }
+        var body = "<p>Maximum-intensity projections (largest magnitude along each axis, sign kept; orange positive, blue negative).</p>"
+        for volume in 0..<volumes {
+            let title = volume < titles.count ? titles[volume] : "volume \(volume + 1)"
+            body += ProjectionMap(title: title, shape: shape, values: Array(values[(volume * count)..<((volume + 1) * count)])).svg()
+        }
+        return body
+    }
+
+    /// Projections of `z1.nii.gz`, `z2.nii.gz`, ... in a directory.
+    static func latentMapsSection(directory: String) throws -> String {
+        var body = "<p>Each latent's decoder column in the input space (maximum-intensity projections).</p>"
+        var latent = 1
+        while FileManager.default.fileExists(atPath: directory + "/z\(latent).nii.gz") {
+            let image = try NIfTIImage(contentsOf: directory + "/z\(latent).nii.gz")
+            body += ProjectionMap(title: "z\(latent)", shape: Array(image.header.shape.prefix(3)), values: try image.readAll()).svg()
+            latent += 1
+        }
+        guard latent > 1 else { throw ValidationError("\(directory) has no z1.nii.gz; write the maps with fmridyn latents --maps") }
         return body
     }
 

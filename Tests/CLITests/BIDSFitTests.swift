@@ -63,6 +63,21 @@ final class VoxelModeTests: XCTestCase {
         let table = try String(contentsOfFile: maps + "/decoder_maps.tsv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(table.first, "feature\tz1\tz2")
         XCTAssertEqual(table.count, 13)
+        // Condition maps of a voxel model through the PCA, and the report's projections.
+        let decodingPath = directory.file("decoding.json"), conditionMaps = directory.file("condition-maps")
+        let decode = try CommandRunner.run(["decode", csv, "--exclude", "rest", "--folds", "3", "--out", decodingPath, "--model", model,
+                                            "--maps", conditionMaps, "-q"])
+        XCTAssertEqual(decode.status, 0, decode.stderr)
+        let decoded = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: decodingPath))) as? [String: Any])
+        let classes = try XCTUnwrap(decoded["classes"] as? [String])
+        XCTAssertEqual(try NIfTIImage(contentsOf: conditionMaps + "/maps.nii.gz").header.shape, [50, 59, 48, classes.count])
+        let html = directory.file("report.html")
+        let report = try CommandRunner.run(["report", "--model", model, "--maps", conditionMaps + "/maps.nii.gz", "--latent-maps", maps, "--out", html])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertEqual(page.components(separatedBy: "class=\"projection-map\"").count - 1, classes.count + 2, "one per condition and one per latent")
+        for name in classes { XCTAssertTrue(page.contains(">\(name)</text>"), name) }
+
         // A region-mode input cannot feed a voxel model.
         let wrong = try CommandRunner.run(["latents", "--model", model, dataset, "--task", "motor", "--atlas", "dosenbach160", "--radius", "6", "--out", csv])
         XCTAssertNotEqual(wrong.status, 0)

@@ -63,6 +63,30 @@ final class ReportingTests: XCTestCase {
         XCTAssertTrue(many.contains("<title>networks-1</title>networks\u{2026}</text>"), "long labels slanted and shortened, full name kept")
     }
 
+    func testMaximumIntensityProjectionsKeepTheSignedExtreme() {
+        // A 4 x 3 x 2 volume: +2 at (x 1, y 2, z 0), -5 at (x 3, y 0, z 1), +1 at (x 1, y 2, z 1).
+        var values = [Float](repeating: 0, count: 24)
+        func set(_ x: Int, _ y: Int, _ z: Int, _ v: Float) { values[x + 4 * (y + 3 * z)] = v }
+        set(1, 2, 0, 2)
+        set(3, 0, 1, -5)
+        set(1, 2, 1, 1)
+        let map = ProjectionMap(title: "t", shape: [4, 3, 2], values: values)
+        let (sagittal, coronal, axial) = map.projections()
+        // Rows run top (superior / anterior) to bottom.
+        XCTAssertEqual(sagittal, [[-5, 0, 1], [0, 0, 2]])           // over x: [z][y]
+        XCTAssertEqual(coronal, [[0, 1, 0, -5], [0, 2, 0, 0]])      // over y: [z][x]
+        XCTAssertEqual(axial, [[0, 2, 0, 0], [0, 0, 0, 0], [0, 0, 0, -5]])  // over z: [y][x], the +2 beats the +1
+        XCTAssertEqual(map.scale, 5)
+        let svg = map.svg()
+        XCTAssertEqual(svg.components(separatedBy: "class=\"mip\"").count - 1, 3)
+        XCTAssertTrue(svg.contains("fill=\"#0072B2\""), "the -5 extreme is full blue")
+        XCTAssertEqual(ProjectionMap.colour(0), "#FFFFFF")
+        XCTAssertEqual(ProjectionMap.colour(1), "#E69F00")
+        // Pooling: a 130-wide volume is drawn in blocks of 3 (at most 64 pixels a side).
+        let wide = ProjectionMap(title: "w", shape: [130, 2, 2], values: [Float](repeating: 1, count: 520))
+        XCTAssertEqual(wide.projections().axial.first?.count, 44)
+    }
+
     func testReportIsSelfContained() {
         var report = HTMLReport(title: "fit <1>")
         report.add(id: "training", title: "Training", body: LineChart(title: "t", xLabel: "x", yLabel: "y", series: [Series(name: "s", x: [0, 1], y: [0, 1])]).svg())
