@@ -78,16 +78,24 @@ struct BenchGRU: ParsableCommand {
     @Option var time = 32
     @Option var input = 400
     @Option var hidden = 64
+    @Flag(help: "Time the bidirectional GRU (both directions concurrently) instead.")
+    var bidirectional = false
     @OptionGroup var timing: BenchRunOptions
 
     func run() throws {
         var random = RandomSource(seed: 2)
         let gru = GRU<Float>(inputSize: input, hiddenSize: hidden, random: &random)
+        let both = BidirectionalGRU<Float>(inputSize: input, hiddenSize: hidden, random: &random)
         let x = Tensor<Float>(shape: [batch, time, input], scalars: (0..<(batch * time * input)).map { _ in Float(random.normal()) })
         var checksum: Float = 0
         let seconds = timing.measure {
-            let (value, gradient) = valueAndGradient(of: gru) { $0(x).sum() }
-            checksum += value + gradient.weightHH.scalars[0]
+            if bidirectional {
+                let (value, gradient) = valueAndGradient(of: both) { $0(x).sum() }
+                checksum += value + gradient.forward.weightHH.scalars[0]
+            } else {
+                let (value, gradient) = valueAndGradient(of: gru) { $0(x).sum() }
+                checksum += value + gradient.weightHH.scalars[0]
+            }
         }
         // Bookkeeping overhead per recorded operation: a tiny op, timed in bulk.
         let small = Tensor<Float>(shape: [1], scalars: [1])

@@ -125,6 +125,21 @@ final class GradientCheckTests: XCTestCase {
         let bidirectionalWeights = randomTensor([2, 5, 8])
         check("bidirectional input", at: x) { (bidirectional($0) * bidirectionalWeights).sum() }
         XCTAssertEqual(bidirectional.parameters.map(\.name).first, "forward.weight_ih")
+        // The fused, concurrent op equals the two directions run one after the other ...
+        let separate = Tensor.concatenate([bidirectional.forward(x), bidirectional.backward(x.reversedInTime()).reversedInTime()], alongAxis: 2)
+        XCTAssertEqual(bidirectional(x).scalars, separate.scalars)
+        // ... and its parameter gradients match central differences.
+        let bidirectionalLoss = { (model: BidirectionalGRU<Double>) in (model(x) * bidirectionalWeights).sum() }
+        let (_, bidirectionalGradient) = valueAndGradient(of: bidirectional, bidirectionalLoss)
+        for (name, path) in bidirectional.parameters {
+            for index in stride(from: 0, to: bidirectional[keyPath: path].count, by: 5) {
+                var plus = bidirectional, minus = bidirectional
+                plus[keyPath: path].scalars[index] += 1e-6
+                minus[keyPath: path].scalars[index] -= 1e-6
+                let numeric = (bidirectionalLoss(plus).scalar - bidirectionalLoss(minus).scalar) / 2e-6
+                XCTAssertEqual(bidirectionalGradient[keyPath: path].scalars[index], numeric, accuracy: 1e-7, "bidirectional \(name)[\(index)]")
+            }
+        }
     }
 
     func testReparameterizationGradient() {

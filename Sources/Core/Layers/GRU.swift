@@ -73,7 +73,7 @@ public struct GRU<Scalar: TensorScalar>: Module {
 }
 
 /// A bidirectional GRU: a forward and a backward (time-reversed) GRU whose outputs are
-/// concatenated along features ([B, T, 2H]).
+/// concatenated along features ([B, T, 2H]); the two directions run concurrently.
 public struct BidirectionalGRU<Scalar: TensorScalar>: Module {
     public var forward: GRU<Scalar>
     public var backward: GRU<Scalar>
@@ -96,12 +96,8 @@ public struct BidirectionalGRU<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        let steps = x.shape[1]
-        let reversedInput = x.reversedInTime()
-        let forwardStates = forward(x)
-        let backwardStates = backward(reversedInput).reversedInTime()
-        _ = steps
-        return Tensor.concatenate([forwardStates, backwardStates], alongAxis: 2)
+        precondition(x.rank == 3 && x.shape[2] == forward.inputSize, "GRU input must be [B, T, \(forward.inputSize)], got \(x.shape)")
+        return GRUSequence.runBidirectional(x: x, forward: forward, backward: backward)
     }
 }
 
@@ -122,46 +118,58 @@ extension Tensor {
     }
 }
 
-/// The fused sequence operation behind `GRU`.
+/// The fused sequence operation behind `GRU`: a forward pass that keeps what the backward
+/// pass through time needs, and that backward pass, as plain functions on buffers so that the
+/// two directions of a bidirectional GRU can run concurrently.
 enum GRUSequence {
+    /// What one direction's forward pass saves (time-major [T, B, H] gate values).
+    struct Trace<Scalar: TensorScalar> {
+        var previous: [Scalar], resetGate: [Scalar], updateGate: [Scalar], candidate: [Scalar], hiddenNew: [Scalar]
+        /// [B, T, H] hidden states.
+        var outputs: [Scalar]
+    }
+
+    /// The weights of one direction as plain arrays.
+    struct Weights<Scalar: TensorScalar>: @unchecked Sendable {
+        var wih: [Scalar], whh: [Scalar], bih: [Scalar], bhh: [Scalar]
+        var inputSize: Int, hidden: Int
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func run<Scalar: TensorScalar>(x: Tensor<Scalar>, h0: Tensor<Scalar>, weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
-                                          biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>, batch: Int, steps: Int) -> Tensor<Scalar> {
-        let inputSize = weightIH.shape[1], hidden = weightHH.shape[1], gates = 3 * hidden
-        let rows = batch * steps
+    static func forwardPass<Scalar: TensorScalar>(x: [Scalar], h0: [Scalar], weights w: Weights<Scalar>, batch: Int, steps: Int) -> Trace<Scalar> {
+        let (inputSize, hidden) = (w.inputSize, w.hidden)
+        let gates = 3 * hidden, rows = batch * steps
         // Input projections for every (b, t): [B*T, 3H] = X W_ih^T + b_ih.
         var projected = [Scalar](repeating: 0, count: rows * gates)
-        for r in 0..<rows { for g in 0..<gates { projected[r * gates + g] = biasIH.scalars[g] } }
-        Tensor<Scalar>.gemm(false, true, rows, gates, inputSize, x.scalars, weightIH.scalars, &projected, beta: 1)
-
-        // Saved per step (time-major [T, B, ...]) for the backward pass.
-        var previous = [Scalar](repeating: 0, count: steps * batch * hidden)
-        var resetGate = [Scalar](repeating: 0, count: steps * batch * hidden)
-        var updateGate = [Scalar](repeating: 0, count: steps * batch * hidden)
-        var candidate = [Scalar](repeating: 0, count: steps * batch * hidden)
-        var hiddenNew = [Scalar](repeating: 0, count: steps * batch * hidden)  // W_hn h + b_hn
-        var outputs = [Scalar](repeating: 0, count: batch * steps * hidden)   // [B, T, H]
-        var h = h0.scalars
+        for r in 0..<rows { for g in 0..<gates { projected[r * gates + g] = w.bih[g] } }
+        Tensor<Scalar>.gemm(false, true, rows, gates, inputSize, x, w.wih, &projected, beta: 1)
+        var trace = Trace<Scalar>(previous: [Scalar](repeating: 0, count: steps * batch * hidden),
+                                  resetGate: [Scalar](repeating: 0, count: steps * batch * hidden),
+                                  updateGate: [Scalar](repeating: 0, count: steps * batch * hidden),
+                                  candidate: [Scalar](repeating: 0, count: steps * batch * hidden),
+                                  hiddenNew: [Scalar](repeating: 0, count: steps * batch * hidden),  // W_hn h + b_hn
+                                  outputs: [Scalar](repeating: 0, count: batch * steps * hidden))
+        var h = h0
         var recurrent = [Scalar](repeating: 0, count: batch * gates)
         // The per-step GEMMs are small: BLAS threads would spend more time synchronising
         // than computing, so the time loop runs on one thread.
         let threads = ComputeThreads.current
-        ComputeThreads.set(1)
-        defer { ComputeThreads.set(threads) }
+        if threads > 1 { ComputeThreads.set(1) }
+        defer { if threads > 1 { ComputeThreads.set(threads) } }
         for t in 0..<steps {
-            for b in 0..<batch { for g in 0..<gates { recurrent[b * gates + g] = biasHH.scalars[g] } }
-            Tensor<Scalar>.gemm(false, true, batch, gates, hidden, h, weightHH.scalars, &recurrent, beta: 1)
+            for b in 0..<batch { for g in 0..<gates { recurrent[b * gates + g] = w.bhh[g] } }
+            Tensor<Scalar>.gemm(false, true, batch, gates, hidden, h, w.whh, &recurrent, beta: 1)
             let base = t * batch * hidden
             projected.withUnsafeBufferPointer { px in
                 recurrent.withUnsafeBufferPointer { ph in
                     h.withUnsafeMutableBufferPointer { hp in
-                        previous.withUnsafeMutableBufferPointer { saved in
-                            resetGate.withUnsafeMutableBufferPointer { rp in
-                                updateGate.withUnsafeMutableBufferPointer { zp in
-                                    candidate.withUnsafeMutableBufferPointer { np in
-                                        hiddenNew.withUnsafeMutableBufferPointer { hnp in
-                                            outputs.withUnsafeMutableBufferPointer { op in
+                        trace.previous.withUnsafeMutableBufferPointer { saved in
+                            trace.resetGate.withUnsafeMutableBufferPointer { rp in
+                                trace.updateGate.withUnsafeMutableBufferPointer { zp in
+                                    trace.candidate.withUnsafeMutableBufferPointer { np in
+                                        trace.hiddenNew.withUnsafeMutableBufferPointer { hnp in
+                                            trace.outputs.withUnsafeMutableBufferPointer { op in
                                                 for b in 0..<batch {
                                                     let index = base + b * hidden
                                                     // Keep h_{t-1} for the backward pass, then compute h_t in place.
@@ -182,42 +190,45 @@ enum GRUSequence {
                 }
             }
         }
+        return trace
+    }
 
-        let needs = (x: x.isTracked, h0: h0.isTracked, wih: weightIH.isTracked, whh: weightHH.isTracked,
-                     bih: biasIH.isTracked, bhh: biasHH.isTracked)
-        let xValues = x.scalars, wih = weightIH.scalars, whh = weightHH.scalars
-        let (xShape, hShape) = (x.shape, h0.shape)
-        let (wihShape, whhShape) = (weightIH.shape, weightHH.shape)
-        return Tensor.result(shape: [batch, steps, hidden], scalars: outputs, inputs: [x, h0, weightIH, weightHH, biasIH, biasHH]) { gradient in
-            // Gate-input gradients of every step, time-major: [T, B, 3H].
-            var gradGatesX = [Scalar](repeating: 0, count: steps * batch * gates)
-            var gradGatesH = [Scalar](repeating: 0, count: steps * batch * gates)
-            var dh = [Scalar](repeating: 0, count: batch * hidden)
-            var dhRecurrent = [Scalar](repeating: 0, count: batch * hidden)
-            let threads = ComputeThreads.current
-            ComputeThreads.set(1)
-            for t in stride(from: steps - 1, through: 0, by: -1) {
-                let base = t * batch * hidden
-                var incoming = [Scalar](repeating: 0, count: hidden)
-                for b in 0..<batch {
-                    let index = b * hidden
-                    for j in 0..<hidden { incoming[j] = gradient.scalars[(b * steps + t) * hidden + j] + dh[index + j] }
-                    let row = (t * batch + b) * gates
-                    incoming.withUnsafeBufferPointer { g in
-                        resetGate.withUnsafeBufferPointer { rp in
-                            updateGate.withUnsafeBufferPointer { zp in
-                                candidate.withUnsafeBufferPointer { np in
-                                    hiddenNew.withUnsafeBufferPointer { hnp in
-                                        previous.withUnsafeBufferPointer { pp in
-                                            gradGatesX.withUnsafeMutableBufferPointer { gx in
-                                                gradGatesH.withUnsafeMutableBufferPointer { gh in
-                                                    dh.withUnsafeMutableBufferPointer { d in
-                                                        Scalar.gruGatesBackward(
-                                                            gradient: g.baseAddress!, r: rp.baseAddress! + base + index, z: zp.baseAddress! + base + index,
-                                                            n: np.baseAddress! + base + index, hn: hnp.baseAddress! + base + index,
-                                                            previous: pp.baseAddress! + base + index, hidden: hidden,
-                                                            gx: gx.baseAddress! + row, gh: gh.baseAddress! + row, direct: d.baseAddress! + index)
-                                                    }
+    /// Gradients for (x, h0, W_ih, W_hh, b_ih, b_hh) given the output gradient [B, T, H];
+    /// entries whose `needs` flag is false are nil.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func backwardPass<Scalar: TensorScalar>(_ trace: Trace<Scalar>, gradient: [Scalar], x: [Scalar], weights w: Weights<Scalar>,
+                                                   batch: Int, steps: Int, needs: [Bool]) -> [[Scalar]?] {
+        let (inputSize, hidden) = (w.inputSize, w.hidden)
+        let gates = 3 * hidden, rows = batch * steps
+        // Gate-input gradients of every step, time-major: [T, B, 3H].
+        var gradGatesX = [Scalar](repeating: 0, count: steps * batch * gates)
+        var gradGatesH = [Scalar](repeating: 0, count: steps * batch * gates)
+        var dh = [Scalar](repeating: 0, count: batch * hidden)
+        var dhRecurrent = [Scalar](repeating: 0, count: batch * hidden)
+        var incoming = [Scalar](repeating: 0, count: hidden)
+        let threads = ComputeThreads.current
+        if threads > 1 { ComputeThreads.set(1) }
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            let base = t * batch * hidden
+            for b in 0..<batch {
+                let index = b * hidden
+                for j in 0..<hidden { incoming[j] = gradient[(b * steps + t) * hidden + j] + dh[index + j] }
+                let row = (t * batch + b) * gates
+                incoming.withUnsafeBufferPointer { g in
+                    trace.resetGate.withUnsafeBufferPointer { rp in
+                        trace.updateGate.withUnsafeBufferPointer { zp in
+                            trace.candidate.withUnsafeBufferPointer { np in
+                                trace.hiddenNew.withUnsafeBufferPointer { hnp in
+                                    trace.previous.withUnsafeBufferPointer { pp in
+                                        gradGatesX.withUnsafeMutableBufferPointer { gx in
+                                            gradGatesH.withUnsafeMutableBufferPointer { gh in
+                                                dh.withUnsafeMutableBufferPointer { d in
+                                                    Scalar.gruGatesBackward(
+                                                        gradient: g.baseAddress!, r: rp.baseAddress! + base + index, z: zp.baseAddress! + base + index,
+                                                        n: np.baseAddress! + base + index, hn: hnp.baseAddress! + base + index,
+                                                        previous: pp.baseAddress! + base + index, hidden: hidden,
+                                                        gx: gx.baseAddress! + row, gh: gh.baseAddress! + row, direct: d.baseAddress! + index)
                                                 }
                                             }
                                         }
@@ -227,55 +238,172 @@ enum GRUSequence {
                         }
                     }
                 }
-                // dh_prev += dGatesH_t W_hh  ([B, 3H] x [3H, H])
-                gradGatesH.withUnsafeBufferPointer { gh in
-                    whh.withUnsafeBufferPointer { w in
-                        dhRecurrent.withUnsafeMutableBufferPointer { out in
-                            Scalar.gemm(transposeA: false, transposeB: false, m: batch, n: hidden, k: gates, alpha: 1,
-                                        a: gh.baseAddress! + t * batch * gates, lda: gates, b: w.baseAddress!, ldb: hidden,
-                                        beta: 0, c: out.baseAddress!, ldc: hidden)
-                        }
+            }
+            // dh_prev += dGatesH_t W_hh  ([B, 3H] x [3H, H])
+            gradGatesH.withUnsafeBufferPointer { gh in
+                w.whh.withUnsafeBufferPointer { whh in
+                    dhRecurrent.withUnsafeMutableBufferPointer { out in
+                        Scalar.gemm(transposeA: false, transposeB: false, m: batch, n: hidden, k: gates, alpha: 1,
+                                    a: gh.baseAddress! + t * batch * gates, lda: gates, b: whh.baseAddress!, ldb: hidden,
+                                    beta: 0, c: out.baseAddress!, ldc: hidden)
                     }
                 }
-                for index in 0..<(batch * hidden) { dh[index] += dhRecurrent[index] }
             }
-            ComputeThreads.set(threads)
-            var results: [Tensor<Scalar>?] = [nil, nil, nil, nil, nil, nil]
-            // Reorder dGatesX to batch-first rows (b, t) to match X.
-            var gatesXBatchFirst = [Scalar](repeating: 0, count: rows * gates)
+            for index in 0..<(batch * hidden) { dh[index] += dhRecurrent[index] }
+        }
+        if threads > 1 { ComputeThreads.set(threads) }
+        var results: [[Scalar]?] = [nil, nil, nil, nil, nil, nil]
+        // Reorder dGatesX to batch-first rows (b, t) to match X.
+        var gatesXBatchFirst = [Scalar](repeating: 0, count: rows * gates)
+        for t in 0..<steps {
+            for b in 0..<batch {
+                let source = (t * batch + b) * gates, target = (b * steps + t) * gates
+                for g in 0..<gates { gatesXBatchFirst[target + g] = gradGatesX[source + g] }
+            }
+        }
+        if needs[0] {
+            var values = [Scalar](repeating: 0, count: rows * inputSize)
+            Tensor<Scalar>.gemm(false, false, rows, inputSize, gates, gatesXBatchFirst, w.wih, &values)
+            results[0] = values
+        }
+        if needs[1] { results[1] = dh }
+        if needs[2] {
+            var values = [Scalar](repeating: 0, count: gates * inputSize)
+            Tensor<Scalar>.gemm(true, false, gates, inputSize, rows, gatesXBatchFirst, x, &values)
+            results[2] = values
+        }
+        if needs[3] {
+            var values = [Scalar](repeating: 0, count: gates * hidden)
+            Tensor<Scalar>.gemm(true, false, gates, hidden, steps * batch, gradGatesH, trace.previous, &values)
+            results[3] = values
+        }
+        if needs[4] {
+            var values = [Scalar](repeating: 0, count: gates)
+            for r in 0..<rows { for g in 0..<gates { values[g] += gradGatesX[r * gates + g] } }
+            results[4] = values
+        }
+        if needs[5] {
+            var values = [Scalar](repeating: 0, count: gates)
+            for r in 0..<rows { for g in 0..<gates { values[g] += gradGatesH[r * gates + g] } }
+            results[5] = values
+        }
+        return results
+    }
+
+    /// Runs `body` with BLAS on one thread (the GRU's per-step products are too small to share).
+    static func singleThreaded<R>(_ body: () -> R) -> R {
+        let threads = ComputeThreads.current
+        ComputeThreads.set(1)
+        defer { ComputeThreads.set(threads) }
+        return body()
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func run<Scalar: TensorScalar>(x: Tensor<Scalar>, h0: Tensor<Scalar>, weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
+                                          biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>, batch: Int, steps: Int) -> Tensor<Scalar> {
+        let weights = Weights(wih: weightIH.scalars, whh: weightHH.scalars, bih: biasIH.scalars, bhh: biasHH.scalars,
+                              inputSize: weightIH.shape[1], hidden: weightHH.shape[1])
+        let xValues = x.scalars
+        let trace = forwardPass(x: xValues, h0: h0.scalars, weights: weights, batch: batch, steps: steps)
+        let needs = [x.isTracked, h0.isTracked, weightIH.isTracked, weightHH.isTracked, biasIH.isTracked, biasHH.isTracked]
+        let shapes = [x.shape, h0.shape, weightIH.shape, weightHH.shape, biasIH.shape, biasHH.shape]
+        return Tensor.result(shape: [batch, steps, weights.hidden], scalars: trace.outputs, inputs: [x, h0, weightIH, weightHH, biasIH, biasHH]) { gradient in
+            let values = backwardPass(trace, gradient: gradient.scalars, x: xValues, weights: weights, batch: batch, steps: steps, needs: needs)
+            return zip(values, shapes).map { value, shape in value.map { Tensor(shape: shape, scalars: $0) } }
+        }
+    }
+
+    /// Both directions of a bidirectional GRU as one operation, the two directions computed
+    /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] with the
+    /// backward direction's states re-reversed so step t of both halves refers to input t.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func runBidirectional<Scalar: TensorScalar>(x: Tensor<Scalar>, forward: GRU<Scalar>, backward: GRU<Scalar>) -> Tensor<Scalar> {
+        let (batch, steps, features) = (x.shape[0], x.shape[1], x.shape[2])
+        let hidden = forward.hiddenSize
+        func weights(_ gru: GRU<Scalar>) -> Weights<Scalar> {
+            Weights(wih: gru.weightIH.scalars, whh: gru.weightHH.scalars, bih: gru.biasIH.scalars, bhh: gru.biasHH.scalars,
+                    inputSize: gru.inputSize, hidden: gru.hiddenSize)
+        }
+        let (forwardWeights, backwardWeights) = (weights(forward), weights(backward))
+        let xValues = x.scalars
+        var reversed = [Scalar](repeating: 0, count: xValues.count)
+        for b in 0..<batch {
             for t in 0..<steps {
-                for b in 0..<batch {
-                    let source = (t * batch + b) * gates, target = (b * steps + t) * gates
-                    for g in 0..<gates { gatesXBatchFirst[target + g] = gradGatesX[source + g] }
+                let source = (b * steps + t) * features, target = (b * steps + steps - 1 - t) * features
+                for f in 0..<features { reversed[target + f] = xValues[source + f] }
+            }
+        }
+        let h0 = [Scalar](repeating: 0, count: batch * hidden)
+        var traces: [Trace<Scalar>?] = [nil, nil]
+        singleThreaded {
+            traces.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let output = slots
+                nonisolated(unsafe) let inputs = (xValues, reversed, h0)
+                DispatchQueue.concurrentPerform(iterations: 2) { direction in
+                    output[direction] = forwardPass(x: direction == 0 ? inputs.0 : inputs.1, h0: inputs.2,
+                                                    weights: direction == 0 ? forwardWeights : backwardWeights, batch: batch, steps: steps)
                 }
             }
-            if needs.x {
-                var values = [Scalar](repeating: 0, count: rows * inputSize)
-                Tensor<Scalar>.gemm(false, false, rows, inputSize, gates, gatesXBatchFirst, wih, &values)
-                results[0] = Tensor(shape: xShape, scalars: values)
+        }
+        guard let forwardTrace = traces[0], let backwardTrace = traces[1] else { return x }
+        var combined = [Scalar](repeating: 0, count: batch * steps * 2 * hidden)
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let target = (b * steps + t) * 2 * hidden
+                for j in 0..<hidden {
+                    combined[target + j] = forwardTrace.outputs[(b * steps + t) * hidden + j]
+                    combined[target + hidden + j] = backwardTrace.outputs[(b * steps + steps - 1 - t) * hidden + j]
+                }
             }
-            if needs.h0 { results[1] = Tensor(shape: hShape, scalars: dh) }
-            if needs.wih {
-                var values = [Scalar](repeating: 0, count: gates * inputSize)
-                Tensor<Scalar>.gemm(true, false, gates, inputSize, rows, gatesXBatchFirst, xValues, &values)
-                results[2] = Tensor(shape: wihShape, scalars: values)
+        }
+        let inputs = [x, forward.weightIH, forward.weightHH, forward.biasIH, forward.biasHH,
+                      backward.weightIH, backward.weightHH, backward.biasIH, backward.biasHH]
+        let tracked = inputs.map(\.isTracked)
+        let shapes = inputs.map(\.shape)
+        return Tensor.result(shape: [batch, steps, 2 * hidden], scalars: combined, inputs: inputs) { gradient in
+            // Split the gradient: forward half as is, backward half back into its reversed time.
+            var forwardGradient = [Scalar](repeating: 0, count: batch * steps * hidden)
+            var backwardGradient = [Scalar](repeating: 0, count: batch * steps * hidden)
+            for b in 0..<batch {
+                for t in 0..<steps {
+                    let source = (b * steps + t) * 2 * hidden
+                    for j in 0..<hidden {
+                        forwardGradient[(b * steps + t) * hidden + j] = gradient.scalars[source + j]
+                        backwardGradient[(b * steps + steps - 1 - t) * hidden + j] = gradient.scalars[source + hidden + j]
+                    }
+                }
             }
-            if needs.whh {
-                var values = [Scalar](repeating: 0, count: gates * hidden)
-                Tensor<Scalar>.gemm(true, false, gates, hidden, steps * batch, gradGatesH, previous, &values)
-                results[3] = Tensor(shape: whhShape, scalars: values)
+            let forwardNeeds = [tracked[0], false, tracked[1], tracked[2], tracked[3], tracked[4]]
+            let backwardNeeds = [tracked[0], false, tracked[5], tracked[6], tracked[7], tracked[8]]
+            var results: [[[Scalar]?]] = [[], []]
+            singleThreaded {
+                results.withUnsafeMutableBufferPointer { slots in
+                    nonisolated(unsafe) let output = slots
+                    nonisolated(unsafe) let inputs = (xValues, reversed, forwardGradient, backwardGradient)
+                    DispatchQueue.concurrentPerform(iterations: 2) { direction in
+                        output[direction] = direction == 0
+                            ? backwardPass(forwardTrace, gradient: inputs.2, x: inputs.0, weights: forwardWeights, batch: batch, steps: steps, needs: forwardNeeds)
+                            : backwardPass(backwardTrace, gradient: inputs.3, x: inputs.1, weights: backwardWeights, batch: batch, steps: steps, needs: backwardNeeds)
+                    }
+                }
             }
-            if needs.bih {
-                var values = [Scalar](repeating: 0, count: gates)
-                for r in 0..<rows { for g in 0..<gates { values[g] += gradGatesX[r * gates + g] } }
-                results[4] = Tensor(shape: [gates], scalars: values)
+            var dx: [Scalar]? = nil
+            if tracked[0], let forwardDx = results[0][0], let backwardDx = results[1][0] {
+                // x reached the backward GRU reversed in time.
+                var sum = forwardDx
+                for b in 0..<batch {
+                    for t in 0..<steps {
+                        let target = (b * steps + t) * features, source = (b * steps + steps - 1 - t) * features
+                        for f in 0..<features { sum[target + f] += backwardDx[source + f] }
+                    }
+                }
+                dx = sum
             }
-            if needs.bhh {
-                var values = [Scalar](repeating: 0, count: gates)
-                for r in 0..<rows { for g in 0..<gates { values[g] += gradGatesH[r * gates + g] } }
-                results[5] = Tensor(shape: [gates], scalars: values)
-            }
-            return results
+            let flat: [[Scalar]?] = [dx, results[0][2], results[0][3], results[0][4], results[0][5],
+                                     results[1][2], results[1][3], results[1][4], results[1][5]]
+            return zip(flat, shapes).map { value, shape in value.map { Tensor(shape: shape, scalars: $0) } }
         }
     }
 }
