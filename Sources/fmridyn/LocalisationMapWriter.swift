@@ -65,30 +65,8 @@ enum LocalisationMapWriter {
         }
 
         // Networks and voxels from the atlas, matched to the model's regions by name.
-        var networks = [String](repeating: "n/a", count: regions)
-        var painted: (grid: Grid, voxels: [[Int]])?
-        if let atlas {
-            let resolved = try BundledAtlases.path(for: atlas) ?? atlas
-            let lower = resolved.lowercased()
-            let set: RegionSet
-            if lower.hasSuffix(".tsv") || lower.hasSuffix(".csv") {
-                let table = try CoordinateAtlas(contentsOf: resolved)
-                guard let maskPath = try BundledAtlases.path(for: "mni152") else { throw ValidationError("the bundled MNI152 mask is missing (atlases/)") }
-                let grid = Grid(try NIfTIImage(contentsOf: maskPath).header)
-                set = try RegionSet.spheres(seeds: table.seeds, names: table.labels, radius: radius, on: grid, allowOverlap: true)
-                let networkOf = Dictionary(zip(table.labels, table.networks), uniquingKeysWith: { first, _ in first })
-                networks = names.map { networkOf[$0] ?? "n/a" }
-            } else {
-                let grid = Grid(try NIfTIImage(contentsOf: resolved).header)
-                set = try RegionSet.labels(atlas: resolved, on: grid).regions
-            }
-            let position = Dictionary(set.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-            let missing = names.filter { position[$0] == nil }
-            guard missing.isEmpty else {
-                throw ValidationError("\(atlas) has no regions named \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? " ..." : ""); give the atlas the model's regions were extracted with")
-            }
-            painted = (set.grid, names.map { set.voxels[position[$0] ?? 0] })
-        }
+        let image = try atlas.map { try AtlasImage($0, radius: radius, regions: names) }
+        let networks = image?.networks ?? [String](repeating: "n/a", count: regions)
 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var tsv = (["region", "network"] + classes).joined(separator: "\t") + "\n"
@@ -96,20 +74,11 @@ enum LocalisationMapWriter {
             tsv += ([names[r], networks[r]] + maps.map { String($0[r]) }).joined(separator: "\t") + "\n"
         }
         try OutputFiles.write(Data(tsv.utf8), to: directory + "/maps.tsv")
-        if let painted {
-            let voxels = painted.grid.voxelCount
-            var volume = [Float](repeating: 0, count: voxels * classes.count)
-            for (c, map) in maps.enumerated() {
-                for (r, members) in painted.voxels.enumerated() { for v in members { volume[c * voxels + v] = Float(map[r]) } }
-            }
-            let header = NIfTIHeader.make(shape: painted.grid.shape + [classes.count], zooms: painted.grid.voxelSizes + [1],
-                                          affine: painted.grid.affine, code: 4)
-            try NIfTIWriter.write(volume, header: header, to: directory + "/maps.nii.gz")
-        }
+        if let image { try image.write(maps, to: directory + "/maps.nii.gz") }
         var sidecar: [(String, JSONValue)] = [("conditions", .array(classes.map { .string($0) })), ("regions", .integer(regions)),
                                                ("model", .string(modelDirectory)),
                                                ("units", .string("decoded standardised signal per unit of the condition's classifier score"))]
-        if painted != nil { sidecar.append(("volumes", .string("maps.nii.gz has one volume per condition, in the order of conditions"))) }
+        if image != nil { sidecar.append(("volumes", .string("maps.nii.gz has one volume per condition, in the order of conditions"))) }
         try OutputFiles.write(Data((JSONValue.object(sidecar).rendered() + "\n").utf8), to: directory + "/maps.json")
     }
 }

@@ -90,28 +90,8 @@ enum DecoderMaps {
                 try NIfTIWriter.write(projection.image(projection.voxelMap(column)), header: header, to: directory + "/z\(latent + 1).nii.gz")
             }
         } else if let atlas {
-            let resolved = try BundledAtlases.path(for: atlas) ?? atlas
-            let lower = resolved.lowercased()
-            let set: RegionSet
-            if lower.hasSuffix(".tsv") || lower.hasSuffix(".csv") {
-                let table = try CoordinateAtlas(contentsOf: resolved)
-                guard let maskPath = try BundledAtlases.path(for: "mni152") else { throw ValidationError("the bundled MNI152 mask is missing (atlases/)") }
-                set = try RegionSet.spheres(seeds: table.seeds, names: table.labels, radius: radius, on: Grid(try NIfTIImage(contentsOf: maskPath).header),
-                                            allowOverlap: true)
-            } else {
-                set = try RegionSet.labels(atlas: resolved, on: Grid(try NIfTIImage(contentsOf: resolved).header)).regions
-            }
-            let position = Dictionary(set.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-            let missing = names.filter { position[$0] == nil }
-            guard missing.isEmpty else {
-                throw ValidationError("\(atlas) has no regions named \(missing.prefix(5).joined(separator: ", ")); give the atlas the model's regions came from")
-            }
-            for (latent, column) in columns.enumerated() {
-                var volume = [Float](repeating: 0, count: set.grid.voxelCount)
-                for (row, name) in names.enumerated() { for voxel in set.voxels[position[name] ?? 0] { volume[voxel] = Float(column[row]) } }
-                try NIfTIWriter.write(volume, header: .make(shape: set.grid.shape, zooms: set.grid.voxelSizes, affine: set.grid.affine, code: 4),
-                                      to: directory + "/z\(latent + 1).nii.gz")
-            }
+            let image = try AtlasImage(atlas, radius: radius, regions: names)
+            for (latent, column) in columns.enumerated() { try image.write([column], to: directory + "/z\(latent + 1).nii.gz") }
         }
     }
 }

@@ -73,6 +73,17 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(withoutModel.status, 2)
         XCTAssertTrue(withoutModel.stderr.contains("--model"), withoutModel.stderr)
 
+        // Per-latent decoder maps of a region model, painted into the atlas spheres.
+        let latentMaps = directory.file("latent-maps")
+        let painted = try CommandRunner.run(["latents", "--model", model, dataset, "--out", directory.file("again.csv"), "--maps", latentMaps,
+                                             "--maps-atlas", "dosenbach160", "--maps-radius", "6", "-q"] + bidsOptions)
+        XCTAssertEqual(painted.status, 0, painted.stderr)
+        let column = try String(contentsOfFile: latentMaps + "/decoder_maps.tsv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .compactMap { Double($0.split(separator: "\t")[1]) }
+        XCTAssertEqual(column.count, 160)
+        let z1: [Float] = try NIfTIImage(contentsOf: latentMaps + "/z1.nii.gz").readAll()
+        XCTAssertEqual(Set(z1.filter { $0 != 0 }), Set(column.map(Float.init).filter { $0 != 0 }))
+
         // The report draws one bar per method.
         let html = directory.file("report.html")
         let report = try CommandRunner.run(["report", "--model", model, "--decoding", json, "--out", html])
