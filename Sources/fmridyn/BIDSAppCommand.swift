@@ -373,19 +373,16 @@ struct BIDSApp: ParsableCommand {
 
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
     func dataSummary(_ derivatives: [DerivativeRun]) throws -> String {
-        var rows = "<table><tr><th>run</th><th>TR (s)</th><th>volumes kept</th><th>censored or dropped</th><th>confounds regressed</th></tr>"
+        var rows: [Report.DataRow] = []
         var settings: [String: Any] = [:]
         for derivative in derivatives {
             let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivative.stem + "_timeseries.json")))) as? [String: Any] ?? [:]
             let kept = (object["KeptVolumes"] as? [Int]) ?? []
-            let total = (kept.last ?? -1) + 1
-            let confounds = (object["ConfoundsRegressed"] as? [String]) ?? []
             settings = (object["Settings"] as? [String: Any]) ?? settings
-            rows += "<tr><td>\(escapeHTML((derivative.timeseries as NSString).lastPathComponent))</td><td>\(derivative.data.repetitionTime)</td>"
-                + "<td>\(kept.count)</td><td>\(max(0, total - kept.count))</td><td>\(confounds.isEmpty ? "none" : "\(confounds.count): " + escapeHTML(confounds.joined(separator: ", ")))</td></tr>"
+            rows.append(Report.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
+                                       kept: kept.count, total: (kept.last ?? -1) + 1, confounds: (object["ConfoundsRegressed"] as? [String]) ?? []))
         }
-        rows += "</table>"
         let flags = settings.keys.sorted().map { key in (key, "\(settings[key].map { $0 is NSNull ? "none" : "\($0)" } ?? "none")") }
-        return rows + "<h3>Preprocessing</h3>" + HTMLReport.table(flags)
+        return Report.dataSummary(rows, settings: flags)
     }
 }

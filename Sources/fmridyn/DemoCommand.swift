@@ -66,6 +66,7 @@ struct Demo: ParsableCommand {
         let timeseriesDirectory = out + "/timeseries"
         try FileManager.default.createDirectory(atPath: timeseriesDirectory, withIntermediateDirectories: true)
         var runs: [RunData] = []
+        var dataRows: [Report.DataRow] = []
         for bidsRun in layout.runs {
             var request = ExtractionRequest(bold: bidsRun.bold, regions: .coordinates("power264", radius: 6, allowOverlap: true))
             request.cleaning = CleaningOptions(detrend: true, filter: .butterworth, highPass: 0.01, standardize: .zscore)
@@ -77,6 +78,8 @@ struct Demo: ParsableCommand {
             var data = try RunData.read(timeseries: timeseriesDirectory + "/" + name, repetitionTime: options.repetitionTime, events: bidsRun.events)
             data.volumes = result.keptVolumes
             runs.append(data)
+            dataRows.append(Report.DataRow(run: name, repetitionTime: options.repetitionTime, kept: result.keptVolumes.count,
+                                           total: options.volumes, confounds: result.confoundColumns))
         }
 
         say("3/4 fitting the sequential SVAE (neural ODE, rk4)")
@@ -179,6 +182,15 @@ struct Demo: ParsableCommand {
             title: "Balanced accuracy, \(decodingFolds)-fold by subject (mean +- SD; dashed: chance)", yLabel: "balanced accuracy",
             labels: ["NODE latents", "PCA", "FastICA"], values: [nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean],
             errors: [nodeDecoding.sd, pcaDecoding.sd, icaDecoding.sd], reference: nodeDecoding.chance).svg())
+        report.add(id: "data", title: "Data", body: Report.dataSummary(dataRows, settings: [
+            ("Atlas", "power264 (spheres of 6 mm, overlap allowed)"), ("Detrend", "linear"), ("Filter", "Butterworth high-pass 0.01 Hz"),
+            ("Confounds", "motion6, global (fMRIPrep-style derivatives of the simulator)"), ("Standardize", "z-score per run"),
+            ("Simulation", "\(options.subjects) subjects x \(options.runs) runs x \(options.volumes) volumes, 4 mm grid, TR \(options.repetitionTime) s, seed \(seed)"),
+        ]))
+        // Where the decoder puts each condition: the NODE classifier's weights through the decoder.
+        try LocalisationMapWriter.write(features: nodeFeatures, labels: labels, classifier: .logisticRegression(c: 1), latent: model.latent,
+                                        modelDirectory: out + "/model", to: out + "/maps", atlas: "power264", radius: 6)
+        report.add(id: "maps", title: "Spatial maps", body: try Report.mapsSection(path: out + "/maps/maps.tsv"))
         report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: out + "/model"))
         try OutputFiles.write(Data(report.rendered().utf8), to: out + "/report.html")
         print(String(format: """

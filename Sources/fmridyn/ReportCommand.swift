@@ -177,6 +177,27 @@ struct Report: ParsableCommand {
         return body
     }
 
+    /// One run of the data summary.
+    struct DataRow {
+        var run: String
+        var repetitionTime: Double
+        var kept: Int
+        /// Volumes in the original run (kept + censored or dropped).
+        var total: Int
+        var confounds: [String]
+    }
+
+    /// The data-summary section: per run the TR, volumes kept and censored or dropped, the
+    /// confounds regressed; then the preprocessing settings.
+    static func dataSummary(_ rows: [DataRow], settings: [(String, String)]) -> String {
+        var table = "<table><tr><th>run</th><th>TR (s)</th><th>volumes kept</th><th>censored or dropped</th><th>confounds regressed</th></tr>"
+        for row in rows {
+            table += "<tr><td>\(escapeHTML(row.run))</td><td>\(row.repetitionTime)</td><td>\(row.kept)</td><td>\(max(0, row.total - row.kept))</td>"
+                + "<td>\(row.confounds.isEmpty ? "none" : "\(row.confounds.count): " + escapeHTML(row.confounds.joined(separator: ", ")))</td></tr>"
+        }
+        return table + "</table><h3>Preprocessing</h3>" + HTMLReport.table(settings)
+    }
+
     /// Per condition, the decoder-mapped weights grouped by network (mean +- SD over the
     /// network's regions), or the 20 regions of largest magnitude when no networks are known.
     static func mapsSection(path: String) throws -> String {
