@@ -29,6 +29,32 @@ struct BIDSInputOptions: ParsableArguments {
     var voxels = false
     @Option(help: "BIDS: mask image, or epi|background|mni152|mni152gm (voxel mode; restricts regions otherwise).")
     var mask: String?
+    @Option(help: "BIDS: region reduction: mean, median, sum, min, max, std.")
+    var strategy: String = "mean"
+    @Option(help: "BIDS: confound columns to regress out, comma-separated (with or instead of presets).")
+    var confoundColumns: String?
+    @Option(help: "BIDS: filter: butterworth (default when a cutoff is given), cosine or fft.")
+    var filter: String?
+    @Option(help: "BIDS: standardisation of the cleaned signals: zscore (default), psc or none.")
+    var standardize: String = "zscore"
+    @Option(help: "BIDS: Gaussian smoothing FWHM in mm before extraction.")
+    var smoothingFwhm: Double?
+    @Option(help: "BIDS: censor volumes whose framewise displacement exceeds this (mm; needs fMRIPrep confounds).")
+    var fdThreshold: Double?
+    @Option(help: "BIDS: censor volumes whose std-DVARS exceeds this (needs fMRIPrep confounds).")
+    var dvarsThreshold: Double?
+    @Option(help: "BIDS: drop this many initial volumes (default: fMRIPrep's non_steady_state_outlier columns, else 0).")
+    var dropInitial: Int?
+
+    func validate() throws {
+        guard ReductionStrategy(rawValue: strategy) != nil else {
+            throw ValidationError("--strategy must be one of: \(ReductionStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        guard Standardization(rawValue: standardize) != nil else { throw ValidationError("--standardize must be zscore, psc or none.") }
+        if let filter, TemporalFilter(rawValue: filter) == nil { throw ValidationError("--filter must be butterworth, cosine or fft.") }
+        if radius <= 0 { throw ValidationError("--radius must be positive.") }
+        if let dropInitial, dropInitial < 0 { throw ValidationError("--drop-initial must be 0 or more.") }
+    }
 
     /// Extracts every selected run of the dataset at `root`.
     func loadRuns(root: String, hrfShift: Bool = false, progress: (String) -> Void) throws -> [RunData] {
@@ -54,8 +80,22 @@ struct BIDSInputOptions: ParsableArguments {
             case let path?: request.mask = .file(path)
             }
             request.repetitionTime = run.repetitionTime
-            request.cleaning = CleaningOptions(detrend: !noDetrend, filter: (highPass ?? lowPass) == nil ? nil : .butterworth,
-                                               highPass: highPass, lowPass: lowPass, standardize: .zscore)
+            request.strategy = ReductionStrategy(rawValue: strategy) ?? .mean
+            request.smoothingFWHM = smoothingFwhm
+            request.dropInitial = dropInitial
+            request.cleaning = CleaningOptions(detrend: !noDetrend,
+                                               filter: filter.flatMap(TemporalFilter.init(rawValue:)) ?? ((highPass ?? lowPass) == nil ? nil : .butterworth),
+                                               highPass: highPass, lowPass: lowPass, standardize: Standardization(rawValue: standardize) ?? .zscore)
+            let columns = confoundColumns?.split(separator: ",").map(String.init) ?? []
+            if !columns.isEmpty || fdThreshold != nil || dvarsThreshold != nil {
+                guard let confounds = run.confounds else {
+                    throw ValidationError("\(run.bold): --confound-columns, --fd-threshold and --dvars-threshold need fMRIPrep confounds under derivatives/, none found")
+                }
+                request.confounds = confounds
+                request.confoundColumns = columns
+                request.framewiseDisplacementThreshold = fdThreshold
+                request.dvarsThreshold = dvarsThreshold
+            }
             if !presets.isEmpty {
                 guard let confounds = run.confounds else {
                     throw ValidationError("\(run.bold): --confound-strategy needs fMRIPrep confounds under derivatives/, none found")

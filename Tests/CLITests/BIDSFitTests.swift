@@ -25,6 +25,16 @@ final class BIDSFitTests: XCTestCase {
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 1 + 2 * 40)
         XCTAssertTrue(lines[1].hasPrefix("01,,motor,1,0,0.0,"), String(lines[1]))
+        // The rest of extract's flags apply to BIDS inputs too: two initial volumes dropped.
+        let trimmed = directory.file("trimmed.csv")
+        let trimmedRun = try CommandRunner.run(["latents", "--model", model, dataset, "--out", trimmed, "--drop-initial", "2", "--strategy", "median",
+                                                "--standardize", "psc", "-q"] + bidsOptions)
+        XCTAssertEqual(trimmedRun.status, 0, trimmedRun.stderr)
+        let trimmedLines = try String(contentsOfFile: trimmed, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(trimmedLines.count, 1 + 2 * 38)
+        XCTAssertTrue(trimmedLines[1].hasPrefix("01,,motor,1,2,1.44,"), String(trimmedLines[1]))
+        let badFlag = try CommandRunner.run(["fit", dataset, "--out", model, "--standardize", "bogus"])
+        XCTAssertEqual(badFlag.status, 2)
         let wrongTask = try CommandRunner.run(["fit", dataset, "--task", "rest", "--out", model])
         XCTAssertEqual(wrongTask.status, 2)
         XCTAssertTrue(wrongTask.stderr.contains("no BOLD runs match"), wrongTask.stderr)
