@@ -49,7 +49,7 @@ struct Adapt: ParsableCommand {
     func run() throws {
         let logger = diagnostics.makeLogger()
         let (base, description) = try Trainer.loadModel(from: model)
-        var runs = try input.loadRuns()
+        var runs = try VoxelMode.runs(try input.loadRuns(), for: model)
         let c = base.configuration
         if let names = c.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
         guard runs[0].timeseries.columns == c.observations else {
@@ -154,11 +154,12 @@ struct Merge: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try Checkpoint.save(result, configuration: try encoder.encode(description), to: out)
+        try VoxelMode.copyProjection(from: model, to: out)
         var record: [(String, JSONValue)] = [("base_model", .string(model)), ("rule", .string(rule)),
                                              ("adapters", .array(zip(adapters, loaded).map { .object([("path", .string($0)), ("coordinates", .integer($1.count))]) })),
                                              ("merged_coordinates", .integer(merged.count))]
         if !data.isEmpty {
-            var runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+            var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
             let c = base.configuration
             if let names = c.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)

@@ -103,6 +103,7 @@ struct Prune: ParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(description).write(to: URL(fileURLWithPath: out + "/config.json"), options: .atomic)
         try Checkpoint.save(svae, masks: masks, to: out)
+        try VoxelMode.copyProjection(from: model, to: out)
         let kept = masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }
         let total = masks.masks.values.reduce(0) { $0 + $1.count }
         print(String(format: "%@: kept %d of %d prunable weights (density %.4f)", out, kept, total, Double(kept) / Double(max(1, total))))

@@ -63,6 +63,12 @@ enum VoxelMode {
         }
     }
 
+    /// Carries a voxel model's projection into a derived model directory (pruned, merged).
+    static func copyProjection(from source: String, to destination: String) throws {
+        guard let projection = try VoxelProjection.load(from: source) else { return }
+        try projection.save(to: destination)
+    }
+
     /// The runs as the model at `directory` expects them: projected for voxel models.
     static func runs(_ runs: [RunData], for directory: String) throws -> [RunData] {
         guard let projection = try VoxelProjection.load(from: directory) else { return runs }

@@ -88,6 +88,13 @@ final class VoxelModeTests: XCTestCase {
         XCTAssertEqual(page.components(separatedBy: "class=\"projection-map\"").count - 1, classes.count + 2, "one per condition and one per latent")
         for name in classes { XCTAssertTrue(page.contains(">\(name)</text>"), name) }
 
+        // A pruned voxel model keeps its projection and still reads voxel runs.
+        let pruned = directory.file("pruned")
+        XCTAssertEqual(try CommandRunner.run(["prune", "--model", model, "--sparsity", "0.5", "--out", pruned, "-q"]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: pruned + "/voxel_projection.safetensors"))
+        let prunedLatents = try CommandRunner.run(["latents", "--model", pruned, dataset, "--task", "motor", "--voxels", "--out", directory.file("pruned.csv"), "-q"])
+        XCTAssertEqual(prunedLatents.status, 0, prunedLatents.stderr)
+
         // A region-mode input cannot feed a voxel model.
         let wrong = try CommandRunner.run(["latents", "--model", model, dataset, "--task", "motor", "--atlas", "dosenbach160", "--radius", "6", "--out", csv])
         XCTAssertNotEqual(wrong.status, 0)
