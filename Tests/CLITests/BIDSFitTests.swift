@@ -90,7 +90,7 @@ final class VoxelModeTests: XCTestCase {
 
         // A pruned voxel model keeps its projection and still reads voxel runs.
         let pruned = directory.file("pruned")
-        XCTAssertEqual(try CommandRunner.run(["prune", "--model", model, "--sparsity", "0.5", "--out", pruned, "-q"]).status, 0)
+        XCTAssertEqual(try CommandRunner.run(["prune", "--model", model, "--sparsity", "0.5", "--out", pruned]).status, 0)
         XCTAssertTrue(FileManager.default.fileExists(atPath: pruned + "/voxel_projection.safetensors"))
         let prunedLatents = try CommandRunner.run(["latents", "--model", pruned, dataset, "--task", "motor", "--voxels", "--out", directory.file("pruned.csv"), "-q"])
         XCTAssertEqual(prunedLatents.status, 0, prunedLatents.stderr)
