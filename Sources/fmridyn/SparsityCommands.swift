@@ -13,6 +13,7 @@ struct Sparsity: ParsableCommand {
 
     @Option(help: "Model directory.")
     var model: String
+    @OptionGroup var diagnostics: DiagnosticOptions
 
     func run() throws {
         let (svae, _) = try Trainer.loadModel(from: model)
@@ -57,6 +58,7 @@ struct Prune: ParsableCommand {
     var scope = "global"
     @Option var seed: UInt64 = 1
     @Option var out: String
+    @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
