@@ -17,7 +17,9 @@ struct FixedPoints: ParsableCommand {
             --tol-q) are de-duplicated within --tol-unique, classified from their Jacobian \
             eigenvalues (NODE: sign of Re; RNN map z' = F(z), hidden memory reset to zero: |lambda| \
             against 1) and written with their eigenvalues and start counts; slow points separately. \
-            A CSV with the same name and .csv is written beside the JSON.
+            A CSV with the same name and .csv is written beside the JSON. For a model fitted with \
+            --external-inputs, --input NAME=VALUE finds the fixed points under that constant input \
+            (dz/dt = f(z) + B u; by default u = 0).
 
             Example:
               fmridyn fixed-points --model model --data runs.tsv --manifest --out fixed_points.json
@@ -40,22 +42,48 @@ struct FixedPoints: ParsableCommand {
     @Option var maxIters = 5000
     @Option var tolUnique = 1e-3
     @Option var seed: UInt64 = 1
+    @Option(name: .customLong("input"), help: "For a model fitted with --external-inputs: hold input NAME at VALUE (NAME=VALUE, repeatable; others 0), i.e. the fixed points of f(z) + B u.")
+    var inputs: [String] = []
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
         guard starts >= 1, maxIters >= 1 else { throw ValidationError("--starts and --max-iters must be at least 1.") }
         guard out.lowercased().hasSuffix(".json") else { throw ValidationError("--out must be a .json file.") }
+        for entry in inputs {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, Double(parts[1]) != nil else { throw ValidationError("--input takes NAME=VALUE (e.g. left_hand=1), got \(entry).") }
+        }
     }
 
     func run() throws {
         let (svae, _) = try Trainer.loadModel(from: model)
+        let names = svae.configuration.externalInputs ?? []
         var trajectories: [[Double]] = []
         if !data.isEmpty {
-            let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+            var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
+            if !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
             let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
             trajectories = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }
         }
-        let (function, system) = ModelFixedPoints.system(of: svae)
+        // A constant input u adds B u to the flow (or to the map's step).
+        var u = [Double](repeating: 0, count: names.count)
+        for entry in inputs {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let index = names.firstIndex(of: parts[0]) else {
+                throw ValidationError("--input \(parts[0]): the model's inputs are \(names.isEmpty ? "none (it was fitted without --external-inputs)" : names.joined(separator: ", "))")
+            }
+            u[index] = Double(parts[1]) ?? 0
+        }
+        var drive: [Double]? = nil
+        if let inputMap = svae.inputMap, u.contains(where: { $0 != 0 }) {
+            let k = svae.configuration.latent
+            drive = (0..<k).map { row in (0..<names.count).reduce(0.0) { $0 + Double(inputMap.weight.scalars[row * names.count + $1]) * u[$1] } }
+        }
+        let (baseFunction, system) = ModelFixedPoints.system(of: svae)
+        let function: (Tensor<Double>) -> Tensor<Double> = { z in
+            guard let drive else { return baseFunction(z) }
+            return baseFunction(z) + Tensor(shape: [1, drive.count], scalars: drive)
+        }
         var options = FixedPointOptions()
         options.tolQ = tolQ
         options.maxIterations = maxIters

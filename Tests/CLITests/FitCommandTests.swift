@@ -178,6 +178,21 @@ final class FitCommandTests: XCTestCase {
         XCTAssertEqual(try SafeTensors.read(driven + "/model.safetensors").tensors["input_map.weight"]?.shape, [3, inputNames.count])
         XCTAssertEqual(try CommandRunner.run(["latents", "--model", driven, timeseries, "--tr", "1.35", "--events", Fixtures.path("events/motor_events.tsv"),
                                               "--out", directory.file("driven.csv"), "-q"]).status, 0)
+        // Fixed points under a constant input move away from the autonomous ones (B u != 0).
+        var locations: [[[Double]]] = []
+        for input in [[], ["--input", "\(inputNames[0])=1"]] {
+            let path = directory.file("driven-fixed-\(input.count).json")
+            let found = try CommandRunner.run(["fixed-points", "--model", driven, "--starts", "64", "--out", path, "-q"] + input)
+            XCTAssertEqual(found.status, 0, found.stderr)
+            let points = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])?["fixed_points"] as? [[String: Any]])
+            for point in points { XCTAssertLessThan(point["q"] as? Double ?? 1, 1e-12) }
+            locations.append(points.compactMap { $0["z"] as? [Double] })
+        }
+        XCTAssertFalse(locations[0].isEmpty)
+        XCTAssertNotEqual(locations[0], locations[1])
+        let unknownInput = try CommandRunner.run(["fixed-points", "--model", driven, "--input", "nothing=1", "--out", directory.file("x.json")])
+        XCTAssertNotEqual(unknownInput.status, 0)
+        XCTAssertTrue(unknownInput.stderr.contains(inputNames[0]), unknownInput.stderr)
         let noEvents = try CommandRunner.run(["latents", "--model", driven, timeseries, "--tr", "1.35", "--out", directory.file("driven.csv")])
         XCTAssertNotEqual(noEvents.status, 0)
         XCTAssertTrue(noEvents.stderr.contains("events"), noEvents.stderr)
