@@ -59,21 +59,8 @@ struct Adapt: ParsableCommand {
         // Gradient saliency on the new data at the base parameters.
         let names = prunableParameters(base)
         let shapes = Dictionary(uniqueKeysWithValues: base.parameters.filter { names.contains($0.name) }.map { ($0.name, base[keyPath: $0.path].shape) })
-        var order = data.training
-        var shuffle = RandomSource(seed: seed ^ 0xADA9)
-        order.shuffle(using: &shuffle)
-        var saliency: [String: [Double]] = [:]
-        let batches = min(4, max(1, (order.count + batchSize - 1) / batchSize))
-        for batch in 0..<batches {
-            let slice = Array(order[(batch * batchSize)..<min(order.count, (batch + 1) * batchSize)])
-            var noise = RandomSource(seed: seed &+ UInt64(batch))
-            let (_, gradient) = try valueAndGradient(of: base) { try $0.objective(data.batch(slice), inputs: c.inputCount > 0 ? data.inputBatch(slice) : nil, klWeight: 1, random: &noise).loss }
-            for (name, tensor) in gradient.namedParameters where names.contains(name) {
-                var total = saliency[name] ?? [Double](repeating: 0, count: tensor.count)
-                for (index, value) in tensor.scalars.enumerated() { total[index] += Double(abs(value)) / Double(batches) }
-                saliency[name] = total
-            }
-        }
+        let saliency = try SparseTrainingSetup.gradientScores(base, names: names, data: data, windows: data.training, batches: 4, batchSize: batchSize,
+                                                              seed: seed, shuffleSeed: seed ^ 0xADA9, includeWeight: false)
         let selection = Pruning.masks(scores: saliency, order: names, shapes: shapes, sparsity: 1 - keep, scope: scope == "layer" ? .layer : .global)
 
         var training = TrainingConfiguration()

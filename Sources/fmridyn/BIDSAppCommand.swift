@@ -340,12 +340,8 @@ struct BIDSApp: ParsableCommand {
             }
             if Set(labels).count >= 2 {
                 let k = svae.configuration.latent
-                let methods: [DecodingComparison.Method] = [
-                    .init(name: model.dynamics.rawValue.uppercased(), kind: model.dynamics.rawValue, features: modelRows),
-                    .init(name: "PCA", kind: "pca", features: PCA(fitting: allRegionRows, components: k).transform(regionRows)),
-                    .init(name: "FastICA", kind: "ica", features: try FastICA(fitting: allRegionRows, components: k, seed: model.seed).transform(regionRows)),
-                    .init(name: "raw regions", kind: "raw", features: regionRows),
-                ]
+                let methods = [DecodingComparison.Method(name: model.dynamics.rawValue.uppercased(), kind: model.dynamics.rawValue, features: modelRows)]
+                    + (try Compare.baselines(["pca", "ica", "raw"], allVolumes: allRegionRows, rows: regionRows, components: k, seed: model.seed))
                 let comparison = DecodingComparison(methods: methods, labels: labels, groups: groups, folds: min(folds, subjects.count))
                 try OutputFiles.write(Data((Compare.json(comparison, folds: min(folds, subjects.count), groups: "subject", samples: labels.count,
                                                          classifier: "logreg").rendered() + "\n").utf8), to: group + "/decoding.json")

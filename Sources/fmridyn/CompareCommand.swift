@@ -122,18 +122,7 @@ struct Compare: ParsableCommand {
         let standardized = runs.map { run -> [[Double]] in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } }
         let keptRows = kept.map { standardized[$0.run][$0.row] }
         let allVolumes = standardized.flatMap { $0 }
-        for kind in selectedBaselines {
-            switch kind {
-            case "pca":
-                let k = dimension ?? 1
-                methods.append(.init(name: "PCA", kind: "pca", features: PCA(fitting: allVolumes, components: k).transform(keptRows)))
-            case "ica":
-                let k = dimension ?? 1
-                methods.append(.init(name: "FastICA", kind: "ica", features: try FastICA(fitting: allVolumes, components: k, seed: seed).transform(keptRows)))
-            default:
-                methods.append(.init(name: "raw regions", kind: "raw", features: keptRows))
-            }
-        }
+        methods += try Self.baselines(selectedBaselines, allVolumes: allVolumes, rows: keptRows, components: dimension ?? 1, seed: seed)
         let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: .ledoitWolf) : .logisticRegression(c: 1)
         let comparison = DecodingComparison(methods: methods, labels: labels, groups: groupLabels, folds: folds, classifier: model,
                                             permutations: permutations, seed: seed)
@@ -152,6 +141,18 @@ struct Compare: ParsableCommand {
             }
         }
         print(comparison.table)
+    }
+
+    /// Baseline feature sets of `rows` (the decoded volumes): PCA and FastICA with `components`
+    /// fitted on `allVolumes` (unsupervised, like the models), and the raw features.
+    static func baselines(_ kinds: [String], allVolumes: [[Double]], rows: [[Double]], components: Int, seed: UInt64) throws -> [DecodingComparison.Method] {
+        try kinds.map { kind in
+            switch kind {
+            case "pca": return .init(name: "PCA", kind: "pca", features: PCA(fitting: allVolumes, components: components).transform(rows))
+            case "ica": return .init(name: "FastICA", kind: "ica", features: try FastICA(fitting: allVolumes, components: components, seed: seed).transform(rows))
+            default: return .init(name: "raw regions", kind: "raw", features: rows)
+            }
+        }
     }
 
     /// The comparison as JSON: `methods` (name, kind, features, balanced_accuracy_mean,
