@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AnalysisTests",
-            dependencies: ["Analysis", "Core", "Dynamics", "TestSupport"]
+            dependencies: ["Analysis", "Core", "Dynamics", "Model", "TestSupport"]
         ),
         .testTarget(
             name: "ReportingTests",

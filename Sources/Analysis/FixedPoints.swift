@@ -14,6 +14,9 @@ public struct FixedPoint: Sendable, Equatable {
     public var classification: String
     /// Starts that converged to this point.
     public var count: Int
+    /// For a recurrent map over (z, h): the recurrent memory h* at the point (z holds the
+    /// latent part); empty for flows.
+    public var memory: [Double] = []
 
     public static func == (a: FixedPoint, b: FixedPoint) -> Bool {
         a.z == b.z && a.q == b.q && a.classification == b.classification && a.count == b.count

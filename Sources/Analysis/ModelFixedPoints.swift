@@ -6,7 +6,8 @@ import Model
 /// Fixed points of a fitted SVAE's latent dynamics, and their JSON/CSV forms.
 public enum ModelFixedPoints {
     /// The system the model's dynamics define, in Float64: the NODE field (flow) or the RNN
-    /// one-step map with its hidden memory reset to zero (map).
+    /// one-step map with its hidden memory reset to zero (map; `find(model:)` analyses the
+    /// RNN's full state instead).
     public static func system(of model: SVAE<Float>) -> ((Tensor<Double>) -> Tensor<Double>, FixedPointFinder.System) {
         if let node = model.dynamics.node {
             let layers = node.field.network.layers.map { Linear<Double>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
@@ -18,6 +19,45 @@ public enum ModelFixedPoints {
                                biasIH: rnn.cell.biasIH.converted(), biasHH: rnn.cell.biasHH.converted())
         let readout = Linear<Double>(weight: rnn.readout.weight.converted(), bias: nil)
         return ({ z in z + readout(cell.step(z, Tensor(zeros: [z.shape[0], cell.hiddenSize]))) }, .map)
+    }
+
+    /// Fixed points of the model's latent dynamics from latent `starts`, under an optional
+    /// constant drive d (B u of an input-driven model; nil for none).
+    ///
+    /// NODE: zeros of f(z) + d. GRU baseline: fixed points of its full state map
+    /// (z, h) -> (z + W h' + d, h') with h' = GRU(z, h), i.e. h* = GRU(z*, h*) and W h* + d = 0;
+    /// starts begin with h = 0, eigenvalues are those of the (K + H)-dimensional map, and each
+    /// point's `z` is its latent part with the memory h* in `memory`.
+    public static func find(model: SVAE<Float>, starts: [[Double]], drive: [Double]? = nil,
+                            options: FixedPointOptions = FixedPointOptions()) -> (fixed: [FixedPoint], slow: [FixedPoint], system: FixedPointFinder.System) {
+        let k = model.configuration.latent
+        let driveTensor = drive.map { Tensor<Double>(shape: [1, $0.count], scalars: $0) }
+        guard let rnn = model.dynamics.rnn else {
+            let (field, system) = self.system(of: model)
+            let function: (Tensor<Double>) -> Tensor<Double> = { z in driveTensor.map { field(z) + $0 } ?? field(z) }
+            let (fixed, slow) = FixedPointFinder.find(function, system: system, starts: starts, options: options)
+            return (fixed, slow, system)
+        }
+        let cell = GRU<Double>(weightIH: rnn.cell.weightIH.converted(), weightHH: rnn.cell.weightHH.converted(),
+                               biasIH: rnn.cell.biasIH.converted(), biasHH: rnn.cell.biasHH.converted())
+        let readout = Linear<Double>(weight: rnn.readout.weight.converted(), bias: nil)
+        let h = cell.hiddenSize
+        let map: (Tensor<Double>) -> Tensor<Double> = { state in
+            let z = state.slice(alongAxis: 1, 0..<k), memory = state.slice(alongAxis: 1, k..<(k + h))
+            let next = cell.step(z, memory)
+            var latent = z + readout(next)
+            if let driveTensor { latent = latent + driveTensor }
+            return Tensor.concatenate([latent, next], alongAxis: 1)
+        }
+        let joint = starts.map { $0 + [Double](repeating: 0, count: h) }
+        let (fixed, slow) = FixedPointFinder.find(map, system: .map, starts: joint, options: options)
+        func split(_ point: FixedPoint) -> FixedPoint {
+            var result = point
+            result.z = Array(point.z.prefix(k))
+            result.memory = Array(point.z.dropFirst(k))
+            return result
+        }
+        return (fixed.map(split), slow.map(split), .map)
     }
 
     /// Starts: up to `count` latent states drawn from `trajectories` (posterior means) plus
@@ -34,12 +74,16 @@ public enum ModelFixedPoints {
 
     public static func json(fixed: [FixedPoint], slow: [FixedPoint], system: FixedPointFinder.System, starts: Int) -> Any {
         func encode(_ point: FixedPoint) -> [String: Any] {
-            ["z": point.z, "q": point.q, "eigenvalues": point.eigenvalues.map { [$0.0, $0.1] },
-             "classification": point.classification, "count": point.count]
+            var object: [String: Any] = ["z": point.z, "q": point.q, "eigenvalues": point.eigenvalues.map { [$0.0, $0.1] },
+                                         "classification": point.classification, "count": point.count]
+            if !point.memory.isEmpty { object["memory"] = point.memory }
+            return object
         }
         var counts: [String: Int] = ["stable": 0, "unstable": 0, "saddle": 0, "marginal": 0]
         for point in fixed { counts[point.classification, default: 0] += 1 }
-        return ["system": system == .flow ? "flow dz/dt = f(z)" : "map z' = F(z)", "starts": starts,
+        let isJointMap = fixed.contains { !$0.memory.isEmpty } || slow.contains { !$0.memory.isEmpty }
+        return ["system": system == .flow ? "flow dz/dt = f(z)" : isJointMap ? "map (z, h) -> (z + W h', h'), h' = GRU(z, h)" : "map z' = F(z)",
+                "starts": starts,
                 "counts": counts, "fixed_points": fixed.map(encode), "slow_points": slow.map(encode)] as [String: Any]
     }
 

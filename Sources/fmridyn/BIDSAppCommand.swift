@@ -312,9 +312,8 @@ struct BIDSApp: ParsableCommand {
         try LatentExport.write(model: svae, runs: runs, to: group + "/latents.csv")
 
         // Fixed points of the learned dynamics from starts on the latents.
-        let (function, system) = ModelFixedPoints.system(of: svae)
         let starts = ModelFixedPoints.starts(from: latents, dimension: svae.configuration.latent, count: 1024, seed: model.seed)
-        let (fixed, slow) = FixedPointFinder.find(function, system: system, starts: starts)
+        let (fixed, slow, system) = ModelFixedPoints.find(model: svae, starts: starts)
         try OutputFiles.write(try JSONSerialization.data(withJSONObject: ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: starts.count),
                                                          options: [.prettyPrinted, .sortedKeys]), to: group + "/fixed_points.json")
 

@@ -120,9 +120,8 @@ struct Demo: ParsableCommand {
 
         // Fixed points of the learned field, from starts on the latent trajectories; their
         // distance to the true stable points after the same affine alignment.
-        let (function, system) = ModelFixedPoints.system(of: svae)
-        let (fixed, slow) = FixedPointFinder.find(function, system: system,
-                                                  starts: ModelFixedPoints.starts(from: recovered, dimension: model.latent, count: 512, seed: seed))
+        let (fixed, slow, system) = ModelFixedPoints.find(model: svae,
+                                                          starts: ModelFixedPoints.starts(from: recovered, dimension: model.latent, count: 512, seed: seed))
         try OutputFiles.write(try JSONSerialization.data(withJSONObject: ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: 512),
                                                          options: [.prettyPrinted, .sortedKeys]), to: out + "/fixed_points.json")
         let trueStable = LatentSystem(dimension: options.latentDimension, seed: seed).fixedPoints.filter { $0.kind == "stable" }.map(\.point)

@@ -15,8 +15,8 @@ struct FixedPoints: ParsableCommand {
             Gaussian noise of --noise-scale) or from N(0, I); q = 1/2 |f(z)|^2 is minimised jointly \
             by Adam, then polished by Newton steps with the exact Jacobian. Fixed points (q < \
             --tol-q) are de-duplicated within --tol-unique, classified from their Jacobian \
-            eigenvalues (NODE: sign of Re; RNN map z' = F(z), hidden memory reset to zero: |lambda| \
-            against 1) and written with their eigenvalues and start counts; slow points separately. \
+            eigenvalues (NODE: sign of Re; RNN: the map of its full state (z, h), |lambda| against 1, \
+            with each point's memory h* in "memory") and written with their eigenvalues and start counts; slow points separately. \
             A CSV with the same name and .csv is written beside the JSON. For a model fitted with \
             --external-inputs, --input NAME=VALUE finds the fixed points under that constant input \
             (dz/dt = f(z) + B u; by default u = 0).
@@ -79,18 +79,13 @@ struct FixedPoints: ParsableCommand {
             let k = svae.configuration.latent
             drive = (0..<k).map { row in (0..<names.count).reduce(0.0) { $0 + Double(inputMap.weight.scalars[row * names.count + $1]) * u[$1] } }
         }
-        let (baseFunction, system) = ModelFixedPoints.system(of: svae)
-        let function: (Tensor<Double>) -> Tensor<Double> = { z in
-            guard let drive else { return baseFunction(z) }
-            return baseFunction(z) + Tensor(shape: [1, drive.count], scalars: drive)
-        }
         var options = FixedPointOptions()
         options.tolQ = tolQ
         options.maxIterations = maxIters
         options.tolUnique = tolUnique
         let initial = ModelFixedPoints.starts(from: trajectories, dimension: svae.configuration.latent, count: starts,
                                               noiseScale: noiseScale, seed: seed)
-        let (fixed, slow) = FixedPointFinder.find(function, system: system, starts: initial, options: options)
+        let (fixed, slow, system) = ModelFixedPoints.find(model: svae, starts: initial, drive: drive, options: options)
         let object = ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: initial.count)
         try OutputFiles.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: out)
         try OutputFiles.write(Data(ModelFixedPoints.csv(fixed).utf8), to: String(out.dropLast(5)) + ".csv")

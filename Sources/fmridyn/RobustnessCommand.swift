@@ -60,9 +60,8 @@ struct Robustness: ParsableCommand {
             let (svae, _) = try Trainer.loadModel(from: directory)
             let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
             let z = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }
-            let (function, system) = ModelFixedPoints.system(of: svae)
-            let (fixed, _) = FixedPointFinder.find(function, system: system,
-                                                   starts: ModelFixedPoints.starts(from: z, dimension: svae.configuration.latent, count: starts, seed: seed))
+            let (fixed, _, _) = ModelFixedPoints.find(model: svae,
+                                                      starts: ModelFixedPoints.starts(from: z, dimension: svae.configuration.latent, count: starts, seed: seed))
             latents.append(z)
             points.append(fixed.map(\.z))
         }
