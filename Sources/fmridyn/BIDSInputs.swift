@@ -47,13 +47,7 @@ struct BIDSInputOptions: ParsableArguments {
     var dropInitial: Int?
 
     func validate() throws {
-        guard ReductionStrategy(rawValue: strategy) != nil else {
-            throw ValidationError("--strategy must be one of: \(ReductionStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
-        guard Standardization(rawValue: standardize) != nil else { throw ValidationError("--standardize must be zscore, psc or none.") }
-        if let filter, TemporalFilter(rawValue: filter) == nil { throw ValidationError("--filter must be butterworth, cosine or fft.") }
-        if radius <= 0 { throw ValidationError("--radius must be positive.") }
-        if let dropInitial, dropInitial < 0 { throw ValidationError("--drop-initial must be 0 or more.") }
+        try ExtractionOptions.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
     }
 
     /// Extracts every selected run of the dataset at `root`.

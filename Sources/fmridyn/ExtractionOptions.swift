@@ -54,6 +54,14 @@ struct ExtractionOptions: ParsableArguments {
     var dropInitial: Int?
 
     func validate() throws {
+        try Self.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
+        for preset in presetNames where ConfoundsTable.Preset(rawValue: preset) == nil {
+            throw ValidationError("unknown --confound-strategy \(preset); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+    }
+
+    /// The checks shared with the BIDS model inputs, which take the same flags with model defaults.
+    static func check(strategy: String, standardize: String, filter: String?, radius: Double, dropInitial: Int?) throws {
         guard ReductionStrategy(rawValue: strategy) != nil else {
             throw ValidationError("--strategy must be one of: \(ReductionStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -62,9 +70,6 @@ struct ExtractionOptions: ParsableArguments {
         }
         if let filter, TemporalFilter(rawValue: filter) == nil {
             throw ValidationError("--filter must be butterworth, cosine or fft.")
-        }
-        for preset in presetNames where ConfoundsTable.Preset(rawValue: preset) == nil {
-            throw ValidationError("unknown --confound-strategy \(preset); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         if radius <= 0 { throw ValidationError("--radius must be positive.") }
         if let dropInitial, dropInitial < 0 { throw ValidationError("--drop-initial must be 0 or more.") }
