@@ -32,10 +32,7 @@ public struct Decoder<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func negativeLogLikelihood(_ x: Tensor<Scalar>, mean: Tensor<Scalar>) -> Tensor<Scalar> {
-        let residual = x - mean
-        let count = Scalar(x.count / logVariance.count)
-        let weighted = (residual.squared() * (-logVariance).exp()).sum()
-        return (weighted + logVariance.sum() * count + Scalar(Double(x.count) * Foundation.log(2 * Double.pi))) * Scalar(0.5)
+        GaussianTerms.negativeLogLikelihood(x, mean: mean, logVariance: logVariance)
     }
 }
 

@@ -86,29 +86,26 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             let (mean, logVariance) = encoder.gaussian(summary(states), latent: k)
             let z0 = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
             let path = [z0] + (try dynamics.rollout(z0, steps: window - 1, drives: drive))
-            let kl = ((mean.squared() + logVariance.exp() - logVariance - Scalar(1)) * Scalar(0.5)).sum(alongAxis: 0) / Scalar(batch)
+            let kl = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance) / Scalar(batch)
             return (stack(path), kl)
         case .sequential:
             var previous = Tensor<Scalar>(zeros: [batch, k])
             var memory: Tensor<Scalar>? = nil
             var path: [Tensor<Scalar>] = []
             var kl: Tensor<Scalar>? = nil
-            let priorLogVariance = transitionLogVariance
-            let priorPrecision = (-priorLogVariance).exp()
             for t in 0..<window {
                 let (mean, logVariance) = posterior(states, step: t, previous: previous)
                 let z = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
-                let term: Tensor<Scalar>
+                let perDimension: Tensor<Scalar>
                 if t == 0 {
-                    term = (mean.squared() + logVariance.exp() - logVariance - Scalar(1)) * Scalar(0.5)
+                    perDimension = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance)
                 } else {
                     let (priorMean, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
                     memory = nextMemory
                     // KL(N(m, s^2) || N(mu_p, sigma_p^2)), sigma_p learned per dimension.
-                    term = ((logVariance.exp() + (mean - priorMean).squared()) * priorPrecision
-                            - logVariance + priorLogVariance - Scalar(1)) * Scalar(0.5)
+                    perDimension = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance, priorMean: priorMean,
+                                                                priorLogVariance: transitionLogVariance)
                 }
-                let perDimension = term.sum(alongAxis: 0)
                 kl = kl.map { $0 + perDimension } ?? perDimension
                 path.append(z)
                 previous = z

@@ -89,6 +89,11 @@ public struct Trainer {
     @discardableResult
     public func fit(_ data: WindowDataset, resume: Bool = false) throws -> [TrainingLogRow] {
         if let threads = training.threads { ComputeThreads.set(threads) }
+        // Every product of a step is small; the cores go to the encoder's two directions.
+        return try ComputeThreads.withSingleThreadedBLAS { try train(data, resume: resume) }
+    }
+
+    private func train(_ data: WindowDataset, resume: Bool) throws -> [TrainingLogRow] {
         try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
         var svae = initialModel ?? SVAE<Float>(configuration: model)
         var adam = Adam<Float>(learningRate: training.learningRate)
@@ -130,13 +135,11 @@ public struct Trainer {
                 let progressFraction = Double(state.epoch * batchesPerEpoch + state.nextBatch + 1) / Double(max(1, training.klWarmupEpochs * batchesPerEpoch))
                 let klWeight = training.beta * (training.klWarmupEpochs > 0 ? min(1, progressFraction) : 1)
                 var noise = RandomSource(seed: model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03))
-                var terms: SVAE<Float>.Objective?
-                var (value, gradient) = try valueAndGradient(of: svae) { m -> Tensor<Float> in
-                    let objective = try m.objective(x, inputs: u, klWeight: klWeight, freeBits: training.freeBits, random: &noise)
-                    terms = objective
-                    return objective.loss
-                }
-                guard value.isFinite, let terms, value < 1e12 else {
+                let step = try svae.objectiveAndGradient(x, inputs: u, klWeight: klWeight, freeBits: training.freeBits, random: &noise,
+                                                         parts: ComputeThreads.cores)
+                let (value, terms) = (step.loss, step)
+                var gradient = step.gradient
+                guard value.isFinite, value < 1e12 else {
                     throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with --resume); lower --lr, raise --clip-norm protection, or use --solver rk4")
                 }
                 if let trainableMasks {

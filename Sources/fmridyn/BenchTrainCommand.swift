@@ -66,9 +66,13 @@ struct BenchTrain: ParsableCommand {
                                   sparsity: sparsity, scope: .global)
             masks?.apply(to: &model)
         }
+        // As in `fit`: the batch split across the cores, BLAS on one thread in each part.
+        let parts = ComputeThreads.cores
         func step(masked: Bool) throws {
-            let (_, gradient) = try valueAndGradient(of: model) { try $0.objective(x, klWeight: 1, random: &random).loss }
-            adam.update(&model, along: gradient, masks: masked ? masks : nil)
+            try ComputeThreads.withSingleThreadedBLAS {
+                let result = try model.objectiveAndGradient(x, klWeight: 1, random: &random, parts: parts)
+                adam.update(&model, along: result.gradient, masks: masked ? masks : nil)
+            }
         }
         for _ in 0..<3 { try step(masked: masks != nil) }
         // Dense and masked steps alternate so that both see the same machine state.

@@ -65,6 +65,13 @@ final class GradientCheckTests: XCTestCase {
         check("reshape", at: x) { ($0.reshaped([6, 4]).transposed().squared() * w46).sum() }
         check("concat", at: x) { (Tensor.concatenate([$0, $0.squared()], alongAxis: 1) * w264).sum() }
         check("slice", at: x) { ($0.slice(alongAxis: 2, 1..<3) * w232).sum() }
+        // Overlapping slices of one tensor, along time as the sequential posterior takes them,
+        // plus an ordinary use: their gradients all add into the same input gradient.
+        check("time slices", at: x) { value in
+            var total = (value.squared() * w234).sum()
+            for t in [0, 1, 2, 1] { total = total + (value.slice(alongAxis: 1, t..<(t + 1)).reshaped([2, 4]) * w.squared()).sum() * Double(t + 1) }
+            return total + (value.slice(alongAxis: 1, 1..<3).tanh()).sum()
+        }
         check("gather/scatter", at: x) { ($0.gathered(flatIndices: [0, 5, 5, 23]).scattered(toFlatIndices: [1, 2, 3, 0], shape: [4]) * w4).sum() }
         check("reverse time", at: x) { ($0.reversedInTime() * w234).sum() }
     }

@@ -10,6 +10,18 @@ final class Tape<Scalar: TensorScalar> {
         /// Gradient of the output -> gradients of the inputs (nil where none is needed).
         let backward: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
         let shape: [Int]
+        /// For a slice: where its elements sit in its single input. Its gradient is added into
+        /// the input's gradient in place, so slicing a tensor T times (a time loop) costs one
+        /// input-sized buffer in the backward pass instead of T.
+        var window: SliceWindow? = nil
+    }
+
+    /// Elements `lower..<(lower + length)` along an axis of a tensor seen as
+    /// [outer, axisLength, inner].
+    struct SliceWindow {
+        let inputShape: [Int]
+        let outer: Int, axisLength: Int, inner: Int
+        let lower: Int, length: Int
     }
 
     private(set) var records: [Record] = []
@@ -27,6 +39,11 @@ final class Tape<Scalar: TensorScalar> {
         return records.count - 1
     }
 
+    func recordSlice(input: Int, shape: [Int], window: SliceWindow) -> Int {
+        records.append(Record(inputs: [input], backward: nil, shape: shape, window: window))
+        return records.count - 1
+    }
+
     /// Gradients of `output` (seeded with `seed`, ones by default) for every node reached.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -34,16 +51,25 @@ final class Tape<Scalar: TensorScalar> {
         var gradients = [Tensor<Scalar>?](repeating: nil, count: records.count)
         gradients[output] = seed
         for node in stride(from: output, through: 0, by: -1) {
-            guard let gradient = gradients[node], let backward = records[node].backward else { continue }
-            let inputGradients = backward(gradient)
-            for (input, inputGradient) in zip(records[node].inputs, inputGradients) where input >= 0 {
-                guard let inputGradient else { continue }
-                if var existing = gradients[input] {
-                    existing.accumulate(inputGradient)
-                    gradients[input] = existing
-                } else {
-                    gradients[input] = inputGradient
+            guard let gradient = gradients[node] else { continue }
+            if let window = records[node].window {
+                let input = records[node].inputs[0]
+                if input >= 0 {
+                    if gradients[input] == nil { gradients[input] = Tensor(zeros: window.inputShape) }
+                    gradients[input]?.accumulate(gradient, into: window)  // in place: the array holds the only copy
                 }
+            } else if let backward = records[node].backward {
+                let inputGradients = backward(gradient)
+                for (input, inputGradient) in zip(records[node].inputs, inputGradients) where input >= 0 {
+                    guard let inputGradient else { continue }
+                    if gradients[input] == nil {
+                        gradients[input] = inputGradient
+                    } else {
+                        gradients[input]?.accumulate(inputGradient)
+                    }
+                }
+            } else {
+                continue
             }
             if node != output { gradients[node] = nil }  // intermediate gradients are not kept
         }
@@ -76,6 +102,20 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// Adds `block` (the gradient of a slice) into the slice's place in `self`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    mutating func accumulate(_ block: Tensor, into window: Tape<Scalar>.SliceWindow) {
+        let run = window.length * window.inner
+        scalars.withUnsafeMutableBufferPointer { y in
+            block.scalars.withUnsafeBufferPointer { x in
+                for o in 0..<window.outer {
+                    Scalar.axpy(1, x.baseAddress! + o * run, y.baseAddress! + (o * window.axisLength + window.lower) * window.inner, count: run)
+                }
+            }
+        }
+    }
+
     /// A custom differentiable operation: `scalars` (of `shape`) computed outside the tape from
     /// `inputs`; `backward` maps the output's gradient to one gradient per input (nil for none).
     /// Used for operations with a hand-written backward, such as the adjoint ODE solve.

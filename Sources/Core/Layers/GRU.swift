@@ -154,31 +154,30 @@ enum GRUSequence {
         var recurrent = [Scalar](repeating: 0, count: batch * gates)
         // The per-step GEMMs are small: BLAS threads would spend more time synchronising
         // than computing, so the time loop runs on one thread.
-        let threads = ComputeThreads.current
-        if threads > 1 { ComputeThreads.set(1) }
-        defer { if threads > 1 { ComputeThreads.set(threads) } }
-        for t in 0..<steps {
-            for b in 0..<batch { for g in 0..<gates { recurrent[b * gates + g] = w.bhh[g] } }
-            Tensor<Scalar>.gemm(false, true, batch, gates, hidden, h, w.whh, &recurrent, beta: 1)
-            let base = t * batch * hidden
-            projected.withUnsafeBufferPointer { px in
-                recurrent.withUnsafeBufferPointer { ph in
-                    h.withUnsafeMutableBufferPointer { hp in
-                        trace.previous.withUnsafeMutableBufferPointer { saved in
-                            trace.resetGate.withUnsafeMutableBufferPointer { rp in
-                                trace.updateGate.withUnsafeMutableBufferPointer { zp in
-                                    trace.candidate.withUnsafeMutableBufferPointer { np in
-                                        trace.hiddenNew.withUnsafeMutableBufferPointer { hnp in
-                                            trace.outputs.withUnsafeMutableBufferPointer { op in
-                                                for b in 0..<batch {
-                                                    let index = base + b * hidden
-                                                    // Keep h_{t-1} for the backward pass, then compute h_t in place.
-                                                    (saved.baseAddress! + index).update(from: hp.baseAddress! + b * hidden, count: hidden)
-                                                    Scalar.gruGates(x: px.baseAddress! + (b * steps + t) * gates, h: ph.baseAddress! + b * gates,
-                                                                    previous: saved.baseAddress! + index, hidden: hidden,
-                                                                    r: rp.baseAddress! + index, z: zp.baseAddress! + index, n: np.baseAddress! + index,
-                                                                    hn: hnp.baseAddress! + index, next: hp.baseAddress! + b * hidden)
-                                                    (op.baseAddress! + (b * steps + t) * hidden).update(from: hp.baseAddress! + b * hidden, count: hidden)
+        ComputeThreads.withSingleThreadedBLAS {
+            for t in 0..<steps {
+                for b in 0..<batch { for g in 0..<gates { recurrent[b * gates + g] = w.bhh[g] } }
+                Tensor<Scalar>.gemm(false, true, batch, gates, hidden, h, w.whh, &recurrent, beta: 1)
+                let base = t * batch * hidden
+                projected.withUnsafeBufferPointer { px in
+                    recurrent.withUnsafeBufferPointer { ph in
+                        h.withUnsafeMutableBufferPointer { hp in
+                            trace.previous.withUnsafeMutableBufferPointer { saved in
+                                trace.resetGate.withUnsafeMutableBufferPointer { rp in
+                                    trace.updateGate.withUnsafeMutableBufferPointer { zp in
+                                        trace.candidate.withUnsafeMutableBufferPointer { np in
+                                            trace.hiddenNew.withUnsafeMutableBufferPointer { hnp in
+                                                trace.outputs.withUnsafeMutableBufferPointer { op in
+                                                    for b in 0..<batch {
+                                                        let index = base + b * hidden
+                                                        // Keep h_{t-1} for the backward pass, then compute h_t in place.
+                                                        (saved.baseAddress! + index).update(from: hp.baseAddress! + b * hidden, count: hidden)
+                                                        Scalar.gruGates(x: px.baseAddress! + (b * steps + t) * gates, h: ph.baseAddress! + b * gates,
+                                                                        previous: saved.baseAddress! + index, hidden: hidden,
+                                                                        r: rp.baseAddress! + index, z: zp.baseAddress! + index, n: np.baseAddress! + index,
+                                                                        hn: hnp.baseAddress! + index, next: hp.baseAddress! + b * hidden)
+                                                        (op.baseAddress! + (b * steps + t) * hidden).update(from: hp.baseAddress! + b * hidden, count: hidden)
+                                                    }
                                                 }
                                             }
                                         }
@@ -207,28 +206,28 @@ enum GRUSequence {
         var dh = [Scalar](repeating: 0, count: batch * hidden)
         var dhRecurrent = [Scalar](repeating: 0, count: batch * hidden)
         var incoming = [Scalar](repeating: 0, count: hidden)
-        let threads = ComputeThreads.current
-        if threads > 1 { ComputeThreads.set(1) }
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            let base = t * batch * hidden
-            for b in 0..<batch {
-                let index = b * hidden
-                for j in 0..<hidden { incoming[j] = gradient[(b * steps + t) * hidden + j] + dh[index + j] }
-                let row = (t * batch + b) * gates
-                incoming.withUnsafeBufferPointer { g in
-                    trace.resetGate.withUnsafeBufferPointer { rp in
-                        trace.updateGate.withUnsafeBufferPointer { zp in
-                            trace.candidate.withUnsafeBufferPointer { np in
-                                trace.hiddenNew.withUnsafeBufferPointer { hnp in
-                                    trace.previous.withUnsafeBufferPointer { pp in
-                                        gradGatesX.withUnsafeMutableBufferPointer { gx in
-                                            gradGatesH.withUnsafeMutableBufferPointer { gh in
-                                                dh.withUnsafeMutableBufferPointer { d in
-                                                    Scalar.gruGatesBackward(
-                                                        gradient: g.baseAddress!, r: rp.baseAddress! + base + index, z: zp.baseAddress! + base + index,
-                                                        n: np.baseAddress! + base + index, hn: hnp.baseAddress! + base + index,
-                                                        previous: pp.baseAddress! + base + index, hidden: hidden,
-                                                        gx: gx.baseAddress! + row, gh: gh.baseAddress! + row, direct: d.baseAddress! + index)
+        ComputeThreads.withSingleThreadedBLAS {
+            for t in stride(from: steps - 1, through: 0, by: -1) {
+                let base = t * batch * hidden
+                for b in 0..<batch {
+                    let index = b * hidden
+                    for j in 0..<hidden { incoming[j] = gradient[(b * steps + t) * hidden + j] + dh[index + j] }
+                    let row = (t * batch + b) * gates
+                    incoming.withUnsafeBufferPointer { g in
+                        trace.resetGate.withUnsafeBufferPointer { rp in
+                            trace.updateGate.withUnsafeBufferPointer { zp in
+                                trace.candidate.withUnsafeBufferPointer { np in
+                                    trace.hiddenNew.withUnsafeBufferPointer { hnp in
+                                        trace.previous.withUnsafeBufferPointer { pp in
+                                            gradGatesX.withUnsafeMutableBufferPointer { gx in
+                                                gradGatesH.withUnsafeMutableBufferPointer { gh in
+                                                    dh.withUnsafeMutableBufferPointer { d in
+                                                        Scalar.gruGatesBackward(
+                                                            gradient: g.baseAddress!, r: rp.baseAddress! + base + index, z: zp.baseAddress! + base + index,
+                                                            n: np.baseAddress! + base + index, hn: hnp.baseAddress! + base + index,
+                                                            previous: pp.baseAddress! + base + index, hidden: hidden,
+                                                            gx: gx.baseAddress! + row, gh: gh.baseAddress! + row, direct: d.baseAddress! + index)
+                                                    }
                                                 }
                                             }
                                         }
@@ -238,20 +237,19 @@ enum GRUSequence {
                         }
                     }
                 }
-            }
-            // dh_prev += dGatesH_t W_hh  ([B, 3H] x [3H, H])
-            gradGatesH.withUnsafeBufferPointer { gh in
-                w.whh.withUnsafeBufferPointer { whh in
-                    dhRecurrent.withUnsafeMutableBufferPointer { out in
-                        Scalar.gemm(transposeA: false, transposeB: false, m: batch, n: hidden, k: gates, alpha: 1,
-                                    a: gh.baseAddress! + t * batch * gates, lda: gates, b: whh.baseAddress!, ldb: hidden,
-                                    beta: 0, c: out.baseAddress!, ldc: hidden)
+                // dh_prev += dGatesH_t W_hh  ([B, 3H] x [3H, H])
+                gradGatesH.withUnsafeBufferPointer { gh in
+                    w.whh.withUnsafeBufferPointer { whh in
+                        dhRecurrent.withUnsafeMutableBufferPointer { out in
+                            Scalar.gemm(transposeA: false, transposeB: false, m: batch, n: hidden, k: gates, alpha: 1,
+                                        a: gh.baseAddress! + t * batch * gates, lda: gates, b: whh.baseAddress!, ldb: hidden,
+                                        beta: 0, c: out.baseAddress!, ldc: hidden)
+                        }
                     }
                 }
+                for index in 0..<(batch * hidden) { dh[index] += dhRecurrent[index] }
             }
-            for index in 0..<(batch * hidden) { dh[index] += dhRecurrent[index] }
         }
-        if threads > 1 { ComputeThreads.set(threads) }
         var results: [[Scalar]?] = [nil, nil, nil, nil, nil, nil]
         // Reorder dGatesX to batch-first rows (b, t) to match X.
         var gatesXBatchFirst = [Scalar](repeating: 0, count: rows * gates)
@@ -290,14 +288,6 @@ enum GRUSequence {
         return results
     }
 
-    /// Runs `body` with BLAS on one thread (the GRU's per-step products are too small to share).
-    static func singleThreaded<R>(_ body: () -> R) -> R {
-        let threads = ComputeThreads.current
-        ComputeThreads.set(1)
-        defer { ComputeThreads.set(threads) }
-        return body()
-    }
-
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func run<Scalar: TensorScalar>(x: Tensor<Scalar>, h0: Tensor<Scalar>, weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>,
@@ -317,6 +307,16 @@ enum GRUSequence {
     /// Both directions of a bidirectional GRU as one operation, the two directions computed
     /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] with the
     /// backward direction's states re-reversed so step t of both halves refers to input t.
+    /// Runs `body` for direction 0 and 1: concurrently when two or more cores are allowed.
+    static func eachDirection(_ body: @Sendable (Int) -> Void) {
+        if ComputeThreads.cores >= 2 {
+            DispatchQueue.concurrentPerform(iterations: 2, execute: body)
+        } else {
+            body(0)
+            body(1)
+        }
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func runBidirectional<Scalar: TensorScalar>(x: Tensor<Scalar>, forward: GRU<Scalar>, backward: GRU<Scalar>) -> Tensor<Scalar> {
@@ -337,11 +337,11 @@ enum GRUSequence {
         }
         let h0 = [Scalar](repeating: 0, count: batch * hidden)
         var traces: [Trace<Scalar>?] = [nil, nil]
-        singleThreaded {
+        ComputeThreads.withSingleThreadedBLAS {
             traces.withUnsafeMutableBufferPointer { slots in
                 nonisolated(unsafe) let output = slots
                 nonisolated(unsafe) let inputs = (xValues, reversed, h0)
-                DispatchQueue.concurrentPerform(iterations: 2) { direction in
+                eachDirection { direction in
                     output[direction] = forwardPass(x: direction == 0 ? inputs.0 : inputs.1, h0: inputs.2,
                                                     weights: direction == 0 ? forwardWeights : backwardWeights, batch: batch, steps: steps)
                 }
@@ -378,11 +378,11 @@ enum GRUSequence {
             let forwardNeeds = [tracked[0], false, tracked[1], tracked[2], tracked[3], tracked[4]]
             let backwardNeeds = [tracked[0], false, tracked[5], tracked[6], tracked[7], tracked[8]]
             var results: [[[Scalar]?]] = [[], []]
-            singleThreaded {
+            ComputeThreads.withSingleThreadedBLAS {
                 results.withUnsafeMutableBufferPointer { slots in
                     nonisolated(unsafe) let output = slots
                     nonisolated(unsafe) let inputs = (xValues, reversed, forwardGradient, backwardGradient)
-                    DispatchQueue.concurrentPerform(iterations: 2) { direction in
+                    eachDirection { direction in
                         output[direction] = direction == 0
                             ? backwardPass(forwardTrace, gradient: inputs.2, x: inputs.0, weights: forwardWeights, batch: batch, steps: steps, needs: forwardNeeds)
                             : backwardPass(backwardTrace, gradient: inputs.3, x: inputs.1, weights: backwardWeights, batch: batch, steps: steps, needs: backwardNeeds)

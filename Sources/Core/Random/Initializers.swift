@@ -63,8 +63,23 @@ public enum Initializer: Sendable {
 extension Tensor {
     /// The reparameterisation trick: mean + exp(logVariance / 2) * epsilon, epsilon ~ N(0, I)
     /// drawn from `random` (gradients flow to mean and logVariance).
+    /// One recorded operation: d/dmean = 1, d/dlogVariance = (z - mean) / 2.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func reparameterized(mean: Tensor, logVariance: Tensor, using random: inout RandomSource) -> Tensor {
-        let epsilon = Tensor(shape: mean.shape, scalars: (0..<mean.count).map { _ in Scalar(random.normal()) })
-        return mean + (logVariance * Scalar(0.5)).exp() * epsilon
+        precondition(mean.shape == logVariance.shape, "reparameterized: mean \(mean.shape) and log-variance \(logVariance.shape) differ")
+        let n = mean.count
+        var noise = [Scalar](repeating: 0, count: n)
+        for i in 0..<n { noise[i] = Scalar(random.normal()) }
+        var z = [Scalar](repeating: 0, count: n)
+        let m = mean.scalars, lv = logVariance.scalars
+        for i in 0..<n { z[i] = m[i] + Scalar.exponential(lv[i] / 2) * noise[i] }
+        let shape = mean.shape
+        return result(shape: shape, scalars: z, inputs: [mean, logVariance]) { gradient in
+            let g = gradient.scalars
+            var dLogVariance = [Scalar](repeating: 0, count: n)
+            for i in 0..<n { dLogVariance[i] = g[i] * Scalar.exponential(lv[i] / 2) * noise[i] / 2 }
+            return [gradient.detached, Tensor(shape: shape, scalars: dLogVariance)]
+        }
     }
 }

@@ -49,31 +49,26 @@ extension Tensor {
         }
     }
 
-    /// Elements `range` along `axis` (a copy).
+    /// Elements `range` along `axis` (a copy; its gradient is added into the input's in place).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         precondition(range.lowerBound >= 0 && range.upperBound <= length, "slice \(range) out of 0..<\(length)")
-        var output = [Scalar]()
-        output.reserveCapacity(outer * range.count * inner)
+        var values = [Scalar]()
+        values.reserveCapacity(outer * range.count * inner)
         for o in 0..<outer {
-            output += scalars[((o * length + range.lowerBound) * inner)..<((o * length + range.upperBound) * inner)]
+            values += scalars[((o * length + range.lowerBound) * inner)..<((o * length + range.upperBound) * inner)]
         }
         var newShape = shape
         newShape[axis] = range.count
-        let fullShape = shape
-        return Tensor.result(shape: newShape, scalars: output, inputs: [self]) { gradient in
-            var full = [Scalar](repeating: 0, count: outer * length * inner)
-            for o in 0..<outer {
-                for r in 0..<range.count {
-                    for i in 0..<inner {
-                        full[(o * length + range.lowerBound + r) * inner + i] = gradient.scalars[(o * range.count + r) * inner + i]
-                    }
-                }
-            }
-            return [Tensor(shape: fullShape, scalars: full)]
-        }
+        var output = Tensor(shape: newShape, scalars: values)
+        guard let tape = self.tape else { return output }
+        output.tape = tape
+        output.node = tape.recordSlice(input: node, shape: newShape,
+                                       window: .init(inputShape: shape, outer: outer, axisLength: length, inner: inner,
+                                                     lower: range.lowerBound, length: range.count))
+        return output
     }
 
     /// Elements at flat `indices` (rank 1 result); gradients scatter back (adding repeats).
