@@ -133,7 +133,11 @@ def main():
                                         ("node", "rk4", "sequential"), ("rnn", "rk4", "sequential")]:
         steps = args.steps if solver != "dopri5" else max(5, args.steps // 4)
         peer = torch_ms(dynamics, solver, inference, steps)
+        # PyTorch's idle OpenMP threads spin for a while after its last step; let them settle
+        # so they do not take a core from the next measurement.
+        time.sleep(1.0)
         ours = ours_ms(dynamics, solver, inference, steps)
+        time.sleep(1.0)
         results["cases"].append({"dynamics": dynamics, "solver": solver, "inference": inference, "pytorch_ms": round(peer, 2),
                                  "fmridyn_ms": round(ours, 2), "speedup": round(peer / ours, 2)})
         print(results["cases"][-1], flush=True)

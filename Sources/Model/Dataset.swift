@@ -98,8 +98,11 @@ public struct WindowDataset: Sendable {
         public let start: Int
     }
 
+    /// The runs' entities, conditions and inputs. Their `timeseries` may be empty: the values
+    /// training reads are in `store`.
     public let runs: [RunData]
-    public let standardized: [SignalMatrix]
+    /// The standardised runs, in the order of `runs`.
+    public let store: RunStore
     public let window: Int
     public private(set) var training: [Window] = []
     public private(set) var validation: [Window] = []
@@ -109,18 +112,32 @@ public struct WindowDataset: Sendable {
     /// How the split was made (for the log).
     public private(set) var splitDescription = ""
 
+    /// Windows of runs held in memory (each run standardised into an in-memory store).
     public init(runs: [RunData], window: Int, stride: Int, validationFraction: Double, testFraction: Double = 0, seed: UInt64) throws {
         guard !runs.isEmpty else { throw TrainingError("no input runs") }
         let features = runs[0].timeseries.columns
         for run in runs where run.timeseries.columns != features {
             throw TrainingError("\(run.source) has \(run.timeseries.columns) features but \(runs[0].source) has \(features); every run needs the same regions")
         }
+        try self.init(runs: runs, store: RunStore(runs: runs.map(\.standardized)), window: window, stride: stride,
+                      validationFraction: validationFraction, testFraction: testFraction, seed: seed)
+    }
+
+    /// Windows of runs whose standardised values are in `store` (one extent per run, in order);
+    /// `runs` carry the metadata only.
+    public init(runs: [RunData], store: RunStore, window: Int, stride: Int, validationFraction: Double, testFraction: Double = 0,
+                seed: UInt64) throws {
+        guard !runs.isEmpty, store.extents.count == runs.count else { throw TrainingError("no input runs") }
+        let features = store.extents[0].columns
+        for (run, extent) in zip(runs, store.extents) where extent.columns != features {
+            throw TrainingError("\(run.source) has \(extent.columns) features but \(runs[0].source) has \(features); every run needs the same regions")
+        }
         self.runs = runs
+        self.store = store
         self.window = window
-        standardized = runs.map(\.standardized)
         var perRun: [[Window]] = []
         for (index, run) in runs.enumerated() {
-            let count = run.timeseries.timePoints
+            let count = store.extents[index].timePoints
             guard count >= window else {
                 throw TrainingError("\(run.source) has \(count) volumes, fewer than the window of \(window); use --window \(count) or less")
             }
@@ -191,16 +208,14 @@ public struct WindowDataset: Sendable {
     }
 
     /// A batch [B, W, R] of standardised windows.
-    public func batch<Scalar: TensorScalar>(_ windows: [Window]) -> Tensor<Scalar> {
-        let features = standardized[0].columns
-        var values = [Scalar]()
-        values.reserveCapacity(windows.count * window * features)
-        for w in windows {
-            let matrix = standardized[w.run]
-            for t in w.start..<(w.start + window) {
-                for c in 0..<features { values.append(Scalar(matrix[t, c])) }
-            }
+    public func batch<Scalar: TensorScalar>(_ windows: [Window]) throws -> Tensor<Scalar> {
+        let features = store.extents[0].columns, block = window * features
+        var rows = [Float](repeating: 0, count: windows.count * block)
+        try rows.withUnsafeMutableBufferPointer { target in
+            guard let base = target.baseAddress else { return }
+            for (index, w) in windows.enumerated() { try store.read(run: w.run, start: w.start, count: window, into: base + index * block) }
         }
+        let values = Scalar.self == Float.self ? (rows as? [Scalar] ?? rows.map { Scalar($0) }) : rows.map { Scalar($0) }
         return Tensor(shape: [windows.count, window, features], scalars: values)
     }
 }
@@ -227,9 +242,9 @@ public enum ExternalInputs {
                 throw TrainingError("\(runs[index].source) has no events: external inputs need the events of every run (--events, a manifest events column, or BIDS events.tsv)")
             }
             let run = runs[index]
-            let total = (run.volumes.last ?? (run.timeseries.timePoints - 1)) + 1
+            let total = (run.volumes.last ?? -1) + 1
             let design = DesignMatrix(events: events, volumes: total, repetitionTime: run.repetitionTime, hrf: .glover)
-            var inputs = SignalMatrix(timePoints: run.timeseries.timePoints, columns: names.count)
+            var inputs = SignalMatrix(timePoints: run.volumes.count, columns: names.count)
             for (column, name) in names.enumerated() {
                 guard let source = design.conditions.firstIndex(of: name) else { continue }
                 for (row, volume) in run.volumes.enumerated() { inputs[row, column] = design.regressors[volume, source] }

@@ -129,7 +129,7 @@ public struct Trainer {
             order.shuffle(using: &shuffle)
             while state.nextBatch < batchesPerEpoch {
                 let slice = Array(order[(state.nextBatch * training.batchSize)..<min(order.count, (state.nextBatch + 1) * training.batchSize)])
-                let x: Tensor<Float> = data.batch(slice)
+                let x: Tensor<Float> = try data.batch(slice)
                 let u: Tensor<Float>? = model.inputCount > 0 ? data.inputBatch(slice) : nil
                 state.globalStep += 1
                 let progressFraction = Double(state.epoch * batchesPerEpoch + state.nextBatch + 1) / Double(max(1, training.klWarmupEpochs * batchesPerEpoch))

@@ -52,6 +52,14 @@ struct BIDSInputOptions: ParsableArguments {
 
     /// Extracts every selected run of the dataset at `root`.
     func loadRuns(root: String, hrfShift: Bool = false, progress: (String) -> Void) throws -> [RunData] {
+        var runs: [RunData] = []
+        try forEachRun(root: root, hrfShift: hrfShift, progress: progress) { runs.append($0) }
+        return runs
+    }
+
+    /// Extracts the selected runs one at a time, handing each to `body` (so a caller that keeps
+    /// only what it needs holds one run's signals at a time).
+    func forEachRun(root: String, hrfShift: Bool = false, progress: (String) -> Void, _ body: (RunData) throws -> Void) throws {
         let layout = try BIDSLayout(root: root, space: space)
         let selected = layout.runs(subjects: subjects, tasks: task.map { [$0] })
         guard !selected.isEmpty else {
@@ -63,7 +71,7 @@ struct BIDSInputOptions: ParsableArguments {
         }
         let lower = atlas.lowercased()
         let coordinates = BundledAtlases.coordinateAtlases.contains(atlas) || lower.hasSuffix(".tsv") || lower.hasSuffix(".csv")
-        return try selected.enumerated().map { index, run in
+        for (index, run) in selected.enumerated() {
             progress("extracting \(index + 1)/\(selected.count): \((run.bold as NSString).lastPathComponent)")
             var request = ExtractionRequest(bold: run.preprocessedBold ?? run.bold,
                                             regions: voxels ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
@@ -114,7 +122,7 @@ struct BIDSInputOptions: ParsableArguments {
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)
                 data.conditions = result.keptVolumes.map { labels[$0] }
             }
-            return data
+            try body(data)
         }
     }
 }

@@ -62,13 +62,27 @@ struct Fit: ParsableCommand {
         let quietProgress = diagnostics.quiet
         let say: (String) -> Void = { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         let splitSeed = seedList?.first ?? options.seed
-        var runs = try input.loadRuns(progress: say)
-        if runs[0].voxelSpace != nil {
-            runs = try VoxelMode.prepare(runs, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
-                                         testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
-                                         directories: seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out], say: say)
+        // Region runs stream into a run cache under --out, one run in memory at a time. Voxel
+        // mode needs every training run for its PCA, and --seeds every run for the robustness
+        // comparison, so those hold the runs.
+        let voxelMode = input.bidsRoot != nil && input.bids.voxels
+        let streams = !voxelMode && seedList == nil
+        var runs: [RunData]
+        var store: RunStore? = nil
+        if streams {
+            (runs, store) = try streamRuns(say: say)
+        } else {
+            runs = try input.loadRuns(progress: say)
+            if runs.first?.voxelSpace != nil {
+                runs = try VoxelMode.prepare(runs, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
+                                             testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
+                                             directories: seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out], say: say)
+            }
         }
-        var (model, training) = options.configurations(observations: runs[0].timeseries.columns)
+        guard let features = store?.extents.first?.columns ?? runs.first?.timeseries.columns else {
+            throw ValidationError("no runs were read from the inputs")
+        }
+        var (model, training) = options.configurations(observations: features)
         if externalInputs {
             let names = ExternalInputs.names(runs)
             guard !names.isEmpty else { throw ValidationError("--external-inputs needs events with at least one condition for the runs") }
@@ -76,8 +90,11 @@ struct Fit: ParsableCommand {
             model.externalInputs = names
             say("external inputs: \(names.joined(separator: ", ")) (HRF-convolved regressors)")
         }
-        let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
-                                     testFraction: options.testFraction, seed: splitSeed)
+        let data = try store.map {
+            try WindowDataset(runs: runs, store: $0, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
+                              testFraction: options.testFraction, seed: splitSeed)
+        } ?? WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
+                           testFraction: options.testFraction, seed: splitSeed)
         logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
         guard let seedList else {
             try train(model: model, training: training, data: data, directory: out, logger: logger)
@@ -97,6 +114,26 @@ struct Fit: ParsableCommand {
         try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: out + "/robustness.json")
         logger.info("\(out)/robustness.json: fixed points of seeds \(seedList.dropFirst().map(String.init).joined(separator: ", ")) against seed \(splitSeed)")
         print(table, terminator: "")
+    }
+
+    /// Reads the runs one at a time into a run cache under --out (unlinked once open, so it
+    /// never stays behind) and keeps only their metadata.
+    func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var writer = try RunStore.Writer(file: out + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32")
+        var runs: [RunData] = []
+        do {
+            try input.forEachRun(progress: say) { run in
+                try writer.append(run.standardized)
+                var metadata = run
+                metadata.timeseries = SignalMatrix(timePoints: 0, columns: 0, values: [])
+                runs.append(metadata)
+            }
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return (runs, try writer.finish())
     }
 
     /// The parsed --seeds.

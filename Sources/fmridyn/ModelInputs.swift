@@ -32,14 +32,29 @@ struct ModelInputOptions: ParsableArguments {
     @OptionGroup var bids: BIDSInputOptions
 
     func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] {
-        if let root = bidsRoot { return try bids.loadRuns(root: root, hrfShift: hrfShift, progress: progress) }
-        return try RunLoader.load(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift)
+        var runs: [RunData] = []
+        try forEachRun(progress: progress) { runs.append($0) }
+        return runs
+    }
+
+    /// Reads (or extracts) the runs one at a time, in input order, handing each to `body`.
+    func forEachRun(progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
+        if let root = bidsRoot { return try bids.forEachRun(root: root, hrfShift: hrfShift, progress: progress, body) }
+        try RunLoader.forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, body)
     }
 }
 
 /// Reads the runs named on a command line (timeseries TSVs or one manifest).
 enum RunLoader {
     static func load(inputs: [String], manifest: Bool, tr: Double?, events: String?, hrfShift: Bool = false) throws -> [RunData] {
+        var runs: [RunData] = []
+        try forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift) { runs.append($0) }
+        return runs
+    }
+
+    /// Reads the runs one at a time, handing each to `body`.
+    static func forEach(inputs: [String], manifest: Bool, tr: Double?, events: String?, hrfShift: Bool = false,
+                        _ body: (RunData) throws -> Void) throws {
         if manifest {
             let path = inputs[0]
             let table = try DelimitedTable(contentsOf: path)
@@ -49,7 +64,7 @@ enum RunLoader {
             func optional(_ name: String) throws -> [String]? { table.columnIndex(name) != nil ? try table.column(name) : nil }
             let (subjects, sessions, tasks, runLabels, trs, events) = (try optional("subject"), try optional("session"), try optional("task"),
                                                                       try optional("run"), try optional("tr"), try optional("events"))
-            return try files.enumerated().map { index, file in
+            for (index, file) in files.enumerated() {
                 let repetition = try trs.flatMap { Double($0[index]) } ?? tr ?? {
                     throw ValidationError("\(path), row \(index + 2): no tr column value and no --tr")
                 }()
@@ -59,10 +74,11 @@ enum RunLoader {
                 if let sessions { run.session = sessions[index] == "n/a" ? "" : sessions[index] }
                 if let tasks { run.task = tasks[index] }
                 if let runLabels { run.run = runLabels[index] == "n/a" ? "" : runLabels[index] }
-                return run
+                try body(run)
             }
+            return
         }
         guard let tr else { throw ValidationError("--tr SECONDS is required for timeseries TSV inputs (a manifest can give a tr column).") }
-        return try inputs.map { try RunData.read(timeseries: $0, repetitionTime: tr, events: events, hrfShift: hrfShift) }
+        for input in inputs { try body(RunData.read(timeseries: input, repetitionTime: tr, events: events, hrfShift: hrfShift)) }
     }
 }

@@ -19,6 +19,9 @@ final class BIDSFitTests: XCTestCase {
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/config.json"))) as? [String: Any])
         XCTAssertEqual((config["model"] as? [String: Any])?["observations"] as? Int, 160)
         XCTAssertTrue((config["split"] as? String ?? "").hasPrefix("by subject"))
+        // The runs streamed through a run cache that does not outlive the fit.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: model).filter { $0.hasPrefix(".fmridyn-runs") }
+        XCTAssertEqual(leftovers, [])
         let csv = directory.file("latents.csv")
         let latents = try CommandRunner.run(["latents", "--model", model, dataset, "--out", csv, "-q"] + bidsOptions)
         XCTAssertEqual(latents.status, 0, latents.stderr)

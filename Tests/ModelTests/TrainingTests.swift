@@ -45,6 +45,41 @@ final class TrainingTests: XCTestCase {
         try SafeTensors.read(directory + "/checkpoint/model.safetensors").tensors
     }
 
+    /// Runs streamed into a file give the same windows, split and training as runs in memory,
+    /// and the file is gone once it is open for reading.
+    func testRunsStreamedThroughAFileTrainLikeRunsInMemory() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (model, training) = configurations()
+        let runs = makeRuns()
+        let inMemory = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        let cache = directory.file("runs.f32")
+        var writer = try RunStore.Writer(file: cache)
+        for run in runs { try writer.append(run.standardized) }
+        let store = try writer.finish()
+        XCTAssertTrue(store.isOnDisk)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache), "the cache is unlinked once open")
+        let metadata = runs.map { run -> RunData in
+            var copy = run
+            copy.timeseries = SignalMatrix(timePoints: 0, columns: 0, values: [])
+            return copy
+        }
+        let streamed = try WindowDataset(runs: metadata, store: store, window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        XCTAssertEqual(streamed.training, inMemory.training)
+        XCTAssertEqual(streamed.validation, inMemory.validation)
+        let windows = Array(streamed.training.prefix(5)) + streamed.validation.prefix(2)
+        let (a, b): (Tensor<Float>, Tensor<Float>) = (try streamed.batch(windows), try inMemory.batch(windows))
+        XCTAssertEqual(a, b)
+        // The values are the runs' z-scores, row-major per window.
+        let first = windows[0]
+        XCTAssertEqual(a.scalars[1 * 6 + 4], Float(runs[first.run].standardized[first.start + 1, 4]))
+        let straight = try Trainer(directory: directory.file("memory"), model: model, training: training).fit(inMemory)
+        let fromFile = try Trainer(directory: directory.file("file"), model: model, training: training).fit(streamed)
+        XCTAssertEqual(straight.map(\.validationELBO), fromFile.map(\.validationELBO))
+        // A window past a run's end is refused before reading.
+        XCTAssertThrowsError(try WindowDataset(runs: metadata, store: store, window: 61, stride: 1, validationFraction: 0.34, seed: 1))
+    }
+
     func testResumeAfterAKillGivesTheSameParameters() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -1,0 +1,139 @@
+import Foundation
+import Preprocessing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Standardised runs as row-major Float32 [volumes, features], one run after another, from
+/// which training reads its windows.
+///
+/// In memory (`RunStore(runs:)`), or on disk (`RunStore.Writer(file:)`): runs are appended as
+/// they are read, so a fit over many subjects holds one run at a time, and every batch is read
+/// back with `pread` (the operating system's page cache, not the process, holds the file).
+/// The file is unlinked as soon as it is complete and open, so it never outlives the process.
+public final class RunStore: @unchecked Sendable {
+    /// Where a run's rows are, in scalars from the start of the store.
+    public struct Extent: Sendable, Equatable {
+        public let offset: Int
+        public let timePoints: Int
+        public let columns: Int
+    }
+
+    public let extents: [Extent]
+    private let memory: [Float]
+    /// Open descriptor of the (already unlinked) file, or -1 in memory.
+    private let descriptor: Int32
+    /// The file's name while it was written (for messages).
+    public let path: String?
+
+    /// Every run's standardised matrix, in memory.
+    public init(runs: [SignalMatrix]) {
+        var values: [Float] = []
+        values.reserveCapacity(runs.reduce(0) { $0 + $1.values.count })
+        var extents: [Extent] = []
+        for matrix in runs {
+            extents.append(Extent(offset: values.count, timePoints: matrix.timePoints, columns: matrix.columns))
+            values += RunStore.rowMajor(matrix)
+        }
+        self.extents = extents
+        memory = values
+        descriptor = -1
+        path = nil
+    }
+
+    private init(extents: [Extent], descriptor: Int32, path: String) {
+        self.extents = extents
+        memory = []
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Whether the runs live in a file rather than in memory.
+    public var isOnDisk: Bool { descriptor >= 0 }
+
+    /// Copies rows `start..<(start + count)` of `run` into `target` (count x columns scalars).
+    public func read(run: Int, start: Int, count: Int, into target: UnsafeMutablePointer<Float>) throws {
+        let extent = extents[run]
+        precondition(start >= 0 && start + count <= extent.timePoints, "rows \(start)..<\(start + count) outside run \(run)")
+        let first = extent.offset + start * extent.columns, length = count * extent.columns
+        if descriptor < 0 {
+            memory.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress else { return }
+                target.update(from: base + first, count: length)
+            }
+            return
+        }
+        var done = 0
+        let bytes = length * MemoryLayout<Float>.size
+        while done < bytes {
+            let got = pread(descriptor, UnsafeMutableRawPointer(target) + done, bytes - done, off_t(first * MemoryLayout<Float>.size + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw TrainingError("reading the run cache \(path ?? "") failed (\(String(cString: strerror(errno)))); check the disk under --out and run again")
+            }
+            done += got
+        }
+    }
+
+    /// Column-major Double -> row-major Float.
+    static func rowMajor(_ matrix: SignalMatrix) -> [Float] {
+        var rows = [Float](repeating: 0, count: matrix.values.count)
+        let (t, c) = (matrix.timePoints, matrix.columns)
+        matrix.values.withUnsafeBufferPointer { source in
+            for column in 0..<c { for row in 0..<t { rows[row * c + column] = Float(source[column * t + row]) } }
+        }
+        return rows
+    }
+
+    /// Appends runs to a file, then opens it for reading.
+    public struct Writer {
+        public let path: String
+        private var handle: FileHandle?
+        private var extents: [Extent] = []
+        private var written = 0
+
+        /// Creates (or truncates) `file`; its directory must exist.
+        public init(file: String) throws {
+            path = file
+            guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
+                throw TrainingError("cannot create the run cache \(file); check that the --out directory is writable")
+            }
+            self.handle = handle
+        }
+
+        /// Appends one standardised run.
+        public mutating func append(_ matrix: SignalMatrix) throws {
+            guard let handle else { throw TrainingError("the run cache \(path) is already closed") }
+            let rows = RunStore.rowMajor(matrix)
+            extents.append(Extent(offset: written, timePoints: matrix.timePoints, columns: matrix.columns))
+            do {
+                try rows.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
+            } catch {
+                throw TrainingError("writing the run cache \(path) failed (\(error)); check the free disk space under --out")
+            }
+            written += rows.count
+        }
+
+        /// Closes the file, opens it for reading and unlinks it (the descriptor keeps it alive).
+        public mutating func finish() throws -> RunStore {
+            try handle?.close()
+            handle = nil
+            let descriptor = open(path, O_RDONLY)
+            defer { unlink(path) }
+            guard descriptor >= 0 else { throw TrainingError("cannot reopen the run cache \(path) (\(String(cString: strerror(errno))))") }
+            return RunStore(extents: extents, descriptor: descriptor, path: path)
+        }
+
+        /// Removes the partial file (after an error while appending).
+        public mutating func discard() {
+            try? handle?.close()
+            handle = nil
+            unlink(path)
+        }
+    }
+}
