@@ -16,7 +16,10 @@ struct Fit: ParsableCommand {
             into training and validation; each run's features are z-scored. The best model (by \
             validation ELBO) is written to OUT/model.safetensors with OUT/config.json; \
             OUT/checkpoint/ holds the latest state (--resume continues exactly), \
-            OUT/training_log.csv the per-epoch log. docs/model.md describes the model.
+            OUT/training_log.csv the per-epoch log. Region runs are read one at a time into a \
+            run cache under OUT (removed as soon as it is open), so many subjects do not have \
+            to fit in memory. Each step splits its batch across --threads cores. \
+            docs/model.md describes the model.
 
             Examples:
               fmridyn fit bids_dir --task motor --atlas power264 --confound-strategy motion24,wm_csf --high-pass 0.01 --out model
