@@ -59,19 +59,16 @@ struct BIDSInputOptions: ParsableArguments {
 
     /// Extracts the selected runs one at a time, handing each to `body` (so a caller that keeps
     /// only what it needs holds one run's signals at a time).
-    func forEachRun(root: String, hrfShift: Bool = false, progress: (String) -> Void, _ body: (RunData) throws -> Void) throws {
-        let layout = try BIDSLayout(root: root, space: space)
-        let selected = layout.runs(subjects: subjects, tasks: task.map { [$0] })
-        guard !selected.isEmpty else {
-            throw ValidationError("\(root): no BOLD runs match (task \(task ?? "any"), subjects \(subjects.isEmpty ? "all" : subjects.joined(separator: " ")))")
-        }
+    func forEachRun(root: String, hrfShift: Bool = false, only: Set<Int>? = nil, progress: (String) -> Void,
+                    _ body: (RunData) throws -> Void) throws {
+        let selected = try selectedRuns(root: root)
         let presets = try (confoundStrategy?.split(separator: ",").map(String.init) ?? []).map { name -> ConfoundsTable.Preset in
             guard let preset = ConfoundsTable.Preset(rawValue: name) else { throw ValidationError("unknown --confound-strategy \(name)") }
             return preset
         }
         let lower = atlas.lowercased()
         let coordinates = BundledAtlases.coordinateAtlases.contains(atlas) || lower.hasSuffix(".tsv") || lower.hasSuffix(".csv")
-        for (index, run) in selected.enumerated() {
+        for (index, run) in selected.enumerated() where only?.contains(index) ?? true {
             progress("extracting \(index + 1)/\(selected.count): \((run.bold as NSString).lastPathComponent)")
             var request = ExtractionRequest(bold: run.preprocessedBold ?? run.bold,
                                             regions: voxels ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
@@ -124,6 +121,18 @@ struct BIDSInputOptions: ParsableArguments {
             }
             try body(data)
         }
+    }
+}
+
+extension BIDSInputOptions {
+    /// The BOLD runs the options select, in the order `forEachRun` extracts them.
+    func selectedRuns(root: String) throws -> [BIDSRun] {
+        let layout = try BIDSLayout(root: root, space: space)
+        let selected = layout.runs(subjects: subjects, tasks: task.map { [$0] })
+        guard !selected.isEmpty else {
+            throw ValidationError("\(root): no BOLD runs match (task \(task ?? "any"), subjects \(subjects.isEmpty ? "all" : subjects.joined(separator: " ")))")
+        }
+        return selected
     }
 }
 

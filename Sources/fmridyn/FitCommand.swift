@@ -65,14 +65,17 @@ struct Fit: ParsableCommand {
         let quietProgress = diagnostics.quiet
         let say: (String) -> Void = { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         let splitSeed = seedList?.first ?? options.seed
-        // Region runs stream into a run cache under --out, one run in memory at a time. Voxel
-        // mode needs every training run for its PCA, and --seeds every run for the robustness
-        // comparison, so those hold the runs.
-        let voxelMode = input.bidsRoot != nil && input.bids.voxels
-        let streams = !voxelMode && seedList == nil
+        // Runs stream into a run cache under --out, one run in memory at a time (voxel runs
+        // after a first pass that fits the PCA); --seeds holds every run, which the robustness
+        // comparison needs.
         var runs: [RunData]
         var store: RunStore? = nil
-        if streams {
+        if seedList == nil, let root = input.bidsRoot, input.bids.voxels {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            (runs, store) = try VoxelMode.stream(input, root: root, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
+                                                 testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
+                                                 directories: [out], cache: cachePath, say: say)
+        } else if seedList == nil {
             (runs, store) = try streamRuns(say: say)
         } else {
             runs = try input.loadRuns(progress: say)
@@ -119,11 +122,14 @@ struct Fit: ParsableCommand {
         print(table, terminator: "")
     }
 
+    /// The run cache's name under --out (removed once open).
+    var cachePath: String { out + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32" }
+
     /// Reads the runs one at a time into a run cache under --out (unlinked once open, so it
     /// never stays behind) and keeps only their metadata.
     func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var writer = try RunStore.Writer(file: out + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32")
+        var writer = try RunStore.Writer(file: cachePath)
         var runs: [RunData] = []
         do {
             try input.forEachRun(progress: say) { run in

@@ -12,42 +12,85 @@ enum VoxelMode {
     static func prepare(_ runs: [RunData], components: Int, validationFraction: Double, testFraction: Double, seed: UInt64,
                         window: Int, stride: Int, directories: [String], say: (String) -> Void) throws -> [RunData] {
         guard let space = runs.first?.voxelSpace else { return runs }
-        guard runs.allSatisfy({ $0.voxelSpace == space }) else {
-            throw ValidationError("voxel mode needs the same voxels in every run: give one --mask (e.g. mni152) and inputs in one space")
+        guard runs.allSatisfy({ $0.voxelSpace == space }) else { throw sameVoxels }
+        let trainingRuns = try trainingIndices(runs.map { ($0.subject, $0.source) }, validationFraction: validationFraction,
+                                               testFraction: testFraction, seed: seed, window: window, stride: stride)
+        var fit = VoxelProjection.IncrementalFit(components: components)
+        for index in trainingRuns.sorted() { try fit.add(runs[index].timeseries) }
+        let projection = try finish(fit, space: space, trainingRuns: trainingRuns.count, directories: directories, say: say)
+        return try apply(projection, to: runs)
+    }
+
+    /// Voxel mode over a BIDS directory with one run in memory at a time: a first pass extracts
+    /// the training runs into the incremental PCA, a second extracts every run again, projects
+    /// it and appends its standardised scores to a run cache at `cache`. Returns the runs'
+    /// metadata and the cache.
+    static func stream(_ input: ModelInputOptions, root: String, components: Int, validationFraction: Double, testFraction: Double,
+                       seed: UInt64, window: Int, stride: Int, directories: [String], cache: String,
+                       say: (String) -> Void) throws -> ([RunData], RunStore) {
+        let selected = try input.bids.selectedRuns(root: root)
+        let trainingRuns = try trainingIndices(selected.map { ($0.subject, $0.bold) }, validationFraction: validationFraction,
+                                               testFraction: testFraction, seed: seed, window: window, stride: stride)
+        say("voxel PCA: first pass over the \(trainingRuns.count) training runs, one at a time")
+        var fit = VoxelProjection.IncrementalFit(components: components)
+        var space: VoxelSpace?
+        try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, only: trainingRuns, progress: say) { run in
+            guard let runSpace = run.voxelSpace else { throw ValidationError("\(run.source): voxel mode needs --voxels extraction") }
+            if space == nil { space = runSpace }
+            guard runSpace == space else { throw sameVoxels }
+            try fit.add(run.timeseries)
         }
-        // Which runs train: the trainer's split, made on placeholder runs without the voxels.
-        let placeholders = runs.map { run -> RunData in
-            var light = run
-            light.timeseries = SignalMatrix(timePoints: run.timeseries.timePoints, columns: 1)
+        guard let space else { throw ValidationError("\(root): no training runs for the voxel PCA") }
+        let projection = try finish(fit, space: space, trainingRuns: trainingRuns.count, directories: directories, say: say)
+        say("voxel PCA: second pass, projecting every run into the run cache")
+        var writer = try RunStore.Writer(file: cache)
+        var runs: [RunData] = []
+        do {
+            try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, progress: say) { run in
+                guard run.voxelSpace == space else { throw sameVoxels }
+                var projected = try apply(projection, to: [run])[0]
+                try writer.append(projected.standardized)
+                projected.timeseries = SignalMatrix(timePoints: 0, columns: 0, values: [])
+                runs.append(projected)
+            }
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return (runs, try writer.finish())
+    }
+
+    static var sameVoxels: ValidationError {
+        ValidationError("voxel mode needs the same voxels in every run: give one --mask (e.g. mni152) and inputs in one space")
+    }
+
+    /// Which runs train: the trainer's split, made on placeholder runs (entities only), which is
+    /// the split the trainer makes on the real runs (by subject, by run, or the single run).
+    static func trainingIndices(_ runs: [(subject: String, source: String)], validationFraction: Double, testFraction: Double,
+                                seed: UInt64, window: Int, stride: Int) throws -> Set<Int> {
+        let placeholders = runs.map { entry -> RunData in
+            var light = RunData(timeseries: SignalMatrix(timePoints: window, columns: 1), repetitionTime: 1)
+            light.subject = entry.subject
+            light.source = entry.source
             return light
         }
         let split = try WindowDataset(runs: placeholders, window: window, stride: stride, validationFraction: validationFraction,
                                       testFraction: testFraction, seed: seed)
-        let trainingRuns = Set(split.training.map(\.run))
-        say("voxel PCA: \(components) components from \(trainingRuns.count) training runs x \(space.indices.count) voxels")
-        let projection = try VoxelProjection(fitting: trainingRuns.sorted().map { runs[$0].timeseries }, components: components,
-                                             grid: space.grid, voxelIndices: space.indices)
+        return Set(split.training.map(\.run))
+    }
+
+    /// The projection from a finished fit, saved into every model directory.
+    static func finish(_ fit: VoxelProjection.IncrementalFit, space: VoxelSpace, trainingRuns: Int, directories: [String],
+                       say: (String) -> Void) throws -> VoxelProjection {
+        say("voxel PCA: \(fit.components) components from \(trainingRuns) training runs x \(space.indices.count) voxels")
+        let projection = try fit.projection(grid: space.grid, voxelIndices: space.indices)
         for directory in directories {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try projection.save(to: directory)
         }
         let explained = projection.explainedVariance.reduce(0, +)
-        say(String(format: "voxel PCA: the components hold %.1f%% of the training variance", 100 * explained / max(1e-300, totalVariance(runs, trainingRuns))))
-        return try apply(projection, to: runs)
-    }
-
-    /// Total variance (sum over voxels, n - 1 normalisation) of the training runs.
-    static func totalVariance(_ runs: [RunData], _ training: Set<Int>) -> Double {
-        let selected = training.sorted().map { runs[$0].timeseries }
-        let total = selected.reduce(0) { $0 + $1.timePoints }
-        guard let columns = selected.first?.columns, total > 1 else { return 0 }
-        var sum = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
-        for run in selected {
-            run.values.withUnsafeBufferPointer { values in
-                for c in 0..<columns { for t in 0..<run.timePoints { let x = values[c * run.timePoints + t]; sum[c] += x; squares[c] += x * x } }
-            }
-        }
-        return (0..<columns).reduce(0) { $0 + (squares[$1] - sum[$1] * sum[$1] / Double(total)) } / Double(total - 1)
+        say(String(format: "voxel PCA: the components hold %.1f%% of the training variance", 100 * explained / max(1e-300, fit.totalVariance)))
+        return projection
     }
 
     /// Runs as component scores (`pc1..pcK` features).

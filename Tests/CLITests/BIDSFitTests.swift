@@ -58,6 +58,9 @@ final class VoxelModeTests: XCTestCase {
                                          "--window", "16", "--stride", "8", "--epochs", "1", "--latent-dim", "2", "--hidden", "4"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
         XCTAssertTrue(fit.stderr.contains("voxel PCA: 12 components from 2 training runs x 29404 voxels"), fit.stderr)
+        // Streamed: the training runs once for the PCA, then every run once more into the run cache.
+        XCTAssertEqual(fit.stderr.components(separatedBy: "extracting ").count - 1, 2 + 3, fit.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: model).filter { $0.hasPrefix(".fmridyn-runs") }, [])
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/config.json"))) as? [String: Any])
         XCTAssertEqual((config["model"] as? [String: Any])?["observations"] as? Int, 12)
         XCTAssertEqual((config["featureNames"] as? [String])?.first, "pc1")
