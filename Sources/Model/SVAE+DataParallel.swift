@@ -52,35 +52,37 @@ extension SVAE {
             nonisolated(unsafe) let shared = (self, x, inputs)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let range = bounds[part]..<bounds[part + 1]
+                // Each part's loss is weighted by its share of the windows, so its gradient
+                // arrives weighted and the parts only need adding.
+                let weight = Scalar(Double(range.count) / Double(batch))
                 var noise = RandomSource(seed: seeds[part])
                 output[part] = Result {
                     try ComputeThreads.withSingleThreadedBLAS {
-                        try shared.0.objectiveAndGradient(shared.1.slice(alongAxis: 0, range), inputs: shared.2?.slice(alongAxis: 0, range),
-                                                          klWeight: klWeight, freeBits: freeBits, random: &noise, parts: 1)
+                        var terms: Objective?
+                        let (value, gradient) = try valueAndGradient(of: shared.0) { model -> Tensor<Scalar> in
+                            let objective = try model.objective(shared.1.slice(alongAxis: 0, range), inputs: shared.2?.slice(alongAxis: 0, range),
+                                                                klWeight: klWeight, freeBits: freeBits, random: &noise)
+                            terms = objective
+                            return objective.loss * weight
+                        }
+                        return StepGradient(loss: value, reconstruction: (terms?.reconstruction ?? 0) * weight, kl: (terms?.kl ?? 0) * weight,
+                                            gradient: gradient)
                     }
                 }
             }
         }
         var combined: StepGradient?
-        for (part, result) in results.enumerated() {
+        for result in results {
             guard let result else { continue }
             let step = try result.get()
-            let weight = Scalar(Double(bounds[part + 1] - bounds[part]) / Double(batch))
             guard var total = combined else {
-                var first = step
-                first.loss *= weight
-                first.reconstruction *= weight
-                first.kl *= weight
-                for (_, path) in parameters { first.gradient[keyPath: path] = (step.gradient[keyPath: path] * weight).detached }
-                combined = first
+                combined = step
                 continue
             }
-            total.loss += step.loss * weight
-            total.reconstruction += step.reconstruction * weight
-            total.kl += step.kl * weight
-            for (_, path) in parameters {
-                total.gradient[keyPath: path] = (total.gradient[keyPath: path] + step.gradient[keyPath: path] * weight).detached
-            }
+            total.loss += step.loss
+            total.reconstruction += step.reconstruction
+            total.kl += step.kl
+            for (_, path) in parameters { total.gradient[keyPath: path] += step.gradient[keyPath: path] }
             combined = total
         }
         guard let combined else { preconditionFailure("a batch split into parts yields a result per part") }

@@ -21,7 +21,7 @@ final class FastMathTests: XCTestCase {
         XCTAssertLessThan(worst.exp, 4e-7, "relative error of exp")
         XCTAssertLessThan(worst.sigmoid, 2e-7, "absolute error of sigmoid")
         XCTAssertLessThan(worst.tanh, 4e-7, "absolute error of tanh")
-        XCTAssertEqual(FastMath.exp(SIMD8(repeating: -200))[0], expf(-87), accuracy: 1e-40, "clamped, no garbage")
+        XCTAssertEqual(FastMath.exp(SIMD8(repeating: -200))[0], expf(-87), accuracy: 1e-6 * expf(-87), "clamped, no garbage")
     }
 
     func testFloatGRUAgreesWithDouble() {

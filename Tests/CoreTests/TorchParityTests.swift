@@ -91,6 +91,31 @@ final class TorchParityTests: XCTestCase {
         }
     }
 
+    /// Large models are updated by several cores at once, each taking a share of every tensor:
+    /// the parameters, moments and masked zeros equal the one-core update exactly.
+    func testAdamSharedAcrossCoresEqualsOneCore() {
+        let n = 50_001
+        var random = RandomSource(seed: 8)
+        let start = SingleTensor(value: Tensor<Float>(shape: [n], scalars: (0..<n).map { _ in Float(random.normal()) }))
+        let gradients = (0..<3).map { _ in SingleTensor(value: Tensor<Float>(shape: [n], scalars: (0..<n).map { _ in Float(random.normal()) })) }
+        let masks = ParameterMasks<Float>(["value": Tensor(shape: [n], scalars: (0..<n).map { $0 % 3 == 0 ? 0 : 1 })])
+        func run(cores: Int) -> (SingleTensor<Float>, OptimizerState<Float>) {
+            ComputeThreads.set(cores)
+            var model = start
+            masks.apply(to: &model)
+            var adam = Adam<Float>.adamW(learningRate: 0.01)
+            for gradient in gradients { adam.update(&model, along: gradient, masks: masks) }
+            return (model, adam.state)
+        }
+        let (one, oneState) = run(cores: 1)
+        let (two, twoState) = run(cores: 2)
+        ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
+        XCTAssertEqual(one.value.scalars, two.value.scalars)
+        XCTAssertEqual(oneState.buffers["value.exp_avg_sq"]?.scalars, twoState.buffers["value.exp_avg_sq"]?.scalars)
+        XCTAssertTrue(stride(from: 0, to: n, by: 3).allSatisfy { two.value.scalars[$0] == 0 })
+        XCTAssertNotEqual(two.value.scalars[1], start.value.scalars[1])
+    }
+
     func testMasksKeepWeightsAtZero() {
         var model = SingleTensor(value: Tensor<Double>(shape: [4], scalars: [1, 2, 3, 4]))
         let masks = ParameterMasks<Double>(["value": Tensor(shape: [4], scalars: [1, 0, 1, 0])])

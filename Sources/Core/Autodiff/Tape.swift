@@ -89,6 +89,16 @@ extension Tensor {
         return output
     }
 
+    /// lhs += rhs for values outside any recording (same shapes): in place, no new buffer.
+    /// Summing gradient trees (e.g. the parts of a split batch) uses it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func += (lhs: inout Tensor, rhs: Tensor) {
+        lhs.tape = nil
+        lhs.node = -1
+        lhs.accumulate(rhs)
+    }
+
     /// self += other (same shape), in place.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -34,31 +34,70 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         state.step += 1
         let t = Double(state.step)
         let correction1 = 1 - Foundation.pow(beta1, t), correction2 = 1 - Foundation.pow(beta2, t)
+        let settings = (lr: learningRate, b1: beta1, b2: beta2, eps: epsilon, wd: weightDecay, decoupled: decoupledWeightDecay,
+                        c1: correction1, c2: correction2)
+        // Taken out of the model and the state so the arrays are uniquely owned and updated in
+        // place (reading them through the stored tensors would copy them every step).
+        var slots: [AdamSlot<Scalar>] = []
         for (name, path) in model.parameters {
             let g = gradient[keyPath: path].scalars
-            let shape = gradient[keyPath: path].shape
-            let mask = masks?.masks[name]?.scalars
-            // Taken out of the dictionary so the arrays are uniquely owned and updated in place
-            // (reading them through the stored tensors would copy both every step).
-            var m = state.buffers.removeValue(forKey: name + ".exp_avg")?.scalars ?? [Scalar](repeating: 0, count: g.count)
-            var v = state.buffers.removeValue(forKey: name + ".exp_avg_sq")?.scalars ?? [Scalar](repeating: 0, count: g.count)
-            let settings = (lr: learningRate, b1: beta1, b2: beta2, eps: epsilon, wd: weightDecay, decoupled: decoupledWeightDecay,
-                            c1: correction1, c2: correction2)
-            model[keyPath: path].withUnsafeMutableScalars { p in
-                g.withUnsafeBufferPointer { g in
-                    m.withUnsafeMutableBufferPointer { m in
-                        v.withUnsafeMutableBufferPointer { v in
-                            Self.step(p, g, m, v, mask, settings)
-                        }
-                    }
+            let shape = model[keyPath: path].shape
+            let parameter = model[keyPath: path].scalars
+            model[keyPath: path] = Tensor(zeros: [0])
+            let m = state.buffers.removeValue(forKey: name + ".exp_avg")?.scalars ?? [Scalar](repeating: 0, count: g.count)
+            let v = state.buffers.removeValue(forKey: name + ".exp_avg_sq")?.scalars ?? [Scalar](repeating: 0, count: g.count)
+            slots.append(AdamSlot(name: name, shape: shape, parameter: parameter, gradient: g, m: m, v: v, mask: masks?.masks[name]?.scalars))
+        }
+        // Element-wise, so the elements can be shared out: each core takes the same share of
+        // every tensor, and the result does not depend on how many cores there are.
+        let total = slots.reduce(0) { $0 + $1.gradient.count }
+        let workers = total >= 32_768 ? max(1, min(ComputeThreads.cores, 8)) : 1
+        slots.withUnsafeMutableBufferPointer { all in
+            nonisolated(unsafe) let shared = all
+            let body: @Sendable (Int) -> Void = { worker in
+                for index in shared.indices {
+                    let n = shared[index].gradient.count
+                    let range = (worker * n / workers)..<((worker + 1) * n / workers)
+                    guard !range.isEmpty else { continue }
+                    shared[index].update(range, settings)
                 }
             }
-            state.buffers[name + ".exp_avg"] = Tensor(shape: shape, scalars: m)
-            state.buffers[name + ".exp_avg_sq"] = Tensor(shape: shape, scalars: v)
+            if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: body) } else { body(0) }
+        }
+        for (slot, (_, path)) in zip(slots, model.parameters) {
+            model[keyPath: path] = Tensor(shape: slot.shape, scalars: slot.parameter)
+            state.buffers[slot.name + ".exp_avg"] = Tensor(shape: slot.shape, scalars: slot.m)
+            state.buffers[slot.name + ".exp_avg_sq"] = Tensor(shape: slot.shape, scalars: slot.v)
         }
     }
 }
 
+/// One parameter's arrays during an Adam update.
+struct AdamSlot<Scalar: TensorScalar> {
+    let name: String
+    let shape: [Int]
+    var parameter: [Scalar]
+    let gradient: [Scalar]
+    var m: [Scalar], v: [Scalar]
+    let mask: [Scalar]?
+
+    /// Updates elements `range` (the arrays are uniquely owned: no copy on write).
+    mutating func update(_ range: Range<Int>, _ settings: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
+        let mask = self.mask.map { Array($0[range]) }
+        parameter.withUnsafeMutableBufferPointer { p in
+            gradient.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        Adam<Scalar>.step(UnsafeMutableBufferPointer(rebasing: p[range]), UnsafeBufferPointer(rebasing: g[range]),
+                                          UnsafeMutableBufferPointer(rebasing: m[range]), UnsafeMutableBufferPointer(rebasing: v[range]), mask, settings)
+                    }
+                }
+            }
+        }
+    }
+}
+
+import Dispatch
 import Foundation
 
 extension Adam {
