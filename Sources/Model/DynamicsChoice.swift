@@ -50,6 +50,20 @@ public struct DynamicsChoice<Scalar: TensorScalar>: Module {
         return (z + drive, nil)
     }
 
+    /// z0 followed by the states after 1...steps steps, as [B, steps + 1, K]. The undriven GRU
+    /// baseline rolls out as one fused operation (`GRU.feedbackRollout`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func path(_ z0: Tensor<Scalar>, steps: Int, drives: [Tensor<Scalar>]?) throws -> Tensor<Scalar> {
+        let (batch, k) = (z0.shape[0], z0.shape[1])
+        if drives == nil, steps > 0, let rnn {
+            let rolled = rnn.cell.feedbackRollout(z0, readout: rnn.readout.weight, steps: steps)
+            return Tensor.concatenate([z0.reshaped([batch, 1, k]), rolled], alongAxis: 1)
+        }
+        let states = [z0] + (try rollout(z0, steps: steps, drives: drives))
+        return Tensor.concatenate(states.map { $0.reshaped([batch, 1, k]) }, alongAxis: 1)
+    }
+
     /// The states after 1...steps steps, step s driven by `drives[s - 1]` (nil: undriven).
     public func rollout(_ z0: Tensor<Scalar>, steps: Int, drives: [Tensor<Scalar>]?) throws -> [Tensor<Scalar>] {
         guard let drives else { return try rollout(z0, steps: steps) }

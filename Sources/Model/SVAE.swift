@@ -85,9 +85,9 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         case .initial:
             let (mean, logVariance) = encoder.gaussian(summary(states), latent: k)
             let z0 = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
-            let path = [z0] + (try dynamics.rollout(z0, steps: window - 1, drives: drive))
+            let path = try dynamics.path(z0, steps: window - 1, drives: drive)
             let kl = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance) / Scalar(batch)
-            return (stack(path), kl)
+            return (path, kl)
         case .sequential:
             var previous = Tensor<Scalar>(zeros: [batch, k])
             var memory: Tensor<Scalar>? = nil
@@ -126,8 +126,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         switch configuration.inference {
         case .initial:
             let (mean, _) = encoder.gaussian(summary(states), latent: k)
-            let path = [mean] + (try dynamics.rollout(mean, steps: window - 1, drives: drive))
-            return [decoder(stack(path))]
+            return [decoder(try dynamics.path(mean, steps: window - 1, drives: drive))]
         case .sequential:
             var previous = Tensor<Scalar>(zeros: [batch, k])
             var memory: Tensor<Scalar>? = nil
@@ -205,9 +204,9 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                 let x = run.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, features])
                 let (mean, _) = encoder.gaussian(summary(encoder.recurrent(x)), latent: k)
                 let windowInputs = inputs.map { $0.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, $0.shape[1]]) }
-                let path = [mean.detached] + (try dynamics.rollout(mean.detached, steps: window - 1, drives: drives(windowInputs, steps: window - 1)))
-                for (offset, z) in path.enumerated() where !filled[start + offset] {
-                    for d in 0..<k { result[(start + offset) * k + d] = z.scalars[d] }
+                let path = try dynamics.path(mean.detached, steps: window - 1, drives: drives(windowInputs, steps: window - 1)).scalars
+                for offset in 0..<window where !filled[start + offset] {
+                    for d in 0..<k { result[(start + offset) * k + d] = path[offset * k + d] }
                     filled[start + offset] = true
                 }
             }

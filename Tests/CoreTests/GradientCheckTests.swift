@@ -156,4 +156,47 @@ final class GradientCheckTests: XCTestCase {
             return Tensor.reparameterized(mean: Tensor(zeros: [5]), logVariance: lv, using: &random).squared().sum()
         }
     }
+
+    /// The fused GRU rollout with readout feedback equals the step-by-step composition
+    /// (GRU.step, readout product, residual add) in value and in every input's gradient, and
+    /// its gradients match central differences.
+    func testFeedbackRolloutEqualsStepByStep() {
+        var source = RandomSource(seed: 31)
+        var gru = GRU<Double>(inputSize: 3, hiddenSize: 4, random: &source)
+        gru.biasHH = randomTensor([12])  // non-zero recurrent bias: it sits inside the reset gate
+        let readout = randomTensor([3, 4]), z0 = randomTensor([2, 3]), weights = randomTensor([2, 5, 3])
+        func stepwise(_ cell: GRU<Double>, _ r: Tensor<Double>, _ start: Tensor<Double>) -> Tensor<Double> {
+            var z = start, h = Tensor<Double>(zeros: [2, 4])
+            var states: [Tensor<Double>] = []
+            for _ in 0..<5 {
+                h = cell.step(z, h)
+                z = z + h.matmul(r.transposed())
+                states.append(z.reshaped([2, 1, 3]))
+            }
+            return Tensor.concatenate(states, alongAxis: 1)
+        }
+        let fused = gru.feedbackRollout(z0, readout: readout, steps: 5)
+        let reference = stepwise(gru, readout, z0)
+        XCTAssertEqual(fused.shape, [2, 5, 3])
+        for (a, b) in zip(fused.scalars, reference.scalars) { XCTAssertEqual(a, b, accuracy: 1e-13) }
+        // Every input: z0, the four GRU tensors and the readout.
+        struct Inputs: Module {
+            var gru: GRU<Double>
+            var readout: Tensor<Double>
+            var z0: Tensor<Double>
+            var parameters: [(name: String, path: WritableKeyPath<Inputs, Tensor<Double>>)] {
+                nested(\.gru, prefix: "gru") + [("readout", \.readout), ("z0", \.z0)]
+            }
+        }
+        let inputs = Inputs(gru: gru, readout: readout, z0: z0)
+        let (_, fusedGradient) = valueAndGradient(of: inputs) { ($0.gru.feedbackRollout($0.z0, readout: $0.readout, steps: 5) * weights).sum() }
+        let (_, referenceGradient) = valueAndGradient(of: inputs) { (stepwise($0.gru, $0.readout, $0.z0) * weights).sum() }
+        for (name, path) in inputs.parameters {
+            for (a, b) in zip(fusedGradient[keyPath: path].scalars, referenceGradient[keyPath: path].scalars) {
+                XCTAssertEqual(a, b, accuracy: 1e-12, name)
+            }
+        }
+        check("feedback rollout z0", at: z0) { (gru.feedbackRollout($0, readout: readout, steps: 5) * weights).sum() }
+        check("feedback rollout readout", at: readout) { (gru.feedbackRollout(z0, readout: $0, steps: 5) * weights).sum() }
+    }
 }

@@ -142,7 +142,7 @@ enum GRUSequence {
         let gates = 3 * hidden, rows = batch * steps
         // Input projections for every (b, t): [B*T, 3H] = X W_ih^T + b_ih.
         var projected = [Scalar](repeating: 0, count: rows * gates)
-        for r in 0..<rows { for g in 0..<gates { projected[r * gates + g] = w.bih[g] } }
+        fillRows(&projected, with: w.bih, rows: rows)
         Tensor<Scalar>.gemm(false, true, rows, gates, inputSize, x, w.wih, &projected, beta: 1)
         var trace = Trace<Scalar>(previous: [Scalar](repeating: 0, count: steps * batch * hidden),
                                   resetGate: [Scalar](repeating: 0, count: steps * batch * hidden),
@@ -156,7 +156,7 @@ enum GRUSequence {
         // than computing, so the time loop runs on one thread.
         ComputeThreads.withSingleThreadedBLAS {
             for t in 0..<steps {
-                for b in 0..<batch { for g in 0..<gates { recurrent[b * gates + g] = w.bhh[g] } }
+                fillRows(&recurrent, with: w.bhh, rows: batch)
                 Tensor<Scalar>.gemm(false, true, batch, gates, hidden, h, w.whh, &recurrent, beta: 1)
                 let base = t * batch * hidden
                 projected.withUnsafeBufferPointer { px in
@@ -204,7 +204,6 @@ enum GRUSequence {
         var gradGatesX = [Scalar](repeating: 0, count: steps * batch * gates)
         var gradGatesH = [Scalar](repeating: 0, count: steps * batch * gates)
         var dh = [Scalar](repeating: 0, count: batch * hidden)
-        var dhRecurrent = [Scalar](repeating: 0, count: batch * hidden)
         var incoming = [Scalar](repeating: 0, count: hidden)
         ComputeThreads.withSingleThreadedBLAS {
             for t in stride(from: steps - 1, through: 0, by: -1) {
@@ -237,28 +236,22 @@ enum GRUSequence {
                         }
                     }
                 }
-                // dh_prev += dGatesH_t W_hh  ([B, 3H] x [3H, H])
+                // dh_prev = direct + dGatesH_t W_hh  ([B, 3H] x [3H, H]), added by the GEMM itself.
                 gradGatesH.withUnsafeBufferPointer { gh in
                     w.whh.withUnsafeBufferPointer { whh in
-                        dhRecurrent.withUnsafeMutableBufferPointer { out in
+                        dh.withUnsafeMutableBufferPointer { out in
                             Scalar.gemm(transposeA: false, transposeB: false, m: batch, n: hidden, k: gates, alpha: 1,
                                         a: gh.baseAddress! + t * batch * gates, lda: gates, b: whh.baseAddress!, ldb: hidden,
-                                        beta: 0, c: out.baseAddress!, ldc: hidden)
+                                        beta: 1, c: out.baseAddress!, ldc: hidden)
                         }
                     }
                 }
-                for index in 0..<(batch * hidden) { dh[index] += dhRecurrent[index] }
             }
         }
         var results: [[Scalar]?] = [nil, nil, nil, nil, nil, nil]
         // Reorder dGatesX to batch-first rows (b, t) to match X.
         var gatesXBatchFirst = [Scalar](repeating: 0, count: rows * gates)
-        for t in 0..<steps {
-            for b in 0..<batch {
-                let source = (t * batch + b) * gates, target = (b * steps + t) * gates
-                for g in 0..<gates { gatesXBatchFirst[target + g] = gradGatesX[source + g] }
-            }
-        }
+        copyRows(from: gradGatesX, to: &gatesXBatchFirst, length: gates, outer: steps, inner: batch) { t, b in (b * steps + t) }
         if needs[0] {
             var values = [Scalar](repeating: 0, count: rows * inputSize)
             Tensor<Scalar>.gemm(false, false, rows, inputSize, gates, gatesXBatchFirst, w.wih, &values)
@@ -276,14 +269,10 @@ enum GRUSequence {
             results[3] = values
         }
         if needs[4] {
-            var values = [Scalar](repeating: 0, count: gates)
-            for r in 0..<rows { for g in 0..<gates { values[g] += gradGatesX[r * gates + g] } }
-            results[4] = values
+            results[4] = columnSums(gradGatesX, rows: rows, columns: gates)
         }
         if needs[5] {
-            var values = [Scalar](repeating: 0, count: gates)
-            for r in 0..<rows { for g in 0..<gates { values[g] += gradGatesH[r * gates + g] } }
-            results[5] = values
+            results[5] = columnSums(gradGatesH, rows: rows, columns: gates)
         }
         return results
     }
@@ -307,6 +296,61 @@ enum GRUSequence {
     /// Both directions of a bidirectional GRU as one operation, the two directions computed
     /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] with the
     /// backward direction's states re-reversed so step t of both halves refers to input t.
+    /// target[row(o, i)] = source[o * inner + i] for rows of `length` scalars (row r of the target
+    /// starts at r * targetStride + targetOffset; the source's rows are contiguous).
+    @inline(__always)
+    static func copyRows<Scalar>(from source: [Scalar], to target: inout [Scalar], length: Int, outer: Int, inner: Int,
+                                 targetStride: Int? = nil, targetOffset: Int = 0, row: (Int, Int) -> Int) {
+        let stride = targetStride ?? length
+        source.withUnsafeBufferPointer { s in
+            target.withUnsafeMutableBufferPointer { d in
+                guard let sb = s.baseAddress, let db = d.baseAddress else { return }
+                for o in 0..<outer {
+                    for i in 0..<inner { (db + row(o, i) * stride + targetOffset).update(from: sb + (o * inner + i) * length, count: length) }
+                }
+            }
+        }
+    }
+
+    /// target[o * inner + i] = source[row(o, i)] for rows of `length` scalars (row r of the source
+    /// starts at r * sourceStride + sourceOffset; the target's rows are contiguous).
+    @inline(__always)
+    static func gatherRows<Scalar>(from source: [Scalar], to target: inout [Scalar], length: Int, outer: Int, inner: Int,
+                                   sourceStride: Int, sourceOffset: Int = 0, row: (Int, Int) -> Int) {
+        source.withUnsafeBufferPointer { s in
+            target.withUnsafeMutableBufferPointer { d in
+                guard let sb = s.baseAddress, let db = d.baseAddress else { return }
+                for o in 0..<outer {
+                    for i in 0..<inner { (db + (o * inner + i) * length).update(from: sb + row(o, i) * sourceStride + sourceOffset, count: length) }
+                }
+            }
+        }
+    }
+
+    /// Every row of `target` set to `row`.
+    @inline(__always)
+    static func fillRows<Scalar>(_ target: inout [Scalar], with row: [Scalar], rows: Int) {
+        let length = row.count
+        row.withUnsafeBufferPointer { r in
+            target.withUnsafeMutableBufferPointer { d in
+                guard let rb = r.baseAddress, let db = d.baseAddress else { return }
+                for index in 0..<rows { (db + index * length).update(from: rb, count: length) }
+            }
+        }
+    }
+
+    /// Sums over the rows of a row-major rows x columns matrix.
+    static func columnSums<Scalar: TensorScalar>(_ matrix: [Scalar], rows: Int, columns: Int) -> [Scalar] {
+        var sums = [Scalar](repeating: 0, count: columns)
+        matrix.withUnsafeBufferPointer { m in
+            sums.withUnsafeMutableBufferPointer { out in
+                guard let mb = m.baseAddress, let ob = out.baseAddress else { return }
+                for r in 0..<rows { Scalar.axpy(1, mb + r * columns, ob, count: columns) }
+            }
+        }
+        return sums
+    }
+
     /// Runs `body` for direction 0 and 1: concurrently when two or more cores are allowed.
     static func eachDirection(_ body: @Sendable (Int) -> Void) {
         if ComputeThreads.cores >= 2 {
@@ -329,12 +373,7 @@ enum GRUSequence {
         let (forwardWeights, backwardWeights) = (weights(forward), weights(backward))
         let xValues = x.scalars
         var reversed = [Scalar](repeating: 0, count: xValues.count)
-        for b in 0..<batch {
-            for t in 0..<steps {
-                let source = (b * steps + t) * features, target = (b * steps + steps - 1 - t) * features
-                for f in 0..<features { reversed[target + f] = xValues[source + f] }
-            }
-        }
+        copyRows(from: xValues, to: &reversed, length: features, outer: batch, inner: steps) { b, t in b * steps + steps - 1 - t }
         let h0 = [Scalar](repeating: 0, count: batch * hidden)
         var traces: [Trace<Scalar>?] = [nil, nil]
         ComputeThreads.withSingleThreadedBLAS {
@@ -348,15 +387,11 @@ enum GRUSequence {
             }
         }
         guard let forwardTrace = traces[0], let backwardTrace = traces[1] else { return x }
+        // Rows of 2H: the forward direction's state, then the backward one's re-reversed in time.
         var combined = [Scalar](repeating: 0, count: batch * steps * 2 * hidden)
-        for b in 0..<batch {
-            for t in 0..<steps {
-                let target = (b * steps + t) * 2 * hidden
-                for j in 0..<hidden {
-                    combined[target + j] = forwardTrace.outputs[(b * steps + t) * hidden + j]
-                    combined[target + hidden + j] = backwardTrace.outputs[(b * steps + steps - 1 - t) * hidden + j]
-                }
-            }
+        copyRows(from: forwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden) { b, t in b * steps + t }
+        copyRows(from: backwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden, targetOffset: hidden) { b, t in
+            b * steps + steps - 1 - t
         }
         let inputs = [x, forward.weightIH, forward.weightHH, forward.biasIH, forward.biasHH,
                       backward.weightIH, backward.weightHH, backward.biasIH, backward.biasHH]
@@ -366,14 +401,10 @@ enum GRUSequence {
             // Split the gradient: forward half as is, backward half back into its reversed time.
             var forwardGradient = [Scalar](repeating: 0, count: batch * steps * hidden)
             var backwardGradient = [Scalar](repeating: 0, count: batch * steps * hidden)
-            for b in 0..<batch {
-                for t in 0..<steps {
-                    let source = (b * steps + t) * 2 * hidden
-                    for j in 0..<hidden {
-                        forwardGradient[(b * steps + t) * hidden + j] = gradient.scalars[source + j]
-                        backwardGradient[(b * steps + steps - 1 - t) * hidden + j] = gradient.scalars[source + hidden + j]
-                    }
-                }
+            let upstream = gradient.scalars
+            gatherRows(from: upstream, to: &forwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden) { b, t in b * steps + t }
+            gatherRows(from: upstream, to: &backwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden, sourceOffset: hidden) { b, t in
+                b * steps + steps - 1 - t
             }
             let forwardNeeds = [tracked[0], false, tracked[1], tracked[2], tracked[3], tracked[4]]
             let backwardNeeds = [tracked[0], false, tracked[5], tracked[6], tracked[7], tracked[8]]
