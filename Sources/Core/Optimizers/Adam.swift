@@ -48,19 +48,21 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
             let v = state.buffers.removeValue(forKey: name + ".exp_avg_sq")?.scalars ?? [Scalar](repeating: 0, count: g.count)
             slots.append(AdamSlot(name: name, shape: shape, parameter: parameter, gradient: g, m: m, v: v, mask: masks?.masks[name]?.scalars))
         }
-        // Element-wise, so the elements can be shared out: each core takes the same share of
-        // every tensor, and the result does not depend on how many cores there are.
-        let total = slots.reduce(0) { $0 + $1.gradient.count }
-        let workers = total >= 32_768 ? max(1, min(ComputeThreads.cores, 8)) : 1
+        // Tensors are shared out whole among the cores, largest first to the least loaded core
+        // (two cores never touch one array). Each element's update is the same on any core, so
+        // the result does not depend on how many there are.
+        let workers = slots.reduce(0, { $0 + $1.gradient.count }) >= 32_768 ? max(1, min(ComputeThreads.cores, slots.count, 8)) : 1
+        var assignment = [[Int]](repeating: [], count: workers), load = [Int](repeating: 0, count: workers)
+        for index in slots.indices.sorted(by: { slots[$0].gradient.count > slots[$1].gradient.count }) {
+            let worker = load.indices.min { load[$0] < load[$1] } ?? 0
+            assignment[worker].append(index)
+            load[worker] += slots[index].gradient.count
+        }
         slots.withUnsafeMutableBufferPointer { all in
             nonisolated(unsafe) let shared = all
+            let plan = assignment
             let body: @Sendable (Int) -> Void = { worker in
-                for index in shared.indices {
-                    let n = shared[index].gradient.count
-                    let range = (worker * n / workers)..<((worker + 1) * n / workers)
-                    guard !range.isEmpty else { continue }
-                    shared[index].update(range, settings)
-                }
+                for index in plan[worker] { shared[index].update(settings) }
             }
             if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: body) } else { body(0) }
         }
@@ -81,15 +83,13 @@ struct AdamSlot<Scalar: TensorScalar> {
     var m: [Scalar], v: [Scalar]
     let mask: [Scalar]?
 
-    /// Updates elements `range` (the arrays are uniquely owned: no copy on write).
-    mutating func update(_ range: Range<Int>, _ settings: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
-        let mask = self.mask.map { Array($0[range]) }
+    /// Updates every element (the arrays are uniquely owned: no copy on write).
+    mutating func update(_ settings: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
         parameter.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { m in
                     v.withUnsafeMutableBufferPointer { v in
-                        Adam<Scalar>.step(UnsafeMutableBufferPointer(rebasing: p[range]), UnsafeBufferPointer(rebasing: g[range]),
-                                          UnsafeMutableBufferPointer(rebasing: m[range]), UnsafeMutableBufferPointer(rebasing: v[range]), mask, settings)
+                        Adam<Scalar>.step(p, g, m, v, mask, settings)
                     }
                 }
             }
