@@ -68,8 +68,9 @@ struct BenchGEMM: ParsableCommand {
         let seconds = timing.measure { checksum += a.matmul(b).scalars[0] }
         let gflops = 2 * Double(size) * Double(size) * Double(size) / seconds / 1e9
         timing.report([("size", .integer(size)), ("seconds", .number(seconds)), ("gflops", .number(gflops)),
-                    ("threads", .integer(ComputeThreads.current))],
-                   text: String(format: "gemm %d: %.3f ms, %.1f GFLOP/s (%d threads)", size, seconds * 1e3, gflops, ComputeThreads.current))
+                    ("threads", .integer(ComputeThreads.current)), ("blas_kernels", .string(BLASKernels.current))],
+                   text: String(format: "gemm %d: %.3f ms, %.1f GFLOP/s (%d threads, %@ kernels)", size, seconds * 1e3, gflops,
+                                ComputeThreads.current, BLASKernels.current))
         _ = checksum
     }
 }

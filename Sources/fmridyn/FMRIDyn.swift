@@ -33,6 +33,7 @@ struct FMRIDyn: ParsableCommand {
 
     static func main() {
         AllocatorTuning.keepLargeBuffers()
+        BLASKernels.preferAVX512()
         do {
             var command = try parseAsRoot()
             try command.run()
