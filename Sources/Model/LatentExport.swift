@@ -38,6 +38,11 @@ public enum LatentExport {
     /// Writes the CSV atomically.
     public static func write(model: SVAE<Float>, runs: [RunData], to path: String) throws {
         let (header, rows) = try rows(model: model, runs: runs)
+        try write(header: header, rows: rows, to: path)
+    }
+
+    /// Writes rows (from `rows(model:runs:)`, possibly gathered run by run) atomically.
+    public static func write(header: [String], rows: [[String]], to path: String) throws {
         var text = header.joined(separator: ",") + "\n"
         for row in rows { text += row.map(escape).joined(separator: ",") + "\n" }
         do {

@@ -183,7 +183,8 @@ struct Latents: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export posterior-mean latent timeseries of runs to CSV.",
         discussion: """
-            Columns: subject,session,task,run,volume,time_s,condition,z1,...,zK. --maps DIR writes \
+            Columns: subject,session,task,run,volume,time_s,condition,z1,...,zK. Runs are read one \
+            at a time. --maps DIR writes \
             each latent's decoder column as DIR/zK.nii.gz (voxel models: through the voxel PCA, in \
             the input space; region models: painted into --maps-atlas) and DIR/decoder_maps.tsv. Sequential \
             models filter through each whole run (z_{t-1} = previous posterior mean); initial \
@@ -213,10 +214,18 @@ struct Latents: ParsableCommand {
 
     func run() throws {
         let (svae, description) = try Trainer.loadModel(from: model)
-        var runs = try VoxelMode.runs(try input.loadRuns(), for: model)
-        if let names = svae.configuration.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
-        try LatentExport.write(model: svae, runs: runs, to: out)
-        diagnostics.makeLogger().info("\(out): \(runs.reduce(0) { $0 + $1.timeseries.timePoints }) volumes x \(svae.configuration.latent) latents")
+        let projection = try VoxelProjection.load(from: model)
+        // One run in memory at a time: read, project (voxel models), encode, keep its rows.
+        var header: [String] = [], rows: [[String]] = []
+        try input.forEachRun { run in
+            var runs = try projection.map { try VoxelMode.apply($0, to: [run]) } ?? [run]
+            if let names = svae.configuration.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
+            let exported = try LatentExport.rows(model: svae, runs: runs)
+            header = exported.header
+            rows += exported.rows
+        }
+        try LatentExport.write(header: header, rows: rows, to: out)
+        diagnostics.makeLogger().info("\(out): \(rows.count) volumes x \(svae.configuration.latent) latents")
         if let maps { try DecoderMaps.write(svae, description: description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }
     }
 }
