@@ -72,34 +72,49 @@ public enum GaussianTerms {
         let rows = x.count / features
         let precision = logVariance.scalars.map { Scalar.exponential(-$0) }
         let xs = x.scalars, ms = mean.scalars
-        var weighted = 0.0
+        // Per-feature accumulators, so the inner loop over features runs in vector lanes.
+        var perFeature = [Scalar](repeating: 0, count: features)
         xs.withUnsafeBufferPointer { px in
             ms.withUnsafeBufferPointer { pm in
-                for r in 0..<rows {
-                    var row: Scalar = 0
-                    for f in 0..<features {
-                        let residual = px[r * features + f] - pm[r * features + f]
-                        row += residual * residual * precision[f]
+                precision.withUnsafeBufferPointer { pp in
+                    perFeature.withUnsafeMutableBufferPointer { acc in
+                        guard let xb = px.baseAddress, let mb = pm.baseAddress, let pb = pp.baseAddress, let ab = acc.baseAddress else { return }
+                        for r in 0..<rows {
+                            let (xr, mr) = (xb + r * features, mb + r * features)
+                            for f in 0..<features {
+                                let residual = xr[f] - mr[f]
+                                ab[f] += residual * residual * pb[f]
+                            }
+                        }
                     }
-                    weighted += Double(row)
                 }
             }
         }
+        let weighted = perFeature.reduce(0.0) { $0 + Double($1) }
         let logVarianceSum = logVariance.scalars.reduce(0.0) { $0 + Double($1) }
         let value = 0.5 * (weighted + Double(rows) * logVarianceSum + Double(x.count) * Foundation.log(2 * Double.pi))
         let needsData = x.isTracked, shape = x.shape
         return Tensor.customOperation(shape: [], scalars: [Scalar(value)], inputs: [x, mean, logVariance]) { gradient in
-            let g = gradient.scalars[0]
+            let g = gradient.scalars[0], half = g / 2
             var dMean = [Scalar](repeating: 0, count: rows * features)
             var dLogVariance = [Scalar](repeating: 0, count: features)
             xs.withUnsafeBufferPointer { px in
                 ms.withUnsafeBufferPointer { pm in
-                    for r in 0..<rows {
-                        for f in 0..<features {
-                            let i = r * features + f
-                            let scaled = (px[i] - pm[i]) * precision[f]
-                            dMean[i] = -g * scaled
-                            dLogVariance[f] += g * (1 - scaled * (px[i] - pm[i])) / 2
+                    precision.withUnsafeBufferPointer { pp in
+                        dMean.withUnsafeMutableBufferPointer { dm in
+                            dLogVariance.withUnsafeMutableBufferPointer { dl in
+                                guard let xb = px.baseAddress, let mb = pm.baseAddress, let pb = pp.baseAddress, let db = dm.baseAddress,
+                                      let lb = dl.baseAddress else { return }
+                                for r in 0..<rows {
+                                    let (xr, mr, dr) = (xb + r * features, mb + r * features, db + r * features)
+                                    for f in 0..<features {
+                                        let residual = xr[f] - mr[f]
+                                        let scaled = residual * pb[f]
+                                        dr[f] = -g * scaled
+                                        lb[f] += half * (1 - scaled * residual)
+                                    }
+                                }
+                            }
                         }
                     }
                 }

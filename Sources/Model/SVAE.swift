@@ -15,9 +15,17 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     /// B of dz/dt = f(z) + B u: how the external inputs drive the latents (nil without inputs).
     public var inputMap: Linear<Scalar>?
 
+    /// Built once per architecture: assembling the names and key paths costs 6% of a training
+    /// step, and a step asks for them several times (differentiation, Adam, the batch split).
     public var parameters: [(name: String, path: WritableKeyPath<SVAE, Tensor<Scalar>>)] {
-        nested(\.encoder, prefix: "encoder") + nested(\.dynamics, prefix: "dynamics") + nested(\.decoder, prefix: "decoder")
+        let shape = ParameterListCache.Shape(configuration: configuration, scalar: ObjectIdentifier(Scalar.self), hasInputMap: inputMap != nil,
+                                             hasNode: dynamics.node != nil, hasRNN: dynamics.rnn != nil,
+                                             hasLinearDecoder: decoder.linear != nil, hasNetworkDecoder: decoder.network != nil)
+        if let cached = ParameterListCache.shared.lookup(shape) as? [(name: String, path: WritableKeyPath<SVAE, Tensor<Scalar>>)] { return cached }
+        let list = nested(\.encoder, prefix: "encoder") + nested(\.dynamics, prefix: "dynamics") + nested(\.decoder, prefix: "decoder")
             + [(name: "prior.transition_log_variance", path: \.transitionLogVariance)] + nested(optional: \.inputMap, prefix: "input_map")
+        ParameterListCache.shared.store(list, for: shape)
+        return list
     }
 
     public init(configuration c: SVAEConfiguration) {
