@@ -215,7 +215,7 @@ public struct WindowDataset: Sendable {
             guard let base = target.baseAddress else { return }
             for (index, w) in windows.enumerated() { try store.read(run: w.run, start: w.start, count: window, into: base + index * block) }
         }
-        let values = Scalar.self == Float.self ? (rows as? [Scalar] ?? rows.map { Scalar($0) }) : rows.map { Scalar($0) }
+        let values = rows as? [Scalar] ?? rows.map { Scalar($0) }  // no copy for Float
         return Tensor(shape: [windows.count, window, features], scalars: values)
     }
 }

@@ -55,13 +55,11 @@ public struct DynamicsChoice<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func path(_ z0: Tensor<Scalar>, steps: Int, drives: [Tensor<Scalar>]?) throws -> Tensor<Scalar> {
-        let (batch, k) = (z0.shape[0], z0.shape[1])
         if drives == nil, steps > 0, let rnn {
             let rolled = rnn.cell.feedbackRollout(z0, readout: rnn.readout.weight, steps: steps)
-            return Tensor.concatenate([z0.reshaped([batch, 1, k]), rolled], alongAxis: 1)
+            return Tensor.concatenate([z0.reshaped([z0.shape[0], 1, z0.shape[1]]), rolled], alongAxis: 1)
         }
-        let states = [z0] + (try rollout(z0, steps: steps, drives: drives))
-        return Tensor.concatenate(states.map { $0.reshaped([batch, 1, k]) }, alongAxis: 1)
+        return Tensor.stackedInTime([z0] + (try rollout(z0, steps: steps, drives: drives)))
     }
 
     /// The states after 1...steps steps, step s driven by `drives[s - 1]` (nil: undriven).
@@ -75,5 +73,15 @@ public struct DynamicsChoice<Scalar: TensorScalar>: Module {
             states.append(z)
         }
         return states
+    }
+}
+
+extension Tensor {
+    /// States [B, K] of consecutive steps as one [B, T, K] tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func stackedInTime(_ states: [Tensor]) -> Tensor {
+        let (batch, k) = (states[0].shape[0], states[0].shape[1])
+        return Tensor.concatenate(states.map { $0.reshaped([batch, 1, k]) }, alongAxis: 1)
     }
 }

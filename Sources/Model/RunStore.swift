@@ -90,6 +90,26 @@ public final class RunStore: @unchecked Sendable {
         return rows
     }
 
+    /// A run cache at `file` filled with the runs `feed` hands to the closure it is given:
+    /// each run's standardised values go to the file, and its metadata (the timeseries emptied)
+    /// is returned with the store. On an error the partial file is removed.
+    public static func collect(file: String, _ feed: (_ add: (RunData) throws -> Void) throws -> Void) throws -> ([RunData], RunStore) {
+        var writer = try Writer(file: file)
+        var runs: [RunData] = []
+        do {
+            try feed { run in
+                try writer.append(run.standardized)
+                var metadata = run
+                metadata.timeseries = SignalMatrix(timePoints: 0, columns: 0, values: [])
+                runs.append(metadata)
+            }
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return (runs, try writer.finish())
+    }
+
     /// Appends runs to a file, then opens it for reading.
     public struct Writer {
         public let path: String

@@ -19,7 +19,7 @@ extension SVAE {
     /// and gradient because both are means over windows. The time loop of a step is a chain of
     /// small operations that one core runs one after another, so splitting the batch is the
     /// way to use a second core there (`fmridyn bench train --dynamics rnn` on 2 cores: 10.5 ms
-    /// in one part, 7.9 ms in two; docs/model.md).
+    /// in one part, 8.8 ms in two; docs/model.md).
     ///
     /// Each part draws its reparameterisation noise from its own seed, taken from `random`,
     /// so a result depends on the seed and on `parts` (the core count), as the issue allows.

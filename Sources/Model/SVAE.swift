@@ -174,12 +174,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         return encoder.gaussian(combined, latent: configuration.latent)
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    func stack(_ path: [Tensor<Scalar>]) -> Tensor<Scalar> {
-        let (batch, k) = (path[0].shape[0], path[0].shape[1])
-        return Tensor.concatenate(path.map { $0.reshaped([batch, 1, k]) }, alongAxis: 1)
-    }
+    /// States [B, K] of consecutive steps as [B, T, K].
+    func stack(_ path: [Tensor<Scalar>]) -> Tensor<Scalar> { Tensor.stackedInTime(path) }
 
     /// Posterior-mean latents [T, K] of a whole run [T, R]. Sequential: filtering through the
     /// run with z_{t-1} set to the previous posterior mean. Initial: consecutive windows of W

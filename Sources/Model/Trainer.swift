@@ -89,7 +89,7 @@ public struct Trainer {
     @discardableResult
     public func fit(_ data: WindowDataset, resume: Bool = false) throws -> [TrainingLogRow] {
         if let threads = training.threads { ComputeThreads.set(threads) }
-        // Every product of a step is small; the cores go to the encoder's two directions.
+        // Every product of a step is small; the cores go to the parts of each split batch.
         return try ComputeThreads.withSingleThreadedBLAS { try train(data, resume: resume) }
     }
 
@@ -137,7 +137,7 @@ public struct Trainer {
                 var noise = RandomSource(seed: model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03))
                 let step = try svae.objectiveAndGradient(x, inputs: u, klWeight: klWeight, freeBits: training.freeBits, random: &noise,
                                                          parts: ComputeThreads.cores)
-                let (value, terms) = (step.loss, step)
+                let value = step.loss
                 var gradient = step.gradient
                 guard value.isFinite, value < 1e12 else {
                     throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with --resume); lower --lr, raise --clip-norm protection, or use --solver rk4")
@@ -161,8 +161,8 @@ public struct Trainer {
                 }
                 state.nextBatch += 1
                 state.epochLoss += Double(value)
-                state.epochReconstruction += Double(terms.reconstruction)
-                state.epochKL += Double(terms.kl)
+                state.epochReconstruction += Double(step.reconstruction)
+                state.epochKL += Double(step.kl)
                 state.epochBatches += 1
                 state.seconds = Date().timeIntervalSince(start)
                 if state.globalStep % training.checkpointEvery == 0 {
@@ -173,7 +173,7 @@ public struct Trainer {
                 }
                 if state.nextBatch == batchesPerEpoch || state.globalStep % 10 == 0 {
                     progress?(String(format: "epoch %d/%d step %d: loss %.3f (recon %.3f, kl %.3f)", state.epoch + 1, training.epochs,
-                                     state.globalStep, value, terms.reconstruction, terms.kl))
+                                     state.globalStep, value, step.reconstruction, step.kl))
                 }
             }
             // End of epoch: validation, log, best model, early stopping.

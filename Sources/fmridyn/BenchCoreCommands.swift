@@ -10,9 +10,10 @@ struct BenchRunOptions: ParsableArguments {
     @Option(help: "Timed repetitions (the median is reported).")
     var repeats = 20
 
-    // OpenBLAS's worker thread spins for about the first half second of a process and takes a
-    // core from concurrent work: the bidirectional GRU measured 5.6-5.9 ms after 3 warm-up
-    // calls and 4.2-4.3 ms after 100. The default warm-up covers that start-up.
+    // OpenBLAS's idle worker thread can spin on the core that concurrent work needs, most often
+    // in a process's first half second: the bidirectional GRU measured 5.6-5.9 ms after 3
+    // warm-up calls and 4.2-4.3 ms after 100. Warming up for 0.5 s makes that rarer (one run in
+    // three still gave 5.9 ms), not impossible.
     @Option(help: "Untimed warm-up repetitions (at least 0.5 s of them, whichever is longer).")
     var warmup = 3
 

@@ -129,20 +129,7 @@ struct Fit: ParsableCommand {
     /// never stays behind) and keeps only their metadata.
     func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var writer = try RunStore.Writer(file: cachePath)
-        var runs: [RunData] = []
-        do {
-            try input.forEachRun(progress: say) { run in
-                try writer.append(run.standardized)
-                var metadata = run
-                metadata.timeseries = SignalMatrix(timePoints: 0, columns: 0, values: [])
-                runs.append(metadata)
-            }
-        } catch {
-            writer.discard()
-            throw error
-        }
-        return (runs, try writer.finish())
+        return try RunStore.collect(file: cachePath) { add in try input.forEachRun(progress: say, add) }
     }
 
     /// The parsed --seeds.

@@ -43,21 +43,12 @@ enum VoxelMode {
         guard let space else { throw ValidationError("\(root): no training runs for the voxel PCA") }
         let projection = try finish(fit, space: space, trainingRuns: trainingRuns.count, directories: directories, say: say)
         say("voxel PCA: second pass, projecting every run into the run cache")
-        var writer = try RunStore.Writer(file: cache)
-        var runs: [RunData] = []
-        do {
+        return try RunStore.collect(file: cache) { add in
             try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, progress: say) { run in
                 guard run.voxelSpace == space else { throw sameVoxels }
-                var projected = try apply(projection, to: [run])[0]
-                try writer.append(projected.standardized)
-                projected.timeseries = SignalMatrix(timePoints: 0, columns: 0, values: [])
-                runs.append(projected)
+                try add(try apply(projection, to: [run])[0])
             }
-        } catch {
-            writer.discard()
-            throw error
         }
-        return (runs, try writer.finish())
     }
 
     static var sameVoxels: ValidationError {

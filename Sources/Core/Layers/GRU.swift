@@ -293,9 +293,6 @@ enum GRUSequence {
         }
     }
 
-    /// Both directions of a bidirectional GRU as one operation, the two directions computed
-    /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] with the
-    /// backward direction's states re-reversed so step t of both halves refers to input t.
     /// target[row(o, i)] = source[o * inner + i] for rows of `length` scalars (row r of the target
     /// starts at r * targetStride + targetOffset; the source's rows are contiguous).
     @inline(__always)
@@ -361,6 +358,9 @@ enum GRUSequence {
         }
     }
 
+    /// Both directions of a bidirectional GRU as one operation, the two directions computed
+    /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] with the
+    /// backward direction's states re-reversed so step t of both halves refers to input t.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func runBidirectional<Scalar: TensorScalar>(x: Tensor<Scalar>, forward: GRU<Scalar>, backward: GRU<Scalar>) -> Tensor<Scalar> {
