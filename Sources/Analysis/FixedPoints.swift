@@ -87,7 +87,7 @@ public enum FixedPointFinder {
             var values: [Double] = []
             let (_, gradient) = valueAndGradient(at: z) { state -> Tensor<Double> in
                 let r = residual(state)
-                values = r.scalars
+                values = r.scalars.array
                 return r.squared().sum() * 0.5
             }
             let q = (0..<active.count).map { row in 0.5 * values[(row * dimension)..<((row + 1) * dimension)].reduce(0) { $0 + $1 * $1 } }
@@ -164,7 +164,7 @@ public enum FixedPointFinder {
             points.map { point in
                 var result = point
                 let jacobian = Jacobian.evaluate(at: Tensor(shape: [1, dimension], scalars: point.z), function)
-                result.eigenvalues = eigenvalues(jacobian.scalars, dimension: dimension)
+                result.eigenvalues = eigenvalues(jacobian.scalars.array, dimension: dimension)
                 result.classification = classify(result.eigenvalues, system: system)
                 return result
             }.sorted { $0.count > $1.count || ($0.count == $1.count && $0.z.lexicographicallyPrecedes($1.z)) }
@@ -200,7 +200,7 @@ public enum FixedPointFinder {
             z = Tensor(shape: z.shape, scalars: merged)
             if !improved || q.allSatisfy({ $0 < 1e-3 * Double.ulpOfOne }) { break }
         }
-        return (z.scalars, q)
+        return (z.scalars.array, q)
     }
 
     static func qValues(_ residual: (Tensor<Double>) -> Tensor<Double>, _ z: Tensor<Double>, _ dimension: Int) -> [Double] {

@@ -15,12 +15,12 @@ public func odeSolveAdjoint<F: VectorField>(_ field: F, initial z0: Tensor<F.Sca
     for (_, path) in field.parameters { constantField[keyPath: path] = field[keyPath: path].detached }
     let forward = try odeSolve(constantField, initial: z0.detached, times: times, method: method, options: options)
     let (batch, dimension) = (z0.shape[0], z0.shape[1])
-    let trajectory = forward.states.flatMap(\.scalars)
+    let trajectory: [S] = forward.states.flatMap(\.scalars)
     let parameterShapes = field.parameters.map { field[keyPath: $0.path].shape }
     let backwardOptions = adjointOptions ?? options
     let inputs = [z0] + field.parameters.map { field[keyPath: $0.path] }
     let stacked = Tensor<S>.customOperation(shape: [times.count, batch, dimension], scalars: trajectory, inputs: inputs) { gradient in
-        let gradients = (try? AdjointBackward.run(field: constantField, trajectory: trajectory, outputGradient: gradient.scalars,
+        let gradients = (try? AdjointBackward.run(field: constantField, trajectory: trajectory, outputGradient: gradient.scalars.array,
                                                   times: times, batch: batch, dimension: dimension, method: method,
                                                   options: backwardOptions)) ?? nil
         guard let (dz0, dtheta) = gradients else { return Array(repeating: nil, count: inputs.count) }
@@ -59,7 +59,7 @@ struct AugmentedAdjointField<F: VectorField>: VectorField {
         }
         probe = gradient
         // d/dtau = -(d/dt): [-f, +a^T df/dz, +a^T df/dtheta]
-        var derivative = (value?.scalars ?? []).map { -$0 }
+        var derivative: [Scalar] = (value?.scalars.array ?? []).map { -$0 }
         derivative += probe.state.scalars
         for (_, path) in probe.field.parameters { derivative += probe.field[keyPath: path].scalars }
         return Tensor(shape: state.shape, scalars: derivative)

@@ -23,9 +23,10 @@ public enum GaussianTerms {
         precondition(priorMean.map { $0.shape == mean.shape } ?? true, "KL: the prior mean must be [B, K] like the mean")
         let (batch, k) = (mean.shape[0], mean.shape[1])
         precondition(priorLogVariance.map { $0.shape == [k] } ?? true, "KL: the prior log-variance must be [K]")
-        let m = mean.scalars, lv = logVariance.scalars
-        let pm = priorMean?.scalars ?? [Scalar](repeating: 0, count: batch * k)
-        let plv = priorLogVariance?.scalars ?? [Scalar](repeating: 0, count: k)
+        // [B, K] is small: plain arrays keep the element loops simple.
+        let m = mean.scalars.array, lv = logVariance.scalars.array
+        let pm = priorMean?.scalars.array ?? [Scalar](repeating: 0, count: batch * k)
+        let plv = priorLogVariance?.scalars.array ?? [Scalar](repeating: 0, count: k)
         let precision = plv.map { Scalar.exponential(-$0) }
         var output = [Scalar](repeating: 0, count: k)
         for b in 0..<batch {
@@ -41,7 +42,7 @@ public enum GaussianTerms {
         // The closure keeps plain values only: a tracked tensor would hold the recording that holds the closure.
         let hasPriorMean = priorMean != nil, hasPriorLogVariance = priorLogVariance != nil
         return Tensor.customOperation(shape: [k], scalars: output, inputs: inputs) { gradient in
-            let g = gradient.scalars
+            let g = gradient.scalars.array
             var dMean = [Scalar](repeating: 0, count: batch * k), dLogVariance = dMean
             var dPriorLogVariance = [Scalar](repeating: 0, count: k)
             for b in 0..<batch {
@@ -96,7 +97,7 @@ public enum GaussianTerms {
         let needsData = x.isTracked, shape = x.shape
         return Tensor.customOperation(shape: [], scalars: [Scalar(value)], inputs: [x, mean, logVariance]) { gradient in
             let g = gradient.scalars[0], half = g / 2
-            var dMean = [Scalar](repeating: 0, count: rows * features)
+            var dMean = TensorStorage<Scalar>(uninitializedCount: rows * features)  // every element written
             var dLogVariance = [Scalar](repeating: 0, count: features)
             xs.withUnsafeBufferPointer { px in
                 ms.withUnsafeBufferPointer { pm in
@@ -119,7 +120,8 @@ public enum GaussianTerms {
                     }
                 }
             }
-            return [needsData ? Tensor(shape: shape, scalars: dMean.map { -$0 }) : nil, Tensor(shape: shape, scalars: dMean),
+            let dData = needsData ? Tensor(shape: shape, scalars: dMean) * -1 : nil
+            return [dData, Tensor(shape: shape, scalars: dMean),
                     Tensor(shape: [features], scalars: dLogVariance)]
         }
     }

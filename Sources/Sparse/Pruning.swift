@@ -39,7 +39,7 @@ public enum Pruning {
             case .magnitude: result[name] = weights.map { Double(abs($0)) }
             case .random: result[name] = weights.map { _ in random!.uniform() }
             case .snip(let gradients):
-                let g = gradients[name]?.scalars ?? [Float](repeating: 0, count: weights.count)
+                let g = gradients[name]?.scalars.array ?? [Float](repeating: 0, count: weights.count)
                 result[name] = zip(weights, g).map { Double(abs($0 * $1)) }
             }
         }

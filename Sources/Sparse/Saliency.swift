@@ -91,7 +91,7 @@ public enum SparseExport {
                 payloads.append((name + ".values", [kept.count], .float32(kept.map { tensor.scalars[$0] })))
                 metadata[name + ".shape"] = tensor.shape.map(String.init).joined(separator: ",")
             } else {
-                payloads.append((name, tensor.shape, .float32(tensor.scalars)))
+                payloads.append((name, tensor.shape, .float32(tensor.scalars.array)))
             }
         }
         try SafeTensors.write(payloads: payloads, metadata: metadata, to: path)

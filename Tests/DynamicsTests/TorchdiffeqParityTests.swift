@@ -23,7 +23,7 @@ final class TorchdiffeqParityTests: XCTestCase {
         let parameters = try XCTUnwrap(Self.golden["parameters"] as? [String: Any])
         for (name, path) in field.parameters {
             let entry = try XCTUnwrap(tensors[name], name)
-            XCTAssertEqual(entry.values, tensor(parameters[name]).scalars, name)
+            XCTAssertEqual(entry.values, tensor(parameters[name]).scalars.array, name)
             field[keyPath: path] = Tensor(shape: entry.shape, scalars: entry.values)
         }
         return field

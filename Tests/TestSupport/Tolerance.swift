@@ -11,9 +11,10 @@ public func XCTAssertClose<T: Real>(
     XCTAssertTrue(close, "\(actual) is not within (abs \(absolute), rel \(relative)) of \(expected). \(message())", file: file, line: line)
 }
 
-/// Element-wise `XCTAssertClose` with a report of the worst element.
-public func XCTAssertClose<T: Real>(
-    _ actual: [T], _ expected: [T], absolute: T = 0, relative: T = T.ulpOfOne.squareRoot(),
+/// Element-wise `XCTAssertClose` (arrays, tensor storage, any collection of reals) with a
+/// report of the first element out of tolerance.
+public func XCTAssertClose<T: Real, Actual: Collection<T>, Expected: Collection<T>>(
+    _ actual: Actual, _ expected: Expected, absolute: T = 0, relative: T = T.ulpOfOne.squareRoot(),
     _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
 ) {
     guard actual.count == expected.count else {

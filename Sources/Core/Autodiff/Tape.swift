@@ -82,6 +82,13 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func result(shape: [Int], scalars: [Scalar], inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        result(shape: shape, scalars: TensorStorage(scalars), inputs: inputs, backward: backward)
+    }
+
+    /// Builds an operation's result, recording it when any input is tracked.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func result(shape: [Int], scalars: TensorStorage<Scalar>, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         var output = Tensor(shape: shape, scalars: scalars)
         guard let tape = inputs.lazy.compactMap(\.tape).first else { return output }
         output.tape = tape
@@ -130,6 +137,12 @@ extension Tensor {
     /// `inputs`; `backward` maps the output's gradient to one gradient per input (nil for none).
     /// Used for operations with a hand-written backward, such as the adjoint ODE solve.
     public static func customOperation(shape: [Int], scalars: [Scalar], inputs: [Tensor],
+                                       backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        result(shape: shape, scalars: scalars, inputs: inputs, backward: backward)
+    }
+
+    /// `customOperation` for scalars already in tensor storage (no copy).
+    public static func customOperation(shape: [Int], scalars: TensorStorage<Scalar>, inputs: [Tensor],
                                        backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         result(shape: shape, scalars: scalars, inputs: inputs, backward: backward)
     }

@@ -57,7 +57,7 @@ public enum SafeTensors {
     public static func write<Scalar: TensorScalar>(_ tensors: [(String, Tensor<Scalar>)], metadata: [String: String] = [:], to path: String) throws {
         try write(payloads: tensors.map { name, tensor in
             let payload: Payload
-            if let floats = tensor.scalars as? [Float] { payload = .float32(floats) } else { payload = .float64(tensor.scalars.map { Double($0) }) }
+            if Scalar.self == Float.self { payload = .float32(tensor.scalars.map { Float($0) }) } else { payload = .float64(tensor.scalars.map { Double($0) }) }
             return (name, tensor.shape, payload)
         }, metadata: metadata, to: path)
     }

@@ -15,10 +15,10 @@ extension GRU {
                      "feedback rollout: z0 [B, \(inputSize)] and readout [\(inputSize), \(h)] needed, got \(z0.shape) and \(readout.shape)")
         let trace = FeedbackTrace<Scalar>(batch: batch, latent: k, hidden: h, steps: steps, wih: weightIH.scalars, whh: weightHH.scalars,
                                           bih: biasIH.scalars, bhh: biasHH.scalars, readout: readout.scalars)
-        trace.forward(z0: z0.scalars)
+        let z0Values: TensorStorage<Scalar> = z0.scalars
+        trace.forward(z0: z0Values)
         // [B, steps, K] from the time-major states z_1...z_steps.
-        var output = [Scalar](repeating: 0, count: batch * steps * k)
-        output.withUnsafeMutableBufferPointer { target in
+        let output = TensorStorage<Scalar>(uninitializedCount: batch * steps * k) { target in
             guard let out = target.baseAddress else { return }
             for t in 0..<steps {
                 for b in 0..<batch { (out + (b * steps + t) * k).update(from: trace.z.pointer + ((t + 1) * batch + b) * k, count: k) }
@@ -34,21 +34,21 @@ extension GRU {
     }
 }
 
-/// Zero-filled scalars owned by a trace (freed with it), so the time loops work on plain
-/// pointers instead of nesting one `withUnsafe...` closure per array.
+/// Zero-filled pooled scalars owned by a trace, so the time loops work on plain pointers
+/// instead of nesting one `withUnsafe...` closure per array.
 final class ScalarBuffer<Scalar: TensorScalar> {
-    let pointer: UnsafeMutablePointer<Scalar>
+    private let block: StorageBlock<Scalar>
     let count: Int
+    var pointer: UnsafeMutablePointer<Scalar> { block.base }
 
     init(_ count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(1, count))
-        pointer.initialize(repeating: 0, count: max(1, count))
+        block = StorageBlock(capacity: count)
+        block.base.initialize(repeating: 0, count: count)
     }
 
-    deinit { pointer.deallocate() }
-
-    var array: [Scalar] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    /// The scalars as tensor storage sharing this buffer (the trace must not write them after).
+    var storage: TensorStorage<Scalar> { TensorStorage(block: block, count: count) }
 }
 
 /// What the feedback rollout keeps for its backward pass, time-major.
@@ -59,9 +59,10 @@ final class FeedbackTrace<Scalar: TensorScalar> {
     /// Gates of every step [steps, B, H]: reset, update, candidate, W_hn h + b_hn.
     let reset: ScalarBuffer<Scalar>, update: ScalarBuffer<Scalar>, candidate: ScalarBuffer<Scalar>, hiddenNew: ScalarBuffer<Scalar>
     /// The weights, as the forward pass used them (the backward pass needs the same).
-    let wih: [Scalar], whh: [Scalar], bih: [Scalar], bhh: [Scalar], readout: [Scalar]
+    let wih: TensorStorage<Scalar>, whh: TensorStorage<Scalar>, bih: TensorStorage<Scalar>, bhh: TensorStorage<Scalar>, readout: TensorStorage<Scalar>
 
-    init(batch: Int, latent: Int, hidden: Int, steps: Int, wih: [Scalar], whh: [Scalar], bih: [Scalar], bhh: [Scalar], readout: [Scalar]) {
+    init(batch: Int, latent: Int, hidden: Int, steps: Int, wih: TensorStorage<Scalar>, whh: TensorStorage<Scalar>,
+         bih: TensorStorage<Scalar>, bhh: TensorStorage<Scalar>, readout: TensorStorage<Scalar>) {
         (self.batch, self.latent, self.hidden, self.steps) = (batch, latent, hidden, steps)
         (self.wih, self.whh, self.bih, self.bhh, self.readout) = (wih, whh, bih, bhh, readout)
         z = ScalarBuffer((steps + 1) * batch * latent)
@@ -79,7 +80,7 @@ final class FeedbackTrace<Scalar: TensorScalar> {
         Scalar.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
-    func forward(z0: [Scalar]) {
+    func forward(z0: TensorStorage<Scalar>) {
         let (bk, bh, g) = (batch * latent, batch * hidden, 3 * hidden)
         let gx = ScalarBuffer<Scalar>(batch * g), gh = ScalarBuffer<Scalar>(batch * g)
         let (zs, hs) = (z.pointer, h.pointer)
@@ -117,7 +118,7 @@ final class FeedbackTrace<Scalar: TensorScalar> {
     }
 
     /// Gradients for (z0, W_ih, W_hh, b_ih, b_hh, R) from the output's gradient [B, steps, K].
-    func backward(_ gradient: [Scalar], needs: [Bool]) -> [[Scalar]?] {
+    func backward(_ gradient: TensorStorage<Scalar>, needs: [Bool]) -> [TensorStorage<Scalar>?] {
         let (bk, bh, g, rows) = (batch * latent, batch * hidden, 3 * hidden, steps * batch)
         let dzAll = ScalarBuffer<Scalar>(rows * latent)  // dL/dz_{t+1} of every step, time-major
         let gxAll = ScalarBuffer<Scalar>(rows * g), ghAll = ScalarBuffer<Scalar>(rows * g)
@@ -155,16 +156,16 @@ final class FeedbackTrace<Scalar: TensorScalar> {
         }
         // Weight gradients of all steps at once: dW_ih = dGx^T [z_0..z_{T-1}], dW_hh = dGh^T [h_0..h_{T-1}],
         // dR = dZ^T [h_1..h_T]; bias gradients are column sums of dGx and dGh.
-        func product(_ left: ScalarBuffer<Scalar>, _ right: UnsafePointer<Scalar>, m: Int, n: Int) -> [Scalar] {
-            let values = ScalarBuffer<Scalar>(m * n)
-            Self.gemm(true, false, m, n, rows, left.pointer, m, right, n, beta: 0, values.pointer, n)
-            return values.array
+        func product(_ left: ScalarBuffer<Scalar>, _ right: UnsafePointer<Scalar>, m: Int, n: Int) -> TensorStorage<Scalar> {
+            var values = TensorStorage<Scalar>(uninitializedCount: m * n)
+            values.withUnsafeMutableBufferPointer { Self.gemm(true, false, m, n, rows, left.pointer, m, right, n, beta: 0, $0.baseAddress!, n) }
+            return values
         }
-        return [needs[0] ? dzCarry.array : nil,
+        return [needs[0] ? dzCarry.storage : nil,
                 needs[1] ? product(gxAll, z.pointer, m: g, n: latent) : nil,
                 needs[2] ? product(ghAll, h.pointer, m: g, n: hidden) : nil,
-                needs[3] ? GRUSequence.columnSums(gxAll.array, rows: rows, columns: g) : nil,
-                needs[4] ? GRUSequence.columnSums(ghAll.array, rows: rows, columns: g) : nil,
+                needs[3] ? GRUSequence.columnSums(gxAll.storage, rows: rows, columns: g) : nil,
+                needs[4] ? GRUSequence.columnSums(ghAll.storage, rows: rows, columns: g) : nil,
                 needs[5] ? product(dzAll, h.pointer + bh, m: latent, n: hidden) : nil]
     }
 }

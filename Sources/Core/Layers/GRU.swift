@@ -124,34 +124,34 @@ extension Tensor {
 enum GRUSequence {
     /// What one direction's forward pass saves (time-major [T, B, H] gate values).
     struct Trace<Scalar: TensorScalar> {
-        var previous: [Scalar], resetGate: [Scalar], updateGate: [Scalar], candidate: [Scalar], hiddenNew: [Scalar]
+        var previous: TensorStorage<Scalar>, resetGate: TensorStorage<Scalar>, updateGate: TensorStorage<Scalar>, candidate: TensorStorage<Scalar>, hiddenNew: TensorStorage<Scalar>
         /// [B, T, H] hidden states.
-        var outputs: [Scalar]
+        var outputs: TensorStorage<Scalar>
     }
 
     /// The weights of one direction as plain arrays.
     struct Weights<Scalar: TensorScalar>: @unchecked Sendable {
-        var wih: [Scalar], whh: [Scalar], bih: [Scalar], bhh: [Scalar]
+        var wih: TensorStorage<Scalar>, whh: TensorStorage<Scalar>, bih: TensorStorage<Scalar>, bhh: TensorStorage<Scalar>
         var inputSize: Int, hidden: Int
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func forwardPass<Scalar: TensorScalar>(x: [Scalar], h0: [Scalar], weights w: Weights<Scalar>, batch: Int, steps: Int) -> Trace<Scalar> {
+    static func forwardPass<Scalar: TensorScalar>(x: TensorStorage<Scalar>, h0: TensorStorage<Scalar>, weights w: Weights<Scalar>, batch: Int, steps: Int) -> Trace<Scalar> {
         let (inputSize, hidden) = (w.inputSize, w.hidden)
         let gates = 3 * hidden, rows = batch * steps
         // Input projections for every (b, t): [B*T, 3H] = X W_ih^T + b_ih.
-        var projected = [Scalar](repeating: 0, count: rows * gates)
+        var projected = TensorStorage<Scalar>(uninitializedCount: rows * gates)
         fillRows(&projected, with: w.bih, rows: rows)
         Tensor<Scalar>.gemm(false, true, rows, gates, inputSize, x, w.wih, &projected, beta: 1)
-        var trace = Trace<Scalar>(previous: [Scalar](repeating: 0, count: steps * batch * hidden),
-                                  resetGate: [Scalar](repeating: 0, count: steps * batch * hidden),
-                                  updateGate: [Scalar](repeating: 0, count: steps * batch * hidden),
-                                  candidate: [Scalar](repeating: 0, count: steps * batch * hidden),
-                                  hiddenNew: [Scalar](repeating: 0, count: steps * batch * hidden),  // W_hn h + b_hn
-                                  outputs: [Scalar](repeating: 0, count: batch * steps * hidden))
+        // Every element of these is written below, so they start undefined.
+        let stepValues = steps * batch * hidden
+        var trace = Trace<Scalar>(previous: TensorStorage(uninitializedCount: stepValues), resetGate: TensorStorage(uninitializedCount: stepValues),
+                                  updateGate: TensorStorage(uninitializedCount: stepValues), candidate: TensorStorage(uninitializedCount: stepValues),
+                                  hiddenNew: TensorStorage(uninitializedCount: stepValues),  // W_hn h + b_hn
+                                  outputs: TensorStorage(uninitializedCount: stepValues))
         var h = h0
-        var recurrent = [Scalar](repeating: 0, count: batch * gates)
+        var recurrent = TensorStorage<Scalar>(uninitializedCount: batch * gates)
         // The per-step GEMMs are small: BLAS threads would spend more time synchronising
         // than computing, so the time loop runs on one thread.
         ComputeThreads.withSingleThreadedBLAS {
@@ -196,21 +196,26 @@ enum GRUSequence {
     /// entries whose `needs` flag is false are nil.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func backwardPass<Scalar: TensorScalar>(_ trace: Trace<Scalar>, gradient: [Scalar], x: [Scalar], weights w: Weights<Scalar>,
-                                                   batch: Int, steps: Int, needs: [Bool]) -> [[Scalar]?] {
+    static func backwardPass<Scalar: TensorScalar>(_ trace: Trace<Scalar>, gradient: TensorStorage<Scalar>, x: TensorStorage<Scalar>, weights w: Weights<Scalar>,
+                                                   batch: Int, steps: Int, needs: [Bool]) -> [TensorStorage<Scalar>?] {
         let (inputSize, hidden) = (w.inputSize, w.hidden)
         let gates = 3 * hidden, rows = batch * steps
         // Gate-input gradients of every step, time-major: [T, B, 3H].
-        var gradGatesX = [Scalar](repeating: 0, count: steps * batch * gates)
-        var gradGatesH = [Scalar](repeating: 0, count: steps * batch * gates)
-        var dh = [Scalar](repeating: 0, count: batch * hidden)
+        // Every row is written by the gate backward kernel.
+        var gradGatesX = TensorStorage<Scalar>(uninitializedCount: steps * batch * gates)
+        var gradGatesH = TensorStorage<Scalar>(uninitializedCount: steps * batch * gates)
+        var dh = TensorStorage<Scalar>(zeros: batch * hidden)
         var incoming = [Scalar](repeating: 0, count: hidden)
         ComputeThreads.withSingleThreadedBLAS {
             for t in stride(from: steps - 1, through: 0, by: -1) {
                 let base = t * batch * hidden
                 for b in 0..<batch {
                     let index = b * hidden
-                    for j in 0..<hidden { incoming[j] = gradient[(b * steps + t) * hidden + j] + dh[index + j] }
+                    gradient.withUnsafeBufferPointer { g in
+                        dh.withUnsafeBufferPointer { d in
+                            for j in 0..<hidden { incoming[j] = g[(b * steps + t) * hidden + j] + d[index + j] }
+                        }
+                    }
                     let row = (t * batch + b) * gates
                     incoming.withUnsafeBufferPointer { g in
                         trace.resetGate.withUnsafeBufferPointer { rp in
@@ -248,23 +253,23 @@ enum GRUSequence {
                 }
             }
         }
-        var results: [[Scalar]?] = [nil, nil, nil, nil, nil, nil]
+        var results: [TensorStorage<Scalar>?] = [nil, nil, nil, nil, nil, nil]
         // Reorder dGatesX to batch-first rows (b, t) to match X.
-        var gatesXBatchFirst = [Scalar](repeating: 0, count: rows * gates)
+        var gatesXBatchFirst = TensorStorage<Scalar>(uninitializedCount: rows * gates)
         copyRows(from: gradGatesX, to: &gatesXBatchFirst, length: gates, outer: steps, inner: batch) { t, b in (b * steps + t) }
         if needs[0] {
-            var values = [Scalar](repeating: 0, count: rows * inputSize)
+            var values = TensorStorage<Scalar>(uninitializedCount: rows * inputSize)
             Tensor<Scalar>.gemm(false, false, rows, inputSize, gates, gatesXBatchFirst, w.wih, &values)
             results[0] = values
         }
         if needs[1] { results[1] = dh }
         if needs[2] {
-            var values = [Scalar](repeating: 0, count: gates * inputSize)
+            var values = TensorStorage<Scalar>(uninitializedCount: gates * inputSize)
             Tensor<Scalar>.gemm(true, false, gates, inputSize, rows, gatesXBatchFirst, x, &values)
             results[2] = values
         }
         if needs[3] {
-            var values = [Scalar](repeating: 0, count: gates * hidden)
+            var values = TensorStorage<Scalar>(uninitializedCount: gates * hidden)
             Tensor<Scalar>.gemm(true, false, gates, hidden, steps * batch, gradGatesH, trace.previous, &values)
             results[3] = values
         }
@@ -296,7 +301,7 @@ enum GRUSequence {
     /// target[row(o, i)] = source[o * inner + i] for rows of `length` scalars (row r of the target
     /// starts at r * targetStride + targetOffset; the source's rows are contiguous).
     @inline(__always)
-    static func copyRows<Scalar>(from source: [Scalar], to target: inout [Scalar], length: Int, outer: Int, inner: Int,
+    static func copyRows<Scalar>(from source: TensorStorage<Scalar>, to target: inout TensorStorage<Scalar>, length: Int, outer: Int, inner: Int,
                                  targetStride: Int? = nil, targetOffset: Int = 0, row: (Int, Int) -> Int) {
         let stride = targetStride ?? length
         source.withUnsafeBufferPointer { s in
@@ -312,7 +317,7 @@ enum GRUSequence {
     /// target[o * inner + i] = source[row(o, i)] for rows of `length` scalars (row r of the source
     /// starts at r * sourceStride + sourceOffset; the target's rows are contiguous).
     @inline(__always)
-    static func gatherRows<Scalar>(from source: [Scalar], to target: inout [Scalar], length: Int, outer: Int, inner: Int,
+    static func gatherRows<Scalar>(from source: TensorStorage<Scalar>, to target: inout TensorStorage<Scalar>, length: Int, outer: Int, inner: Int,
                                    sourceStride: Int, sourceOffset: Int = 0, row: (Int, Int) -> Int) {
         source.withUnsafeBufferPointer { s in
             target.withUnsafeMutableBufferPointer { d in
@@ -326,7 +331,7 @@ enum GRUSequence {
 
     /// Every row of `target` set to `row`.
     @inline(__always)
-    static func fillRows<Scalar>(_ target: inout [Scalar], with row: [Scalar], rows: Int) {
+    static func fillRows<Scalar>(_ target: inout TensorStorage<Scalar>, with row: TensorStorage<Scalar>, rows: Int) {
         let length = row.count
         row.withUnsafeBufferPointer { r in
             target.withUnsafeMutableBufferPointer { d in
@@ -337,8 +342,8 @@ enum GRUSequence {
     }
 
     /// Sums over the rows of a row-major rows x columns matrix.
-    static func columnSums<Scalar: TensorScalar>(_ matrix: [Scalar], rows: Int, columns: Int) -> [Scalar] {
-        var sums = [Scalar](repeating: 0, count: columns)
+    static func columnSums<Scalar: TensorScalar>(_ matrix: TensorStorage<Scalar>, rows: Int, columns: Int) -> TensorStorage<Scalar> {
+        var sums = TensorStorage<Scalar>(zeros: columns)
         matrix.withUnsafeBufferPointer { m in
             sums.withUnsafeMutableBufferPointer { out in
                 guard let mb = m.baseAddress, let ob = out.baseAddress else { return }
@@ -372,9 +377,9 @@ enum GRUSequence {
         }
         let (forwardWeights, backwardWeights) = (weights(forward), weights(backward))
         let xValues = x.scalars
-        var reversed = [Scalar](repeating: 0, count: xValues.count)
+        var reversed = TensorStorage<Scalar>(zeros: xValues.count)
         copyRows(from: xValues, to: &reversed, length: features, outer: batch, inner: steps) { b, t in b * steps + steps - 1 - t }
-        let h0 = [Scalar](repeating: 0, count: batch * hidden)
+        let h0 = TensorStorage<Scalar>(zeros: batch * hidden)
         var traces: [Trace<Scalar>?] = [nil, nil]
         ComputeThreads.withSingleThreadedBLAS {
             traces.withUnsafeMutableBufferPointer { slots in
@@ -388,7 +393,7 @@ enum GRUSequence {
         }
         guard let forwardTrace = traces[0], let backwardTrace = traces[1] else { return x }
         // Rows of 2H: the forward direction's state, then the backward one's re-reversed in time.
-        var combined = [Scalar](repeating: 0, count: batch * steps * 2 * hidden)
+        var combined = TensorStorage<Scalar>(zeros: batch * steps * 2 * hidden)
         copyRows(from: forwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden) { b, t in b * steps + t }
         copyRows(from: backwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden, targetOffset: hidden) { b, t in
             b * steps + steps - 1 - t
@@ -399,8 +404,8 @@ enum GRUSequence {
         let shapes = inputs.map(\.shape)
         return Tensor.result(shape: [batch, steps, 2 * hidden], scalars: combined, inputs: inputs) { gradient in
             // Split the gradient: forward half as is, backward half back into its reversed time.
-            var forwardGradient = [Scalar](repeating: 0, count: batch * steps * hidden)
-            var backwardGradient = [Scalar](repeating: 0, count: batch * steps * hidden)
+            var forwardGradient = TensorStorage<Scalar>(zeros: batch * steps * hidden)
+            var backwardGradient = TensorStorage<Scalar>(zeros: batch * steps * hidden)
             let upstream = gradient.scalars
             gatherRows(from: upstream, to: &forwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden) { b, t in b * steps + t }
             gatherRows(from: upstream, to: &backwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden, sourceOffset: hidden) { b, t in
@@ -408,7 +413,7 @@ enum GRUSequence {
             }
             let forwardNeeds = [tracked[0], false, tracked[1], tracked[2], tracked[3], tracked[4]]
             let backwardNeeds = [tracked[0], false, tracked[5], tracked[6], tracked[7], tracked[8]]
-            var results: [[[Scalar]?]] = [[], []]
+            var results: [[TensorStorage<Scalar>?]] = [[], []]
             ComputeThreads.withSingleThreadedBLAS {
                 results.withUnsafeMutableBufferPointer { slots in
                     nonisolated(unsafe) let output = slots
@@ -420,7 +425,7 @@ enum GRUSequence {
                     }
                 }
             }
-            var dx: [Scalar]? = nil
+            var dx: TensorStorage<Scalar>? = nil
             if tracked[0], let forwardDx = results[0][0], let backwardDx = results[1][0] {
                 // x reached the backward GRU reversed in time.
                 var sum = forwardDx
@@ -432,7 +437,7 @@ enum GRUSequence {
                 }
                 dx = sum
             }
-            let flat: [[Scalar]?] = [dx, results[0][2], results[0][3], results[0][4], results[0][5],
+            let flat: [TensorStorage<Scalar>?] = [dx, results[0][2], results[0][3], results[0][4], results[0][5],
                                      results[1][2], results[1][3], results[1][4], results[1][5]]
             return zip(flat, shapes).map { value, shape in value.map { Tensor(shape: shape, scalars: $0) } }
         }

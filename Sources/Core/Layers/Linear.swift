@@ -41,9 +41,13 @@ extension Tensor {
         let inputs = weight.shape[1], outputs = weight.shape[0]
         precondition(shape.last == inputs, "linear: input features \(shape.last ?? 0) != weight inputs \(inputs)")
         let rows = count / inputs
-        var output = [Scalar](repeating: 0, count: rows * outputs)
+        var output = TensorStorage<Scalar>(uninitializedCount: rows * outputs)
         if let bias {
-            for r in 0..<rows { for o in 0..<outputs { output[r * outputs + o] = bias.scalars[o] } }
+            output.withUnsafeMutableBufferPointer { out in
+                bias.scalars.withUnsafeBufferPointer { b in
+                    for r in 0..<rows { (out.baseAddress! + r * outputs).update(from: b.baseAddress!, count: outputs) }
+                }
+            }
         }
         Tensor.gemm(false, true, rows, outputs, inputs, scalars, weight.scalars, &output, beta: bias == nil ? 0 : 1)
         let x = detached, w = weight.detached
@@ -54,19 +58,17 @@ extension Tensor {
         return Tensor.result(shape: outputShape, scalars: output, inputs: inputs_) { gradient in
             var gradients: [Tensor?] = [nil, nil, nil]
             if needsX {
-                var values = [Scalar](repeating: 0, count: rows * inputs)
+                var values = TensorStorage<Scalar>(uninitializedCount: rows * inputs)
                 Tensor.gemm(false, false, rows, inputs, outputs, gradient.scalars, w.scalars, &values)  // dY W
                 gradients[0] = Tensor(shape: x.shape, scalars: values)
             }
             if needsW {
-                var values = [Scalar](repeating: 0, count: outputs * inputs)
+                var values = TensorStorage<Scalar>(uninitializedCount: outputs * inputs)
                 Tensor.gemm(true, false, outputs, inputs, rows, gradient.scalars, x.scalars, &values)  // dY^T X
                 gradients[1] = Tensor(shape: w.shape, scalars: values)
             }
             if needsB {
-                var values = [Scalar](repeating: 0, count: outputs)
-                for r in 0..<rows { for o in 0..<outputs { values[o] += gradient.scalars[r * outputs + o] } }
-                gradients[2] = Tensor(shape: [outputs], scalars: values)
+                gradients[2] = Tensor(shape: [outputs], scalars: GRUSequence.columnSums(gradient.scalars, rows: rows, columns: outputs))
             }
             return gradients
         }

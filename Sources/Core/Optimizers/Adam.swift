@@ -44,8 +44,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
             let shape = model[keyPath: path].shape
             let parameter = model[keyPath: path].scalars
             model[keyPath: path] = Tensor(zeros: [0])
-            let m = state.buffers.removeValue(forKey: name + ".exp_avg")?.scalars ?? [Scalar](repeating: 0, count: g.count)
-            let v = state.buffers.removeValue(forKey: name + ".exp_avg_sq")?.scalars ?? [Scalar](repeating: 0, count: g.count)
+            let m = state.buffers.removeValue(forKey: name + ".exp_avg")?.scalars ?? TensorStorage(zeros: g.count)
+            let v = state.buffers.removeValue(forKey: name + ".exp_avg_sq")?.scalars ?? TensorStorage(zeros: g.count)
             slots.append(AdamSlot(name: name, shape: shape, parameter: parameter, gradient: g, m: m, v: v, mask: masks?.masks[name]?.scalars))
         }
         // Tensors are shared out whole among the cores, largest first to the least loaded core
@@ -78,10 +78,10 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
 struct AdamSlot<Scalar: TensorScalar> {
     let name: String
     let shape: [Int]
-    var parameter: [Scalar]
-    let gradient: [Scalar]
-    var m: [Scalar], v: [Scalar]
-    let mask: [Scalar]?
+    var parameter: TensorStorage<Scalar>
+    let gradient: TensorStorage<Scalar>
+    var m: TensorStorage<Scalar>, v: TensorStorage<Scalar>
+    let mask: TensorStorage<Scalar>?
 
     /// Updates every element (the arrays are uniquely owned: no copy on write).
     mutating func update(_ settings: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
@@ -105,7 +105,7 @@ extension Adam {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func step(_ p: UnsafeMutableBufferPointer<Scalar>, _ g: UnsafeBufferPointer<Scalar>, _ m: UnsafeMutableBufferPointer<Scalar>,
-                     _ v: UnsafeMutableBufferPointer<Scalar>, _ mask: [Scalar]?,
+                     _ v: UnsafeMutableBufferPointer<Scalar>, _ mask: TensorStorage<Scalar>?,
                      _ s: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
         // In the parameters' own precision, as PyTorch does (Float64 models, which the golden
         // trajectories use, are unaffected); branches hoisted out of the element loop.
@@ -144,7 +144,7 @@ extension Adam {
             vb[i] = vi
             pb[i] = parameter - lr * (mi / c1) / ((vi / c2).squareRoot() + eps)
         }
-        if let mask {
+        mask?.withUnsafeBufferPointer { mask in
             for i in 0..<count where mask[i] == 0 { pb[i] = 0 }
         }
     }

@@ -17,9 +17,9 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     public mutating func update<M: Module>(_ model: inout M, along gradient: M, masks: ParameterMasks<Scalar>?) where M.Scalar == Scalar {
         state.step += 1
         for (name, path) in model.parameters {
-            let g = gradient[keyPath: path].scalars
-            let mask = masks?.masks[name]?.scalars
-            var buffer = state.buffers[name + ".momentum"]?.scalars
+            let g = gradient[keyPath: path].scalars.array
+            let mask = masks?.masks[name]?.scalars.array
+            var buffer = state.buffers[name + ".momentum"]?.scalars.array
             let first = buffer == nil
             if momentum != 0 && first { buffer = [Scalar](repeating: 0, count: g.count) }
             let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, self.nesterov)

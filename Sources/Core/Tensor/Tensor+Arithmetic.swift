@@ -39,7 +39,7 @@ extension Tensor {
             preconditionFailure("shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         let count = shape.reduce(1, *)
-        var output = [Scalar](repeating: 0, count: count)
+        var output = TensorStorage<Scalar>(uninitializedCount: count)
         if isTrailing(a.shape, of: shape) && isTrailing(b.shape, of: shape) {
             a.scalars.withUnsafeBufferPointer { pa in
                 b.scalars.withUnsafeBufferPointer { pb in
@@ -93,12 +93,12 @@ extension Tensor {
     /// The scalars broadcast to `shape` (materialised).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func expanded(to target: [Int]) -> [Scalar] {
+    func expanded(to target: [Int]) -> TensorStorage<Scalar> {
         if shape == target { return scalars }
         let rank = target.count
         let strides = Tensor.broadcastStrides(of: shape, rank: rank)
         let count = target.reduce(1, *)
-        var output = [Scalar](repeating: 0, count: count)
+        var output = TensorStorage<Scalar>(uninitializedCount: count)
         var index = [Int](repeating: 0, count: rank)
         for flat in 0..<count {
             var offset = 0
@@ -121,7 +121,7 @@ extension Tensor {
     func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return detached }
         let count = target.reduce(1, *)
-        var output = [Scalar](repeating: 0, count: count)
+        var output = TensorStorage<Scalar>(zeros: count)
         if Tensor.isTrailing(target, of: shape) {
             // Leading-dimension broadcast: add consecutive blocks.
             scalars.withUnsafeBufferPointer { source in
@@ -159,7 +159,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func unary(_ function: UnaryFunction) -> Tensor {
-        var output = [Scalar](repeating: 0, count: count)
+        var output = TensorStorage<Scalar>(uninitializedCount: count)
         scalars.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { Scalar.unary(function, input.baseAddress!, $0.baseAddress!, count: count) }
         }
@@ -170,10 +170,10 @@ extension Tensor {
         case .scale, .shift, .negate: keepsValues = false
         default: keepsValues = true
         }
-        let input = keepsValues ? scalars : [], outputCopy = keepsValues ? output : [], shape = self.shape
-        let n = count
+        let input: TensorStorage<Scalar> = keepsValues ? scalars : [], outputCopy: TensorStorage<Scalar> = keepsValues ? output : []
+        let shape = self.shape, n = count
         return Tensor.result(shape: shape, scalars: output, inputs: [self]) { gradient in
-            var gradInput = [Scalar](repeating: 0, count: n)
+            var gradInput = TensorStorage<Scalar>(uninitializedCount: n)
             let x = keepsValues ? input : gradient.scalars, y = keepsValues ? outputCopy : gradient.scalars
             x.withUnsafeBufferPointer { x in
                 y.withUnsafeBufferPointer { y in

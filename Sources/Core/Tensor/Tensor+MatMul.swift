@@ -9,7 +9,7 @@ extension Tensor {
         precondition(other.rank == 2 && rank >= 1 && shape.last == other.shape[0],
                      "matmul shapes \(shape) x \(other.shape) do not match")
         let k = other.shape[0], n = other.shape[1], m = count / k
-        var output = [Scalar](repeating: 0, count: m * n)
+        var output = TensorStorage<Scalar>(uninitializedCount: m * n)
         Tensor.gemm(false, false, m, n, k, scalars, other.scalars, &output)
         let outputShape = Array(shape.dropLast()) + [n]
         let a = detached, b = other.detached
@@ -17,12 +17,12 @@ extension Tensor {
         return Tensor.result(shape: outputShape, scalars: output, inputs: [self, other]) { gradient in
             var gradA: Tensor? = nil, gradB: Tensor? = nil
             if needsA {
-                var values = [Scalar](repeating: 0, count: m * k)
+                var values = TensorStorage<Scalar>(uninitializedCount: m * k)
                 Tensor.gemm(false, true, m, k, n, gradient.scalars, b.scalars, &values)  // dC . B^T
                 gradA = Tensor(shape: a.shape, scalars: values)
             }
             if needsB {
-                var values = [Scalar](repeating: 0, count: k * n)
+                var values = TensorStorage<Scalar>(uninitializedCount: k * n)
                 Tensor.gemm(true, false, k, n, m, a.scalars, gradient.scalars, &values)  // A^T . dC
                 gradB = Tensor(shape: b.shape, scalars: values)
             }
@@ -35,19 +35,19 @@ extension Tensor {
     func batchedMatmul(_ other: Tensor) -> Tensor {
         let (batch, m, k, n) = (shape[0], shape[1], shape[2], other.shape[2])
         precondition(other.shape[0] == batch && other.shape[1] == k, "batched matmul shapes \(shape) x \(other.shape) do not match")
-        var output = [Scalar](repeating: 0, count: batch * m * n)
+        var output = TensorStorage<Scalar>(uninitializedCount: batch * m * n)
         Tensor.batchedGemm(batch, false, false, m, n, k, scalars, other.scalars, &output)
         let a = detached, b = other.detached
         let needsA = isTracked, needsB = other.isTracked
         return Tensor.result(shape: [batch, m, n], scalars: output, inputs: [self, other]) { gradient in
             var gradA: Tensor? = nil, gradB: Tensor? = nil
             if needsA {
-                var values = [Scalar](repeating: 0, count: batch * m * k)
+                var values = TensorStorage<Scalar>(uninitializedCount: batch * m * k)
                 Tensor.batchedGemm(batch, false, true, m, k, n, gradient.scalars, b.scalars, &values)
                 gradA = Tensor(shape: a.shape, scalars: values)
             }
             if needsB {
-                var values = [Scalar](repeating: 0, count: batch * k * n)
+                var values = TensorStorage<Scalar>(uninitializedCount: batch * k * n)
                 Tensor.batchedGemm(batch, true, false, k, n, m, a.scalars, gradient.scalars, &values)
                 gradB = Tensor(shape: b.shape, scalars: values)
             }
@@ -55,9 +55,10 @@ extension Tensor {
         }
     }
 
-    /// C (m x n) = op(A) op(B), row-major, op(A) m x k.
+    /// C (m x n) = op(A) op(B) + beta C, row-major, op(A) m x k (C may start undefined when
+    /// beta is 0: BLAS does not read it then).
     static func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                     _ a: [Scalar], _ b: [Scalar], _ c: inout [Scalar], beta: Scalar = 0) {
+                     _ a: TensorStorage<Scalar>, _ b: TensorStorage<Scalar>, _ c: inout TensorStorage<Scalar>, beta: Scalar = 0) {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
@@ -70,7 +71,7 @@ extension Tensor {
     }
 
     static func batchedGemm(_ batch: Int, _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
-                            _ a: [Scalar], _ b: [Scalar], _ c: inout [Scalar]) {
+                            _ a: TensorStorage<Scalar>, _ b: TensorStorage<Scalar>, _ c: inout TensorStorage<Scalar>) {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in

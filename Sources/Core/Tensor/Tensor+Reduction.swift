@@ -19,21 +19,27 @@ extension Tensor {
     public func sum(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         precondition(axis >= 0 && axis < rank, "axis \(axis) out of range for shape \(shape)")
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
-        var output = [Scalar](repeating: 0, count: outer * inner)
-        for o in 0..<outer {
-            for l in 0..<length {
-                let base = (o * length + l) * inner
-                for i in 0..<inner { output[o * inner + i] += scalars[base + i] }
+        var output = TensorStorage<Scalar>(zeros: outer * inner)
+        scalars.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { sums in
+                for o in 0..<outer {
+                    for l in 0..<length {
+                        Scalar.axpy(1, input.baseAddress! + (o * length + l) * inner, sums.baseAddress! + o * inner, count: inner)
+                    }
+                }
             }
         }
         var reducedShape = shape
         if keepingDimension { reducedShape[axis] = 1 } else { reducedShape.remove(at: axis) }
         let inputShape = shape
         return Tensor.result(shape: reducedShape, scalars: output, inputs: [self]) { gradient in
-            var expanded = [Scalar](repeating: 0, count: outer * length * inner)
-            for o in 0..<outer {
-                for l in 0..<length {
-                    for i in 0..<inner { expanded[(o * length + l) * inner + i] = gradient.scalars[o * inner + i] }
+            let expanded = TensorStorage<Scalar>(uninitializedCount: outer * length * inner) { expanded in
+                gradient.scalars.withUnsafeBufferPointer { g in
+                    for o in 0..<outer {
+                        for l in 0..<length {
+                            (expanded.baseAddress! + (o * length + l) * inner).update(from: g.baseAddress! + o * inner, count: inner)
+                        }
+                    }
                 }
             }
             return [Tensor(shape: inputShape, scalars: expanded)]

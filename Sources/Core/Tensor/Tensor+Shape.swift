@@ -15,8 +15,11 @@ extension Tensor {
     public func transposed() -> Tensor {
         precondition(rank == 2, "transposed() needs a matrix, shape is \(shape)")
         let (rows, columns) = (shape[0], shape[1])
-        var output = [Scalar](repeating: 0, count: count)
-        for r in 0..<rows { for c in 0..<columns { output[c * rows + r] = scalars[r * columns + c] } }
+        let output = TensorStorage<Scalar>(uninitializedCount: count) { output in
+            scalars.withUnsafeBufferPointer { input in
+                for r in 0..<rows { for c in 0..<columns { output[c * rows + r] = input[r * columns + c] } }
+            }
+        }
         return Tensor.result(shape: [columns, rows], scalars: output, inputs: [self]) { gradient in
             [gradient.transposed()]
         }
@@ -32,11 +35,14 @@ extension Tensor {
         let lengths = tensors.map { $0.shape[axis] }
         var shape = first
         shape[axis] = lengths.reduce(0, +)
-        var output = [Scalar]()
-        output.reserveCapacity(shape.reduce(1, *))
-        for o in 0..<outer {
-            for (tensor, length) in zip(tensors, lengths) {
-                output += tensor.scalars[(o * length * inner)..<((o + 1) * length * inner)]
+        let output = TensorStorage<Scalar>(uninitializedCount: shape.reduce(1, *)) { output in
+            var position = output.baseAddress!
+            for o in 0..<outer {
+                for (tensor, length) in zip(tensors, lengths) {
+                    let run = length * inner
+                    tensor.scalars.withUnsafeBufferPointer { position.update(from: $0.baseAddress! + o * run, count: run) }
+                    position += run
+                }
             }
         }
         let tracked = tensors.map(\.isTracked)
@@ -49,16 +55,27 @@ extension Tensor {
         }
     }
 
-    /// Elements `range` along `axis` (a copy; its gradient is added into the input's in place).
+    /// Elements `range` along `axis`. When they are contiguous in `self` (every axis before
+    /// `axis` has length 1, e.g. a time step of a time-major [T, B, F] sequence) the result is a
+    /// view sharing `self`'s storage; otherwise a copy. Either way its gradient is added into
+    /// the input's gradient in place.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         precondition(range.lowerBound >= 0 && range.upperBound <= length, "slice \(range) out of 0..<\(length)")
-        var values = [Scalar]()
-        values.reserveCapacity(outer * range.count * inner)
-        for o in 0..<outer {
-            values += scalars[((o * length + range.lowerBound) * inner)..<((o * length + range.upperBound) * inner)]
+        let values: TensorStorage<Scalar>
+        if outer == 1 {
+            values = scalars.view((range.lowerBound * inner)..<(range.upperBound * inner))
+        } else {
+            let run = range.count * inner
+            values = TensorStorage(uninitializedCount: outer * run) { values in
+                scalars.withUnsafeBufferPointer { input in
+                    for o in 0..<outer {
+                        (values.baseAddress! + o * run).update(from: input.baseAddress! + (o * length + range.lowerBound) * inner, count: run)
+                    }
+                }
+            }
         }
         var newShape = shape
         newShape[axis] = range.count
@@ -73,10 +90,10 @@ extension Tensor {
 
     /// Elements at flat `indices` (rank 1 result); gradients scatter back (adding repeats).
     public func gathered(flatIndices indices: [Int]) -> Tensor {
-        let output = indices.map { scalars[$0] }
+        let output: [Scalar] = indices.map { scalars[$0] }
         let fullShape = shape, total = count
         return Tensor.result(shape: [indices.count], scalars: output, inputs: [self]) { gradient in
-            var full = [Scalar](repeating: 0, count: total)
+            var full = TensorStorage<Scalar>(zeros: total)
             for (position, index) in indices.enumerated() { full[index] += gradient.scalars[position] }
             return [Tensor(shape: fullShape, scalars: full)]
         }
@@ -85,10 +102,10 @@ extension Tensor {
     /// A tensor of `shape` with `self`'s values at flat `indices` and zeros elsewhere.
     public func scattered(toFlatIndices indices: [Int], shape target: [Int]) -> Tensor {
         precondition(rank == 1 && count == indices.count)
-        var full = [Scalar](repeating: 0, count: target.reduce(1, *))
+        var full = TensorStorage<Scalar>(zeros: target.reduce(1, *))
         for (position, index) in indices.enumerated() { full[index] += scalars[position] }
         return Tensor.result(shape: target, scalars: full, inputs: [self]) { gradient in
-            [Tensor(shape: [indices.count], scalars: indices.map { gradient.scalars[$0] })]
+            [Tensor(shape: [indices.count], scalars: indices.map { gradient.scalars[$0] } as [Scalar])]
         }
     }
 }

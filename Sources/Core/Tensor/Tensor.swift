@@ -1,28 +1,40 @@
 /// A dense, row-major tensor of Float (training) or Double (gradient checks) with value
-/// semantics: copies share storage until one is written (Swift arrays' copy-on-write).
+/// semantics: copies share storage until one is written (copy on write). The scalars live in
+/// memory recycled by `ScalarPool`, so a training step reuses the previous step's buffers.
 ///
 /// A tensor produced by an operation on a tracked tensor (a parameter inside
 /// `valueAndGradient`) remembers its node on that recording so gradients can flow back.
 public struct Tensor<Scalar: TensorScalar> {
     public internal(set) var shape: [Int]
     /// Elements in row-major order.
-    public internal(set) var scalars: [Scalar]
+    public internal(set) var scalars: TensorStorage<Scalar>
     /// The recording this tensor was produced on (nil for constants) and its node there.
     var tape: Tape<Scalar>?
     var node: Int = -1
 
-    public init(shape: [Int], scalars: [Scalar]) {
+    /// A tensor sharing `scalars` (no copy).
+    public init(shape: [Int], scalars: TensorStorage<Scalar>) {
         precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
         self.scalars = scalars
     }
 
+    /// A tensor holding a copy of `scalars`.
+    public init(shape: [Int], scalars: [Scalar]) {
+        self.init(shape: shape, scalars: TensorStorage(scalars))
+    }
+
+    /// A tensor whose scalars `body` writes, every one of them (they start undefined).
+    public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
+        self.init(shape: shape, scalars: try TensorStorage(uninitializedCount: shape.reduce(1, *), initializingWith: body))
+    }
+
     public init(zeros shape: [Int]) {
-        self.init(shape: shape, scalars: [Scalar](repeating: 0, count: shape.reduce(1, *)))
+        self.init(shape: shape, scalars: TensorStorage(zeros: shape.reduce(1, *)))
     }
 
     public init(repeating value: Scalar, shape: [Int]) {
-        self.init(shape: shape, scalars: [Scalar](repeating: value, count: shape.reduce(1, *)))
+        self.init(shape: shape, scalars: TensorStorage(repeating: value, count: shape.reduce(1, *)))
     }
 
     /// A rank-0 tensor.
@@ -45,7 +57,7 @@ public struct Tensor<Scalar: TensorScalar> {
 
     /// Converts the scalars (e.g. Float parameters to Double for a gradient check).
     public func converted<Other: TensorScalar>(to: Other.Type = Other.self) -> Tensor<Other> {
-        Tensor<Other>(shape: shape, scalars: scalars.map { Other($0) })
+        Tensor<Other>(shape: shape, scalars: scalars.map { Other($0) } as [Other])
     }
 
     /// Direct write access to the elements (drops any recording).

@@ -1,0 +1,147 @@
+/// One block of pooled memory holding scalars; returns the block to `ScalarPool` when the last
+/// tensor (or view) using it goes away.
+final class StorageBlock<Scalar: TensorScalar>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Scalar>
+    /// Scalars the block was requested for.
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = ScalarPool.shared.take(bytes: capacity * MemoryLayout<Scalar>.stride)
+            .bindMemory(to: Scalar.self, capacity: Swift.max(capacity, 1))
+    }
+
+    deinit {
+        ScalarPool.shared.give(UnsafeMutableRawPointer(base), bytes: capacity * MemoryLayout<Scalar>.stride)
+    }
+}
+
+/// The scalars of a tensor: a contiguous run of `count` elements in a pooled block, with value
+/// semantics (copy on write) like an array.
+///
+/// Several storages may share one block at different offsets: `Tensor.slice(alongAxis:_:)`
+/// returns such views for contiguous slices (leading-axis slices, e.g. time steps of a
+/// time-major sequence) without copying. Writing through a shared storage copies it first.
+///
+/// It is a `RandomAccessCollection` and `MutableCollection` indexed from 0, so code written for
+/// `[Scalar]` (subscripts, `map`, `withUnsafeBufferPointer`) reads it unchanged.
+public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
+    private var block: StorageBlock<Scalar>
+    private var offset: Int
+    public let count: Int
+
+    /// `count` scalars with undefined values: for kernels that write every element.
+    public init(uninitializedCount count: Int) {
+        precondition(count >= 0, "a storage needs a non-negative count, got \(count)")
+        block = StorageBlock(capacity: count)
+        offset = 0
+        self.count = count
+    }
+
+    /// `count` scalars with undefined values, filled by `body`.
+    public init(uninitializedCount count: Int, initializingWith body: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
+        self.init(uninitializedCount: count)
+        try body(UnsafeMutableBufferPointer(start: block.base, count: count))
+    }
+
+    public init(repeating value: Scalar, count: Int) {
+        self.init(uninitializedCount: count)
+        block.base.initialize(repeating: value, count: count)
+    }
+
+    public init(zeros count: Int) { self.init(repeating: 0, count: count) }
+
+    /// A copy of `values`.
+    public init<Values: Collection>(_ values: Values) where Values.Element == Scalar {
+        self.init(uninitializedCount: values.count)
+        let pointer = block.base, count = self.count
+        let copied = values.withContiguousStorageIfAvailable { source -> Bool in
+            if let address = source.baseAddress { pointer.update(from: address, count: count) }
+            return true
+        }
+        if copied == nil {
+            for (index, value) in values.enumerated() { pointer[index] = value }
+        }
+    }
+
+    /// The contiguous part `range` of these scalars, sharing their block (no copy).
+    public func view(_ range: Range<Int>) -> TensorStorage {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "view \(range) out of 0..<\(count)")
+        return TensorStorage(block: block, offset: offset + range.lowerBound, count: range.count)
+    }
+
+    /// Scalars `offset..<(offset + count)` of `block`, shared with whoever else holds it.
+    init(block: StorageBlock<Scalar>, offset: Int = 0, count: Int) {
+        self.block = block
+        self.offset = offset
+        self.count = count
+    }
+
+    /// Whether two storages are the same scalars in the same block (a view of the whole block).
+    func sharesBlock(with other: TensorStorage) -> Bool { block === other.block && offset == other.offset }
+
+    /// Makes the block unique to this storage before a write.
+    private mutating func makeUnique() {
+        if isKnownUniquelyReferenced(&block) { return }
+        let copy = StorageBlock<Scalar>(capacity: count)
+        copy.base.update(from: block.base + offset, count: count)
+        block = copy
+        offset = 0
+    }
+
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(block) { try body(UnsafeBufferPointer(start: block.base + offset, count: count)) }
+    }
+
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        makeUnique()
+        return try withExtendedLifetime(block) { try body(UnsafeMutableBufferPointer(start: block.base + offset, count: count)) }
+    }
+
+    /// The scalars as an array (a copy).
+    public var array: [Scalar] { withUnsafeBufferPointer { Array($0) } }
+}
+
+extension TensorStorage: RandomAccessCollection, MutableCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    public subscript(position: Int) -> Scalar {
+        get {
+            precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
+            return block.base[offset + position]
+        }
+        set {
+            precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
+            makeUnique()
+            block.base[offset + position] = newValue
+        }
+    }
+
+    public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R? {
+        try withUnsafeBufferPointer(body)
+    }
+
+    public mutating func withContiguousMutableStorageIfAvailable<R>(_ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R? {
+        try withUnsafeMutableBufferPointer { buffer in
+            var buffer = buffer
+            return try body(&buffer)
+        }
+    }
+}
+
+extension TensorStorage: Equatable {
+    public static func == (lhs: TensorStorage, rhs: TensorStorage) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        if lhs.sharesBlock(with: rhs) { return true }
+        return lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) } }
+    }
+}
+
+extension TensorStorage: ExpressibleByArrayLiteral {
+    public init(arrayLiteral elements: Scalar...) { self.init(elements) }
+}
+
+extension TensorStorage: CustomStringConvertible {
+    public var description: String { array.description }
+}
