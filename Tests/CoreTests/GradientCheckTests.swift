@@ -65,6 +65,9 @@ final class GradientCheckTests: XCTestCase {
         check("reshape", at: x) { ($0.reshaped([6, 4]).transposed().squared() * w46).sum() }
         check("concat", at: x) { (Tensor.concatenate([$0, $0.squared()], alongAxis: 1) * w264).sum() }
         check("slice", at: x) { ($0.slice(alongAxis: 2, 1..<3) * w232).sum() }
+        // A leading-axis slice is a view of its input's storage; its gradient still lands in place.
+        let w134 = randomTensor([1, 3, 4])
+        check("leading-axis slice (view)", at: x) { ($0.slice(alongAxis: 0, 1..<2) * w134).sum() + ($0.slice(alongAxis: 0, 0..<2).tanh()).sum() }
         // Overlapping slices of one tensor, along time as the sequential posterior takes them,
         // plus an ordinary use: their gradients all add into the same input gradient.
         check("time slices", at: x) { value in

@@ -37,14 +37,15 @@ extension GRU {
 /// Zero-filled pooled scalars owned by a trace, so the time loops work on plain pointers
 /// instead of nesting one `withUnsafe...` closure per array.
 final class ScalarBuffer<Scalar: TensorScalar> {
-    private let block: StorageBlock<Scalar>
+    private let block: StorageBlock
     let count: Int
-    var pointer: UnsafeMutablePointer<Scalar> { block.base }
+    let pointer: UnsafeMutablePointer<Scalar>
 
     init(_ count: Int) {
         self.count = count
-        block = StorageBlock(capacity: count)
-        block.base.initialize(repeating: 0, count: count)
+        block = StorageBlock(bytes: count * MemoryLayout<Scalar>.stride)
+        pointer = block.raw.bindMemory(to: Scalar.self, capacity: count)
+        pointer.initialize(repeating: 0, count: count)
     }
 
     /// The scalars as tensor storage sharing this buffer (the trace must not write them after).

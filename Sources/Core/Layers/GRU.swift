@@ -107,11 +107,14 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func reversedInTime() -> Tensor {
         let (batch, steps, features) = (shape[0], shape[1], shape[2])
-        var output = [Scalar](repeating: 0, count: count)
-        for b in 0..<batch {
-            for t in 0..<steps {
-                let source = (b * steps + t) * features, target = (b * steps + steps - 1 - t) * features
-                for f in 0..<features { output[target + f] = scalars[source + f] }
+        let output = TensorStorage<Scalar>(uninitializedCount: count) { output in
+            scalars.withUnsafeBufferPointer { input in
+                for b in 0..<batch {
+                    for t in 0..<steps {
+                        let source = (b * steps + t) * features, target = (b * steps + steps - 1 - t) * features
+                        (output.baseAddress! + target).update(from: input.baseAddress! + source, count: features)
+                    }
+                }
             }
         }
         return Tensor.result(shape: shape, scalars: output, inputs: [self]) { gradient in [gradient.reversedInTime()] }

@@ -5,17 +5,22 @@ import Synchronization
 ///
 /// Blocks are grouped in power-of-two size classes from 64 bytes to `largestPooledBlock`; a
 /// request is served from its class's free list, or allocated (64-byte aligned) when the list is
-/// empty. Freed blocks go back to their list until the pool holds `retainedByteLimit` bytes;
-/// beyond that, and for blocks above the largest class, memory goes straight back to the system.
-/// One lock guards the lists: a take or a give is a few tens of nanoseconds.
-public final class ScalarPool: Sendable {
+/// empty. Freed blocks go back to their list until the pool holds `retainedByteLimit` bytes or
+/// the list holds `listCapacity` blocks; beyond that, and for blocks above the largest class,
+/// memory goes straight back to the system.
+///
+/// The lists sit in one fixed table guarded by a spin lock: a take or a give is a handful of
+/// instructions, and the critical sections are too short for a sleeping lock to pay off.
+public final class ScalarPool: @unchecked Sendable {
     /// The pool every tensor uses.
     public static let shared = ScalarPool()
 
     /// Blocks above this size (bytes) are not pooled.
-    public static let largestPooledBlock = 64 << 20
+    public static let largestPooledBlock = 1 << largestClass
     /// Free bytes the pool keeps at most.
     public static let retainedByteLimit = 1 << 30
+    /// Free blocks one size class keeps at most.
+    public static let listCapacity = 4096
 
     static let smallestClass = 6  // 64 bytes
     static let largestClass = 26  // 64 MiB
@@ -30,14 +35,19 @@ public final class ScalarPool: Sendable {
         public var retainedBytes = 0
     }
 
-    private struct FreeLists: ~Copyable {
-        var lists: [[UInt]] = Array(repeating: [], count: ScalarPool.largestClass + 1)
-        var statistics = Statistics()
+    private let locked = Atomic<Bool>(false)
+    /// `listCapacity` slots per size class, row by row; `lengths[c]` of row c are in use.
+    private let slots: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let lengths: UnsafeMutablePointer<Int>
+    private var counters = Statistics()
+
+    private init() {
+        let classes = ScalarPool.largestClass + 1
+        slots = .allocate(capacity: classes * ScalarPool.listCapacity)
+        slots.initialize(repeating: nil, count: classes * ScalarPool.listCapacity)
+        lengths = .allocate(capacity: classes)
+        lengths.initialize(repeating: 0, count: classes)
     }
-
-    private let state = Mutex(FreeLists())
-
-    private init() {}
 
     /// The size class (log2 of the block size) of a request, or nil when it is not pooled.
     static func sizeClass(bytes: Int) -> Int? {
@@ -51,34 +61,41 @@ public final class ScalarPool: Sendable {
         sizeClass(bytes: bytes).map { 1 << $0 } ?? max(bytes, 1)
     }
 
+    @inline(__always)
+    private func withLock<R>(_ body: () -> R) -> R {
+        while locked.exchange(true, ordering: .acquiring) {
+            while locked.load(ordering: .relaxed) {}
+        }
+        defer { locked.store(false, ordering: .releasing) }
+        return body()
+    }
+
     /// A block of at least `bytes` bytes, 64-byte aligned, contents undefined.
     func take(bytes: Int) -> UnsafeMutableRawPointer {
-        let blockBytes = ScalarPool.blockBytes(forRequest: bytes)
-        if let sizeClass = ScalarPool.sizeClass(bytes: bytes) {
-            let address = state.withLock { free -> UInt in
-                if let address = free.lists[sizeClass].popLast() {
-                    free.statistics.reused += 1
-                    free.statistics.retainedBytes -= blockBytes
-                    return address
-                }
-                free.statistics.allocated += 1
-                return 0
+        let sizeClass = ScalarPool.sizeClass(bytes: bytes)
+        let reused: UnsafeMutableRawPointer? = withLock {
+            if let sizeClass, lengths[sizeClass] > 0 {
+                lengths[sizeClass] -= 1
+                counters.reused += 1
+                counters.retainedBytes -= 1 << sizeClass
+                return slots[sizeClass * ScalarPool.listCapacity + lengths[sizeClass]]
             }
-            if address != 0, let pointer = UnsafeMutableRawPointer(bitPattern: address) { return pointer }
-        } else {
-            state.withLock { $0.statistics.allocated += 1 }
+            counters.allocated += 1
+            return nil
         }
-        return UnsafeMutableRawPointer.allocate(byteCount: blockBytes, alignment: 64)
+        return reused ?? UnsafeMutableRawPointer.allocate(byteCount: ScalarPool.blockBytes(forRequest: bytes), alignment: 64)
     }
 
     /// Returns a block that `take(bytes:)` served for a request of `bytes`.
     func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         if let sizeClass = ScalarPool.sizeClass(bytes: bytes) {
             let blockBytes = 1 << sizeClass
-            let kept = state.withLock { free -> Bool in
-                guard free.statistics.retainedBytes + blockBytes <= ScalarPool.retainedByteLimit else { return false }
-                free.lists[sizeClass].append(UInt(bitPattern: pointer))
-                free.statistics.retainedBytes += blockBytes
+            let kept = withLock { () -> Bool in
+                guard lengths[sizeClass] < ScalarPool.listCapacity,
+                      counters.retainedBytes + blockBytes <= ScalarPool.retainedByteLimit else { return false }
+                slots[sizeClass * ScalarPool.listCapacity + lengths[sizeClass]] = pointer
+                lengths[sizeClass] += 1
+                counters.retainedBytes += blockBytes
                 return true
             }
             if kept { return }
@@ -86,24 +103,28 @@ public final class ScalarPool: Sendable {
         pointer.deallocate()
     }
 
-    public var statistics: Statistics { state.withLock { $0.statistics } }
+    public var statistics: Statistics { withLock { counters } }
 
     /// Zeroes the counters (not the retained bytes).
     public func resetStatistics() {
-        state.withLock {
-            $0.statistics.reused = 0
-            $0.statistics.allocated = 0
+        withLock {
+            counters.reused = 0
+            counters.allocated = 0
         }
     }
 
     /// Returns every free block to the system.
     public func trim() {
-        let addresses = state.withLock { free -> [UInt] in
-            let all = free.lists.flatMap { $0 }
-            for index in free.lists.indices { free.lists[index].removeAll() }
-            free.statistics.retainedBytes = 0
-            return all
+        var free: [UnsafeMutableRawPointer] = []
+        withLock {
+            for sizeClass in 0...ScalarPool.largestClass {
+                for index in 0..<lengths[sizeClass] {
+                    if let block = slots[sizeClass * ScalarPool.listCapacity + index] { free.append(block) }
+                }
+                lengths[sizeClass] = 0
+            }
+            counters.retainedBytes = 0
         }
-        for address in addresses { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+        for block in free { block.deallocate() }
     }
 }

@@ -170,11 +170,11 @@ extension Tensor {
         case .scale, .shift, .negate: keepsValues = false
         default: keepsValues = true
         }
-        let input: TensorStorage<Scalar> = keepsValues ? scalars : [], outputCopy: TensorStorage<Scalar> = keepsValues ? output : []
+        let input: TensorStorage<Scalar>? = keepsValues ? scalars : nil, outputCopy: TensorStorage<Scalar>? = keepsValues ? output : nil
         let shape = self.shape, n = count
         return Tensor.result(shape: shape, scalars: output, inputs: [self]) { gradient in
             var gradInput = TensorStorage<Scalar>(uninitializedCount: n)
-            let x = keepsValues ? input : gradient.scalars, y = keepsValues ? outputCopy : gradient.scalars
+            let x = input ?? gradient.scalars, y = outputCopy ?? gradient.scalars
             x.withUnsafeBufferPointer { x in
                 y.withUnsafeBufferPointer { y in
                     gradient.scalars.withUnsafeBufferPointer { g in

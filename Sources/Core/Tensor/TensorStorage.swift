@@ -1,19 +1,16 @@
-/// One block of pooled memory holding scalars; returns the block to `ScalarPool` when the last
-/// tensor (or view) using it goes away.
-final class StorageBlock<Scalar: TensorScalar>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Scalar>
-    /// Scalars the block was requested for.
-    let capacity: Int
+/// One block of pooled memory; returns it to `ScalarPool` when the last tensor (or view) using
+/// it goes away. Not generic, so making one needs no generic-metadata lookup.
+final class StorageBlock: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+    /// Bytes the block was requested for.
+    let bytes: Int
 
-    init(capacity: Int) {
-        self.capacity = capacity
-        base = ScalarPool.shared.take(bytes: capacity * MemoryLayout<Scalar>.stride)
-            .bindMemory(to: Scalar.self, capacity: Swift.max(capacity, 1))
+    init(bytes: Int) {
+        self.bytes = bytes
+        raw = ScalarPool.shared.take(bytes: bytes)
     }
 
-    deinit {
-        ScalarPool.shared.give(UnsafeMutableRawPointer(base), bytes: capacity * MemoryLayout<Scalar>.stride)
-    }
+    deinit { ScalarPool.shared.give(raw, bytes: bytes) }
 }
 
 /// The scalars of a tensor: a contiguous run of `count` elements in a pooled block, with value
@@ -26,27 +23,32 @@ final class StorageBlock<Scalar: TensorScalar>: @unchecked Sendable {
 /// It is a `RandomAccessCollection` and `MutableCollection` indexed from 0, so code written for
 /// `[Scalar]` (subscripts, `map`, `withUnsafeBufferPointer`) reads it unchanged.
 public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
-    private var block: StorageBlock<Scalar>
+    private var block: StorageBlock
     private var offset: Int
     public let count: Int
 
     /// `count` scalars with undefined values: for kernels that write every element.
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "a storage needs a non-negative count, got \(count)")
-        block = StorageBlock(capacity: count)
+        block = StorageBlock(bytes: count * MemoryLayout<Scalar>.stride)
+        block.raw.bindMemory(to: Scalar.self, capacity: count)
         offset = 0
         self.count = count
     }
 
+    /// The first scalar of this storage.
+    @inline(__always)
+    private var start: UnsafeMutablePointer<Scalar> { block.raw.assumingMemoryBound(to: Scalar.self) + offset }
+
     /// `count` scalars with undefined values, filled by `body`.
     public init(uninitializedCount count: Int, initializingWith body: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
         self.init(uninitializedCount: count)
-        try body(UnsafeMutableBufferPointer(start: block.base, count: count))
+        try body(UnsafeMutableBufferPointer(start: start, count: count))
     }
 
     public init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
-        block.base.initialize(repeating: value, count: count)
+        start.initialize(repeating: value, count: count)
     }
 
     public init(zeros count: Int) { self.init(repeating: 0, count: count) }
@@ -54,7 +56,7 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// A copy of `values`.
     public init<Values: Collection>(_ values: Values) where Values.Element == Scalar {
         self.init(uninitializedCount: values.count)
-        let pointer = block.base, count = self.count
+        let pointer = start, count = self.count
         let copied = values.withContiguousStorageIfAvailable { source -> Bool in
             if let address = source.baseAddress { pointer.update(from: address, count: count) }
             return true
@@ -71,7 +73,7 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Scalars `offset..<(offset + count)` of `block`, shared with whoever else holds it.
-    init(block: StorageBlock<Scalar>, offset: Int = 0, count: Int) {
+    init(block: StorageBlock, offset: Int = 0, count: Int) {
         self.block = block
         self.offset = offset
         self.count = count
@@ -83,19 +85,19 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// Makes the block unique to this storage before a write.
     private mutating func makeUnique() {
         if isKnownUniquelyReferenced(&block) { return }
-        let copy = StorageBlock<Scalar>(capacity: count)
-        copy.base.update(from: block.base + offset, count: count)
+        let copy = StorageBlock(bytes: count * MemoryLayout<Scalar>.stride)
+        copy.raw.bindMemory(to: Scalar.self, capacity: count).update(from: start, count: count)
         block = copy
         offset = 0
     }
 
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
-        try withExtendedLifetime(block) { try body(UnsafeBufferPointer(start: block.base + offset, count: count)) }
+        try withExtendedLifetime(block) { try body(UnsafeBufferPointer(start: start, count: count)) }
     }
 
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
         makeUnique()
-        return try withExtendedLifetime(block) { try body(UnsafeMutableBufferPointer(start: block.base + offset, count: count)) }
+        return try withExtendedLifetime(block) { try body(UnsafeMutableBufferPointer(start: start, count: count)) }
     }
 
     /// The scalars as an array (a copy).
@@ -109,12 +111,12 @@ extension TensorStorage: RandomAccessCollection, MutableCollection {
     public subscript(position: Int) -> Scalar {
         get {
             precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
-            return block.base[offset + position]
+            return start[position]
         }
         set {
             precondition(position >= 0 && position < count, "index \(position) out of 0..<\(count)")
             makeUnique()
-            block.base[offset + position] = newValue
+            start[position] = newValue
         }
     }
 
