@@ -75,6 +75,7 @@ struct BenchTrain: ParsableCommand {
             }
         }
         for _ in 0..<3 { try step(masked: masks != nil) }
+        ScalarPool.shared.resetStatistics()
         // Dense and masked steps alternate so that both see the same machine state.
         var times: [Double] = [], maskedTimes: [Double] = []
         for _ in 0..<steps {
@@ -85,18 +86,24 @@ struct BenchTrain: ParsableCommand {
                 if masked { maskedTimes.append(elapsed) } else { times.append(elapsed) }
             }
         }
+        // Scalar buffers per timed step: taken from the pool, or newly allocated (0 once warm).
+        let pool = ScalarPool.shared.statistics, timedSteps = Double(times.count + maskedTimes.count)
+        let (allocatedPerStep, reusedPerStep) = (Double(pool.allocated) / timedSteps, Double(pool.reused) / timedSteps)
         let median = times.sorted()[times.count / 2]
         let maskedMedian = maskedTimes.isEmpty ? nil : maskedTimes.sorted()[maskedTimes.count / 2]
         if json {
             var object: [(String, JSONValue)] = [("ms_per_step", .number(median)), ("windows_per_s", .number(Double(batch) / median * 1000)),
-                                                 ("inference", .string(inference)), ("dynamics", .string(dynamics)), ("solver", .string(solver))]
+                                                 ("inference", .string(inference)), ("dynamics", .string(dynamics)), ("solver", .string(solver)),
+                                                 ("buffers_allocated_per_step", .number(allocatedPerStep)),
+                                                 ("buffers_reused_per_step", .number(reusedPerStep))]
             if let maskedMedian {
                 object += [("ms_per_step_masked", .number(maskedMedian)), ("mask_overhead", .number(maskedMedian / median - 1)),
                            ("sparsity", .number(sparsity ?? 0))]
             }
             print(JSONValue.object(object).rendered(indent: nil))
         } else {
-            print(String(format: "train %@ %@ %@: %.2f ms per step, %.0f windows/s", inference, dynamics, solver, median, Double(batch) / median * 1000))
+            print(String(format: "train %@ %@ %@: %.2f ms per step, %.0f windows/s; scalar buffers per step: %.0f from the pool, %.1f newly allocated",
+                         inference, dynamics, solver, median, Double(batch) / median * 1000, reusedPerStep, allocatedPerStep))
             if let maskedMedian {
                 print(String(format: "with masks at sparsity %.2f: %.2f ms per step (overhead %+.1f%%; masked weights are still multiplied, so no speed-up)",
                              sparsity ?? 0, maskedMedian, 100 * (maskedMedian / median - 1)))

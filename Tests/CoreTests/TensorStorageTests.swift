@@ -50,6 +50,35 @@ final class TensorStorageTests: XCTestCase {
         XCTAssertNil(ScalarPool.sizeClass(bytes: (64 << 20) + 1), "blocks above 64 MiB are not pooled")
     }
 
+    /// A block freed on another thread (the gradients of a batch part are made on a worker and
+    /// freed on the caller) is found by the next thread that needs one, not allocated again.
+    func testBlocksFreedOnAnotherThreadAreReused() {
+        let pool = ScalarPool.shared
+        pool.trim()
+        let bytes = 3 << 20  // a 4 MiB class, rare elsewhere in the tests
+        nonisolated(unsafe) var block: UnsafeMutableRawPointer? = nil
+        runOnNewThread { block = pool.take(bytes: bytes) }
+        guard let made = block else { return XCTFail("no block") }
+        pool.give(made, bytes: bytes)  // on this thread
+        pool.resetStatistics()
+        nonisolated(unsafe) var again: UnsafeMutableRawPointer? = nil
+        runOnNewThread { again = pool.take(bytes: bytes) }
+        XCTAssertEqual(again, made, "the freed block is handed out again")
+        XCTAssertEqual(pool.statistics.allocated, 0)
+        XCTAssertEqual(pool.statistics.reused, 1)
+        if let again { pool.give(again, bytes: bytes) }
+    }
+
+    private func runOnNewThread(_ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            body()
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+    }
+
     /// Once training has warmed up, a step takes every scalar buffer from the pool. (The second
     /// step may still allocate: the optimizer's moment buffers, made during the first step's
     /// update, stay alive through the second step's backward pass, so its peak is higher.)

@@ -1,26 +1,30 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Recycles the memory of tensors' scalars, so that a training step, which needs the same
 /// buffers every time, takes them from here instead of from `malloc` (and does not zero them).
 ///
-/// Blocks are grouped in power-of-two size classes from 64 bytes to `largestPooledBlock`; a
-/// request is served from its class's free list, or allocated (64-byte aligned) when the list is
-/// empty. Freed blocks go back to their list until the pool holds `retainedByteLimit` bytes or
-/// the list holds `listCapacity` blocks; beyond that, and for blocks above the largest class,
-/// memory goes straight back to the system.
-///
-/// The lists sit in one fixed table guarded by a spin lock: a take or a give is a handful of
-/// instructions, and the critical sections are too short for a sleeping lock to pay off.
+/// Blocks are grouped in power-of-two size classes from 64 bytes to `largestPooledBlock`. The
+/// free lists are split into `shardCount` shards; each thread is given one (round robin, on its
+/// first request), takes from it and gives back to it, so two threads training concurrently do
+/// not fight over one lock. A thread whose shard has no block of the class it needs takes one
+/// from another shard (blocks made on one thread and freed on another, such as the gradients of
+/// a batch part, end up in the freeing thread's shard), and allocates (64-byte aligned) only
+/// when no shard has one. A shard keeps at most `retainedByteLimit / shardCount` free bytes;
+/// beyond that, and for blocks above the largest class, memory goes back to the system.
 public final class ScalarPool: @unchecked Sendable {
     /// The pool every tensor uses.
     public static let shared = ScalarPool()
 
     /// Blocks above this size (bytes) are not pooled.
     public static let largestPooledBlock = 1 << largestClass
-    /// Free bytes the pool keeps at most.
+    /// Free bytes the pool keeps at most (over all shards).
     public static let retainedByteLimit = 1 << 30
-    /// Free blocks one size class keeps at most.
-    public static let listCapacity = 4096
+    /// Free-list shards (threads are spread over them).
+    public static let shardCount = 8
 
     static let smallestClass = 6  // 64 bytes
     static let largestClass = 26  // 64 MiB
@@ -35,18 +39,15 @@ public final class ScalarPool: @unchecked Sendable {
         public var retainedBytes = 0
     }
 
-    private let locked = Atomic<Bool>(false)
-    /// `listCapacity` slots per size class, row by row; `lengths[c]` of row c are in use.
-    private let slots: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    private let lengths: UnsafeMutablePointer<Int>
-    private var counters = Statistics()
+    private let shards: [Shard]
+    private let nextShard = Atomic<Int>(0)
+    private let shardKey: pthread_key_t
 
     private init() {
-        let classes = ScalarPool.largestClass + 1
-        slots = .allocate(capacity: classes * ScalarPool.listCapacity)
-        slots.initialize(repeating: nil, count: classes * ScalarPool.listCapacity)
-        lengths = .allocate(capacity: classes)
-        lengths.initialize(repeating: 0, count: classes)
+        shards = (0..<ScalarPool.shardCount).map { _ in Shard(byteLimit: ScalarPool.retainedByteLimit / ScalarPool.shardCount) }
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        shardKey = key
     }
 
     /// The size class (log2 of the block size) of a request, or nil when it is not pooled.
@@ -61,6 +62,94 @@ public final class ScalarPool: @unchecked Sendable {
         sizeClass(bytes: bytes).map { 1 << $0 } ?? max(bytes, 1)
     }
 
+    /// The calling thread's shard index (stored as index + 1 in a thread-specific slot).
+    @inline(__always)
+    private var home: Int {
+        if let slot = pthread_getspecific(shardKey) { return Int(bitPattern: slot) - 1 }
+        let index = nextShard.wrappingAdd(1, ordering: .relaxed).oldValue % ScalarPool.shardCount
+        pthread_setspecific(shardKey, UnsafeRawPointer(bitPattern: index + 1))
+        return index
+    }
+
+    /// A block of at least `bytes` bytes, 64-byte aligned, contents undefined.
+    func take(bytes: Int) -> UnsafeMutableRawPointer {
+        let home = self.home
+        if let sizeClass = ScalarPool.sizeClass(bytes: bytes) {
+            if let block = shards[home].take(sizeClass: sizeClass) { return block }
+            for offset in 1..<ScalarPool.shardCount {
+                if let block = shards[(home + offset) % ScalarPool.shardCount].take(sizeClass: sizeClass) { return block }
+            }
+        }
+        shards[home].countAllocation()
+        return UnsafeMutableRawPointer.allocate(byteCount: ScalarPool.blockBytes(forRequest: bytes), alignment: 64)
+    }
+
+    /// Returns a block that `take(bytes:)` served for a request of `bytes`.
+    func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+        if let sizeClass = ScalarPool.sizeClass(bytes: bytes), shards[home].give(pointer, sizeClass: sizeClass) { return }
+        pointer.deallocate()
+    }
+
+    public var statistics: Statistics {
+        shards.reduce(into: Statistics()) { total, shard in
+            let counters = shard.counters
+            total.reused += counters.reused
+            total.allocated += counters.allocated
+            total.retainedBytes += counters.retainedBytes
+        }
+    }
+
+    /// Zeroes the counters (not the retained bytes).
+    public func resetStatistics() { shards.forEach { $0.resetCounters() } }
+
+    /// Returns every free block to the system.
+    public func trim() { shards.forEach { $0.trim() } }
+}
+
+/// One shard of free lists behind a spin lock (the critical sections are a few instructions,
+/// and the lock is almost always taken by the same thread).
+private final class Shard: @unchecked Sendable {
+    /// A stack of block addresses.
+    struct FreeList {
+        var blocks: UnsafeMutablePointer<UnsafeMutableRawPointer>? = nil
+        var count = 0, capacity = 0
+
+        mutating func push(_ block: UnsafeMutableRawPointer) {
+            if count == capacity {
+                let grown = Swift.max(64, 2 * capacity)
+                let larger = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: grown)
+                if let blocks {
+                    larger.moveInitialize(from: blocks, count: count)
+                    blocks.deallocate()
+                }
+                blocks = larger
+                capacity = grown
+            }
+            (blocks! + count).initialize(to: block)
+            count += 1
+        }
+
+        mutating func pop() -> UnsafeMutableRawPointer? {
+            guard count > 0, let blocks else { return nil }
+            count -= 1
+            return (blocks + count).move()
+        }
+    }
+
+    private let locked = Atomic<Bool>(false)
+    /// One list per size class (index = log2 of the block size).
+    private let lists: UnsafeMutablePointer<FreeList>
+    private var statistics = ScalarPool.Statistics()
+    private let byteLimit: Int
+    /// Keeps two shards' locks off one cache line (shards are allocated one after another).
+    private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+    init(byteLimit: Int) {
+        self.byteLimit = byteLimit
+        lists = .allocate(capacity: ScalarPool.largestClass + 1)
+        lists.initialize(repeating: FreeList(), count: ScalarPool.largestClass + 1)
+    }
+
     @inline(__always)
     private func withLock<R>(_ body: () -> R) -> R {
         while locked.exchange(true, ordering: .acquiring) {
@@ -70,60 +159,43 @@ public final class ScalarPool: @unchecked Sendable {
         return body()
     }
 
-    /// A block of at least `bytes` bytes, 64-byte aligned, contents undefined.
-    func take(bytes: Int) -> UnsafeMutableRawPointer {
-        let sizeClass = ScalarPool.sizeClass(bytes: bytes)
-        let reused: UnsafeMutableRawPointer? = withLock {
-            if let sizeClass, lengths[sizeClass] > 0 {
-                lengths[sizeClass] -= 1
-                counters.reused += 1
-                counters.retainedBytes -= 1 << sizeClass
-                return slots[sizeClass * ScalarPool.listCapacity + lengths[sizeClass]]
-            }
-            counters.allocated += 1
-            return nil
-        }
-        return reused ?? UnsafeMutableRawPointer.allocate(byteCount: ScalarPool.blockBytes(forRequest: bytes), alignment: 64)
-    }
-
-    /// Returns a block that `take(bytes:)` served for a request of `bytes`.
-    func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
-        if let sizeClass = ScalarPool.sizeClass(bytes: bytes) {
-            let blockBytes = 1 << sizeClass
-            let kept = withLock { () -> Bool in
-                guard lengths[sizeClass] < ScalarPool.listCapacity,
-                      counters.retainedBytes + blockBytes <= ScalarPool.retainedByteLimit else { return false }
-                slots[sizeClass * ScalarPool.listCapacity + lengths[sizeClass]] = pointer
-                lengths[sizeClass] += 1
-                counters.retainedBytes += blockBytes
-                return true
-            }
-            if kept { return }
-        }
-        pointer.deallocate()
-    }
-
-    public var statistics: Statistics { withLock { counters } }
-
-    /// Zeroes the counters (not the retained bytes).
-    public func resetStatistics() {
+    func take(sizeClass: Int) -> UnsafeMutableRawPointer? {
         withLock {
-            counters.reused = 0
-            counters.allocated = 0
+            guard let block = lists[sizeClass].pop() else { return nil }
+            statistics.reused += 1
+            statistics.retainedBytes -= 1 << sizeClass
+            return block
         }
     }
 
-    /// Returns every free block to the system.
-    public func trim() {
+    /// Keeps the block unless the shard is full (then the caller frees it).
+    func give(_ block: UnsafeMutableRawPointer, sizeClass: Int) -> Bool {
+        withLock {
+            guard statistics.retainedBytes + (1 << sizeClass) <= byteLimit else { return false }
+            lists[sizeClass].push(block)
+            statistics.retainedBytes += 1 << sizeClass
+            return true
+        }
+    }
+
+    func countAllocation() { withLock { statistics.allocated += 1 } }
+
+    var counters: ScalarPool.Statistics { withLock { statistics } }
+
+    func resetCounters() {
+        withLock {
+            statistics.reused = 0
+            statistics.allocated = 0
+        }
+    }
+
+    func trim() {
         var free: [UnsafeMutableRawPointer] = []
         withLock {
             for sizeClass in 0...ScalarPool.largestClass {
-                for index in 0..<lengths[sizeClass] {
-                    if let block = slots[sizeClass * ScalarPool.listCapacity + index] { free.append(block) }
-                }
-                lengths[sizeClass] = 0
+                while let block = lists[sizeClass].pop() { free.append(block) }
             }
-            counters.retainedBytes = 0
+            statistics.retainedBytes = 0
         }
         for block in free { block.deallocate() }
     }
