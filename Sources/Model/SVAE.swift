@@ -86,7 +86,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     func sampleLatents(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil, random: inout RandomSource) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
-        let states = encoder.recurrent(x)
+        let states = encoder.recurrent(x, timeMajorOutput: true)
         // The step from t - 1 to t is driven by u_{t-1}.
         let drive = drives(inputs, steps: window - 1)
         switch configuration.inference {
@@ -129,7 +129,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     public func meanPathOutputs(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil) throws -> [Tensor<Scalar>] {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
-        let states = encoder.recurrent(x)
+        let states = encoder.recurrent(x, timeMajorOutput: true)
         let drive = drives(inputs, steps: window - 1)
         switch configuration.inference {
         case .initial:
@@ -153,23 +153,25 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         }
     }
 
-    /// The forward GRU's last state and the backward GRU's first: [B, 2H].
+    /// The forward GRU's last state and the backward GRU's first: [B, 2H], from the encoder's
+    /// time-major states [W, B, 2H].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func summary(_ states: Tensor<Scalar>) -> Tensor<Scalar> {
-        let (batch, window, width) = (states.shape[0], states.shape[1], states.shape[2])
+        let (window, batch, width) = (states.shape[0], states.shape[1], states.shape[2])
         let half = width / 2
-        let forwardLast = states.slice(alongAxis: 1, (window - 1)..<window).reshaped([batch, width]).slice(alongAxis: 1, 0..<half)
-        let backwardFirst = states.slice(alongAxis: 1, 0..<1).reshaped([batch, width]).slice(alongAxis: 1, half..<width)
+        let forwardLast = states.slice(alongAxis: 0, (window - 1)..<window).reshaped([batch, width]).slice(alongAxis: 1, 0..<half)
+        let backwardFirst = states.slice(alongAxis: 0, 0..<1).reshaped([batch, width]).slice(alongAxis: 1, half..<width)
         return Tensor.concatenate([forwardLast, backwardFirst], alongAxis: 1)
     }
 
     /// q(z_t | z_{t-1}, x): the combiner 0.5 (tanh(W z_{t-1} + b) + h_t), then the posterior head.
+    /// `states` are the encoder's time-major [W, B, 2H], so h_t is a view.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func posterior(_ states: Tensor<Scalar>, step t: Int, previous: Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
-        let (batch, width) = (states.shape[0], states.shape[2])
-        let h = states.slice(alongAxis: 1, t..<(t + 1)).reshaped([batch, width])
+        let (batch, width) = (states.shape[1], states.shape[2])
+        let h = states.slice(alongAxis: 0, t..<(t + 1)).reshaped([batch, width])
         let combined = (encoder.combiner(previous).tanh() + h) * Scalar(0.5)
         return encoder.gaussian(combined, latent: configuration.latent)
     }
@@ -189,7 +191,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         let k = configuration.latent
         switch configuration.inference {
         case .sequential:
-            let states = encoder.recurrent(run.reshaped([1, steps, features])).detached
+            let states = encoder.recurrent(run.reshaped([1, steps, features]), timeMajorOutput: true).detached
             var previous = Tensor<Scalar>(zeros: [1, k])
             var rows: [Scalar] = []
             for t in 0..<steps {
@@ -206,7 +208,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             var filled = [Bool](repeating: false, count: steps)
             for start in starts {
                 let x = run.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, features])
-                let (mean, _) = encoder.gaussian(summary(encoder.recurrent(x)), latent: k)
+                let (mean, _) = encoder.gaussian(summary(encoder.recurrent(x, timeMajorOutput: true)), latent: k)
                 let windowInputs = inputs.map { $0.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, $0.shape[1]]) }
                 let path = try dynamics.path(mean.detached, steps: window - 1, drives: drives(windowInputs, steps: window - 1)).scalars
                 for offset in 0..<window where !filled[start + offset] {

@@ -112,6 +112,30 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// The time-major output [T, B, 2H] holds the batch-major output's values with the first two
+    /// axes swapped, and its gradients (input and every weight) match central differences.
+    func testBidirectionalGRUTimeMajorOutput() {
+        var random = RandomSource(seed: 5)
+        let gru = BidirectionalGRU<Double>(inputSize: 3, hiddenSize: 4, random: &random)
+        let x = randomTensor([2, 5, 3]), weights = randomTensor([5, 2, 8])
+        let batchMajor = gru(x), timeMajor = gru(x, timeMajorOutput: true)
+        XCTAssertEqual(timeMajor.shape, [5, 2, 8])
+        var swapped = [Double](repeating: .nan, count: batchMajor.count)
+        for b in 0..<2 { for t in 0..<5 { for f in 0..<8 { swapped[(t * 2 + b) * 8 + f] = batchMajor.scalars[(b * 5 + t) * 8 + f] } } }
+        XCTAssertEqual(timeMajor.scalars.array, swapped)
+        check("bidirectional gru, time-major", at: x) { (gru($0, timeMajorOutput: true) * weights).sum() }
+        let loss = { (model: BidirectionalGRU<Double>) in (model(x, timeMajorOutput: true) * weights).sum() }
+        let (_, gradient) = valueAndGradient(of: gru, loss)
+        for (name, path) in gru.parameters {
+            var copy = gru
+            check("bidirectional \(name), time-major", at: gru[keyPath: path]) { value in
+                copy[keyPath: path] = value
+                return loss(copy)
+            }
+            XCTAssertEqual(gradient[keyPath: path].shape, gru[keyPath: path].shape)
+        }
+    }
+
     func testGRUSequenceAllGradients() {
         var random = RandomSource(seed: 11)
         let gru = GRU<Double>(inputSize: 3, hiddenSize: 4, random: &random)

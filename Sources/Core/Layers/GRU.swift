@@ -92,12 +92,14 @@ public struct BidirectionalGRU<Scalar: TensorScalar>: Module {
         self.backward = backward
     }
 
-    /// x [B, T, I] -> [B, T, 2H]; at step t, the backward half has read steps T-1 ... t.
+    /// x [B, T, I] -> [B, T, 2H], or time-major [T, B, 2H] with `timeMajorOutput` (then the
+    /// states of one step are contiguous and slicing a step out is a view, not a copy); at
+    /// step t, the backward half has read steps T-1 ... t.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+    public func callAsFunction(_ x: Tensor<Scalar>, timeMajorOutput: Bool = false) -> Tensor<Scalar> {
         precondition(x.rank == 3 && x.shape[2] == forward.inputSize, "GRU input must be [B, T, \(forward.inputSize)], got \(x.shape)")
-        return GRUSequence.runBidirectional(x: x, forward: forward, backward: backward)
+        return GRUSequence.runBidirectional(x: x, forward: forward, backward: backward, timeMajor: timeMajorOutput)
     }
 }
 
@@ -367,11 +369,13 @@ enum GRUSequence {
     }
 
     /// Both directions of a bidirectional GRU as one operation, the two directions computed
-    /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] with the
-    /// backward direction's states re-reversed so step t of both halves refers to input t.
+    /// concurrently (BLAS single-threaded inside, one direction per core): [B, T, 2H] (or
+    /// [T, B, 2H] when `timeMajor`) with the backward direction's states re-reversed so step t
+    /// of both halves refers to input t.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func runBidirectional<Scalar: TensorScalar>(x: Tensor<Scalar>, forward: GRU<Scalar>, backward: GRU<Scalar>) -> Tensor<Scalar> {
+    static func runBidirectional<Scalar: TensorScalar>(x: Tensor<Scalar>, forward: GRU<Scalar>, backward: GRU<Scalar>,
+                                                       timeMajor: Bool = false) -> Tensor<Scalar> {
         let (batch, steps, features) = (x.shape[0], x.shape[1], x.shape[2])
         let hidden = forward.hiddenSize
         func weights(_ gru: GRU<Scalar>) -> Weights<Scalar> {
@@ -380,7 +384,7 @@ enum GRUSequence {
         }
         let (forwardWeights, backwardWeights) = (weights(forward), weights(backward))
         let xValues = x.scalars
-        var reversed = TensorStorage<Scalar>(zeros: xValues.count)
+        var reversed = TensorStorage<Scalar>(uninitializedCount: xValues.count)  // every row written
         copyRows(from: xValues, to: &reversed, length: features, outer: batch, inner: steps) { b, t in b * steps + steps - 1 - t }
         let h0 = TensorStorage<Scalar>(zeros: batch * hidden)
         var traces: [Trace<Scalar>?] = [nil, nil]
@@ -396,23 +400,26 @@ enum GRUSequence {
         }
         guard let forwardTrace = traces[0], let backwardTrace = traces[1] else { return x }
         // Rows of 2H: the forward direction's state, then the backward one's re-reversed in time.
-        var combined = TensorStorage<Scalar>(zeros: batch * steps * 2 * hidden)
-        copyRows(from: forwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden) { b, t in b * steps + t }
+        // Row of (batch b, step t) in the output: b * batchStride + t * stepStride.
+        let (batchStride, stepStride) = timeMajor ? (1, batch) : (steps, 1)
+        var combined = TensorStorage<Scalar>(uninitializedCount: batch * steps * 2 * hidden)  // both halves written
+        copyRows(from: forwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden) { b, t in b * batchStride + t * stepStride }
         copyRows(from: backwardTrace.outputs, to: &combined, length: hidden, outer: batch, inner: steps, targetStride: 2 * hidden, targetOffset: hidden) { b, t in
-            b * steps + steps - 1 - t
+            b * batchStride + (steps - 1 - t) * stepStride
         }
         let inputs = [x, forward.weightIH, forward.weightHH, forward.biasIH, forward.biasHH,
                       backward.weightIH, backward.weightHH, backward.biasIH, backward.biasHH]
         let tracked = inputs.map(\.isTracked)
         let shapes = inputs.map(\.shape)
-        return Tensor.result(shape: [batch, steps, 2 * hidden], scalars: combined, inputs: inputs) { gradient in
+        let shape = timeMajor ? [steps, batch, 2 * hidden] : [batch, steps, 2 * hidden]
+        return Tensor.result(shape: shape, scalars: combined, inputs: inputs) { gradient in
             // Split the gradient: forward half as is, backward half back into its reversed time.
-            var forwardGradient = TensorStorage<Scalar>(zeros: batch * steps * hidden)
-            var backwardGradient = TensorStorage<Scalar>(zeros: batch * steps * hidden)
+            var forwardGradient = TensorStorage<Scalar>(uninitializedCount: batch * steps * hidden)  // every row gathered
+            var backwardGradient = TensorStorage<Scalar>(uninitializedCount: batch * steps * hidden)
             let upstream = gradient.scalars
-            gatherRows(from: upstream, to: &forwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden) { b, t in b * steps + t }
+            gatherRows(from: upstream, to: &forwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden) { b, t in b * batchStride + t * stepStride }
             gatherRows(from: upstream, to: &backwardGradient, length: hidden, outer: batch, inner: steps, sourceStride: 2 * hidden, sourceOffset: hidden) { b, t in
-                b * steps + steps - 1 - t
+                b * batchStride + (steps - 1 - t) * stepStride
             }
             let forwardNeeds = [tracked[0], false, tracked[1], tracked[2], tracked[3], tracked[4]]
             let backwardNeeds = [tracked[0], false, tracked[5], tracked[6], tracked[7], tracked[8]]
@@ -432,10 +439,14 @@ enum GRUSequence {
             if tracked[0], let forwardDx = results[0][0], let backwardDx = results[1][0] {
                 // x reached the backward GRU reversed in time.
                 var sum = forwardDx
-                for b in 0..<batch {
-                    for t in 0..<steps {
-                        let target = (b * steps + t) * features, source = (b * steps + steps - 1 - t) * features
-                        for f in 0..<features { sum[target + f] += backwardDx[source + f] }
+                sum.withUnsafeMutableBufferPointer { target in
+                    backwardDx.withUnsafeBufferPointer { source in
+                        for b in 0..<batch {
+                            for t in 0..<steps {
+                                Scalar.axpy(1, source.baseAddress! + (b * steps + steps - 1 - t) * features,
+                                            target.baseAddress! + (b * steps + t) * features, count: features)
+                            }
+                        }
                     }
                 }
                 dx = sum
