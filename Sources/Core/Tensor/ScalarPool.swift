@@ -39,12 +39,17 @@ public final class ScalarPool: @unchecked Sendable {
         public var retainedBytes = 0
     }
 
-    private let shards: [Shard]
+    /// The shards, held unmanaged so that using one costs no reference counting (they live as
+    /// long as the process).
+    private let shards: UnsafeMutablePointer<Unmanaged<Shard>>
     private let nextShard = Atomic<Int>(0)
     private let shardKey: pthread_key_t
 
     private init() {
-        shards = (0..<ScalarPool.shardCount).map { _ in Shard(byteLimit: ScalarPool.retainedByteLimit / ScalarPool.shardCount) }
+        shards = .allocate(capacity: ScalarPool.shardCount)
+        for index in 0..<ScalarPool.shardCount {
+            (shards + index).initialize(to: .passRetained(Shard(byteLimit: ScalarPool.retainedByteLimit / ScalarPool.shardCount)))
+        }
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         shardKey = key
@@ -71,27 +76,34 @@ public final class ScalarPool: @unchecked Sendable {
         return index
     }
 
+    @inline(__always)
+    private func withShard<R>(_ index: Int, _ body: (Shard) -> R) -> R {
+        shards[index]._withUnsafeGuaranteedRef(body)
+    }
+
     /// A block of at least `bytes` bytes, 64-byte aligned, contents undefined.
     func take(bytes: Int) -> UnsafeMutableRawPointer {
         let home = self.home
         if let sizeClass = ScalarPool.sizeClass(bytes: bytes) {
-            if let block = shards[home].take(sizeClass: sizeClass) { return block }
+            if let block = withShard(home, { $0.take(sizeClass: sizeClass) }) { return block }
             for offset in 1..<ScalarPool.shardCount {
-                if let block = shards[(home + offset) % ScalarPool.shardCount].take(sizeClass: sizeClass) { return block }
+                if let block = withShard((home + offset) % ScalarPool.shardCount, { $0.take(sizeClass: sizeClass) }) { return block }
             }
         }
-        shards[home].countAllocation()
+        withShard(home) { $0.countAllocation() }
         return UnsafeMutableRawPointer.allocate(byteCount: ScalarPool.blockBytes(forRequest: bytes), alignment: 64)
     }
 
     /// Returns a block that `take(bytes:)` served for a request of `bytes`.
     func give(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
-        if let sizeClass = ScalarPool.sizeClass(bytes: bytes), shards[home].give(pointer, sizeClass: sizeClass) { return }
+        if let sizeClass = ScalarPool.sizeClass(bytes: bytes), withShard(home, { $0.give(pointer, sizeClass: sizeClass) }) { return }
         pointer.deallocate()
     }
 
+    private var allShards: [Shard] { (0..<ScalarPool.shardCount).map { shards[$0].takeUnretainedValue() } }
+
     public var statistics: Statistics {
-        shards.reduce(into: Statistics()) { total, shard in
+        allShards.reduce(into: Statistics()) { total, shard in
             let counters = shard.counters
             total.reused += counters.reused
             total.allocated += counters.allocated
@@ -100,10 +112,10 @@ public final class ScalarPool: @unchecked Sendable {
     }
 
     /// Zeroes the counters (not the retained bytes).
-    public func resetStatistics() { shards.forEach { $0.resetCounters() } }
+    public func resetStatistics() { allShards.forEach { $0.resetCounters() } }
 
     /// Returns every free block to the system.
-    public func trim() { shards.forEach { $0.trim() } }
+    public func trim() { allShards.forEach { $0.trim() } }
 }
 
 /// One shard of free lists behind a spin lock (the critical sections are a few instructions,
