@@ -103,7 +103,10 @@ public enum NIfTIWriter {
         }
     }
 
-    /// Converts values to little-endian bytes of `datatype`, a chunk at a time.
+    /// Converts values to little-endian bytes of `datatype`, a chunk at a time. Specialised for
+    /// Float and Double: the generic element conversion took a fifth of the demo's time.
+    @_specialize(where Value == Float)
+    @_specialize(where Value == Double)
     private static func encodeVoxels<Value: VoxelScalar>(
         _ values: UnsafeBufferPointer<Value>, as datatype: NIfTIDataType,
         scaling: (slope: Double, intercept: Double)?, path: String, sink: (UnsafeRawBufferPointer) throws -> Void

@@ -57,7 +57,13 @@ public enum SafeTensors {
     public static func write<Scalar: TensorScalar>(_ tensors: [(String, Tensor<Scalar>)], metadata: [String: String] = [:], to path: String) throws {
         try write(payloads: tensors.map { name, tensor in
             let payload: Payload
-            if Scalar.self == Float.self { payload = .float32(tensor.scalars.map { Float($0) }) } else { payload = .float64(tensor.scalars.map { Double($0) }) }
+            // Scalar is Float or Double: copy the memory as that type instead of converting
+            // element by element through generic code (which made checkpoints 5x slower).
+            payload = tensor.scalars.withUnsafeBufferPointer { buffer in
+                let bytes = UnsafeRawBufferPointer(buffer)
+                return Scalar.self == Float.self ? .float32(bytes.withMemoryRebound(to: Float.self) { Array($0) })
+                                                 : .float64(bytes.withMemoryRebound(to: Double.self) { Array($0) })
+            }
             return (name, tensor.shape, payload)
         }, metadata: metadata, to: path)
     }
