@@ -17,7 +17,7 @@ release: bootstrap
 	$(SWIFT) build -c release
 
 # The main job: simulate a motor-task dataset, extract, fit the NODE SVAE, export latents and
-# score the recovery of the true latents (fmridyn demo; about 20 s on 2 cores).
+# score the recovery of the true latents (fmridyn demo; about 12 s on 2 cores).
 demo: release
 	.build/release/fmridyn demo --out $(DEMO_OUT)
 
