@@ -48,8 +48,9 @@ struct AugmentedAdjointField<F: VectorField>: VectorField {
 
     func callAsFunction(_ tau: Double, _ state: Tensor<Scalar>) -> Tensor<Scalar> {
         let n = batch * dimension
-        let z = Tensor<Scalar>(shape: [batch, dimension], scalars: Array(state.scalars[0..<n]))
-        let a = Tensor<Scalar>(shape: [batch, dimension], scalars: Array(state.scalars[n..<(2 * n)]))
+        // Views of the flat state (no copies).
+        let z = Tensor<Scalar>(shape: [batch, dimension], scalars: state.scalars.view(0..<n))
+        let a = Tensor<Scalar>(shape: [batch, dimension], scalars: state.scalars.view(n..<(2 * n)))
         var probe = AdjointProbe(field: field, state: z)
         var value: Tensor<Scalar>? = nil
         let (_, gradient) = valueAndGradient(of: probe) { model in
@@ -58,10 +59,22 @@ struct AugmentedAdjointField<F: VectorField>: VectorField {
             return (f * a).sum()
         }
         probe = gradient
-        // d/dtau = -(d/dt): [-f, +a^T df/dz, +a^T df/dtheta]
-        var derivative: [Scalar] = (value?.scalars.array ?? []).map { -$0 }
-        derivative += probe.state.scalars
-        for (_, path) in probe.field.parameters { derivative += probe.field[keyPath: path].scalars }
+        // d/dtau = -(d/dt): [-f, +a^T df/dz, +a^T df/dtheta], written block by block (this
+        // code is generic over the field, so element loops would go through protocol witnesses).
+        let parts = [probe.state.scalars] + probe.field.parameters.map { probe.field[keyPath: $0.path].scalars }
+        var derivative = TensorStorage<Scalar>(zeros: state.count)
+        derivative.withUnsafeMutableBufferPointer { out in
+            guard let base = out.baseAddress else { return }
+            value?.scalars.withUnsafeBufferPointer { f in Scalar.axpy(-1, f.baseAddress!, base, count: f.count) }
+            var position = n
+            for part in parts {
+                part.withUnsafeBufferPointer { block in
+                    UnsafeMutableRawPointer(base + position).copyMemory(from: UnsafeRawPointer(block.baseAddress!),
+                                                                        byteCount: block.count * MemoryLayout<Scalar>.stride)
+                    position += block.count
+                }
+            }
+        }
         return Tensor(shape: state.shape, scalars: derivative)
     }
 }
@@ -88,7 +101,7 @@ enum AdjointBackward {
         for index in stride(from: times.count - 1, to: 0, by: -1) {
             let state = Tensor<F.Scalar>(shape: [1, 2 * n + parameterCount], scalars: z + adjoint + parameterGradient)
             let solution = try odeSolve(augmented, initial: state, times: [-times[index], -times[index - 1]], method: method, options: options)
-            let end = solution.states[1].scalars
+            let end = solution.states[1].scalars.array
             // Restart z from the stored forward value (as torchdiffeq does) to limit drift.
             z = Array(trajectory[((index - 1) * n)..<(index * n)])
             adjoint = Array(end[n..<(2 * n)])

@@ -86,7 +86,7 @@ struct EvaluationCounter<F: VectorField> {
     mutating func callAsFunction(_ t: Double, _ z: Tensor<F.Scalar>) throws -> Tensor<F.Scalar> {
         evaluations += 1
         let value = field(t, z)
-        if value.scalars.contains(where: { !$0.isFinite }) {
+        if !value.isFinite {
             throw ODEError("the vector field returned a non-finite value at t = \(t) (evaluation \(evaluations)); the dynamics diverged. Lower the learning rate, add weight decay, or use a smaller step")
         }
         return value

@@ -49,6 +49,10 @@ public struct Tensor<Scalar: TensorScalar> {
         return scalars[0]
     }
 
+    /// Whether every element is finite (no NaN or infinity). A specialised loop, cheap to call
+    /// from code that is generic over the scalar type.
+    public var isFinite: Bool { Scalar.allFinite(scalars) }
+
     /// Whether gradients flow through this tensor.
     public var isTracked: Bool { tape != nil }
 

@@ -49,6 +49,16 @@ public protocol TensorScalar: BinaryFloatingPoint & Sendable & Codable & GRUGate
 }
 
 extension TensorScalar {
+    /// Whether every value is finite.
+    @_specialize(where Self == Float)
+    @_specialize(where Self == Double)
+    static func allFinite(_ values: TensorStorage<Self>) -> Bool {
+        values.withUnsafeBufferPointer { buffer in
+            for value in buffer where !value.isFinite { return false }
+            return true
+        }
+    }
+
     @inline(__always)
     static func applyUnary(_ function: UnaryFunction, _ x: Self) -> Self {
         switch function {

@@ -48,7 +48,12 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 
     public init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
-        start.initialize(repeating: value, count: count)
+        if value == 0 {
+            // All-zero bits are +0 for Float and Double; one memset, also from unspecialised code.
+            UnsafeMutableRawPointer(start).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride)
+        } else {
+            start.initialize(repeating: value, count: count)
+        }
     }
 
     public init(zeros count: Int) { self.init(repeating: 0, count: count) }
@@ -58,7 +63,7 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
         self.init(uninitializedCount: values.count)
         let pointer = start, count = self.count
         let copied = values.withContiguousStorageIfAvailable { source -> Bool in
-            if let address = source.baseAddress { pointer.update(from: address, count: count) }
+            if let address = source.baseAddress { Self.copy(from: address, to: pointer, count: count) }
             return true
         }
         if copied == nil {
@@ -86,9 +91,16 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     private mutating func makeUnique() {
         if isKnownUniquelyReferenced(&block) { return }
         let copy = StorageBlock(bytes: count * MemoryLayout<Scalar>.stride)
-        copy.raw.bindMemory(to: Scalar.self, capacity: count).update(from: start, count: count)
+        Self.copy(from: start, to: copy.raw.bindMemory(to: Scalar.self, capacity: count), count: count)
         block = copy
         offset = 0
+    }
+
+    /// A memcpy: scalars are trivial, and unspecialised generic code would otherwise copy them
+    /// one at a time through value witnesses.
+    @inline(__always)
+    private static func copy(from source: UnsafePointer<Scalar>, to target: UnsafeMutablePointer<Scalar>, count: Int) {
+        UnsafeMutableRawPointer(target).copyMemory(from: UnsafeRawPointer(source), byteCount: count * MemoryLayout<Scalar>.stride)
     }
 
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
@@ -101,12 +113,29 @@ public struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// The scalars as an array (a copy).
-    public var array: [Scalar] { withUnsafeBufferPointer { Array($0) } }
+    public var array: [Scalar] {
+        withUnsafeBufferPointer { source in
+            [Scalar](unsafeUninitializedCapacity: count) { target, initialized in
+                if let address = source.baseAddress, let destination = target.baseAddress { Self.copy(from: address, to: destination, count: count) }
+                initialized = count
+            }
+        }
+    }
 }
 
 extension TensorStorage: RandomAccessCollection, MutableCollection {
+    public typealias Indices = Range<Int>
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
+    // Index arithmetic spelled out: the defaults go through Strideable and metadata lookups in
+    // code that is generic over the scalar type.
+    public var indices: Range<Int> { 0..<count }
+    public func index(after i: Int) -> Int { i + 1 }
+    public func index(before i: Int) -> Int { i - 1 }
+    public func formIndex(after i: inout Int) { i += 1 }
+    public func formIndex(before i: inout Int) { i -= 1 }
+    public func index(_ i: Int, offsetBy distance: Int) -> Int { i + distance }
+    public func distance(from start: Int, to end: Int) -> Int { end - start }
 
     public subscript(position: Int) -> Scalar {
         get {
