@@ -15,8 +15,7 @@ extension GRU {
                      "feedback rollout: z0 [B, \(inputSize)] and readout [\(inputSize), \(h)] needed, got \(z0.shape) and \(readout.shape)")
         let trace = FeedbackTrace<Scalar>(batch: batch, latent: k, hidden: h, steps: steps, wih: weightIH.scalars, whh: weightHH.scalars,
                                           bih: biasIH.scalars, bhh: biasHH.scalars, readout: readout.scalars)
-        let z0Values: TensorStorage<Scalar> = z0.scalars
-        trace.forward(z0: z0Values)
+        trace.forward(z0: z0.scalars)
         // [B, steps, K] from the time-major states z_1...z_steps.
         let output = TensorStorage<Scalar>(uninitializedCount: batch * steps * k) { target in
             guard let out = target.baseAddress else { return }

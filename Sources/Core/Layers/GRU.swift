@@ -134,7 +134,7 @@ enum GRUSequence {
         var outputs: TensorStorage<Scalar>
     }
 
-    /// The weights of one direction as plain arrays.
+    /// The weights of one direction as tensor storages.
     struct Weights<Scalar: TensorScalar>: @unchecked Sendable {
         var wih: TensorStorage<Scalar>, whh: TensorStorage<Scalar>, bih: TensorStorage<Scalar>, bhh: TensorStorage<Scalar>
         var inputSize: Int, hidden: Int

@@ -36,7 +36,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         let correction1 = 1 - Foundation.pow(beta1, t), correction2 = 1 - Foundation.pow(beta2, t)
         let settings = (lr: learningRate, b1: beta1, b2: beta2, eps: epsilon, wd: weightDecay, decoupled: decoupledWeightDecay,
                         c1: correction1, c2: correction2)
-        // Taken out of the model and the state so the arrays are uniquely owned and updated in
+        // Taken out of the model and the state so the storages are uniquely owned and updated in
         // place (reading them through the stored tensors would copy them every step).
         var slots: [AdamSlot<Scalar>] = []
         for (name, path) in model.parameters {
@@ -74,7 +74,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     }
 }
 
-/// One parameter's arrays during an Adam update.
+/// One parameter's buffers during an Adam update.
 struct AdamSlot<Scalar: TensorScalar> {
     let name: String
     let shape: [Int]
@@ -83,7 +83,7 @@ struct AdamSlot<Scalar: TensorScalar> {
     var m: TensorStorage<Scalar>, v: TensorStorage<Scalar>
     let mask: TensorStorage<Scalar>?
 
-    /// Updates every element (the arrays are uniquely owned: no copy on write).
+    /// Updates every element (the storages are uniquely owned: no copy on write).
     mutating func update(_ settings: (lr: Double, b1: Double, b2: Double, eps: Double, wd: Double, decoupled: Bool, c1: Double, c2: Double)) {
         parameter.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in

@@ -94,7 +94,11 @@ extension Tensor {
         let fullShape = shape, total = count
         return Tensor.result(shape: [indices.count], scalars: output, inputs: [self]) { gradient in
             var full = TensorStorage<Scalar>(zeros: total)
-            for (position, index) in indices.enumerated() { full[index] += gradient.scalars[position] }
+            full.withUnsafeMutableBufferPointer { full in
+                gradient.scalars.withUnsafeBufferPointer { g in
+                    for (position, index) in indices.enumerated() { full[index] += g[position] }
+                }
+            }
             return [Tensor(shape: fullShape, scalars: full)]
         }
     }
@@ -103,7 +107,11 @@ extension Tensor {
     public func scattered(toFlatIndices indices: [Int], shape target: [Int]) -> Tensor {
         precondition(rank == 1 && count == indices.count)
         var full = TensorStorage<Scalar>(zeros: target.reduce(1, *))
-        for (position, index) in indices.enumerated() { full[index] += scalars[position] }
+        full.withUnsafeMutableBufferPointer { full in
+            scalars.withUnsafeBufferPointer { values in
+                for (position, index) in indices.enumerated() { full[index] += values[position] }
+            }
+        }
         return Tensor.result(shape: target, scalars: full, inputs: [self]) { gradient in
             [Tensor(shape: [indices.count], scalars: indices.map { gradient.scalars[$0] } as [Scalar])]
         }

@@ -24,11 +24,6 @@ public struct Tensor<Scalar: TensorScalar> {
         self.init(shape: shape, scalars: TensorStorage(scalars))
     }
 
-    /// A tensor whose scalars `body` writes, every one of them (they start undefined).
-    public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
-        self.init(shape: shape, scalars: try TensorStorage(uninitializedCount: shape.reduce(1, *), initializingWith: body))
-    }
-
     public init(zeros shape: [Int]) {
         self.init(shape: shape, scalars: TensorStorage(zeros: shape.reduce(1, *)))
     }
