@@ -164,8 +164,17 @@ private final class Shard: @unchecked Sendable {
 
     @inline(__always)
     private func withLock<R>(_ body: () -> R) -> R {
+        var spins = 0
         while locked.exchange(true, ordering: .acquiring) {
-            while locked.load(ordering: .relaxed) {}
+            while locked.load(ordering: .relaxed) {
+                // The holder may have been preempted inside its few instructions: after a
+                // while, give the core away instead of spinning out the time slice.
+                spins += 1
+                if spins >= 1000 {
+                    sched_yield()
+                    spins = 0
+                }
+            }
         }
         defer { locked.store(false, ordering: .releasing) }
         return body()
