@@ -86,7 +86,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     func sampleLatents(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil, random: inout RandomSource) throws -> (Tensor<Scalar>, Tensor<Scalar>) {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
-        let states = encoder.recurrent(x, timeMajorOutput: true)
+        let states = encoderStates(x)
         // The step from t - 1 to t is driven by u_{t-1}.
         let drive = drives(inputs, steps: window - 1)
         switch configuration.inference {
@@ -129,7 +129,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     public func meanPathOutputs(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil) throws -> [Tensor<Scalar>] {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
-        let states = encoder.recurrent(x, timeMajorOutput: true)
+        let states = encoderStates(x)
         let drive = drives(inputs, steps: window - 1)
         switch configuration.inference {
         case .initial:
@@ -152,6 +152,10 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             return [decoder(stack(path))] + (predictions.isEmpty ? [] : [stack(predictions)])
         }
     }
+
+    /// The bidirectional encoder's states of windows x [B, W, R], time-major [W, B, 2H]: the one
+    /// place the layout is chosen; `summary` and `posterior` read it, and a time step is a view.
+    func encoderStates(_ x: Tensor<Scalar>) -> Tensor<Scalar> { encoder.recurrent(x, timeMajorOutput: true) }
 
     /// The forward GRU's last state and the backward GRU's first: [B, 2H], from the encoder's
     /// time-major states [W, B, 2H].
@@ -191,7 +195,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         let k = configuration.latent
         switch configuration.inference {
         case .sequential:
-            let states = encoder.recurrent(run.reshaped([1, steps, features]), timeMajorOutput: true).detached
+            let states = encoderStates(run.reshaped([1, steps, features])).detached
             var previous = Tensor<Scalar>(zeros: [1, k])
             var rows: [Scalar] = []
             for t in 0..<steps {
@@ -208,7 +212,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             var filled = [Bool](repeating: false, count: steps)
             for start in starts {
                 let x = run.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, features])
-                let (mean, _) = encoder.gaussian(summary(encoder.recurrent(x, timeMajorOutput: true)), latent: k)
+                let (mean, _) = encoder.gaussian(summary(encoderStates(x)), latent: k)
                 let windowInputs = inputs.map { $0.slice(alongAxis: 0, start..<(start + window)).reshaped([1, window, $0.shape[1]]) }
                 let path = try dynamics.path(mean.detached, steps: window - 1, drives: drives(windowInputs, steps: window - 1)).scalars
                 for offset in 0..<window where !filled[start + offset] {

@@ -28,6 +28,22 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertLessThan(worst / scale, tolerance, "\(name): max |analytic - numeric| = \(worst) (scale \(scale))", file: file, line: line)
     }
 
+    /// Every `step`-th element of every parameter: the tape's gradient of `loss(model)` against
+    /// central differences (step 1e-6, absolute accuracy 1e-7).
+    func checkParameterGradients<M: Module>(of model: M, every step: Int, label: String, _ loss: (M) -> Tensor<Double>,
+                                            file: StaticString = #filePath, line: UInt = #line) where M.Scalar == Double {
+        let (_, gradient) = valueAndGradient(of: model, loss)
+        for (name, path) in model.parameters {
+            for index in stride(from: 0, to: model[keyPath: path].count, by: step) {
+                var plus = model, minus = model
+                plus[keyPath: path].scalars[index] += 1e-6
+                minus[keyPath: path].scalars[index] -= 1e-6
+                let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
+                XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-7, "\(label)\(name)[\(index)]", file: file, line: line)
+            }
+        }
+    }
+
     func testElementwiseFunctions() {
         let x = randomTensor([3, 4])
         let positive = randomTensor([3, 4], low: 0.2, high: 2)
@@ -124,16 +140,7 @@ final class GradientCheckTests: XCTestCase {
         for b in 0..<2 { for t in 0..<5 { for f in 0..<8 { swapped[(t * 2 + b) * 8 + f] = batchMajor.scalars[(b * 5 + t) * 8 + f] } } }
         XCTAssertEqual(timeMajor.scalars.array, swapped)
         check("bidirectional gru, time-major", at: x) { (gru($0, timeMajorOutput: true) * weights).sum() }
-        let loss = { (model: BidirectionalGRU<Double>) in (model(x, timeMajorOutput: true) * weights).sum() }
-        let (_, gradient) = valueAndGradient(of: gru, loss)
-        for (name, path) in gru.parameters {
-            var copy = gru
-            check("bidirectional \(name), time-major", at: gru[keyPath: path]) { value in
-                copy[keyPath: path] = value
-                return loss(copy)
-            }
-            XCTAssertEqual(gradient[keyPath: path].shape, gru[keyPath: path].shape)
-        }
+        checkParameterGradients(of: gru, every: 1, label: "time-major ") { ($0(x, timeMajorOutput: true) * weights).sum() }
     }
 
     func testGRUSequenceAllGradients() {
@@ -144,17 +151,7 @@ final class GradientCheckTests: XCTestCase {
         check("gru initial state", at: h0) { (gru(x, initial: $0) * weights).sum() }
         let stepWeights = randomTensor([2, 4])
         check("gru step", at: h0) { (gru.step(x.slice(alongAxis: 1, 0..<1).reshaped([2, 3]), $0) * stepWeights).sum() }
-        let loss = { (model: GRU<Double>) in (model(x, initial: h0) * weights).sum() }
-        let (_, gradient) = valueAndGradient(of: gru, loss)
-        for (name, path) in gru.parameters {
-            for index in stride(from: 0, to: gru[keyPath: path].count, by: 3) {
-                var plus = gru, minus = gru
-                plus[keyPath: path].scalars[index] += 1e-6
-                minus[keyPath: path].scalars[index] -= 1e-6
-                let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
-                XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-7, "\(name)[\(index)]")
-            }
-        }
+        checkParameterGradients(of: gru, every: 3, label: "") { ($0(x, initial: h0) * weights).sum() }
         let bidirectional = BidirectionalGRU<Double>(inputSize: 3, hiddenSize: 4, random: &random)
         let bidirectionalWeights = randomTensor([2, 5, 8])
         check("bidirectional input", at: x) { (bidirectional($0) * bidirectionalWeights).sum() }
@@ -163,17 +160,7 @@ final class GradientCheckTests: XCTestCase {
         let separate = Tensor.concatenate([bidirectional.forward(x), bidirectional.backward(x.reversedInTime()).reversedInTime()], alongAxis: 2)
         XCTAssertEqual(bidirectional(x).scalars, separate.scalars)
         // ... and its parameter gradients match central differences.
-        let bidirectionalLoss = { (model: BidirectionalGRU<Double>) in (model(x) * bidirectionalWeights).sum() }
-        let (_, bidirectionalGradient) = valueAndGradient(of: bidirectional, bidirectionalLoss)
-        for (name, path) in bidirectional.parameters {
-            for index in stride(from: 0, to: bidirectional[keyPath: path].count, by: 5) {
-                var plus = bidirectional, minus = bidirectional
-                plus[keyPath: path].scalars[index] += 1e-6
-                minus[keyPath: path].scalars[index] -= 1e-6
-                let numeric = (bidirectionalLoss(plus).scalar - bidirectionalLoss(minus).scalar) / 2e-6
-                XCTAssertEqual(bidirectionalGradient[keyPath: path].scalars[index], numeric, accuracy: 1e-7, "bidirectional \(name)[\(index)]")
-            }
-        }
+        checkParameterGradients(of: bidirectional, every: 5, label: "bidirectional ") { ($0(x) * bidirectionalWeights).sum() }
     }
 
     func testReparameterizationGradient() {
