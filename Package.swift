@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Analysis", targets: ["Analysis"]),
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Sparse", targets: ["Sparse"]),
+        .library(name: "RecoveryBenchmark", targets: ["RecoveryBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -74,6 +75,11 @@ let package = Package(
             dependencies: ["Core", "Dynamics", "Model", "CLinearAlgebra"]
         ),
         .target(name: "Reporting"),
+        // Scores fitted dynamics against the simulator's ground truth (fmridyn bench recovery).
+        .target(
+            name: "RecoveryBenchmark",
+            dependencies: ["Core", "Dynamics", "Model", "Analysis", "Simulation", "Preprocessing"]
+        ),
         .target(
             name: "Simulation",
             dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra"]
@@ -91,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,6 +140,10 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: ["Simulation", "Preprocessing", "NIfTI", "Core", "TestSupport"]
+        ),
+        .testTarget(
+            name: "RecoveryBenchmarkTests",
+            dependencies: ["RecoveryBenchmark", "Simulation", "Model", "Analysis", "Core", "TestSupport"]
         ),
         .testTarget(
             name: "PreprocessingTests",

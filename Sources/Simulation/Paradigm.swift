@@ -19,6 +19,11 @@ public enum Paradigm {
 
     /// The condition at time t (nil at rest).
     public static func condition(at t: Double, in events: [Event]) -> String? {
-        events.first { $0.onset <= t && t < $0.onset + $0.duration }?.condition
+        active(at: t, in: events)?.name
+    }
+
+    /// The condition at time t and how long (s) its block has been on (nil at rest).
+    public static func active(at t: Double, in events: [Event]) -> (name: String, elapsed: Double)? {
+        events.first { $0.onset <= t && t < $0.onset + $0.duration }.map { ($0.condition, t - $0.onset) }
     }
 }

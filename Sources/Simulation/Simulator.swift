@@ -13,7 +13,14 @@ public struct SimulationOptions: Sendable, Codable {
     public var grid = 2
     /// Multiplies every noise source (1 = realistic task fMRI, 0 = noise-free).
     public var noise = 1.0
+    /// Latent dimension of the multistable and switching systems (the planar ones have 2).
     public var latentDimension = 4
+    /// The true latent dynamics.
+    public var system: SystemKind = .multistable
+    /// Structured nuisance: fast (AR(1), phi 0.5 per TR), spatially smooth fluctuations of three
+    /// broad components whose variance over the brain is `nuisance` times the task signal's;
+    /// absent from the confounds (0 = none).
+    public var nuisance = 0.0
     public var seed: UInt64 = 1
     public var task = "motor"
 
@@ -52,14 +59,15 @@ public struct Simulator {
     public func run(into root: String) throws -> SimulationResult {
         let o = options
         guard [2, 3, 4].contains(o.grid) else { throw AtlasError("--grid must be 2mm, 3mm or 4mm") }
-        guard o.subjects >= 1, o.runs >= 1, o.volumes >= 10, o.repetitionTime > 0, o.latentDimension >= 2, o.noise >= 0 else {
-            throw AtlasError("simulation needs at least 1 subject and run, 10 volumes, a positive TR, 2 latent dimensions and noise >= 0")
+        guard o.subjects >= 1, o.runs >= 1, o.volumes >= 10, o.repetitionTime > 0, o.latentDimension >= 2, o.noise >= 0, o.noise.isFinite,
+              o.nuisance >= 0, o.nuisance.isFinite else {
+            throw AtlasError("simulation needs at least 1 subject and run, 10 volumes, a positive TR, 2 latent dimensions, finite noise >= 0 and nuisance >= 0")
         }
         guard let maskPath = try BundledAtlases.path(for: "mni152") else { throw AtlasError("the bundled MNI mask is missing") }
         let mniMask = try BrainMask(contentsOf: maskPath)
         let grid = Self.grid(from: mniMask.grid, voxelSize: Double(o.grid))
         let mask = try mniMask.resampled(to: grid, path: maskPath)
-        let system = LatentSystem(dimension: o.latentDimension, seed: o.seed)
+        let system = LatentSystem(kind: o.system, dimension: o.latentDimension, seed: o.seed)
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: root + "/ground_truth", withIntermediateDirectories: true)
         try writeJSON(["Name": "fmridyn simulated motor task", "BIDSVersion": "1.8.0", "DatasetType": "raw",
@@ -78,12 +86,15 @@ public struct Simulator {
         for subjectNumber in 1...o.subjects {
             let subject = String(format: "%02d", subjectNumber)
             var random = RandomSource(seed: o.seed &* 1_000_003 &+ UInt64(subjectNumber))
-            let maps = spatialMaps(world: world, random: &random)
+            let maps = spatialMaps(world: world, count: system.dimension, random: &random)
             try writeMaps(maps, inside: inside, grid: grid, subject: subject, root: root)
+            // Drawn from their own stream so that data without nuisance stay as before.
+            var nuisanceRandom = RandomSource(seed: o.seed &* 7_919 &+ UInt64(subjectNumber) &+ 0x5A5A)
+            let nuisanceMaps = o.nuisance > 0 ? self.nuisanceMaps(world: world, random: &nuisanceRandom) : []
             for run in 1...o.runs {
                 progress?("simulating sub-\(subject) run \(run)")
-                let file = try simulateRun(subject: subject, run: run, system: system, maps: maps, inside: inside, grid: grid,
-                                           random: &random, root: root)
+                let file = try simulateRun(subject: subject, run: run, system: system, maps: maps, nuisanceMaps: nuisanceMaps,
+                                           nuisanceRandom: &nuisanceRandom, inside: inside, grid: grid, random: &random, root: root)
                 boldFiles.append(file)
             }
         }
@@ -101,9 +112,9 @@ public struct Simulator {
     }
 
     /// maps[k][v]: weight of latent k at in-brain voxel v.
-    func spatialMaps(world: [(Double, Double, Double)], random: inout RandomSource) -> [[Double]] {
+    func spatialMaps(world: [(Double, Double, Double)], count: Int, random: inout RandomSource) -> [[Double]] {
         let sigma = 8.0
-        return (0..<options.latentDimension).map { k in
+        return (0..<count).map { k in
             let amplitude = 1 + 0.1 * random.normal()
             var weights = [Double](repeating: 0, count: world.count)
             for (blob, sign) in [(2 * k, 1.0), (2 * k + 1, -0.6)] {
@@ -118,27 +129,46 @@ public struct Simulator {
         }
     }
 
-    func simulateRun(subject: String, run: Int, system: LatentSystem, maps: [[Double]], inside: [Int], grid: Grid,
-                     random: inout RandomSource, root: String) throws -> String {
+    /// Three nuisance maps: each two broad blobs (sigma 15 mm, random signs) centred on random
+    /// brain voxels, so they overlap task and non-task regions alike.
+    func nuisanceMaps(world: [(Double, Double, Double)], random: inout RandomSource) -> [[Double]] {
+        let sigma = 15.0
+        return (0..<3).map { _ in
+            var weights = [Double](repeating: 0, count: world.count)
+            for _ in 0..<2 {
+                let centre = world[Int(random.next() % UInt64(world.count))]
+                let sign = random.uniform() < 0.5 ? -1.0 : 1.0
+                for (v, p) in world.enumerated() {
+                    let d2 = (p.0 - centre.0) * (p.0 - centre.0) + (p.1 - centre.1) * (p.1 - centre.1) + (p.2 - centre.2) * (p.2 - centre.2)
+                    weights[v] += sign * Foundation.exp(-d2 / (2 * sigma * sigma))
+                }
+            }
+            return weights
+        }
+    }
+
+    func simulateRun(subject: String, run: Int, system: LatentSystem, maps: [[Double]], nuisanceMaps: [[Double]],
+                     nuisanceRandom: inout RandomSource, inside: [Int], grid: Grid, random: inout RandomSource, root: String) throws -> String {
         let o = options
+        let k = system.dimension
         let tr = o.repetitionTime, volumes = o.volumes
         let duration = Double(volumes) * tr
         let events = Paradigm.blocks(conditions: Array(system.inputs.keys).sorted(), duration: duration, random: &random)
         // Latents on a fine grid (TR / 10), HRF-convolved, sampled at the volumes.
         let oversampling = 10
         let fineTimes = (0..<(volumes * oversampling)).map { Double($0) * tr / Double(oversampling) }
-        let start = (0..<o.latentDimension).map { _ in random.uniform() < 0.5 ? -1.0 : 1.0 }
-        let neural = system.integrate(from: start, sampleTimes: fineTimes, condition: { Paradigm.condition(at: $0, in: events) },
+        let start = (0..<k).map { _ in random.uniform() < 0.5 ? -1.0 : 1.0 }
+        let neural = system.integrate(from: start, sampleTimes: fineTimes, condition: { Paradigm.active(at: $0, in: events) },
                                       random: &random)
         let kernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: oversampling)
-        var bold = [[Double]](repeating: [Double](repeating: 0, count: o.latentDimension), count: volumes)
-        for k in 0..<o.latentDimension {
-            let series = neural.map { $0[k] }
+        var bold = [[Double]](repeating: [Double](repeating: 0, count: k), count: volumes)
+        for d in 0..<k {
+            let series = neural.map { $0[d] }
             for t in 0..<volumes {
                 let index = t * oversampling
                 var sum = 0.0
                 for (lag, weight) in kernel.enumerated() where lag <= index { sum += weight * series[index - lag] }
-                bold[t][k] = sum
+                bold[t][d] = sum
             }
         }
         let neuralAtVolumes = (0..<volumes).map { neural[$0 * oversampling] }
@@ -157,6 +187,7 @@ public struct Simulator {
         let respiration = times.map { n * 0.002 * sin(2 * Double.pi * 0.3 * $0 + 1) }
         let motionWeights = (0..<6).map { _ in (0..<inside.count).map { _ in random.normal() } }
         let physiologyWeights = inside.map { _ in random.uniform(0.2, 1) }
+        let nuisanceSeries = structuredNuisance(maps: maps, nuisanceMaps: nuisanceMaps, bold: bold, random: &nuisanceRandom)
 
         // Voxels, volume by volume.
         let voxels = grid.voxelCount
@@ -167,7 +198,8 @@ public struct Simulator {
             for (v, index) in inside.enumerated() {
                 noise[v] = 0.3 * noise[v] + n * 0.01 * random.normal()
                 var signal = 0.0
-                for k in 0..<o.latentDimension { signal += maps[k][v] * bold[t][k] }
+                for d in 0..<k { signal += maps[d][v] * bold[t][d] }
+                for (m, map) in nuisanceMaps.enumerated() { signal += map[v] * nuisanceSeries[t][m] }
                 var motionLeak = 0.0
                 for j in 0..<6 { motionLeak += motionWeights[j][v] * motion[t][j] * (j < 3 ? 0.05 : 2.5) }
                 let relative = 0.03 * signal + noise[v] + drift[t] + global[t] + physiologyWeights[v] * (cardiac[t] + respiration[t]) + motionLeak
@@ -187,8 +219,8 @@ public struct Simulator {
         try OutputFiles.write(Data(eventsText.utf8), to: funcDirectory + "/\(prefix)_events.tsv")
         try writeConfounds(motion: motion, global: global, data: data, inside: inside, voxels: voxels, prefix: prefix, subject: subject, root: root)
         // Ground truth latents.
-        var truth = "volume\ttime_s\tcondition\t" + (1...o.latentDimension).map { "z\($0)" }.joined(separator: "\t") + "\t"
-            + (1...o.latentDimension).map { "bold_z\($0)" }.joined(separator: "\t") + "\n"
+        var truth = "volume\ttime_s\tcondition\t" + (1...k).map { "z\($0)" }.joined(separator: "\t") + "\t"
+            + (1...k).map { "bold_z\($0)" }.joined(separator: "\t") + "\n"
         for t in 0..<volumes {
             let cells = [String(t), String(times[t]), Paradigm.condition(at: times[t], in: events) ?? "rest"]
                 + neuralAtVolumes[t].map { String($0) } + bold[t].map { String($0) }
@@ -196,6 +228,37 @@ public struct Simulator {
         }
         try OutputFiles.write(Data(truth.utf8), to: root + "/ground_truth/\(prefix)_latents.tsv")
         return boldPath
+    }
+
+    /// Time courses [T][3] of the nuisance components: AR(1) with phi 0.5 per volume, scaled so
+    /// that the nuisance's sum of squares over brain voxels and volumes is `nuisance` times the
+    /// task signal's (maps . bold).
+    func structuredNuisance(maps: [[Double]], nuisanceMaps: [[Double]], bold: [[Double]], random: inout RandomSource) -> [[Double]] {
+        let volumes = bold.count
+        guard !nuisanceMaps.isEmpty else { return [[Double]](repeating: [], count: volumes) }
+        let m = nuisanceMaps.count
+        var series = [[Double]](repeating: [Double](repeating: 0, count: m), count: volumes)
+        for c in 0..<m {
+            var value = random.normal()
+            for t in 0..<volumes {
+                series[t][c] = value
+                value = 0.5 * value + (1 - 0.25).squareRoot() * random.normal()
+            }
+        }
+        // Energies through the Gram matrices of the maps: sum_v (sum_k a_vk s_k)^2 = s' G s.
+        func gram(_ a: [[Double]]) -> [[Double]] {
+            a.map { x in a.map { y in zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } } }
+        }
+        func energy(_ g: [[Double]], _ s: [[Double]]) -> Double {
+            s.reduce(0) { total, row in
+                var sum = 0.0
+                for i in row.indices { for j in row.indices { sum += row[i] * g[i][j] * row[j] } }
+                return total + sum
+            }
+        }
+        let task = energy(gram(maps), bold), noise = energy(gram(nuisanceMaps), series)
+        let scale = noise > 0 ? (options.nuisance * task / noise).squareRoot() : 0
+        return series.map { $0.map { $0 * scale } }
     }
 
     func writeConfounds(motion: [[Double]], global: [Double], data: [Float], inside: [Int], voxels: Int, prefix: String,
@@ -232,8 +295,13 @@ public struct Simulator {
     func writeFixedPoints(_ system: LatentSystem, to path: String) throws {
         let points: [[String: Any]] = system.fixedPoints.map { ["z": $0.point, "eigenvalues": $0.eigenvalues, "classification": $0.kind] }
         let inputs = system.inputs.mapValues { $0 }
-        try writeJSON(["system": "dz/dt = z - z^3 + \(system.gain) u_c(t) + noise (per dimension)", "dimension": system.dimension,
-                       "condition_inputs": inputs, "fixed_points": points], to: path)
+        var object: [String: Any] = ["system": system.equation, "kind": system.kind.rawValue, "dimension": system.dimension,
+                                     "condition_inputs": inputs, "fixed_points": points, "nuisance": options.nuisance, "noise": options.noise]
+        if let period = system.cyclePeriod { object["cycle_period_s"] = period }
+        if system.kind.isPlanar {
+            object["eigenvalues_imaginary"] = system.detailedFixedPoints.map { $0.eigenvalues.map(\.im) }
+        }
+        try writeJSON(object, to: path)
     }
 
     func ensureDirectory(_ path: String) throws -> String {

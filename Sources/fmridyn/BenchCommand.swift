@@ -6,7 +6,7 @@ import NIfTI
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure fmridyn's speed (bench/ compares it with the reference tools).",
-        subcommands: [BenchRead.self, BenchGEMM.self, BenchGRU.self, BenchODE.self, BenchTrain.self, BenchDecode.self, BenchFixedPoints.self]
+        subcommands: [BenchRead.self, BenchGEMM.self, BenchGRU.self, BenchODE.self, BenchTrain.self, BenchDecode.self, BenchFixedPoints.self, BenchRecovery.self]
     )
 }
 

@@ -1,0 +1,205 @@
+import Analysis
+import Core
+import Foundation
+import Model
+import Preprocessing
+import Simulation
+
+/// One method's scores in one cell (nil where a score does not apply or could not be computed).
+public struct MethodScores: Codable, Sendable {
+    /// Leave-one-subject-out affine R^2 against the neural-level and the HRF-convolved truth.
+    public var stateR2Neural: Double?
+    public var stateR2BOLD: Double?
+    /// R^2 of the held-out subject's standardised regions 1 and 5 volumes ahead, predicted from
+    /// the state at t (inferred from the 32 volumes up to t, or PCA scores at t).
+    public var forecastR2Step1: Double?
+    public var forecastR2Step5: Double?
+    /// Normalised error of the model's vector field on its aligned states.
+    public var vectorFieldError: Double?
+    public var fixedPoints: RecoveryMetrics.FixedPointScores?
+    public var cycle: RecoveryMetrics.CycleScores?
+    /// Cross-validated balanced accuracy of the five conditions (task volumes, folds by subject).
+    public var decoding: Double?
+    /// The level the model's states are aligned at for fixed points and fields: "bold" or "neural".
+    public var level: String?
+    public var epochs: Int?
+
+    public init() {}
+}
+
+/// Everything measured in one cell.
+public struct CellResult: Codable, Sendable {
+    public var cell: RecoveryCell
+    public var methods: [String: MethodScores]
+    public var testSubjects: [String]
+    public var seconds: Double
+}
+
+/// Runs the recovery benchmark's cells: simulate, extract, fit every model variant, score them
+/// and the PCA / FastICA / raw-region baselines against the ground truth.
+public struct RecoveryBenchmark {
+    public var variants: [ModelVariant]
+    public var epochs = 300
+    /// Fixed points within this distance (aligned units) of a true one count as found.
+    public var radius = 0.25
+    public var workDirectory: String
+    public var progress: ((String) -> Void)?
+
+    public init(variants: [ModelVariant], workDirectory: String) {
+        self.variants = variants
+        self.workDirectory = workDirectory
+    }
+
+    /// The cell's file-name stem.
+    public static func name(_ cell: RecoveryCell) -> String {
+        "\(cell.heldOut ? "heldout" : "tuning")_\(cell.system.rawValue)\(cell.latentDimension)_noise\(cell.noise)_nuisance\(cell.nuisance)_seed\(cell.seed)"
+    }
+
+    static func rowsToTensor(_ rows: ArraySlice<[Double]>) -> [Float] { rows.flatMap { $0.map(Float.init) } }
+
+    public func run(_ cell: RecoveryCell) throws -> CellResult {
+        let started = Date()
+        let directory = workDirectory + "/" + Self.name(cell)
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        progress?("\(cell.setting) seed \(cell.seed): simulating and extracting")
+        let study = try SimulatedStudy.make(cell, directory: directory + "/sim")
+        let k = study.system.dimension
+        let rows = study.standardizedRows
+        let groups = study.runs.map(\.subject)
+        let folds = Set(groups).count
+
+        // The models' split: the same for every variant (it depends on the seed only).
+        let split = try WindowDataset(runs: study.runs, window: 32, stride: 8, validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
+        let testRuns = Set(split.test.map(\.run)).sorted()
+        let trainingRuns = study.runs.indices.filter { !testRuns.contains($0) }
+        var methods: [String: MethodScores] = [:]
+
+        func taskDecoding(_ features: [[[Double]]], labels: [[String]]) -> Double? {
+            var x: [[Double]] = [], y: [String] = [], g: [String] = []
+            for run in features.indices {
+                for t in features[run].indices where labels[run][t] != "rest" {
+                    x.append(features[run][t]); y.append(labels[run][t]); g.append(groups[run])
+                }
+            }
+            guard Set(y).count >= 2 else { return nil }
+            return finite(Decoding.crossValidate(features: x, labels: y, groups: g, folds: folds).mean)
+        }
+        func stateScores(_ features: [[[Double]]]) -> MethodScores {
+            var scores = MethodScores()
+            scores.stateR2Neural = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.neural, groups: groups))
+            scores.stateR2BOLD = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.bold, groups: groups))
+            scores.decoding = taskDecoding(features, labels: study.boldLabels)
+            return scores
+        }
+
+        // Baselines at the true dimension: PCA and FastICA of all volumes, and all regions.
+        progress?("\(cell.setting) seed \(cell.seed): baselines")
+        let allRows = rows.flatMap { $0 }
+        let pca = PCA(fitting: allRows, components: k)
+        let ica = try FastICA(fitting: allRows, components: k, seed: cell.seed)
+        var pcaScores = stateScores(rows.map { pca.transform($0) })
+        (pcaScores.forecastR2Step1, pcaScores.forecastR2Step5) = pcaForecast(rows: rows, training: trainingRuns, test: testRuns, k: k)
+        methods["pca"] = pcaScores
+        methods["ica"] = stateScores(rows.map { ica.transform($0) })
+        methods["raw"] = stateScores(rows)
+
+        for variant in variants {
+            progress?("\(cell.setting) seed \(cell.seed): fitting \(variant.name)")
+            let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs)
+            let data = try WindowDataset(runs: study.runs, window: modelConfiguration.window, stride: modelConfiguration.stride,
+                                         validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
+            let trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
+            let log = try trainer.fit(data)
+            let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
+            let latents = try rows.map { run -> [[Double]] in
+                let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])))
+                return (0..<run.count).map { t in (0..<k).map { Double(means.scalars[t * k + $0]) } }
+            }
+            var scores = stateScores(latents)
+            scores.epochs = log.count
+            let level = "bold"
+            scores.level = level
+            let truth = level == "neural" ? study.neural : study.bold
+            if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
+                let (function, system) = ModelFixedPoints.system(of: model)
+                let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+                scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
+                    let input = Tensor<Double>(shape: [z.count, k], scalars: z.flatMap { $0 })
+                    let output = function(input).scalars
+                    return z.indices.map { i in (0..<k).map { j in output[i * k + j] - (system == .map ? z[i][j] : 0) } }
+                }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
+                let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: k, count: 512, seed: cell.seed)
+                let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
+                scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
+                if study.system.cyclePeriod != nil, let last = latents[0].last {
+                    let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, k], scalars: last.map(Float.init)), steps: 600)
+                    let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
+                    scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
+                                                               repetitionTime: study.repetitionTime)
+                }
+            }
+            (scores.forecastR2Step1, scores.forecastR2Step5) = try modelForecast(model, rows: rows, test: testRuns)
+            methods[variant.name] = scores
+        }
+        let testSubjects = Array(Set(testRuns.map { groups[$0] })).sorted()
+        return CellResult(cell: cell, methods: methods, testSubjects: testSubjects, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The times t of a run at which both forecasts are scored: a full window behind, five
+    /// volumes ahead.
+    static func forecastTimes(count: Int, window: Int) -> [Int] { count >= window + 5 ? Array((window - 1)...(count - 6)) : [] }
+
+    /// Forecast R^2 of the held-out runs from the model's causal state estimates.
+    func modelForecast(_ model: SVAE<Float>, rows: [[[Double]]], test: [Int]) throws -> (Double?, Double?) {
+        let window = model.configuration.window
+        var predicted1: [[Double]] = [], predicted5: [[Double]] = [], target1: [[Double]] = [], target5: [[Double]] = []
+        for run in test {
+            let times = Self.forecastTimes(count: rows[run].count, window: window)
+            guard !times.isEmpty else { continue }
+            let features = rows[run][0].count
+            var values: [Float] = []
+            values.reserveCapacity(times.count * window * features)
+            for t in times { values += Self.rowsToTensor(rows[run][(t - window + 1)...t]) }
+            let states = try model.filteredStates(Tensor(shape: [times.count, window, features], scalars: values))
+            let forecast = try model.forecast(from: states, steps: 5).scalars
+            for (n, t) in times.enumerated() {
+                let base = n * 5 * features
+                predicted1.append((0..<features).map { Double(forecast[base + $0]) })
+                predicted5.append((0..<features).map { Double(forecast[base + 4 * features + $0]) })
+                target1.append(rows[run][t + 1])
+                target5.append(rows[run][t + 5])
+            }
+        }
+        return (finite(RecoveryMetrics.r2(predicted: predicted1, target: target1)), finite(RecoveryMetrics.r2(predicted: predicted5, target: target5)))
+    }
+
+    /// PCA's forecast: K components and a VAR(1) on their scores, both fitted on the training
+    /// subjects' runs, iterated from the held-out scores at t and projected back.
+    func pcaForecast(rows: [[[Double]]], training: [Int], test: [Int], k: Int) -> (Double?, Double?) {
+        let pca = PCA(fitting: training.flatMap { rows[$0] }, components: k)
+        let scores = rows.map { pca.transform($0) }
+        guard let map = Recovery.affineMap(recovered: training.flatMap { scores[$0].dropLast() },
+                                           truth: training.flatMap { scores[$0].dropFirst() }) else { return (nil, nil) }
+        func reconstruct(_ s: [Double]) -> [Double] {
+            var x = pca.mean
+            for (c, component) in pca.components.enumerated() { for j in x.indices { x[j] += s[c] * component[j] } }
+            return x
+        }
+        var predicted1: [[Double]] = [], predicted5: [[Double]] = [], target1: [[Double]] = [], target5: [[Double]] = []
+        for run in test {
+            for t in Self.forecastTimes(count: rows[run].count, window: 32) {
+                var s = scores[run][t]
+                for step in 1...5 {
+                    s = Recovery.apply(map, to: s)
+                    if step == 1 { predicted1.append(reconstruct(s)); target1.append(rows[run][t + 1]) }
+                    if step == 5 { predicted5.append(reconstruct(s)); target5.append(rows[run][t + 5]) }
+                }
+            }
+        }
+        return (finite(RecoveryMetrics.r2(predicted: predicted1, target: target1)), finite(RecoveryMetrics.r2(predicted: predicted5, target: target5)))
+    }
+}
+
+func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }

@@ -1,0 +1,73 @@
+import Foundation
+import Model
+import Preprocessing
+import Simulation
+
+/// A simulated dataset, extracted as the demo extracts it, with its ground truth per run.
+public struct SimulatedStudy: Sendable {
+    public var cell: RecoveryCell
+    public var system: LatentSystem
+    public var runs: [RunData]
+    /// Per run, per kept volume: the neural-level and the HRF-convolved true latents.
+    public var neural: [[[Double]]]
+    public var bold: [[[Double]]]
+    /// Per run, per kept volume: the condition with labels delayed by the Glover peak (the BOLD
+    /// response's condition) and undelayed (the neural state's condition); "rest" between blocks.
+    public var boldLabels: [[String]]
+    public var neuralLabels: [[String]]
+    public var repetitionTime: Double
+
+    /// The benchmark's data: 4 subjects x 2 runs x 240 volumes on the 4 mm grid (the demo's
+    /// shape), Power-264 spheres of 6 mm, detrend, 0.01 Hz Butterworth high-pass, motion6 and
+    /// global-signal confounds, z-score.
+    public static func make(_ cell: RecoveryCell, directory: String, subjects: Int = 4, volumes: Int = 240) throws -> SimulatedStudy {
+        var options = SimulationOptions()
+        options.subjects = subjects
+        options.runs = 2
+        options.volumes = volumes
+        options.grid = 4
+        options.seed = cell.seed
+        options.noise = cell.noise
+        options.nuisance = cell.nuisance
+        options.system = cell.system
+        options.latentDimension = cell.latentDimension
+        _ = try Simulator(options: options).run(into: directory)
+        let system = LatentSystem(kind: cell.system, dimension: cell.latentDimension, seed: cell.seed)
+        let layout = try BIDSLayout(root: directory)
+        var study = SimulatedStudy(cell: cell, system: system, runs: [], neural: [], bold: [], boldLabels: [], neuralLabels: [],
+                                   repetitionTime: options.repetitionTime)
+        let k = system.dimension
+        for bidsRun in layout.runs {
+            var request = ExtractionRequest(bold: bidsRun.bold, regions: .coordinates("power264", radius: 6, allowOverlap: true))
+            request.cleaning = CleaningOptions(detrend: true, filter: .butterworth, highPass: 0.01, standardize: .zscore)
+            request.confounds = bidsRun.confounds
+            request.confoundPresets = [.motion6, .global]
+            let result = try request.run()
+            var run = RunData(timeseries: result.signals, repetitionTime: options.repetitionTime)
+            run.volumes = result.keptVolumes
+            run.featureNames = result.names
+            run.subject = bidsRun.subject
+            run.run = bidsRun.name["run"] ?? ""
+            run.task = "motor"
+            run.source = bidsRun.bold
+            let events = try Event.read(contentsOf: bidsRun.events ?? "")
+            run.events = events
+            let shifted = ConditionLabels.labels(events: events, volumes: volumes, repetitionTime: options.repetitionTime, shiftByHRFPeak: .glover)
+            let unshifted = ConditionLabels.labels(events: events, volumes: volumes, repetitionTime: options.repetitionTime)
+            run.conditions = run.volumes.map { shifted[$0] }
+            let truthFile = directory + "/ground_truth/" + (bidsRun.bold as NSString).lastPathComponent.replacingOccurrences(of: "_bold.nii.gz", with: "_latents.tsv")
+            let table = try DelimitedTable(contentsOf: truthFile)
+            let neuralColumns = try (1...k).map { try table.numericColumn("z\($0)") }
+            let boldColumns = try (1...k).map { try table.numericColumn("bold_z\($0)") }
+            study.neural.append(run.volumes.map { v in neuralColumns.map { $0[v] } })
+            study.bold.append(run.volumes.map { v in boldColumns.map { $0[v] } })
+            study.boldLabels.append(run.volumes.map { shifted[$0] })
+            study.neuralLabels.append(run.volumes.map { unshifted[$0] })
+            study.runs.append(run)
+        }
+        return study
+    }
+
+    /// Each run's standardised rows [T][R].
+    public var standardizedRows: [[[Double]]] { runs.map { $0.standardized.rows } }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Preprocessing
+import RecoveryBenchmark
+
+/// `fmridyn bench recovery`: how well fitted dynamics recover the simulator's true latents,
+/// fields, fixed points and cycles, against PCA, FastICA and the raw regions.
+struct BenchRecovery: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recovery",
+        abstract: "Score latent, field, fixed-point and cycle recovery on a fixed grid of simulated systems.",
+        discussion: """
+            The grid (docs/recovery.md), fixed before any model was tuned on it: systems multistable, \
+            rotation, limit-cycle and switching x noise 0.25, 0.5, 1 and noise 1 with nuisance 2 x \
+            seeds 1-3 (the tuning part); Van der Pol and a 3-D multistable system at noise 0.5 and at \
+            noise 1 with nuisance 2, and the four systems at noise 1, seeds 11-13 (the held-out \
+            part). Each cell simulates 4 subjects x 2 runs x 240 volumes (4 mm), extracts \
+            Power-264, fits every --models variant and scores it with PCA, FastICA and the raw \
+            regions. Writes OUT/recovery.json and OUT/recovery.md; finished cells are kept in \
+            OUT/cells/ and a rerun resumes from them.
+
+            Examples:
+              fmridyn bench recovery --quick --out /tmp/recovery
+              fmridyn bench recovery --part tuning --models node,rnn --out bench/results/recovery
+            """
+    )
+
+    enum Part: String, ExpressibleByArgument, CaseIterable { case tuning, heldout, all }
+
+    @Option(help: "Output directory.")
+    var out: String
+    @Flag(help: "Only the default-noise multistable cell, seeds 1-3.")
+    var quick = false
+    @Option(help: "Which part of the grid: tuning, heldout or all.")
+    var part: Part = .all
+    @Option(help: "Model variants, comma-separated: \(ModelVariant.all.map(\.name).joined(separator: ", ")).")
+    var models = "node,rnn"
+    @Option(help: "Only cells of this system (e.g. limit-cycle).")
+    var system: String?
+    @Option(help: "Training epochs per fit (early stopping applies).")
+    var epochs = 300
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    var variants: [ModelVariant] { models.split(separator: ",").compactMap { ModelVariant.named(String($0)) } }
+
+    func validate() throws {
+        for name in models.split(separator: ",") where ModelVariant.named(String(name)) == nil {
+            throw ValidationError("--models: unknown variant '\(name)'; choose from \(ModelVariant.all.map(\.name).joined(separator: ", ")).")
+        }
+        guard !variants.isEmpty else { throw ValidationError("--models needs at least one variant.") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
+    }
+
+    func run() throws {
+        var cells = quick ? RecoveryGrid.quick : (part == .heldout ? [] : RecoveryGrid.tuning) + (part == .tuning ? [] : RecoveryGrid.heldOut)
+        if let system { cells = cells.filter { $0.system.rawValue == system } }
+        guard !cells.isEmpty else { throw ValidationError("--system \(system ?? ""): no cell of the grid has that system.") }
+        let cellDirectory = out + "/cells"
+        try FileManager.default.createDirectory(atPath: cellDirectory, withIntermediateDirectories: true)
+        let quiet = diagnostics.quiet
+        let say = { (line: String) in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        var benchmark = RecoveryBenchmark(variants: variants, workDirectory: out + "/work")
+        benchmark.epochs = epochs
+        benchmark.progress = { say("   " + $0) }
+        let variantKey = variants.map(\.name).joined(separator: "+")
+        var results: [CellResult] = []
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        for (index, cell) in cells.enumerated() {
+            let path = cellDirectory + "/\(variantKey)_epochs\(epochs)_" + RecoveryBenchmark.name(cell) + ".json"
+            if let data = FileManager.default.contents(atPath: path), let cached = try? decoder.decode(CellResult.self, from: data) {
+                say("[\(index + 1)/\(cells.count)] \(cell.setting) seed \(cell.seed): kept from \(path)")
+                results.append(cached)
+                continue
+            }
+            say("[\(index + 1)/\(cells.count)] \(cell.setting) seed \(cell.seed)")
+            let result = try benchmark.run(cell)
+            try OutputFiles.write(try encoder.encode(result), to: path)
+            results.append(result)
+        }
+        try? FileManager.default.removeItem(atPath: out + "/work")
+        let report = RecoveryReport(cells: results, radius: benchmark.radius)
+        try OutputFiles.write(try report.json(), to: out + "/recovery.json")
+        let markdown = report.markdown()
+        try OutputFiles.write(Data(markdown.utf8), to: out + "/recovery.md")
+        print(markdown, terminator: "")
+    }
+}
