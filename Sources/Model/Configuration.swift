@@ -37,10 +37,30 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     /// Known external inputs u(t) driving the dynamics (dz/dt = f(z) + B u): their names (task
     /// regressors); nil or empty for an autonomous model. Decoding analyses need models without.
     public var externalInputs: [String]? = nil
+    /// HRF-aware observation model: the latents live at the neural level and the decoder sees
+    /// them convolved along time with this kernel (the haemodynamic response sampled at the TR,
+    /// lag 0 first, unit sum; steps before a window take its first state). Nil: the decoder
+    /// reads each volume's latent directly (BOLD-level latents).
+    public var observationKernel: [Double]? = nil
+    /// The encoder reads the data this many volumes ahead (x_{t + lead}, the last volume
+    /// repeated at a window's end), so that with an observation kernel the state at t is
+    /// inferred where its response peaks (nil or 0: no lead).
+    public var encoderLead: Int? = nil
+    /// The first this many volumes of each training window condition the latents but are not
+    /// scored by the likelihood (their response depends on states before the window); nil or 0
+    /// scores every volume.
+    public var burnIn: Int? = nil
+    /// Nuisance covariates entering the decoder, x_t = decoder(z_t) + D c_t (fMRIPrep confounds:
+    /// motion, global signal): their names; their values are the last columns of every run
+    /// after the observed features, and the encoder reads them too. Nil or empty: none.
+    public var covariates: [String]? = nil
     /// How inputs are standardised before windowing (recorded so inference does the same).
     public var standardization = "per-run z-score of each feature (mean 0, sample std 1)"
 
     public init(observations: Int) { self.observations = observations }
+
+    /// Number of nuisance covariates Q (columns after the R observed features).
+    public var covariateCount: Int { covariates?.count ?? 0 }
 
     /// Number of external input channels U.
     public var inputCount: Int { externalInputs?.count ?? 0 }

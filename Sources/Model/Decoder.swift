@@ -6,9 +6,12 @@ public struct Decoder<Scalar: TensorScalar>: Module {
     public var linear: Linear<Scalar>?
     public var network: MLP<Scalar>?
     public var logVariance: Tensor<Scalar>
+    /// D of x = decoder(z) + D c: how nuisance covariates c [Q] enter each feature (nil without).
+    public var covariateMap: Linear<Scalar>?
 
     public var parameters: [(name: String, path: WritableKeyPath<Decoder, Tensor<Scalar>>)] {
         [(name: "log_variance", path: \.logVariance)] + nested(optional: \.linear, prefix: "linear") + nested(optional: \.network, prefix: "network")
+            + nested(optional: \.covariateMap, prefix: "covariates")
     }
 
     public init(latent: Int, observations: Int, hidden: Int, kind: SVAEConfiguration.DecoderKind, random: inout RandomSource) {

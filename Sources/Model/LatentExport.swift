@@ -10,8 +10,9 @@ public enum LatentExport {
         let header = ["subject", "session", "task", "run", "volume", "time_s", "condition"] + (1...k).map { "z\($0)" }
         var rows: [[String]] = []
         for run in runs {
-            guard run.timeseries.columns == model.configuration.observations else {
-                throw TrainingError("\(run.source) has \(run.timeseries.columns) features; the model was fitted on \(model.configuration.observations)")
+            let expected = model.configuration.observations + model.configuration.covariateCount
+            guard run.timeseries.columns == expected else {
+                throw TrainingError("\(run.source) has \(run.timeseries.columns) features; the model was fitted on \(expected)")
             }
             let standardized = run.standardized
             let input = Tensor<Float>(shape: [standardized.timePoints, standardized.columns],

@@ -8,28 +8,60 @@ extension SVAE {
     @_specialize(where Scalar == Float)
     public func filteredStates(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let (batch, window) = (x.shape[0], x.shape[1])
+        return try filteredPath(x).slice(alongAxis: 1, (window - 1)..<window).reshaped([batch, configuration.latent]).detached
+    }
+
+    /// Autonomous forecasts from windows x [B, W, R(+Q)]: the state at each window's last step
+    /// rolled out `steps` steps without drive and decoded, [B, steps, R]. With an observation
+    /// kernel the forecast volumes see the window's filtered path too (the response to the
+    /// past). Covariates of the forecast volumes, when the model has them, are `future`
+    /// [B, steps, Q] (known nuisance, as the confounds are).
+    @_specialize(where Scalar == Float)
+    public func forecast(_ x: Tensor<Scalar>, steps: Int, future covariates: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
+        let (batch, window) = (x.shape[0], x.shape[1])
+        let k = configuration.latent
+        let path = try filteredPath(x)
+        let last = path.slice(alongAxis: 1, (window - 1)..<window).reshaped([batch, k])
+        let future = Tensor.stackedInTime(try dynamics.rollout(last, steps: steps))
+        var mean: Tensor<Scalar>
+        if configuration.observationKernel != nil {
+            let joined = Tensor.concatenate([path, future], alongAxis: 1)
+            mean = decoder(haemodynamic(joined)).slice(alongAxis: 1, window..<(window + steps))
+        } else {
+            mean = decoder(future)
+        }
+        if let map = decoder.covariateMap, let covariates { mean = mean + map(covariates) }
+        return mean.detached
+    }
+
+    /// The latent path [B, W, K] of each window inferred from the window alone (sequential:
+    /// posterior means filtered through it; initial: the rollout from q(z_0 | x)'s mean).
+    @_specialize(where Scalar == Float)
+    public func filteredPath(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
         let states = encoderStates(x).detached
         switch configuration.inference {
         case .initial:
             let (mean, _) = encoder.gaussian(summary(states), latent: k)
-            let path = try dynamics.path(mean.detached, steps: window - 1, drives: nil)
-            return path.slice(alongAxis: 1, (window - 1)..<window).reshaped([batch, k]).detached
+            return try dynamics.path(mean.detached, steps: window - 1, drives: nil).detached
         case .sequential:
             var previous = Tensor<Scalar>(zeros: [batch, k])
+            var path: [Tensor<Scalar>] = []
             for t in 0..<window {
                 let (mean, _) = posterior(states, step: t, previous: previous)
                 previous = mean.detached
+                path.append(previous)
             }
-            return previous
+            return Tensor.stackedInTime(path)
         }
     }
+}
 
-    /// Autonomous forecasts: the decoded means of the states 1...steps steps after z [B, K]
-    /// (no external drive), [B, steps, R].
-    @_specialize(where Scalar == Float)
-    public func forecast(from z: Tensor<Scalar>, steps: Int) throws -> Tensor<Scalar> {
-        let states = try dynamics.rollout(z, steps: steps)
-        return decoder(Tensor.stackedInTime(states)).detached
+extension SVAE where Scalar == Float {
+    /// `haemodynamic` of Float64 latents (analyses keep their states in Float64).
+    public func haemodynamicDouble(_ z: Tensor<Double>) -> Tensor<Double> {
+        guard let kernel = configuration.observationKernel, !kernel.isEmpty else { return z }
+        return z.causalConvolution(kernel: kernel)
     }
 }

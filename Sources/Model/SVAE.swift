@@ -31,10 +31,17 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     public init(configuration c: SVAEConfiguration) {
         var random = RandomSource(seed: c.seed)
         configuration = c
-        encoder = Encoder(observations: c.observations, hidden: c.hidden, latent: c.latent, random: &random)
+        encoder = Encoder(observations: c.observations + c.covariateCount, hidden: c.hidden, latent: c.latent, random: &random)
         dynamics = DynamicsChoice(configuration: c, random: &random)
         decoder = Decoder(latent: c.latent, observations: c.observations, hidden: c.hidden, kind: c.decoder, random: &random)
         transitionLogVariance = Tensor(repeating: Scalar(Foundation.log(c.transitionScale * c.transitionScale)), shape: [c.latent])
+        if c.covariateCount > 0 {
+            // Starts at zero (no nuisance explained) and from its own stream, as the input map.
+            var covariateRandom = RandomSource(seed: c.seed ^ 0xC0FA_4A7E)
+            var map = Linear<Scalar>(inputs: c.covariateCount, outputs: c.observations, bias: false, random: &covariateRandom)
+            map.weight = Tensor(zeros: map.weight.shape)
+            decoder.covariateMap = map
+        }
         if c.inputCount > 0 {
             // Its own random stream, so autonomous models initialise exactly as before.
             var inputRandom = RandomSource(seed: c.seed ^ 0x1A9D_7E11)
@@ -70,8 +77,12 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                           random: inout RandomSource) throws -> Objective {
         let batch = x.shape[0]
         let (latents, klPerDimension) = try sampleLatents(x, inputs: inputs, random: &random)
-        let mean = decoder(latents)
-        let reconstruction = decoder.negativeLogLikelihood(x, mean: mean) / Scalar(batch)
+        var mean = observe(latents, data: x), observed = features(x)
+        if let burnIn = configuration.burnIn, burnIn > 0, burnIn < x.shape[1] {
+            mean = mean.slice(alongAxis: 1, burnIn..<x.shape[1])
+            observed = observed.slice(alongAxis: 1, burnIn..<x.shape[1])
+        }
+        let reconstruction = decoder.negativeLogLikelihood(observed, mean: mean) / Scalar(batch)
         // Free bits: max(KL_d, lambda) = lambda + relu(KL_d - lambda) per latent dimension.
         let kl = klPerDimension.sum()
         let penalised = freeBits > 0 ? ((klPerDimension - Scalar(freeBits)).relu() + Scalar(freeBits)).sum() : kl
@@ -134,7 +145,7 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         switch configuration.inference {
         case .initial:
             let (mean, _) = encoder.gaussian(summary(states), latent: k)
-            return [decoder(try dynamics.path(mean, steps: window - 1, drives: drive))]
+            return [observe(try dynamics.path(mean, steps: window - 1, drives: drive), data: x)]
         case .sequential:
             var previous = Tensor<Scalar>(zeros: [batch, k])
             var memory: Tensor<Scalar>? = nil
@@ -149,13 +160,53 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                 path.append(mean)
                 previous = mean
             }
-            return [decoder(stack(path))] + (predictions.isEmpty ? [] : [stack(predictions)])
+            return [observe(stack(path), data: x)] + (predictions.isEmpty ? [] : [stack(predictions)])
         }
+    }
+
+    /// The decoded means [B, W, R] of latent paths z [B, W, K]: through the observation kernel
+    /// first when the model has one (neural-level latents), else volume by volume.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func observe(_ z: Tensor<Scalar>, data x: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
+        let mean = decoder(haemodynamic(z))
+        guard let map = decoder.covariateMap, let x else { return mean }
+        return mean + map(covariates(x))
+    }
+
+    /// The observed features [B, W, R] of windows that may carry covariates after them.
+    public func features(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard configuration.covariateCount > 0 else { return x }
+        return x.slice(alongAxis: 2, 0..<configuration.observations)
+    }
+
+    /// The covariates [B, W, Q] of windows x [B, W, R + Q].
+    public func covariates(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        let r = configuration.observations
+        return x.slice(alongAxis: 2, r..<(r + configuration.covariateCount))
+    }
+
+    /// z [B, W, K] convolved with the observation kernel (z itself without one): the latents
+    /// at the BOLD level.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func haemodynamic(_ z: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard let kernel = configuration.observationKernel, !kernel.isEmpty else { return z }
+        return z.causalConvolution(kernel: kernel.map { Scalar($0) })
     }
 
     /// The bidirectional encoder's states of windows x [B, W, R], time-major [W, B, 2H]: the one
     /// place the layout is chosen; `summary` and `posterior` read it, and a time step is a view.
-    func encoderStates(_ x: Tensor<Scalar>) -> Tensor<Scalar> { encoder.recurrent(x, timeMajorOutput: true) }
+    func encoderStates(_ x: Tensor<Scalar>) -> Tensor<Scalar> { encoder.recurrent(led(x), timeMajorOutput: true) }
+
+    /// x [B, W, R] read `encoderLead` volumes ahead, the last volume repeated to fill the window.
+    func led(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        let window = x.shape[1]
+        guard let lead = configuration.encoderLead, lead > 0 else { return x }
+        let shift = min(lead, window - 1)
+        let last = x.slice(alongAxis: 1, (window - 1)..<window)
+        return Tensor.concatenate([x.slice(alongAxis: 1, shift..<window)] + Array(repeating: last, count: shift), alongAxis: 1)
+    }
 
     /// The forward GRU's last state and the backward GRU's first: [B, 2H], from the encoder's
     /// time-major states [W, B, 2H].

@@ -1,30 +1,105 @@
 import Model
+import Preprocessing
 
 /// A named model configuration the benchmark fits in every cell. The training settings are the
 /// demo's (hidden 32, windows 32/8, batch 16, Adam 5e-3, KL warm-up 3 epochs, patience 20).
 public struct ModelVariant: Sendable, Hashable {
     public var name: String
-    public var configure: @Sendable (inout SVAEConfiguration, inout TrainingConfiguration) -> Void
+    public var configure: @Sendable (inout SVAEConfiguration, inout TrainingConfiguration, _ repetitionTime: Double) -> Void
 
     public static func == (a: ModelVariant, b: ModelVariant) -> Bool { a.name == b.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
-    public init(name: String, configure: @escaping @Sendable (inout SVAEConfiguration, inout TrainingConfiguration) -> Void) {
+    public init(name: String, configure: @escaping @Sendable (inout SVAEConfiguration, inout TrainingConfiguration, _ repetitionTime: Double) -> Void) {
         self.name = name
         self.configure = configure
     }
 
     /// `fit`'s defaults with the demo's sizes, neural-ODE dynamics.
-    public static let node = ModelVariant(name: "node") { _, _ in }
+    public static let node = ModelVariant(name: "node") { _, _, _ in }
     /// The GRU baseline.
-    public static let rnn = ModelVariant(name: "rnn") { model, _ in model.dynamics = .rnn }
+    public static let rnn = ModelVariant(name: "rnn") { model, _, _ in model.dynamics = .rnn }
+    /// Neural-level latents seen through the Glover HRF (the observation kernel).
+    public static let nodeHRF = ModelVariant(name: "node-hrf") { model, _, tr in
+        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+    }
+    /// node-hrf with windows of 64 volumes (the kernel spans 44 at TR 0.72).
+    public static let nodeHRF64 = ModelVariant(name: "node-hrf64") { model, _, tr in
+        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+        model.window = 64
+    }
 
-    public static let all: [ModelVariant] = [.node, .rnn]
+    /// node-hrf whose encoder reads the data at the HRF's peak lag (7 volumes at TR 0.72).
+    public static let nodeHRFLead = ModelVariant(name: "node-hrf-lead") { model, _, tr in
+        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+        model.encoderLead = Int((HemodynamicResponse.glover.peakTime(repetitionTime: tr) / tr).rounded())
+    }
 
-    public static func named(_ name: String) -> ModelVariant? { all.first { $0.name == name } }
+    /// node-hrf-lead with windows of 48 whose first 16 volumes are not scored.
+    public static let nodeHRFBurn = ModelVariant(name: "node-hrf-burn") { model, _, tr in
+        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+        model.encoderLead = Int((HemodynamicResponse.glover.peakTime(repetitionTime: tr) / tr).rounded())
+        model.window = 48
+        model.burnIn = 16
+    }
+
+    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn]
+
+    /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
+    /// latent (dimensions beyond the truth's K: `latent=8`), hidden, window, stride, burn, lead,
+    /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
+    /// (linear or mlp), solver-step, confounds (1: motion6 and the global signal as decoder covariates). For example `node-hrf-burn+latent=8+hidden=64`.
+    public static func named(_ name: String) -> ModelVariant? {
+        let parts = name.split(separator: "+").map(String.init)
+        guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
+        var settings: [(String, String)] = []
+        for part in parts.dropFirst() {
+            let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { return nil }
+            settings.append((pair[0], pair[1]))
+        }
+        guard !settings.isEmpty else { return base }
+        var probeModel = SVAEConfiguration(observations: 1), probeTraining = TrainingConfiguration()
+        for (key, value) in settings where !apply(key, value, model: &probeModel, training: &probeTraining) { return nil }
+        let captured = settings
+        return ModelVariant(name: name) { model, training, tr in
+            base.configure(&model, &training, tr)
+            for (key, value) in captured { apply(key, value, model: &model, training: &training) }
+        }
+    }
+
+    /// Applies one `key=value` override; false when the key or value is not valid.
+    @discardableResult
+    static func apply(_ key: String, _ value: String, model: inout SVAEConfiguration, training: inout TrainingConfiguration) -> Bool {
+        if key == "confounds" {
+            guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
+            model.covariates = flag == 1 ? SimulatedStudy.confoundNames : nil
+            return true
+        }
+        if key == "decoder" {
+            guard let kind = SVAEConfiguration.DecoderKind(rawValue: value) else { return false }
+            model.decoder = kind
+            return true
+        }
+        let integers: [String: WritableKeyPath<SVAEConfiguration, Int>] = ["latent": \.latent, "hidden": \.hidden, "window": \.window, "stride": \.stride]
+        let optionalIntegers: [String: WritableKeyPath<SVAEConfiguration, Int?>] = ["burn": \.burnIn, "lead": \.encoderLead]
+        let trainingIntegers: [String: WritableKeyPath<TrainingConfiguration, Int>] = ["warmup": \.klWarmupEpochs, "patience": \.patience]
+        let numbers: [String: WritableKeyPath<SVAEConfiguration, Double>] = ["transition": \.transitionScale, "solver-step": \.solverStep]
+        let trainingNumbers: [String: WritableKeyPath<TrainingConfiguration, Double>] = ["lr": \.learningRate, "beta": \.beta, "freebits": \.freeBits]
+        if let integer = Int(value), integer >= 0 {
+            if let path = integers[key] { model[keyPath: path] = integer; return true }
+            if let path = optionalIntegers[key] { model[keyPath: path] = integer; return true }
+            if let path = trainingIntegers[key] { training[keyPath: path] = integer; return true }
+        }
+        if let number = Double(value), number.isFinite, number >= 0 {
+            if let path = numbers[key] { model[keyPath: path] = number; return true }
+            if let path = trainingNumbers[key] { training[keyPath: path] = number; return true }
+        }
+        return false
+    }
 
     /// The configurations for `observations` features and `latent` dimensions.
-    public func configurations(observations: Int, latent: Int, seed: UInt64, epochs: Int) -> (SVAEConfiguration, TrainingConfiguration) {
+    public func configurations(observations: Int, latent: Int, seed: UInt64, epochs: Int, repetitionTime: Double) -> (SVAEConfiguration, TrainingConfiguration) {
         var model = SVAEConfiguration(observations: observations)
         model.latent = latent
         model.hidden = 32
@@ -37,7 +112,7 @@ public struct ModelVariant: Sendable, Hashable {
         training.learningRate = 5e-3
         training.klWarmupEpochs = 3
         training.patience = 20
-        configure(&model, &training)
+        configure(&model, &training, repetitionTime)
         return (model, training)
     }
 }

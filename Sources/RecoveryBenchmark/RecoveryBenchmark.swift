@@ -44,6 +44,8 @@ public struct RecoveryBenchmark {
     public var radius = 0.25
     public var workDirectory: String
     public var progress: ((String) -> Void)?
+    /// Keep each cell's simulated dataset and fitted models (for inspection).
+    public var keepWork = false
 
     public init(variants: [ModelVariant], workDirectory: String) {
         self.variants = variants
@@ -62,7 +64,7 @@ public struct RecoveryBenchmark {
         let directory = workDirectory + "/" + Self.name(cell)
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { if !keepWork { try? FileManager.default.removeItem(atPath: directory) } }
         progress?("\(cell.setting) seed \(cell.seed): simulating and extracting")
         let study = try SimulatedStudy.make(cell, directory: directory + "/sim")
         let k = study.system.dimension
@@ -107,40 +109,55 @@ public struct RecoveryBenchmark {
 
         for variant in variants {
             progress?("\(cell.setting) seed \(cell.seed): fitting \(variant.name)")
-            let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs)
-            let data = try WindowDataset(runs: study.runs, window: modelConfiguration.window, stride: modelConfiguration.stride,
+            let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs,
+                                                                                  repetitionTime: study.repetitionTime)
+            let covariates = modelConfiguration.covariateCount > 0
+            let modelRuns = covariates ? study.runsWithConfounds : study.runs
+            let modelRows = covariates ? modelRuns.map { $0.standardized.rows } : rows
+            let data = try WindowDataset(runs: modelRuns, window: modelConfiguration.window, stride: modelConfiguration.stride,
                                          validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
             let trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
             let log = try trainer.fit(data)
             let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
-            let latents = try rows.map { run -> [[Double]] in
+            let km = model.configuration.latent
+            let latents = try modelRows.map { run -> [[Double]] in
                 let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])))
-                return (0..<run.count).map { t in (0..<k).map { Double(means.scalars[t * k + $0]) } }
+                return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
             }
             var scores = stateScores(latents)
             scores.epochs = log.count
-            let level = "bold"
+            let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
+            if level == "neural" {
+                // The model's own BOLD-level states: its latents through its observation kernel.
+                let convolved = latents.map { run -> [[Double]] in
+                    let z = Tensor<Double>(shape: [1, run.count, km], scalars: run.flatMap { $0 })
+                    let scalars = model.haemodynamicDouble(z).scalars
+                    return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
+                }
+                scores.stateR2BOLD = finite(RecoveryMetrics.crossValidatedR2(features: convolved, truth: study.bold, groups: groups))
+                scores.decoding = taskDecoding(latents, labels: study.neuralLabels)
+            }
             scores.level = level
             let truth = level == "neural" ? study.neural : study.bold
             if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
                 let (function, system) = ModelFixedPoints.system(of: model)
                 let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
                 scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
-                    let input = Tensor<Double>(shape: [z.count, k], scalars: z.flatMap { $0 })
+                    let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
                     let output = function(input).scalars
-                    return z.indices.map { i in (0..<k).map { j in output[i * k + j] - (system == .map ? z[i][j] : 0) } }
+                    return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
                 }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
-                let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: k, count: 512, seed: cell.seed)
+                let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: km, count: 512, seed: cell.seed)
                 let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
                 scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
                 if study.system.cyclePeriod != nil, let last = latents[0].last {
-                    let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, k], scalars: last.map(Float.init)), steps: 600)
+                    let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
                     let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
                     scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
                                                                repetitionTime: study.repetitionTime)
                 }
             }
-            (scores.forecastR2Step1, scores.forecastR2Step5) = try modelForecast(model, rows: rows, test: testRuns)
+            (scores.forecastR2Step1, scores.forecastR2Step5) = try modelForecast(model, rows: modelRows, test: testRuns)
             methods[variant.name] = scores
         }
         let testSubjects = Array(Set(testRuns.map { groups[$0] })).sorted()
@@ -154,22 +171,26 @@ public struct RecoveryBenchmark {
     /// Forecast R^2 of the held-out runs from the model's causal state estimates.
     func modelForecast(_ model: SVAE<Float>, rows: [[[Double]]], test: [Int]) throws -> (Double?, Double?) {
         let window = model.configuration.window
+        let (features, q) = (model.configuration.observations, model.configuration.covariateCount)
         var predicted1: [[Double]] = [], predicted5: [[Double]] = [], target1: [[Double]] = [], target5: [[Double]] = []
         for run in test {
             let times = Self.forecastTimes(count: rows[run].count, window: window)
             guard !times.isEmpty else { continue }
-            let features = rows[run][0].count
-            var values: [Float] = []
-            values.reserveCapacity(times.count * window * features)
-            for t in times { values += Self.rowsToTensor(rows[run][(t - window + 1)...t]) }
-            let states = try model.filteredStates(Tensor(shape: [times.count, window, features], scalars: values))
-            let forecast = try model.forecast(from: states, steps: 5).scalars
+            let width = rows[run][0].count
+            var values: [Float] = [], future: [Float] = []
+            values.reserveCapacity(times.count * window * width)
+            for t in times {
+                values += Self.rowsToTensor(rows[run][(t - window + 1)...t])
+                if q > 0 { future += rows[run][(t + 1)...(t + 5)].flatMap { $0.suffix(q).map(Float.init) } }
+            }
+            let forecast = try model.forecast(Tensor(shape: [times.count, window, width], scalars: values), steps: 5,
+                                              future: q > 0 ? Tensor(shape: [times.count, 5, q], scalars: future) : nil).scalars
             for (n, t) in times.enumerated() {
                 let base = n * 5 * features
                 predicted1.append((0..<features).map { Double(forecast[base + $0]) })
                 predicted5.append((0..<features).map { Double(forecast[base + 4 * features + $0]) })
-                target1.append(rows[run][t + 1])
-                target5.append(rows[run][t + 5])
+                target1.append(Array(rows[run][t + 1].prefix(features)))
+                target5.append(Array(rows[run][t + 5].prefix(features)))
             }
         }
         return (finite(RecoveryMetrics.r2(predicted: predicted1, target: target1)), finite(RecoveryMetrics.r2(predicted: predicted5, target: target5)))

@@ -39,6 +39,8 @@ struct BenchRecovery: ParsableCommand {
     var system: String?
     @Option(help: "Training epochs per fit (early stopping applies).")
     var epochs = 300
+    @Flag(help: "Keep each cell's simulated data and fitted models in OUT/work.")
+    var keepWork = false
     @OptionGroup var diagnostics: DiagnosticOptions
 
     var variants: [ModelVariant] { models.split(separator: ",").compactMap { ModelVariant.named(String($0)) } }
@@ -61,6 +63,7 @@ struct BenchRecovery: ParsableCommand {
         let say = { (line: String) in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         var benchmark = RecoveryBenchmark(variants: variants, workDirectory: out + "/work")
         benchmark.epochs = epochs
+        benchmark.keepWork = keepWork
         benchmark.progress = { say("   " + $0) }
         let variantKey = variants.map(\.name).joined(separator: "+")
         var results: [CellResult] = []
@@ -81,7 +84,7 @@ struct BenchRecovery: ParsableCommand {
             try OutputFiles.write(try encoder.encode(result), to: path)
             results.append(result)
         }
-        try? FileManager.default.removeItem(atPath: out + "/work")
+        if !keepWork { try? FileManager.default.removeItem(atPath: out + "/work") }
         let report = RecoveryReport(cells: results, radius: benchmark.radius)
         try OutputFiles.write(try report.json(), to: out + "/recovery.json")
         let markdown = report.markdown()
