@@ -43,7 +43,15 @@ public struct ModelVariant: Sendable, Hashable {
         model.burnIn = 16
     }
 
-    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn]
+    /// The candidate of this round of the benchmark: node-hrf-burn with eight latents beyond the
+    /// truth's (room for nuisance) and motion plus the global signal as decoder covariates.
+    public static let nodeHRFNuisance = ModelVariant(name: "node-hrf-nuisance") { model, training, tr in
+        nodeHRFBurn.configure(&model, &training, tr)
+        model.latent += 8
+        model.covariates = SimulatedStudy.confoundNames
+    }
+
+    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance]
 
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (dimensions beyond the truth's K: `latent=8`), hidden, window, stride, burn, lead,

@@ -44,6 +44,9 @@ public struct RecoveryBenchmark {
     public var radius = 0.25
     public var workDirectory: String
     public var progress: ((String) -> Void)?
+    /// The simulated study's size (the grid's cells use 4 subjects x 2 runs x 240 volumes).
+    public var subjects = 4
+    public var volumes = 240
     /// Keep each cell's simulated dataset and fitted models (for inspection).
     public var keepWork = false
 
@@ -66,7 +69,7 @@ public struct RecoveryBenchmark {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { if !keepWork { try? FileManager.default.removeItem(atPath: directory) } }
         progress?("\(cell.setting) seed \(cell.seed): simulating and extracting")
-        let study = try SimulatedStudy.make(cell, directory: directory + "/sim")
+        let study = try SimulatedStudy.make(cell, directory: directory + "/sim", subjects: subjects, volumes: volumes)
         let k = study.system.dimension
         let rows = study.standardizedRows
         let groups = study.runs.map(\.subject)

@@ -31,7 +31,7 @@ final class SimulatorTests: XCTestCase {
         let system = LatentSystem(dimension: 4, seed: 2)
         var random = RandomSource(seed: 3)
         let target = system.inputs["tongue"] ?? []
-        let path = system.integrate(from: [0, 0, 0, 0], sampleTimes: [10], condition: { _ in "tongue" }, random: &random)
+        let path = system.integrate(from: [0, 0, 0, 0], sampleTimes: [10], condition: { _ in ("tongue", 0) }, random: &random)
         for (value, sign) in zip(path[0], target) { XCTAssertGreaterThan(value * sign, 0.8) }
     }
 

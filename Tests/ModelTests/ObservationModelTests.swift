@@ -1,0 +1,136 @@
+import Core
+import Dynamics
+import Preprocessing
+import TestSupport
+import XCTest
+
+@testable import Model
+
+/// The HRF-aware observation model, the encoder lead, burn-in and decoder covariates.
+final class ObservationModelTests: XCTestCase {
+    func configuration() -> SVAEConfiguration {
+        var c = SVAEConfiguration(observations: 5)
+        c.latent = 2
+        c.hidden = 3
+        c.window = 6
+        c.solverStep = 0.5
+        c.observationKernel = [0.1, 0.5, 0.3, 0.2, -0.1]
+        c.encoderLead = 2
+        c.burnIn = 2
+        c.covariates = ["trans_x", "global_signal"]
+        return c
+    }
+
+    func windows(_ batch: Int, _ window: Int, _ features: Int, seed: UInt64) -> Tensor<Double> {
+        var random = RandomSource(seed: seed)
+        return Tensor(shape: [batch, window, features], scalars: (0..<(batch * window * features)).map { _ in random.normal() })
+    }
+
+    /// Every parameter's gradient (covariate map included) against central differences.
+    func testObjectiveGradientWithKernelLeadBurnInAndCovariates() throws {
+        for inference in SVAEConfiguration.Inference.allCases {
+            var c = configuration()
+            c.inference = inference
+            var model = SVAE<Double>(configuration: c)
+            for (name, path) in model.parameters where name.contains("node") || name.contains("covariates") {
+                model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
+            }
+            XCTAssertNotNil(model.parameters.first { $0.name == "decoder.covariates.weight" })
+            let x = windows(2, 6, 7, seed: 1)
+            func loss(_ m: SVAE<Double>) -> Tensor<Double> {
+                var random = RandomSource(seed: 99)
+                return (try? m.objective(x, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
+            }
+            let (value, gradient) = valueAndGradient(of: model, loss)
+            XCTAssertTrue(value.isFinite)
+            for (name, path) in model.parameters {
+                for index in stride(from: 0, to: model[keyPath: path].count, by: 5) {
+                    var plus = model, minus = model
+                    plus[keyPath: path].withUnsafeMutableScalars { $0[index] += 1e-6 }
+                    minus[keyPath: path].withUnsafeMutableScalars { $0[index] -= 1e-6 }
+                    let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
+                    XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-5 * max(1, abs(numeric)), "\(inference) \(name)[\(index)]")
+                }
+            }
+        }
+    }
+
+    /// Burn-in: the first volumes do not enter the likelihood, so changing them changes the
+    /// objective only through the encoder; with the lead the encoder reads x_{t+2}.
+    func testBurnInAndLead() throws {
+        var c = configuration()
+        c.covariates = nil
+        let model = SVAE<Double>(configuration: c)
+        let x = windows(1, 6, 5, seed: 2)
+        let led = model.led(x).scalars
+        for t in 0..<6 {
+            for f in 0..<5 { XCTAssertEqual(led[t * 5 + f], x.scalars[min(t + 2, 5) * 5 + f]) }
+        }
+        // Observation: burn-in 2 of 6 volumes means the reconstruction sums 4 volumes of 5
+        // features; with the latents fixed, it equals the NLL of the last four volumes.
+        var random = RandomSource(seed: 5)
+        let objective = try model.objective(x, klWeight: 0, random: &random)
+        var again = RandomSource(seed: 5)
+        let (latents, _) = try model.sampleLatents(x, random: &again)
+        let mean = model.observe(latents).slice(alongAxis: 1, 2..<6)
+        let expected = GaussianTerms.negativeLogLikelihood(x.slice(alongAxis: 1, 2..<6), mean: mean, logVariance: model.decoder.logVariance)
+        XCTAssertEqual(Double(objective.reconstruction), expected.scalar, accuracy: 1e-9)
+    }
+
+    /// On known latents (each condition's boxcar at the volumes), the HRF observation equals the
+    /// Glover regressors of the events' design matrix sampled at the TR, up to the kernel's
+    /// resolution (nilearn-style regressors are built 50 times finer than the TR).
+    func testHRFObservationMatchesTheDesignMatrix() throws {
+        let tr = 2.0, volumes = 60
+        let events = [Event(onset: 10, duration: 20, condition: "a"), Event(onset: 70, duration: 16, condition: "a"),
+                      Event(onset: 40, duration: 10, condition: "b")]
+        let design = DesignMatrix(events: events, volumes: volumes, repetitionTime: tr, hrf: .glover)
+        var c = SVAEConfiguration(observations: 2)
+        c.latent = 2
+        c.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+        let model = SVAE<Double>(configuration: c)
+        var boxcars = [Double](repeating: 0, count: volumes * 2)
+        for t in 0..<volumes {
+            for (d, name) in ["a", "b"].enumerated() {
+                let time = Double(t) * tr
+                if events.contains(where: { $0.condition == name && $0.onset <= time && time < $0.onset + $0.duration }) { boxcars[t * 2 + d] = 1 }
+            }
+        }
+        let convolved = model.haemodynamic(Tensor(shape: [1, volumes, 2], scalars: boxcars)).scalars
+        for (d, name) in ["a", "b"].enumerated() {
+            guard let column = design.conditions.firstIndex(of: name) else { return XCTFail("no regressor for \(name)") }
+            let regressor = (0..<volumes).map { design.regressors[$0, column] }
+            let peak = regressor.map(abs).max() ?? 1
+            // Both are unit-sum responses to the same boxcar: steady states agree, onsets differ
+            // by the sub-TR timing of the finer kernel.
+            let model = (0..<volumes).map { convolved[$0 * 2 + d] }
+            let error = zip(model, regressor).map { abs($0 - $1) }.max() ?? 1
+            XCTAssertLessThan(error / peak, 0.15, "\(name): max |kernel - design| = \(error) of peak \(peak)")
+            let correlation = Self.correlation(model, regressor)
+            XCTAssertGreaterThan(correlation, 0.98, "\(name)")
+        }
+    }
+
+    static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+        let ma = a.reduce(0, +) / Double(a.count), mb = b.reduce(0, +) / Double(b.count)
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for (x, y) in zip(a, b) { ab += (x - ma) * (y - mb); aa += (x - ma) * (x - ma); bb += (y - mb) * (y - mb) }
+        return ab / (aa * bb).squareRoot()
+    }
+
+    /// Forecasts: with a kernel, the first forecast volume depends on the window's path, and the
+    /// covariates of the forecast volumes shift it by D c.
+    func testForecastShapesAndCovariates() throws {
+        var c = configuration()
+        c.burnIn = nil
+        var model = SVAE<Double>(configuration: c)
+        model.decoder.covariateMap?.weight = Tensor(repeating: 0.5, shape: [5, 2])
+        let x = windows(3, 6, 7, seed: 4)
+        let zero = Tensor<Double>(zeros: [3, 4, 2])
+        let ones = Tensor<Double>(repeating: 1, shape: [3, 4, 2])
+        let base = try model.forecast(x, steps: 4, future: zero)
+        let shifted = try model.forecast(x, steps: 4, future: ones)
+        XCTAssertEqual(base.shape, [3, 4, 5])
+        for (a, b) in zip(base.scalars, shifted.scalars) { XCTAssertEqual(b - a, 1.0, accuracy: 1e-12) }
+    }
+}

@@ -1,0 +1,89 @@
+@testable import Analysis
+import Core
+import Model
+import Simulation
+import TestSupport
+import XCTest
+
+@testable import RecoveryBenchmark
+
+final class RecoveryMetricsTests: XCTestCase {
+    /// An exact affine relation scores 1 out of sample; unrelated features score about 0 or less.
+    func testCrossValidatedR2() {
+        var random = RandomSource(seed: 1)
+        var features: [[[Double]]] = [], truth: [[[Double]]] = [], noise: [[[Double]]] = []
+        for _ in 0..<4 {
+            let f = (0..<50).map { _ in (0..<3).map { _ in random.normal() } }
+            features.append(f)
+            truth.append(f.map { [2 * $0[0] - $0[1] + 0.5, $0[2] * 3 - 1] })
+            noise.append((0..<50).map { _ in (0..<3).map { _ in random.normal() } })
+        }
+        let groups = ["a", "b", "c", "d"]
+        XCTAssertEqual(RecoveryMetrics.crossValidatedR2(features: features, truth: truth, groups: groups), 1, accuracy: 1e-10)
+        XCTAssertLessThan(RecoveryMetrics.crossValidatedR2(features: noise, truth: truth, groups: groups), 0.05)
+    }
+
+    /// Fixed points: recall, precision and classification after the alignment.
+    func testFixedPointScores() throws {
+        let system = LatentSystem(kind: .multistable, dimension: 2, seed: 1)
+        // The alignment doubles the model's coordinates: model points at half the true corners.
+        let alignment = try XCTUnwrap(RecoveryMetrics.Alignment([[2, 0], [0, 2], [0, 0]]))
+        func point(_ z: [Double], _ kind: String) -> FixedPoint {
+            FixedPoint(z: z, q: 0, eigenvalues: [], classification: kind, count: 1)
+        }
+        let found = [point([0.5, 0.5], "stable"), point([-0.5, 0.52], "stable"), point([0, 0], "unstable"),
+                     point([0.5, 0], "stable"), point([3, 3], "stable")]
+        let scores = RecoveryMetrics.fixedPointScores(found: found, alignment: alignment, system: system, radius: 0.25)
+        XCTAssertEqual(scores.stable, 4)
+        XCTAssertEqual(scores.recall ?? -1, 2.0 / 4.0, accuracy: 1e-12, "two of the four true corners")
+        XCTAssertEqual(scores.precision ?? -1, 2.0 / 4.0, accuracy: 1e-12, "the saddle-located and the far point are spurious")
+        // Near a true point: the two corners (stable = stable), the origin (unstable = unstable)
+        // and (1, 0) which is a saddle but found stable.
+        XCTAssertEqual(scores.classificationAgreement ?? -1, 3.0 / 4.0, accuracy: 1e-12)
+    }
+
+    /// A sinusoid's period and radius; the true Hopf cycle; the across-seed match and its null.
+    func testOscillationAndSeedMatch() {
+        let tail = (0..<400).map { t -> [Double] in
+            let phase = 2 * Double.pi * Double(t) / 27.5
+            return [cos(phase) + 3, sin(phase)]
+        }
+        let (radius, period) = RecoveryMetrics.oscillation(tail)
+        XCTAssertEqual(radius, 1, accuracy: 1e-3)
+        XCTAssertEqual(period ?? 0, 27.5, accuracy: 0.01)
+        let truth = RecoveryMetrics.trueOscillation(LatentSystem(kind: .limitCycle, dimension: 2, seed: 1))
+        XCTAssertEqual(truth.radius, 1, accuracy: 0.01)
+        XCTAssertEqual(truth.period ?? 0, 20, accuracy: 0.05)
+        let corners: [[Double]] = [[1, 1], [1, -1], [-1, 1], [-1, -1]]
+        let shifted = corners.map { $0.map { $0 + 0.1 } }
+        let match = RecoveryMetrics.seedMatch([corners, shifted], radius: 0.25, nullSamples: 200)
+        XCTAssertEqual(match.matched ?? 0, 1, accuracy: 1e-12)
+        // Rotations of a square about its centre match it only near multiples of 90 degrees.
+        XCTAssertLessThan(match.null ?? 1, 0.5)
+    }
+
+    /// The grid is what the docs say: 48 tuning cells, 24 held out, no cell in both.
+    func testGridIsFixed() {
+        XCTAssertEqual(RecoveryGrid.tuning.count, 48)
+        XCTAssertEqual(RecoveryGrid.heldOut.count, 24)
+        XCTAssertTrue(Set(RecoveryGrid.tuning).isDisjoint(with: Set(RecoveryGrid.heldOut.map { var c = $0; c.heldOut = false; return c })))
+        XCTAssertEqual(Set(RecoveryGrid.heldOut.map(\.seed)), [11, 12, 13])
+    }
+
+    /// Variant names with overrides parse, and bad ones are refused.
+    func testVariantOverrides() {
+        XCTAssertNotNil(ModelVariant.named("node-hrf-burn+latent=8+confounds=1"))
+        XCTAssertNil(ModelVariant.named("node+latent=-1"))
+        XCTAssertNil(ModelVariant.named("node+colour=blue"))
+        XCTAssertNil(ModelVariant.named("lfads"))
+        guard let variant = ModelVariant.named("node-hrf-nuisance+hidden=16") else { return XCTFail("variant not parsed") }
+        let (model, _) = variant.configurations(observations: 10, latent: 4, seed: 1, epochs: 1, repetitionTime: 0.72)
+        XCTAssertEqual(model.latent, 12)
+        XCTAssertEqual(model.hidden, 16)
+        XCTAssertEqual(model.window, 48)
+        XCTAssertEqual(model.burnIn, 16)
+        XCTAssertEqual(model.encoderLead, 7)
+        XCTAssertEqual(model.covariateCount, 7)
+        XCTAssertEqual(model.observationKernel?.count, 44)
+    }
+}
