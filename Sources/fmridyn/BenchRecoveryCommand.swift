@@ -39,6 +39,8 @@ struct BenchRecovery: ParsableCommand {
     var system: String?
     @Option(help: "Training epochs per fit (early stopping applies).")
     var epochs = 300
+    @Flag(help: "Write the report from the cells already in OUT/cells, running none (the rest are listed as not run).")
+    var reportOnly = false
     @Flag(help: "Keep each cell's simulated data and fitted models in OUT/work.")
     var keepWork = false
     @OptionGroup var diagnostics: DiagnosticOptions
@@ -56,6 +58,12 @@ struct BenchRecovery: ParsableCommand {
     func run() throws {
         var cells = quick ? RecoveryGrid.quick : (part == .heldout ? [] : RecoveryGrid.tuning) + (part == .tuning ? [] : RecoveryGrid.heldOut)
         if let system { cells = cells.filter { $0.system.rawValue == system } }
+        // Seed-major order (every setting's first seed, tuning and held out, then the second...),
+        // so that an interrupted run has results for every setting.
+        func rank(_ cell: RecoveryCell) -> Int {
+            (cell.heldOut ? RecoveryGrid.heldOutSeeds : RecoveryGrid.tuningSeeds).firstIndex(of: cell.seed) ?? 0
+        }
+        cells = cells.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
         guard !cells.isEmpty else { throw ValidationError("--system \(system ?? ""): no cell of the grid has that system.") }
         let cellDirectory = out + "/cells"
         try FileManager.default.createDirectory(atPath: cellDirectory, withIntermediateDirectories: true)
@@ -66,7 +74,7 @@ struct BenchRecovery: ParsableCommand {
         benchmark.keepWork = keepWork
         benchmark.progress = { say("   " + $0) }
         let variantKey = variants.map(\.name).joined(separator: "+")
-        var results: [CellResult] = []
+        var results: [CellResult] = [], missing: [RecoveryCell] = []
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let encoder = JSONEncoder()
@@ -79,6 +87,10 @@ struct BenchRecovery: ParsableCommand {
                 results.append(cached)
                 continue
             }
+            if reportOnly {
+                missing.append(cell)
+                continue
+            }
             say("[\(index + 1)/\(cells.count)] \(cell.setting) seed \(cell.seed)")
             let result = try benchmark.run(cell)
             try OutputFiles.write(try encoder.encode(result), to: path)
@@ -87,7 +99,10 @@ struct BenchRecovery: ParsableCommand {
         if !keepWork { try? FileManager.default.removeItem(atPath: out + "/work") }
         let report = RecoveryReport(cells: results, radius: benchmark.radius)
         try OutputFiles.write(try report.json(), to: out + "/recovery.json")
-        let markdown = report.markdown()
+        var markdown = report.markdown()
+        if !missing.isEmpty {
+            markdown += "\nNot run (\(missing.count) of \(cells.count) cells): " + missing.map { "\($0.setting) seed \($0.seed)\($0.heldOut ? " (held out)" : "")" }.joined(separator: "; ") + "\n"
+        }
         try OutputFiles.write(Data(markdown.utf8), to: out + "/recovery.md")
         print(markdown, terminator: "")
     }
