@@ -94,6 +94,15 @@ public enum RecoveryMetrics {
 
     static func distance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }
 
+    /// `fixedPointScores` with the alignment given as `Recovery.affineMap`'s coefficients (nil
+    /// scores nothing found).
+    public static func fixedPointScores(found: [FixedPoint], affine: [[Double]]?, system: LatentSystem, radius: Double) -> FixedPointScores {
+        guard let alignment = Alignment(affine) else {
+            return FixedPointScores(found: found.count, stable: 0, recall: nil, precision: nil, classificationAgreement: nil, alignedStable: [])
+        }
+        return fixedPointScores(found: found, alignment: alignment, system: system, radius: radius)
+    }
+
     static func fixedPointScores(found: [FixedPoint], alignment: Alignment, system: LatentSystem, radius: Double) -> FixedPointScores {
         let truth = system.fixedPoints
         let trueStable = truth.filter { $0.kind == "stable" }.map(\.point)

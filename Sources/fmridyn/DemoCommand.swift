@@ -5,6 +5,7 @@ import Foundation
 import Model
 import Preprocessing
 import Reporting
+import RecoveryBenchmark
 import Simulation
 
 /// `fmridyn demo`: the whole method on simulated data, end to end.
@@ -37,6 +38,8 @@ struct Demo: ParsableCommand {
     var volumes: Int?
     @Option(help: "Override the training epochs.")
     var epochs: Int?
+    @Flag(help: "Exit with status 1 when the latents recover the true HRF-convolved state worse than PCA does.")
+    var check = false
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
@@ -105,16 +108,21 @@ struct Demo: ParsableCommand {
         let (svae, _) = try Trainer.loadModel(from: out + "/model")
         try LatentExport.write(model: svae, runs: runs, to: out + "/latents.csv")
         var recovered: [[Double]] = [], truth: [[Double]] = []
+        var runLatents: [[[Double]]] = [], runBold: [[[Double]]] = [], runNeural: [[[Double]]] = []
         for (run, bidsRun) in zip(runs, layout.runs) {
             let (_, rows) = try LatentExport.rows(model: svae, runs: [run])
             let truthFile = dataset + "/ground_truth/" + (bidsRun.bold as NSString).lastPathComponent.replacingOccurrences(of: "_bold.nii.gz", with: "_latents.tsv")
             let table = try DelimitedTable(contentsOf: truthFile)
             let columns = (1...options.latentDimension).map { "bold_z\($0)" }
             let values = try columns.map { try table.numericColumn($0) }
+            let neural = try (1...options.latentDimension).map { try table.numericColumn("z\($0)") }
             for (row, volume) in zip(rows, run.volumes) {
                 recovered.append(row.suffix(model.latent).compactMap(Double.init))
                 truth.append(values.map { $0[volume] })
             }
+            runLatents.append(Array(recovered.suffix(run.volumes.count)))
+            runBold.append(run.volumes.map { v in values.map { $0[v] } })
+            runNeural.append(run.volumes.map { v in neural.map { $0[v] } })
         }
         let r2 = Recovery.affineR2(recovered: recovered, truth: truth)
 
@@ -134,10 +142,25 @@ struct Demo: ParsableCommand {
             fixedPointError = distances.reduce(0, +) / Double(distances.count)
         }
         func count(_ kind: String) -> Int { fixed.filter { $0.classification == kind }.count }
+        // The recovery benchmark's scores (docs/recovery.md): leave-one-subject-out affine R^2
+        // of the latents, PCA and all regions against both truths; recall and precision of the
+        // true stable points within 0.25 after alignment.
+        let groups = runs.map(\.subject)
+        let regionRows = runs.map { $0.standardized.rows }
+        let pcaFit = PCA(fitting: regionRows.flatMap { $0 }, components: options.latentDimension)
+        let pcaRows = regionRows.map { pcaFit.transform($0) }
+        func stateR2(_ features: [[[Double]]], _ target: [[[Double]]]) -> Double {
+            RecoveryMetrics.crossValidatedR2(features: features, truth: target, groups: groups)
+        }
+        let stateScores = (node: (stateR2(runLatents, runNeural), stateR2(runLatents, runBold)),
+                           pca: (stateR2(pcaRows, runNeural), stateR2(pcaRows, runBold)),
+                           raw: (stateR2(regionRows, runNeural), stateR2(regionRows, runBold)))
+        let fixedPointScores = RecoveryMetrics.fixedPointScores(found: fixed, affine: Recovery.affineMap(recovered: recovered, truth: truth),
+                                                                system: LatentSystem(dimension: options.latentDimension, seed: seed), radius: 0.25)
 
         // Task capture: decode the condition of each task volume (labels delayed by the HRF
         // peak, rest excluded) from the latents and from PCA and FastICA of the same regions.
-        var pcaInput: [[Double]] = [], labels: [String] = [], groups: [String] = [], nodeFeatures: [[Double]] = []
+        var pcaInput: [[Double]] = [], labels: [String] = [], volumeGroups: [String] = [], nodeFeatures: [[Double]] = []
         var cursor = 0
         for (run, bidsRun) in zip(runs, layout.runs) {
             let events = try Event.read(contentsOf: bidsRun.events ?? "")
@@ -147,7 +170,7 @@ struct Demo: ParsableCommand {
                 defer { cursor += 1 }
                 guard all[volume] != "rest" else { continue }
                 labels.append(all[volume])
-                groups.append(run.subject)
+                volumeGroups.append(run.subject)
                 nodeFeatures.append(recovered[cursor])
                 pcaInput.append((0..<standardized.columns).map { standardized[t, $0] })
             }
@@ -156,20 +179,27 @@ struct Demo: ParsableCommand {
         let pca = PCA(fitting: allVolumes, components: model.latent)
         let ica = try FastICA(fitting: allVolumes, components: model.latent, seed: seed)
         let decodingFolds = min(5, options.subjects)
-        let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: groups, folds: decodingFolds)
-        let pcaDecoding = Decoding.crossValidate(features: pca.transform(pcaInput), labels: labels, groups: groups, folds: decodingFolds)
-        let icaDecoding = Decoding.crossValidate(features: ica.transform(pcaInput), labels: labels, groups: groups, folds: decodingFolds)
+        let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: volumeGroups, folds: decodingFolds)
+        let pcaDecoding = Decoding.crossValidate(features: pca.transform(pcaInput), labels: labels, groups: volumeGroups, folds: decodingFolds)
+        let icaDecoding = Decoding.crossValidate(features: ica.transform(pcaInput), labels: labels, groups: volumeGroups, folds: decodingFolds)
+        let rawDecoding = Decoding.crossValidate(features: pcaInput, labels: labels, groups: volumeGroups, folds: decodingFolds)
         let best = log.map(\.validationELBO).max() ?? .nan
         let summary: [(String, JSONValue)] = [
             ("elbo", .number(best)),
             ("decoding", .object([("node", .number(nodeDecoding.mean)), ("pca", .number(pcaDecoding.mean)),
                                   ("ica", .number(icaDecoding.mean)), ("ica_sd", .number(icaDecoding.sd)),
+                                  ("raw", .number(rawDecoding.mean)), ("raw_sd", .number(rawDecoding.sd)),
                                   ("chance", .number(nodeDecoding.chance)), ("node_sd", .number(nodeDecoding.sd)),
                                   ("pca_sd", .number(pcaDecoding.sd)), ("folds", .integer(decodingFolds))])),
             ("fixed_points", .object([("count", .integer(fixed.count)), ("stable", .integer(count("stable"))),
                                       ("unstable", .integer(count("unstable"))), ("saddle", .integer(count("saddle"))),
                                       ("true_stable", .integer(trueStable.count))])),
-            ("recovery", .object([("latent_r2", .number(r2)), ("fixed_point_error", .number(fixedPointError))])),
+            ("recovery", .object([("latent_r2", .number(r2)), ("fixed_point_error", .number(fixedPointError)),
+                                  ("state_r2_neural", .number(stateScores.node.0)), ("state_r2_bold", .number(stateScores.node.1)),
+                                  ("pca_state_r2_neural", .number(stateScores.pca.0)), ("pca_state_r2_bold", .number(stateScores.pca.1)),
+                                  ("raw_state_r2_neural", .number(stateScores.raw.0)), ("raw_state_r2_bold", .number(stateScores.raw.1)),
+                                  ("fixed_point_recall", fixedPointScores.recall.map { .number($0) } ?? .null),
+                                  ("fixed_point_precision", fixedPointScores.precision.map { .number($0) } ?? .null)])),
             ("epochs", .integer(log.count)),
             ("seconds", .number(Date().timeIntervalSince(start))),
             ("outputs", .object([("dataset", .string(dataset)), ("timeseries", .string(timeseriesDirectory)), ("model", .string(out + "/model")),
@@ -199,12 +229,21 @@ struct Demo: ParsableCommand {
               latent recovery R2  %.3f (affine fit to the true HRF-convolved latents)
               fixed points        %d (%d stable, %d saddle, %d unstable); truth has %d stable
               fixed-point error   %.3f (mean distance to the nearest true stable point, aligned)
-              decoding            NODE %.3f, PCA %.3f, ICA %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
+              state R2 (by subj.) neural %.3f, BOLD %.3f; PCA %.3f, %.3f; all regions %.3f, %.3f
+              stable points       recall %@, precision %@ (true stable points within 0.25, aligned)
+              decoding            NODE %.3f, PCA %.3f, ICA %.3f, all regions %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
               outputs             %@/summary.json, report.html, latents.csv, model/, sim/ (BIDS), timeseries/
               time                %.1f s
             """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2,
             fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError,
-            nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean, nodeDecoding.chance, decodingFolds, out, Date().timeIntervalSince(start)))
+            stateScores.node.0, stateScores.node.1, stateScores.pca.0, stateScores.pca.1, stateScores.raw.0, stateScores.raw.1,
+            fixedPointScores.recall.map { String(format: "%.2f", $0) } ?? "n/a", fixedPointScores.precision.map { String(format: "%.2f", $0) } ?? "n/a (no stable point)",
+            nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean, rawDecoding.mean, nodeDecoding.chance, decodingFolds, out, Date().timeIntervalSince(start)))
         logger.debug("done")
+        if check, !(stateScores.node.1 >= stateScores.pca.1) {
+            FileHandle.standardError.write(Data(String(format: "fmridyn demo --check: the latents recover the HRF-convolved state worse than PCA (R2 %.3f < %.3f, leave-one-subject-out)\n",
+                                                       stateScores.node.1, stateScores.pca.1).utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -14,6 +14,12 @@ final class DemoCommandTests: XCTestCase {
         for key in ["elbo", "decoding", "fixed_points", "recovery", "outputs"] { XCTAssertNotNil(summary[key], key) }
         let recovery = try XCTUnwrap(summary["recovery"] as? [String: Any])
         let r2 = try XCTUnwrap(recovery["latent_r2"] as? Double)
+        for key in ["state_r2_neural", "state_r2_bold", "pca_state_r2_neural", "pca_state_r2_bold", "raw_state_r2_neural", "raw_state_r2_bold"] {
+            let value = try XCTUnwrap(recovery[key] as? Double, key)
+            XCTAssertTrue(value <= 1, "\(key) \(value)")
+        }
+        XCTAssertNotNil(recovery["fixed_point_recall"], "recall (0 when no true stable point is found)")
+        XCTAssertNotNil((summary["decoding"] as? [String: Any])?["raw"] as? Double)
         let fixedPoints = try XCTUnwrap(summary["fixed_points"] as? [String: Any])
         XCTAssertEqual(fixedPoints["true_stable"] as? Int, 16)
         XCTAssertNotNil(fixedPoints["count"] as? Int)
@@ -43,6 +49,19 @@ final class DemoCommandTests: XCTestCase {
 }
 
 extension DemoCommandTests {
+    /// `--check` exits 1 exactly when the latents recover the HRF-convolved state worse than PCA,
+    /// and says so; the summary is written either way.
+    func testCheckFailsWhenWorseThanPCA() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try CommandRunner.run(["demo", "--out", directory.path, "--quick", "--subjects", "2", "--volumes", "48", "--epochs", "2", "--check", "-q"])
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("summary.json")))) as? [String: Any])
+        let recovery = try XCTUnwrap(summary["recovery"] as? [String: Any])
+        let (model, pca) = (try XCTUnwrap(recovery["state_r2_bold"] as? Double), try XCTUnwrap(recovery["pca_state_r2_bold"] as? Double))
+        XCTAssertEqual(result.status, model >= pca ? 0 : 1, "model \(model), PCA \(pca): \(result.stderr)")
+        if model < pca { XCTAssertTrue(result.stderr.contains("worse than PCA"), result.stderr) }
+    }
+
     /// Ground-truth recovery the current model reaches on the quick demo (seed 1, 20 epochs):
     /// R^2 0.298 measured with a release build on 2026-11-23 (PCA with 4 components: 0.29).
     /// The threshold leaves room for debug/release floating-point differences.
