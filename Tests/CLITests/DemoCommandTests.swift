@@ -14,10 +14,12 @@ final class DemoCommandTests: XCTestCase {
         for key in ["elbo", "decoding", "fixed_points", "recovery", "outputs"] { XCTAssertNotNil(summary[key], key) }
         let recovery = try XCTUnwrap(summary["recovery"] as? [String: Any])
         let r2 = try XCTUnwrap(recovery["latent_r2"] as? Double)
-        for key in ["state_r2_neural", "state_r2_bold", "pca_state_r2_neural", "pca_state_r2_bold", "raw_state_r2_neural", "raw_state_r2_bold"] {
+        for key in ["state_r2_neural", "state_r2_bold", "pca_state_r2_neural", "pca_state_r2_bold"] {
             let value = try XCTUnwrap(recovery[key] as? Double, key)
             XCTAssertTrue(value <= 1, "\(key) \(value)")
         }
+        // All 264 regions need more rows than one training subject has here: null, not a number.
+        for key in ["raw_state_r2_neural", "raw_state_r2_bold"] { XCTAssertTrue(recovery[key] is NSNull, key) }
         XCTAssertNotNil(recovery["fixed_point_recall"], "recall (0 when no true stable point is found)")
         XCTAssertNotNil((summary["decoding"] as? [String: Any])?["raw"] as? Double)
         let fixedPoints = try XCTUnwrap(summary["fixed_points"] as? [String: Any])
