@@ -9,7 +9,7 @@ import Simulation
 public struct MethodScores: Codable, Sendable {
     /// Leave-one-subject-out affine R^2 against the neural-level and the HRF-convolved truth.
     public var stateR2Neural: Double?
-    public var stateR2BOLD: Double?
+    public var stateR2Bold: Double?
     /// R^2 of the held-out subject's standardised regions 1 and 5 volumes ahead, predicted from
     /// the state at t (inferred from the 32 volumes up to t, or PCA scores at t).
     public var forecastR2Step1: Double?
@@ -25,6 +25,34 @@ public struct MethodScores: Codable, Sendable {
     public var epochs: Int?
 
     public init() {}
+
+    /// Decodes with a snake-case key strategy; also reads `state_r2bold`, the key of the first
+    /// cells written (before the property was renamed).
+    public init(from decoder: any Swift.Decoder) throws {
+        let container = try decoder.container(keyedBy: NamedKey.self)
+        func value<T: Decodable>(_ names: String...) throws -> T? {
+            for name in names { if let found = try container.decodeIfPresent(T.self, forKey: NamedKey(name)) { return found } }
+            return nil
+        }
+        stateR2Neural = try value("stateR2Neural")
+        stateR2Bold = try value("stateR2Bold", "stateR2bold")
+        forecastR2Step1 = try value("forecastR2Step1")
+        forecastR2Step5 = try value("forecastR2Step5")
+        vectorFieldError = try value("vectorFieldError")
+        fixedPoints = try value("fixedPoints")
+        cycle = try value("cycle")
+        decoding = try value("decoding")
+        level = try value("level")
+        epochs = try value("epochs")
+    }
+
+    struct NamedKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 }
 
 /// Everything measured in one cell.
@@ -94,7 +122,7 @@ public struct RecoveryBenchmark {
         func stateScores(_ features: [[[Double]]]) -> MethodScores {
             var scores = MethodScores()
             scores.stateR2Neural = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.neural, groups: groups))
-            scores.stateR2BOLD = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.bold, groups: groups))
+            scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.bold, groups: groups))
             scores.decoding = taskDecoding(features, labels: study.boldLabels)
             return scores
         }
@@ -137,7 +165,7 @@ public struct RecoveryBenchmark {
                     let scalars = model.haemodynamicDouble(z).scalars
                     return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
                 }
-                scores.stateR2BOLD = finite(RecoveryMetrics.crossValidatedR2(features: convolved, truth: study.bold, groups: groups))
+                scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: convolved, truth: study.bold, groups: groups))
                 scores.decoding = taskDecoding(latents, labels: study.neuralLabels)
             }
             scores.level = level

@@ -32,7 +32,7 @@ public struct RecoveryReport: Codable, Sendable {
 
     static func values(_ scores: MethodScores) -> [String: Double?] {
         [
-            "state_r2_neural": scores.stateR2Neural, "state_r2_bold": scores.stateR2BOLD,
+            "state_r2_neural": scores.stateR2Neural, "state_r2_bold": scores.stateR2Bold,
             "forecast_r2_1": scores.forecastR2Step1, "forecast_r2_5": scores.forecastR2Step5,
             "vector_field_error": scores.vectorFieldError,
             "fp_recall": scores.fixedPoints?.recall, "fp_precision": scores.fixedPoints?.precision,
