@@ -267,7 +267,7 @@ struct BIDSApp: ParsableCommand {
 
         // Fit (or finish an interrupted fit); --force starts over.
         if force { try? FileManager.default.removeItem(atPath: models) }
-        let (model, training) = fit.configurations(observations: runs[0].timeseries.columns)
+        let (model, training) = fit.configurations(observations: runs[0].timeseries.columns, repetitionTime: runs[0].repetitionTime)
         let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
                                      testFraction: fit.testFraction, seed: model.seed)
         let newestInput = derivatives.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0.timeseries))?[.modificationDate] as? Date }.max()

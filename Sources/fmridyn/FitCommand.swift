@@ -27,6 +27,7 @@ struct Fit: ParsableCommand {
               fmridyn fit runs.tsv --manifest --inference initial --dynamics rnn --out model-rnn
               fmridyn fit runs.tsv --manifest --out model --resume
               fmridyn fit runs.tsv --manifest --out models --seeds 1,2,3
+              fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model-hrf --observation hrf --window 48 --burn-in 16 --latent-dim 12
               fmridyn fit runs.tsv --manifest --out sparse --sparsity 0.9 --prune snip --prune-scope global --sites subject
             """
     )
@@ -88,7 +89,7 @@ struct Fit: ParsableCommand {
         guard let features = store?.extents.first?.columns ?? runs.first?.timeseries.columns else {
             throw ValidationError("no runs were read from the inputs")
         }
-        var (model, training) = options.configurations(observations: features)
+        var (model, training) = options.configurations(observations: features, repetitionTime: runs.first?.repetitionTime ?? 1)
         if externalInputs {
             let names = ExternalInputs.names(runs)
             guard !names.isEmpty else { throw ValidationError("--external-inputs needs events with at least one condition for the runs") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dynamics
 import Model
+import Preprocessing
 
 /// Model and training options shared by `fit` and `bids ... group`.
 struct FitOptions: ParsableArguments {
@@ -41,6 +42,12 @@ struct FitOptions: ParsableArguments {
     var patience = 10
     @Option(help: "Checkpoint every N optimiser steps.")
     var checkpointEvery = 200
+    @Option(help: "instantaneous (default: the decoder reads each volume's latents) or hrf (neural-level latents seen through the Glover HRF; docs/recovery.md).")
+    var observation = "instantaneous"
+    @Option(help: "The encoder reads the data this many volumes ahead (default: the HRF peak with --observation hrf, else 0).")
+    var encoderLead: Int?
+    @Option(help: "Volumes at the start of each window that condition the latents but are not scored (default 0).")
+    var burnIn = 0
     @Option var seed: UInt64 = 1
     @Option(help: "BLAS threads (default: all cores).")
     var threads: Int?
@@ -55,12 +62,16 @@ struct FitOptions: ParsableArguments {
             throw ValidationError("\(name) must be at least 1.")
         }
         if window < 2 { throw ValidationError("--window must be at least 2 volumes.") }
+        guard ["instantaneous", "hrf"].contains(observation) else { throw ValidationError("--observation must be instantaneous or hrf.") }
+        if let encoderLead, encoderLead < 0 || encoderLead >= window { throw ValidationError("--encoder-lead must be in 0..<--window (\(window)).") }
+        if burnIn < 0 || burnIn >= window { throw ValidationError("--burn-in must be in 0..<--window (\(window)).") }
         if !(lr > 0) { throw ValidationError("--lr must be positive.") }
         if !(testFraction >= 0 && testFraction < 0.8) { throw ValidationError("--test-fraction must be in [0, 0.8).") }
     }
 
-    /// The model and training settings for `observations` features.
-    func configurations(observations: Int) -> (SVAEConfiguration, TrainingConfiguration) {
+    /// The model and training settings for `observations` features sampled every
+    /// `repetitionTime` seconds (the HRF observation kernel is sampled at it).
+    func configurations(observations: Int, repetitionTime: Double) -> (SVAEConfiguration, TrainingConfiguration) {
         var model = SVAEConfiguration(observations: observations)
         model.latent = latentDim
         model.hidden = hidden
@@ -73,6 +84,13 @@ struct FitOptions: ParsableArguments {
         model.window = window
         model.stride = stride
         model.seed = seed
+        if observation == "hrf" {
+            model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: repetitionTime, oversampling: 1)
+            model.encoderLead = encoderLead ?? Int((HemodynamicResponse.glover.peakTime(repetitionTime: repetitionTime) / repetitionTime).rounded())
+        } else if let encoderLead, encoderLead > 0 {
+            model.encoderLead = encoderLead
+        }
+        if burnIn > 0 { model.burnIn = burnIn }
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.batchSize = batchSize
