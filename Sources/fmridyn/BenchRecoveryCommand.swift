@@ -69,7 +69,10 @@ struct BenchRecovery: ParsableCommand {
         try FileManager.default.createDirectory(atPath: cellDirectory, withIntermediateDirectories: true)
         let quiet = diagnostics.quiet
         let say = { (line: String) in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
-        var benchmark = RecoveryBenchmark(variants: variants, workDirectory: out + "/work")
+        // Each process simulates in its own folder, so a report written meanwhile (or a second
+        // run on other cells) never removes a running cell's files.
+        let work = out + "/work/\(ProcessInfo.processInfo.processIdentifier)"
+        var benchmark = RecoveryBenchmark(variants: variants, workDirectory: work)
         benchmark.epochs = epochs
         benchmark.keepWork = keepWork
         benchmark.progress = { say("   " + $0) }
@@ -96,7 +99,7 @@ struct BenchRecovery: ParsableCommand {
             try OutputFiles.write(try encoder.encode(result), to: path)
             results.append(result)
         }
-        if !keepWork { try? FileManager.default.removeItem(atPath: out + "/work") }
+        if !keepWork, !reportOnly { try? FileManager.default.removeItem(atPath: work) }
         let report = RecoveryReport(cells: results, radius: benchmark.radius)
         try OutputFiles.write(try report.json(), to: out + "/recovery.json")
         var markdown = report.markdown()
