@@ -56,7 +56,7 @@ public struct ModelVariant: Sendable, Hashable {
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (dimensions beyond the truth's K: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), solver-step, confounds (1: motion6 and the global signal as decoder covariates). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -82,6 +82,11 @@ public struct ModelVariant: Sendable, Hashable {
         if key == "confounds" {
             guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
             model.covariates = flag == 1 ? SimulatedStudy.confoundNames : nil
+            return true
+        }
+        if key == "inference" {
+            guard let inference = SVAEConfiguration.Inference(rawValue: value) else { return false }
+            model.inference = inference
             return true
         }
         if key == "decoder" {

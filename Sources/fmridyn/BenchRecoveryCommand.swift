@@ -37,6 +37,8 @@ struct BenchRecovery: ParsableCommand {
     var models = "node,rnn"
     @Option(help: "Only cells of this system (e.g. limit-cycle).")
     var system: String?
+    @Option(help: "Only cells of this seed.")
+    var seed: UInt64?
     @Option(help: "Training epochs per fit (early stopping applies).")
     var epochs = 300
     @Flag(help: "Write the report from the cells already in OUT/cells, running none (the rest are listed as not run).")
@@ -58,13 +60,14 @@ struct BenchRecovery: ParsableCommand {
     func run() throws {
         var cells = quick ? RecoveryGrid.quick : (part == .heldout ? [] : RecoveryGrid.tuning) + (part == .tuning ? [] : RecoveryGrid.heldOut)
         if let system { cells = cells.filter { $0.system.rawValue == system } }
+        if let seed { cells = cells.filter { $0.seed == seed } }
         // Seed-major order (every setting's first seed, tuning and held out, then the second...),
         // so that an interrupted run has results for every setting.
         func rank(_ cell: RecoveryCell) -> Int {
             (cell.heldOut ? RecoveryGrid.heldOutSeeds : RecoveryGrid.tuningSeeds).firstIndex(of: cell.seed) ?? 0
         }
         cells = cells.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
-        guard !cells.isEmpty else { throw ValidationError("--system \(system ?? ""): no cell of the grid has that system.") }
+        guard !cells.isEmpty else { throw ValidationError("no cell of the grid matches --system \(system ?? "any") --seed \(seed.map(String.init) ?? "any").") }
         let cellDirectory = out + "/cells"
         try FileManager.default.createDirectory(atPath: cellDirectory, withIntermediateDirectories: true)
         let quiet = diagnostics.quiet
