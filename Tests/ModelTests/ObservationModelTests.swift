@@ -21,11 +21,6 @@ final class ObservationModelTests: XCTestCase {
         return c
     }
 
-    func windows(_ batch: Int, _ window: Int, _ features: Int, seed: UInt64) -> Tensor<Double> {
-        var random = RandomSource(seed: seed)
-        return Tensor(shape: [batch, window, features], scalars: (0..<(batch * window * features)).map { _ in random.normal() })
-    }
-
     /// Every parameter's gradient (covariate map included) against central differences.
     func testObjectiveGradientWithKernelLeadBurnInAndCovariates() throws {
         for inference in SVAEConfiguration.Inference.allCases {
@@ -41,17 +36,7 @@ final class ObservationModelTests: XCTestCase {
                 var random = RandomSource(seed: 99)
                 return (try? m.objective(x, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
             }
-            let (value, gradient) = valueAndGradient(of: model, loss)
-            XCTAssertTrue(value.isFinite)
-            for (name, path) in model.parameters {
-                for index in stride(from: 0, to: model[keyPath: path].count, by: 5) {
-                    var plus = model, minus = model
-                    plus[keyPath: path].withUnsafeMutableScalars { $0[index] += 1e-6 }
-                    minus[keyPath: path].withUnsafeMutableScalars { $0[index] -= 1e-6 }
-                    let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
-                    XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-5 * max(1, abs(numeric)), "\(inference) \(name)[\(index)]")
-                }
-            }
+            assertGradientsMatchCentralDifferences(model, every: 5, label: "\(inference)", loss)
         }
     }
 

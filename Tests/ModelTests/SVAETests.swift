@@ -17,11 +17,6 @@ final class SVAETests: XCTestCase {
         return c
     }
 
-    func windows(_ batch: Int, _ window: Int, _ features: Int, seed: UInt64) -> Tensor<Double> {
-        var random = RandomSource(seed: seed)
-        return Tensor(shape: [batch, window, features], scalars: (0..<(batch * window * features)).map { _ in random.normal() })
-    }
-
     /// The full negative ELBO against central differences, for every scheme and dynamics.
     func testObjectiveGradientMatchesFiniteDifferences() throws {
         for inference in SVAEConfiguration.Inference.allCases {
@@ -36,19 +31,7 @@ final class SVAETests: XCTestCase {
                     var random = RandomSource(seed: 99)  // the same noise every evaluation
                     return (try? m.objective(x, klWeight: 0.7, freeBits: 0.05, random: &random).loss) ?? Tensor(.nan)
                 }
-                let (value, gradient) = valueAndGradient(of: model, loss)
-                XCTAssertTrue(value.isFinite)
-                var checked = 0
-                for (name, path) in model.parameters {
-                    for index in stride(from: 0, to: model[keyPath: path].count, by: 7) {
-                        var plus = model, minus = model
-                        plus[keyPath: path].withUnsafeMutableScalars { $0[index] += 1e-6 }
-                        minus[keyPath: path].withUnsafeMutableScalars { $0[index] -= 1e-6 }
-                        let numeric = (loss(plus).scalar - loss(minus).scalar) / 2e-6
-                        XCTAssertEqual(gradient[keyPath: path].scalars[index], numeric, accuracy: 1e-5 * max(1, abs(numeric)), "\(inference) \(dynamics) \(name)[\(index)]")
-                        checked += 1
-                    }
-                }
+                let checked = assertGradientsMatchCentralDifferences(model, every: 7, label: "\(inference) \(dynamics)", loss)
                 XCTAssertGreaterThan(checked, 20)
             }
         }
