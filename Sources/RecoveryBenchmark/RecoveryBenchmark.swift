@@ -61,6 +61,8 @@ public struct CellResult: Codable, Sendable {
     public var methods: [String: MethodScores]
     public var testSubjects: [String]
     public var seconds: Double
+    /// Methods that failed in this cell, with their errors (the other methods are scored).
+    public var errors: [String: String]? = nil
 }
 
 /// Runs the recovery benchmark's cells: simulate, extract, fit every model variant, score them
@@ -131,68 +133,79 @@ public struct RecoveryBenchmark {
         progress?("\(cell.setting) seed \(cell.seed): baselines")
         let allRows = rows.flatMap { $0 }
         let pca = PCA(fitting: allRows, components: k)
-        let ica = try FastICA(fitting: allRows, components: k, seed: cell.seed)
+        var errors: [String: String] = [:]
         var pcaScores = stateScores(rows.map { pca.transform($0) })
         (pcaScores.forecastR2Step1, pcaScores.forecastR2Step5) = pcaForecast(rows: rows, training: trainingRuns, test: testRuns, k: k)
         methods["pca"] = pcaScores
-        methods["ica"] = stateScores(rows.map { ica.transform($0) })
+        do {
+            let ica = try FastICA(fitting: allRows, components: k, seed: cell.seed)
+            methods["ica"] = stateScores(rows.map { ica.transform($0) })
+        } catch {
+            errors["ica"] = "\(error)"
+        }
         methods["raw"] = stateScores(rows)
 
         for variant in variants {
-            progress?("\(cell.setting) seed \(cell.seed): fitting \(variant.name)")
-            let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs,
-                                                                                  repetitionTime: study.repetitionTime)
-            let covariates = modelConfiguration.covariateCount > 0
-            let modelRuns = covariates ? study.runsWithConfounds : study.runs
-            let modelRows = covariates ? modelRuns.map { $0.standardized.rows } : rows
-            let data = try WindowDataset(runs: modelRuns, window: modelConfiguration.window, stride: modelConfiguration.stride,
-                                         validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
-            let trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
-            let log = try trainer.fit(data)
-            let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
-            let km = model.configuration.latent
-            let latents = try modelRows.map { run -> [[Double]] in
-                let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])))
-                return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
-            }
-            var scores = stateScores(latents)
-            scores.epochs = log.count
-            let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
-            if level == "neural" {
-                // The model's own BOLD-level states: its latents through its observation kernel.
-                let convolved = latents.map { run -> [[Double]] in
-                    let z = Tensor<Double>(shape: [1, run.count, km], scalars: run.flatMap { $0 })
-                    let scalars = model.haemodynamicDouble(z).scalars
-                    return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
+            do {
+                progress?("\(cell.setting) seed \(cell.seed): fitting \(variant.name)")
+                let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs,
+                                                                                      repetitionTime: study.repetitionTime)
+                let covariates = modelConfiguration.covariateCount > 0
+                let modelRuns = covariates ? study.runsWithConfounds : study.runs
+                let modelRows = covariates ? modelRuns.map { $0.standardized.rows } : rows
+                let data = try WindowDataset(runs: modelRuns, window: modelConfiguration.window, stride: modelConfiguration.stride,
+                                             validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
+                let trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
+                let log = try trainer.fit(data)
+                let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
+                let km = model.configuration.latent
+                let latents = try modelRows.map { run -> [[Double]] in
+                    let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])))
+                    return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
-                scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: convolved, truth: study.bold, groups: groups))
-                scores.decoding = taskDecoding(latents, labels: study.neuralLabels)
-            }
-            scores.level = level
-            let truth = level == "neural" ? study.neural : study.bold
-            if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
-                let (function, system) = ModelFixedPoints.system(of: model)
-                let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-                scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
-                    let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
-                    let output = function(input).scalars
-                    return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
-                }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
-                let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: km, count: 512, seed: cell.seed)
-                let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
-                scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
-                if study.system.cyclePeriod != nil, let last = latents[0].last {
-                    let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
-                    let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
-                    scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
-                                                               repetitionTime: study.repetitionTime)
+                var scores = stateScores(latents)
+                scores.epochs = log.count
+                let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
+                if level == "neural" {
+                    // The model's own BOLD-level states: its latents through its observation kernel.
+                    let convolved = latents.map { run -> [[Double]] in
+                        let z = Tensor<Double>(shape: [1, run.count, km], scalars: run.flatMap { $0 })
+                        let scalars = model.haemodynamicDouble(z).scalars
+                        return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
+                    }
+                    scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: convolved, truth: study.bold, groups: groups))
+                    scores.decoding = taskDecoding(latents, labels: study.neuralLabels)
                 }
+                scores.level = level
+                let truth = level == "neural" ? study.neural : study.bold
+                if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
+                    let (function, system) = ModelFixedPoints.system(of: model)
+                    let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+                    scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
+                        let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
+                        let output = function(input).scalars
+                        return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
+                    }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
+                    let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: km, count: 512, seed: cell.seed)
+                    let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
+                    scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
+                    if study.system.cyclePeriod != nil, let last = latents[0].last {
+                        let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
+                        let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
+                        scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
+                                                                   repetitionTime: study.repetitionTime)
+                    }
+                }
+                (scores.forecastR2Step1, scores.forecastR2Step5) = try modelForecast(model, rows: modelRows, test: testRuns)
+                methods[variant.name] = scores
+            } catch {
+                progress?("\(cell.setting) seed \(cell.seed): \(variant.name) failed: \(error)")
+                errors[variant.name] = "\(error)"
             }
-            (scores.forecastR2Step1, scores.forecastR2Step5) = try modelForecast(model, rows: modelRows, test: testRuns)
-            methods[variant.name] = scores
         }
         let testSubjects = Array(Set(testRuns.map { groups[$0] })).sorted()
-        return CellResult(cell: cell, methods: methods, testSubjects: testSubjects, seconds: Date().timeIntervalSince(started))
+        return CellResult(cell: cell, methods: methods, testSubjects: testSubjects, seconds: Date().timeIntervalSince(started),
+                          errors: errors.isEmpty ? nil : errors)
     }
 
     /// The times t of a run at which both forecasts are scored: a full window behind, five

@@ -67,7 +67,7 @@ public struct LatentSystem: Sendable {
             switch kind {
             case .rotation: gain = 0.45
             case .limitCycle: gain = 0.8
-            default: gain = 1.2
+            default: gain = 0.3
             }
         } else {
             // Distinct corners for the conditions, chosen deterministically from the seed.
