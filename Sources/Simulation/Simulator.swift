@@ -160,6 +160,7 @@ public struct Simulator {
         let start = (0..<k).map { _ in random.uniform() < 0.5 ? -1.0 : 1.0 }
         let neural = system.integrate(from: start, sampleTimes: fineTimes, condition: { Paradigm.active(at: $0, in: events) },
                                       random: &random)
+        try Self.requireFinite(neural, times: fineTimes, system: system.kind, subject: subject, run: run)
         let kernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: oversampling)
         var bold = [[Double]](repeating: [Double](repeating: 0, count: k), count: volumes)
         for d in 0..<k {
@@ -228,6 +229,13 @@ public struct Simulator {
         }
         try OutputFiles.write(Data(truth.utf8), to: root + "/ground_truth/\(prefix)_latents.tsv")
         return boldPath
+    }
+
+    /// Refuses a latent path that left the finite numbers (a diverged system would otherwise
+    /// write a NaN image and NaN ground truth with exit status 0).
+    static func requireFinite(_ states: [[Double]], times: [Double], system: SystemKind, subject: String, run: Int) throws {
+        guard let bad = states.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) else { return }
+        throw AtlasError("simulation: the \(system.rawValue) latent system diverged in sub-\(subject) run \(run) at \(times[bad]) s (a non-finite state); nothing is written for that run: use another --seed or --noise")
     }
 
     /// Time courses [T][3] of the nuisance components: AR(1) with phi 0.5 per volume, scaled so

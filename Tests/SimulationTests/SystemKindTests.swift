@@ -101,4 +101,13 @@ final class SystemKindTests: XCTestCase {
         }
         XCTAssertEqual(energy(nuisanceMaps, series) / energy(maps, bold), 2.5, accuracy: 1e-9)
     }
+
+    /// A diverged latent path is refused with the system, run and time named.
+    func testDivergedPathIsRefused() {
+        XCTAssertNoThrow(try Simulator.requireFinite([[1, 2], [3, 4]], times: [0, 0.072], system: .vanDerPol, subject: "01", run: 1))
+        XCTAssertThrowsError(try Simulator.requireFinite([[1, 2], [.infinity, .nan]], times: [0, 0.072], system: .vanDerPol, subject: "02", run: 2)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("vanderpol") && message.contains("sub-02 run 2") && message.contains("0.072 s"), message)
+        }
+    }
 }
