@@ -175,7 +175,8 @@ public enum RecoveryMetrics {
 
     /// Across seeds: the mean over seed pairs of the fraction of one seed's aligned stable points
     /// matched (Hungarian, within `radius`) by the other's, and the same with the other's points
-    /// randomly rotated about their centre (the null of `fmridyn robustness`), over `nullSamples`.
+    /// randomly rotated about their centre (the null of `fmridyn robustness`), over `nullSamples`;
+    /// no null when every set has at most one point.
     public static func seedMatch(_ sets: [[[Double]]], radius: Double, nullSamples: Int = 50, seed: UInt64 = 1) -> (matched: Double?, null: Double?) {
         var random = RandomSource(seed: seed)
         var matched: [Double] = [], null: [Double] = []
@@ -205,6 +206,8 @@ public enum RecoveryMetrics {
             }
         }
         func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
-        return (mean(matched), mean(null))
+        // A single point rotated about itself does not move: no null to compare against.
+        let informative = sets.contains { $0.count > 1 }
+        return (mean(matched), informative ? mean(null) : nil)
     }
 }

@@ -110,7 +110,7 @@ public struct RecoveryReport: Codable, Sendable {
                     guard let s = row.scores[key] else { return "-" }
                     return key == "fp_stable" || key == "cycle_period_s" ? String(format: "%.1f", s.mean) : String(format: "%.2f (%.2f)", s.mean, s.sd)
                 }
-                let match = row.seedMatch.map { m in String(format: "%.2f (%.2f)", m, row.seedMatchNull ?? .nan) } ?? "-"
+                let match = row.seedMatch.map { m in String(format: "%.2f", m) + (row.seedMatchNull.map { String(format: " (%.2f)", $0) } ?? " (no null)") } ?? "-"
                 text += "| \(row.setting) | \(row.method) | " + cells.joined(separator: " | ") + " | \(match) |\n"
             }
         }

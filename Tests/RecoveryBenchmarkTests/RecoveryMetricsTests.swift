@@ -60,6 +60,10 @@ final class RecoveryMetricsTests: XCTestCase {
         XCTAssertEqual(match.matched ?? 0, 1, accuracy: 1e-12)
         // Rotations of a square about its centre match it only near multiples of 90 degrees.
         XCTAssertLessThan(match.null ?? 1, 0.5)
+        // One point per seed: matched, but a rotation about itself is no null.
+        let single = RecoveryMetrics.seedMatch([[[0.5, 0.5]], [[0.52, 0.5]]], radius: 0.25)
+        XCTAssertEqual(single.matched ?? 0, 1, accuracy: 1e-12)
+        XCTAssertNil(single.null)
     }
 
     /// The grid is what the docs say: 48 tuning cells, 24 held out, no cell in both.
