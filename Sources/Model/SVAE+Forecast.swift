@@ -1,16 +1,6 @@
 import Core
 
 extension SVAE {
-    /// The latent state at the last step of each window, from the window's data only (so it is
-    /// causal with respect to that step): windows x [B, W, R] -> [B, K]. Sequential: the
-    /// posterior means filtered through the window; initial: the mean of q(z_0 | x) integrated
-    /// to the last step.
-    @_specialize(where Scalar == Float)
-    public func filteredStates(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
-        let (batch, window) = (x.shape[0], x.shape[1])
-        return try filteredPath(x).slice(alongAxis: 1, (window - 1)..<window).reshaped([batch, configuration.latent]).detached
-    }
-
     /// Autonomous forecasts from windows x [B, W, R(+Q)]: the state at each window's last step
     /// rolled out `steps` steps without drive and decoded, [B, steps, R]. With an observation
     /// kernel the forecast volumes see the window's filtered path too (the response to the
@@ -55,13 +45,5 @@ extension SVAE {
             }
             return Tensor.stackedInTime(path)
         }
-    }
-}
-
-extension SVAE where Scalar == Float {
-    /// `haemodynamic` of Float64 latents (analyses keep their states in Float64).
-    public func haemodynamicDouble(_ z: Tensor<Double>) -> Tensor<Double> {
-        guard let kernel = configuration.observationKernel, !kernel.isEmpty else { return z }
-        return z.causalConvolution(kernel: kernel)
     }
 }

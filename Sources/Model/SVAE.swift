@@ -187,12 +187,10 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     }
 
     /// z [B, W, K] convolved with the observation kernel (z itself without one): the latents
-    /// at the BOLD level.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func haemodynamic(_ z: Tensor<Scalar>) -> Tensor<Scalar> {
+    /// at the BOLD level. Generic over z's scalar, so analyses can pass Float64 states.
+    public func haemodynamic<Value: TensorScalar>(_ z: Tensor<Value>) -> Tensor<Value> {
         guard let kernel = configuration.observationKernel, !kernel.isEmpty else { return z }
-        return z.causalConvolution(kernel: kernel.map { Scalar($0) })
+        return z.causalConvolution(kernel: kernel.map { Value($0) })
     }
 
     /// The bidirectional encoder's states of windows x [B, W, R], time-major [W, B, 2H]: the one
@@ -246,15 +244,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         let k = configuration.latent
         switch configuration.inference {
         case .sequential:
-            let states = encoderStates(run.reshaped([1, steps, features])).detached
-            var previous = Tensor<Scalar>(zeros: [1, k])
-            var rows: [Scalar] = []
-            for t in 0..<steps {
-                let (mean, _) = posterior(states, step: t, previous: previous)
-                previous = mean.detached
-                rows += previous.scalars
-            }
-            return Tensor(shape: [steps, k], scalars: rows)
+            // The whole run is one window filtered from its first volume.
+            return try filteredPath(run.reshaped([1, steps, features])).reshaped([steps, k])
         case .initial:
             let window = min(configuration.window, steps)
             var starts = Array(stride(from: 0, to: steps - window + 1, by: window))

@@ -24,25 +24,21 @@ public struct ModelVariant: Sendable, Hashable {
         model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
     }
     /// node-hrf with windows of 64 volumes (the kernel spans 44 at TR 0.72).
-    public static let nodeHRF64 = ModelVariant(name: "node-hrf64") { model, _, tr in
-        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+    public static let nodeHRF64 = ModelVariant(name: "node-hrf64") { model, training, tr in
+        nodeHRF.configure(&model, &training, tr)
         model.window = 64
     }
-
     /// node-hrf whose encoder reads the data at the HRF's peak lag (7 volumes at TR 0.72).
-    public static let nodeHRFLead = ModelVariant(name: "node-hrf-lead") { model, _, tr in
-        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+    public static let nodeHRFLead = ModelVariant(name: "node-hrf-lead") { model, training, tr in
+        nodeHRF.configure(&model, &training, tr)
         model.encoderLead = Int((HemodynamicResponse.glover.peakTime(repetitionTime: tr) / tr).rounded())
     }
-
     /// node-hrf-lead with windows of 48 whose first 16 volumes are not scored.
-    public static let nodeHRFBurn = ModelVariant(name: "node-hrf-burn") { model, _, tr in
-        model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
-        model.encoderLead = Int((HemodynamicResponse.glover.peakTime(repetitionTime: tr) / tr).rounded())
+    public static let nodeHRFBurn = ModelVariant(name: "node-hrf-burn") { model, training, tr in
+        nodeHRFLead.configure(&model, &training, tr)
         model.window = 48
         model.burnIn = 16
     }
-
     /// The candidate of this round of the benchmark: node-hrf-burn with eight latents beyond the
     /// truth's (room for nuisance) and motion plus the global signal as decoder covariates.
     public static let nodeHRFNuisance = ModelVariant(name: "node-hrf-nuisance") { model, training, tr in

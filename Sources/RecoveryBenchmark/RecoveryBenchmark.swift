@@ -121,11 +121,14 @@ public struct RecoveryBenchmark {
             guard Set(y).count >= 2 else { return nil }
             return finite(Decoding.crossValidate(features: x, labels: y, groups: g, folds: folds).mean)
         }
-        func stateScores(_ features: [[[Double]]]) -> MethodScores {
+        /// State R^2 of `features` against the neural truth and of `boldLevel` (the same states,
+        /// or a neural-level model's through its kernel) against the HRF-convolved truth;
+        /// decoding of `features` with the labels of their level.
+        func stateScores(_ features: [[[Double]]], boldLevel: [[[Double]]]? = nil, labels: [[String]]? = nil) -> MethodScores {
             var scores = MethodScores()
             scores.stateR2Neural = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.neural, groups: groups))
-            scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.bold, groups: groups))
-            scores.decoding = taskDecoding(features, labels: study.boldLabels)
+            scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: boldLevel ?? features, truth: study.bold, groups: groups))
+            scores.decoding = taskDecoding(features, labels: labels ?? study.boldLabels)
             return scores
         }
 
@@ -163,19 +166,20 @@ public struct RecoveryBenchmark {
                     let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])))
                     return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
-                var scores = stateScores(latents)
-                scores.epochs = log.count
                 let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
+                var scores: MethodScores
                 if level == "neural" {
                     // The model's own BOLD-level states: its latents through its observation kernel.
                     let convolved = latents.map { run -> [[Double]] in
                         let z = Tensor<Double>(shape: [1, run.count, km], scalars: run.flatMap { $0 })
-                        let scalars = model.haemodynamicDouble(z).scalars
+                        let scalars = model.haemodynamic(z).scalars
                         return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
                     }
-                    scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: convolved, truth: study.bold, groups: groups))
-                    scores.decoding = taskDecoding(latents, labels: study.neuralLabels)
+                    scores = stateScores(latents, boldLevel: convolved, labels: study.neuralLabels)
+                } else {
+                    scores = stateScores(latents)
                 }
+                scores.epochs = log.count
                 scores.level = level
                 let truth = level == "neural" ? study.neural : study.bold
                 if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
@@ -237,7 +241,7 @@ public struct RecoveryBenchmark {
                 target5.append(Array(rows[run][t + 5].prefix(features)))
             }
         }
-        return (finite(RecoveryMetrics.r2(predicted: predicted1, target: target1)), finite(RecoveryMetrics.r2(predicted: predicted5, target: target5)))
+        return (Self.forecastR2(predicted1, target1), Self.forecastR2(predicted5, target5))
     }
 
     /// PCA's forecast: K components and a VAR(1) on their scores, both fitted on the training
@@ -263,8 +267,15 @@ public struct RecoveryBenchmark {
                 }
             }
         }
-        return (finite(RecoveryMetrics.r2(predicted: predicted1, target: target1)), finite(RecoveryMetrics.r2(predicted: predicted5, target: target5)))
+        return (Self.forecastR2(predicted1, target1), Self.forecastR2(predicted5, target5))
     }
 }
 
 func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
+
+extension RecoveryBenchmark {
+    /// R^2 of forecasts against the volumes they forecast (nil when there are none).
+    static func forecastR2(_ predicted: [[Double]], _ target: [[Double]]) -> Double? {
+        target.isEmpty ? nil : finite(SeedRobustness.explainedVariance(predicted, target))
+    }
+}

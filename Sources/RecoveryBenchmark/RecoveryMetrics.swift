@@ -29,34 +29,19 @@ public enum RecoveryMetrics {
         return total > 0 ? 1 - residual / total : .nan
     }
 
-    /// R^2 of predictions against targets (pooled over columns, about each column's mean).
-    public static func r2(predicted: [[Double]], target: [[Double]]) -> Double {
-        guard let columns = target.first?.count, !target.isEmpty else { return .nan }
-        var residual = 0.0, total = 0.0
-        for c in 0..<columns {
-            let mean = target.reduce(0) { $0 + $1[c] } / Double(target.count)
-            for (p, r) in zip(predicted, target) { residual += (p[c] - r[c]) * (p[c] - r[c]); total += (r[c] - mean) * (r[c] - mean) }
-        }
-        return total > 0 ? 1 - residual / total : .nan
-    }
-
     /// An affine map [(K_r + 1) x K_t] split into its linear part and offset.
     struct Alignment {
-        var linear: [[Double]]
-        var offset: [Double]
+        /// `Recovery.affineMap`'s coefficients: K_r rows of the linear part, then the offset.
+        var coefficients: [[Double]]
         init?(_ coefficients: [[Double]]?) {
             guard let coefficients, coefficients.count >= 2 else { return nil }
-            linear = Array(coefficients.dropLast())
-            offset = coefficients[coefficients.count - 1]
+            self.coefficients = coefficients
         }
-        func point(_ z: [Double]) -> [Double] {
-            var p = offset
-            for (i, zi) in z.enumerated() { for j in p.indices { p[j] += zi * linear[i][j] } }
-            return p
-        }
+        func point(_ z: [Double]) -> [Double] { Recovery.apply(coefficients, to: z) }
+        /// A velocity maps through the linear part only.
         func vector(_ v: [Double]) -> [Double] {
-            var p = [Double](repeating: 0, count: offset.count)
-            for (i, vi) in v.enumerated() { for j in p.indices { p[j] += vi * linear[i][j] } }
+            var p = [Double](repeating: 0, count: coefficients[0].count)
+            for (i, vi) in v.enumerated() { for j in p.indices { p[j] += vi * coefficients[i][j] } }
             return p
         }
     }

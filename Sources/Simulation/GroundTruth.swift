@@ -40,9 +40,10 @@ public struct LatentSystem: Sendable {
 
     /// Angular frequencies (rad/s) and rates of the planar systems.
     static let rotationFrequency = 2 * Double.pi / 16, rotationDecay = 0.15
-    static let cycleFrequency = 2 * Double.pi / 20, cycleRate = 0.5
+    static let cycleSeconds = 20.0
+    static let cycleFrequency = 2 * Double.pi / cycleSeconds, cycleRate = 0.5
     /// Van der Pol's period at mu = 1 is 6.6633 time units; this scale makes it 20 s.
-    static let vanDerPolScale = 6.6633 / 20
+    static let vanDerPolPeriod = 6.6633, vanDerPolScale = vanDerPolPeriod / cycleSeconds
     /// Pulse length (s) of `switching`'s kicks.
     public static let pulseLength = 2.0
 
@@ -217,7 +218,7 @@ public struct LatentSystem: Sendable {
     /// The period (s) of the stable cycle, nil for systems without one.
     public var cyclePeriod: Double? {
         switch kind {
-        case .limitCycle, .vanDerPol: return 20
+        case .limitCycle, .vanDerPol: return Self.cycleSeconds
         default: return nil
         }
     }

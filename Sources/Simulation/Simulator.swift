@@ -120,12 +120,18 @@ public struct Simulator {
             for (blob, sign) in [(2 * k, 1.0), (2 * k + 1, -0.6)] {
                 let c = Self.centres[blob % Self.centres.count]
                 let centre = (c.0 + 2 * random.normal(), c.1 + 2 * random.normal(), c.2 + 2 * random.normal())
-                for (v, p) in world.enumerated() {
-                    let d2 = (p.0 - centre.0) * (p.0 - centre.0) + (p.1 - centre.1) * (p.1 - centre.1) + (p.2 - centre.2) * (p.2 - centre.2)
-                    weights[v] += sign * amplitude * Foundation.exp(-d2 / (2 * sigma * sigma))
-                }
+                Self.addBlob(to: &weights, world: world, centre: centre, sigma: sigma, weight: sign * amplitude)
             }
             return weights
+        }
+    }
+
+    /// weights[v] += weight exp(-|p_v - centre|^2 / (2 sigma^2)) at every voxel position p_v (mm).
+    static func addBlob(to weights: inout [Double], world: [(Double, Double, Double)], centre: (Double, Double, Double), sigma: Double,
+                        weight: Double) {
+        for (v, p) in world.enumerated() {
+            let d2 = (p.0 - centre.0) * (p.0 - centre.0) + (p.1 - centre.1) * (p.1 - centre.1) + (p.2 - centre.2) * (p.2 - centre.2)
+            weights[v] += weight * Foundation.exp(-d2 / (2 * sigma * sigma))
         }
     }
 
@@ -138,10 +144,7 @@ public struct Simulator {
             for _ in 0..<2 {
                 let centre = world[Int(random.next() % UInt64(world.count))]
                 let sign = random.uniform() < 0.5 ? -1.0 : 1.0
-                for (v, p) in world.enumerated() {
-                    let d2 = (p.0 - centre.0) * (p.0 - centre.0) + (p.1 - centre.1) * (p.1 - centre.1) + (p.2 - centre.2) * (p.2 - centre.2)
-                    weights[v] += sign * Foundation.exp(-d2 / (2 * sigma * sigma))
-                }
+                Self.addBlob(to: &weights, world: world, centre: centre, sigma: sigma, weight: sign)
             }
             return weights
         }

@@ -146,9 +146,12 @@ struct Demo: ParsableCommand {
         // of the latents, PCA and all regions against both truths; recall and precision of the
         // true stable points within 0.25 after alignment.
         let groups = runs.map(\.subject)
+        // The standardised regions of each run, and one PCA of all their volumes (decoding below
+        // uses the same fit).
         let regionRows = runs.map { $0.standardized.rows }
-        let pcaFit = PCA(fitting: regionRows.flatMap { $0 }, components: options.latentDimension)
-        let pcaRows = regionRows.map { pcaFit.transform($0) }
+        let allVolumes = regionRows.flatMap { $0 }
+        let pca = PCA(fitting: allVolumes, components: model.latent)
+        let pcaRows = regionRows.map { pca.transform($0) }
         func stateR2(_ features: [[[Double]]], _ target: [[[Double]]]) -> Double {
             RecoveryMetrics.crossValidatedR2(features: features, truth: target, groups: groups)
         }
@@ -175,8 +178,6 @@ struct Demo: ParsableCommand {
                 pcaInput.append((0..<standardized.columns).map { standardized[t, $0] })
             }
         }
-        let allVolumes = runs.flatMap { run in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } }
-        let pca = PCA(fitting: allVolumes, components: model.latent)
         let ica = try FastICA(fitting: allVolumes, components: model.latent, seed: seed)
         let decodingFolds = min(5, options.subjects)
         let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: volumeGroups, folds: decodingFolds)

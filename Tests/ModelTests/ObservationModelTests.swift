@@ -40,8 +40,8 @@ final class ObservationModelTests: XCTestCase {
         }
     }
 
-    /// Burn-in: the first volumes do not enter the likelihood, so changing them changes the
-    /// objective only through the encoder; with the lead the encoder reads x_{t+2}.
+    /// Lead: the encoder reads x_{t+2} (the last volume repeated). Burn-in: the reconstruction
+    /// term is the likelihood of the volumes after the first two only.
     func testBurnInAndLead() throws {
         var c = configuration()
         c.covariates = nil
