@@ -227,23 +227,33 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable
     public var description: String { message }
 }
 
-/// Task regressors as external inputs u(t): one channel per condition, the events' boxcars
-/// convolved with the Glover HRF (nilearn's design-matrix columns) at each kept volume.
+/// Task regressors as external inputs u(t): one channel per condition at each kept volume. At
+/// the BOLD level (latents read out volume by volume) they are the events' boxcars convolved
+/// with the Glover HRF (nilearn's design-matrix columns); at the neural level (a model with an
+/// observation kernel, whose latents the decoder convolves) they are the boxcars themselves, so
+/// the input drives the state in the same time as the events.
 public enum ExternalInputs {
+    /// The inputs a model of `configuration` takes: neural-level boxcars when its latents are
+    /// at the neural level, HRF-convolved regressors otherwise.
+    public static func attach(_ runs: inout [RunData], for configuration: SVAEConfiguration) throws {
+        guard let names = configuration.externalInputs, !names.isEmpty else { return }
+        try attach(&runs, names: names, convolved: configuration.observationKernel == nil)
+    }
+
     /// The conditions of every run's events, sorted.
     public static func names(_ runs: [RunData]) -> [String] {
         Array(Set(runs.flatMap { ($0.events ?? []).map(\.condition) })).sorted()
     }
 
     /// Sets `inputs` of every run to the regressors of `names` (a condition a run lacks is zero).
-    public static func attach(_ runs: inout [RunData], names: [String]) throws {
+    public static func attach(_ runs: inout [RunData], names: [String], convolved: Bool = true) throws {
         for index in runs.indices {
             guard let events = runs[index].events else {
                 throw TrainingError("\(runs[index].source) has no events: external inputs need the events of every run (--events, a manifest events column, or BIDS events.tsv)")
             }
             let run = runs[index]
             let total = (run.volumes.last ?? -1) + 1
-            let design = DesignMatrix(events: events, volumes: total, repetitionTime: run.repetitionTime, hrf: .glover)
+            let design = DesignMatrix(events: events, volumes: total, repetitionTime: run.repetitionTime, hrf: convolved ? .glover : nil)
             var inputs = SignalMatrix(timePoints: run.volumes.count, columns: names.count)
             for (column, name) in names.enumerated() {
                 guard let source = design.conditions.firstIndex(of: name) else { continue }

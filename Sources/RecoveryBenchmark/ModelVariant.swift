@@ -1,5 +1,6 @@
 import Model
 import Preprocessing
+import Simulation
 
 /// A named model configuration the benchmark fits in every cell. The training settings are the
 /// demo's (hidden 32, windows 32/8, batch 16, Adam 5e-3, KL warm-up 3 epochs, patience 20).
@@ -47,12 +48,20 @@ public struct ModelVariant: Sendable, Hashable {
         model.covariates = SimulatedStudy.confoundNames
     }
 
-    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance]
+    /// node-hrf-nuisance with the task's conditions as known inputs at the neural level
+    /// (dz/dt = f(z) + B u(t), u the events' boxcars), so the autonomous field f need not absorb
+    /// the task's drive. Its decoding is not scored: the task is one of its inputs.
+    public static let nodeHRFInputs = ModelVariant(name: "node-hrf-inputs") { model, training, tr in
+        nodeHRFNuisance.configure(&model, &training, tr)
+        model.externalInputs = LatentSystem.motorConditions
+    }
+
+    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance, .nodeHRFInputs]
 
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (dimensions beyond the truth's K: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -78,6 +87,11 @@ public struct ModelVariant: Sendable, Hashable {
         if key == "confounds" {
             guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
             model.covariates = flag == 1 ? SimulatedStudy.confoundNames : nil
+            return true
+        }
+        if key == "inputs" {
+            guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
+            model.externalInputs = flag == 1 ? LatentSystem.motorConditions : nil
             return true
         }
         if key == "inference" {

@@ -154,7 +154,8 @@ public struct RecoveryBenchmark {
                 let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs,
                                                                                       repetitionTime: study.repetitionTime)
                 let covariates = modelConfiguration.covariateCount > 0
-                let modelRuns = covariates ? study.runsWithConfounds : study.runs
+                var modelRuns = covariates ? study.runsWithConfounds : study.runs
+                try ExternalInputs.attach(&modelRuns, for: modelConfiguration)
                 let modelRows = covariates ? modelRuns.map { $0.standardized.rows } : rows
                 let data = try WindowDataset(runs: modelRuns, window: modelConfiguration.window, stride: modelConfiguration.stride,
                                              validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
@@ -179,6 +180,8 @@ public struct RecoveryBenchmark {
                 } else {
                     scores = stateScores(latents)
                 }
+                // The task is one of its inputs: decoding it from the latents would be circular.
+                if modelConfiguration.inputCount > 0 { scores.decoding = nil }
                 scores.epochs = log.count
                 scores.level = level
                 let truth = level == "neural" ? study.neural : study.bold

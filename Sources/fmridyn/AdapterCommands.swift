@@ -51,7 +51,7 @@ struct Adapt: ParsableCommand {
         let (base, description) = try Trainer.loadModel(from: model)
         var runs = try VoxelMode.runs(try input.loadRuns(), for: model)
         let c = base.configuration
-        if let names = c.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
+        try ExternalInputs.attach(&runs, for: c)
         guard runs[0].timeseries.columns == c.observations else {
             throw ValidationError("the inputs have \(runs[0].timeseries.columns) features but \(model) was fitted on \(c.observations); extract them with the same atlas")
         }
@@ -148,7 +148,7 @@ struct Merge: ParsableCommand {
         if !data.isEmpty {
             var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
             let c = base.configuration
-            if let names = c.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
+            try ExternalInputs.attach(&runs, for: c)
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)
             let all = windows.training + windows.validation
             let evaluator = Trainer(directory: out, model: c, training: TrainingConfiguration())

@@ -41,7 +41,7 @@ struct Fit: ParsableCommand {
     @OptionGroup var sparse: SparseFitOptions
     @Option(help: "Fit one model per seed into OUT/seed-N (same data split, from the first seed) and compare them: OUT/robustness.json, as fmridyn robustness.")
     var seeds: String?
-    @Flag(help: "Model the task: the events' HRF-convolved regressors drive the latents as known inputs, dz/dt = f(z) + B u(t). Decoding analyses need models fitted without them.")
+    @Flag(help: "Model the task: the events drive the latents as known inputs, dz/dt = f(z) + B u(t) (HRF-convolved regressors; the boxcars themselves with --observation hrf, whose latents are at the neural level). Decoding analyses need models fitted without them.")
     var externalInputs = false
     @Option(help: "Voxel mode (--voxels): principal components of the training runs' voxels the model sees.")
     var voxelPca = 128
@@ -93,9 +93,9 @@ struct Fit: ParsableCommand {
         if externalInputs {
             let names = ExternalInputs.names(runs)
             guard !names.isEmpty else { throw ValidationError("--external-inputs needs events with at least one condition for the runs") }
-            try ExternalInputs.attach(&runs, names: names)
             model.externalInputs = names
-            say("external inputs: \(names.joined(separator: ", ")) (HRF-convolved regressors)")
+            try ExternalInputs.attach(&runs, for: model)
+            say("external inputs: \(names.joined(separator: ", ")) (\(model.observationKernel == nil ? "HRF-convolved regressors" : "neural-level boxcars"))")
         }
         let data = try store.map {
             try WindowDataset(runs: runs, store: $0, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
@@ -207,7 +207,7 @@ struct Latents: ParsableCommand {
         var header: [String] = [], rows: [[String]] = []
         try input.forEachRun { run in
             var runs = try projection.map { try VoxelMode.apply($0, to: [run]) } ?? [run]
-            if let names = svae.configuration.externalInputs, !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
+            try ExternalInputs.attach(&runs, for: svae.configuration)
             let exported = try LatentExport.rows(model: svae, runs: runs)
             header = exported.header
             rows += exported.rows

@@ -61,7 +61,7 @@ struct FixedPoints: ParsableCommand {
         var trajectories: [[Double]] = []
         if !data.isEmpty {
             var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
-            if !names.isEmpty { try ExternalInputs.attach(&runs, names: names) }
+            try ExternalInputs.attach(&runs, for: svae.configuration)
             let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
             trajectories = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }
         }

@@ -96,6 +96,41 @@ final class ObservationModelTests: XCTestCase {
         }
     }
 
+    /// Known inputs follow the latents' level: a model with an observation kernel takes the
+    /// events' boxcars (neural time), one without takes nilearn's HRF-convolved regressors.
+    func testExternalInputsFollowTheLatentsLevel() throws {
+        let tr = 2.0, volumes = 40
+        let events = [Event(onset: 10, duration: 20, condition: "a"), Event(onset: 50, duration: 10, condition: "b")]
+        var run = RunData(timeseries: SignalMatrix(timePoints: volumes, columns: 3), repetitionTime: tr)
+        run.events = events
+        var c = SVAEConfiguration(observations: 3)
+        c.externalInputs = ["a", "b", "c"]
+        var bold = [run]
+        try ExternalInputs.attach(&bold, for: c)
+        c.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+        var neural = [run]
+        try ExternalInputs.attach(&neural, for: c)
+        let design = DesignMatrix(events: events, volumes: volumes, repetitionTime: tr, hrf: .glover)
+        for t in 0..<volumes {
+            let time = Double(t) * tr
+            for (column, name) in ["a", "b"].enumerated() {
+                XCTAssertEqual(bold[0].inputs?[t, column] ?? .nan, design.regressors[t, column], accuracy: 1e-12, "BOLD-level \(name) at \(t)")
+                let event = events.first { $0.condition == name }!
+                // Inside the block (a TR from its edges) the boxcar is 1, outside it 0.
+                if time >= event.onset + tr && time <= event.onset + event.duration - tr {
+                    XCTAssertEqual(neural[0].inputs?[t, column] ?? .nan, 1, accuracy: 1e-9, "neural \(name) at \(t)")
+                } else if time < event.onset - tr || time > event.onset + event.duration + tr {
+                    XCTAssertEqual(neural[0].inputs?[t, column] ?? .nan, 0, accuracy: 1e-9, "neural \(name) at \(t)")
+                }
+            }
+            // A condition without events is a zero channel at both levels.
+            XCTAssertEqual(neural[0].inputs?[t, 2], 0)
+            XCTAssertEqual(bold[0].inputs?[t, 2], 0)
+        }
+        // The convolved regressor lags the boxcar: at the block's onset volume it is still near 0.
+        XCTAssertLessThan(abs(bold[0].inputs?[6, 0] ?? 1), 0.05)
+    }
+
     static func correlation(_ a: [Double], _ b: [Double]) -> Double {
         let ma = a.reduce(0, +) / Double(a.count), mb = b.reduce(0, +) / Double(b.count)
         var ab = 0.0, aa = 0.0, bb = 0.0
