@@ -54,6 +54,12 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     /// motion, global signal): their names; their values are the last columns of every run
     /// after the observed features, and the encoder reads them too. Nil or empty: none.
     public var covariates: [String]? = nil
+    /// Sequential inference only: the posterior mean of z_t is the dynamics' prediction from
+    /// z_{t-1} plus the encoder's correction (a filter's predict-then-update), instead of the
+    /// encoder's estimate alone. The KL then charges only the correction, so the latent path
+    /// follows the field wherever the data do not ask otherwise. Nil or false: the encoder's
+    /// estimate (as fitted before this option; older config.json files have no key).
+    public var predictivePosterior: Bool? = nil
     /// How inputs are standardised before windowing (recorded so inference does the same).
     public var standardization = "per-run z-score of each feature (mean 0, sample std 1)"
 

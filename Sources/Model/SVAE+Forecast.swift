@@ -26,20 +26,31 @@ extension SVAE {
 
     /// The latent path [B, W, K] of each window inferred from the window alone (sequential:
     /// posterior means filtered through it; initial: the rollout from q(z_0 | x)'s mean).
+    /// `inputs` [B, W, U] are the known inputs of a model that has them (they drive the
+    /// prediction of a predictive posterior and the initial scheme's rollout).
     @_specialize(where Scalar == Float)
-    public func filteredPath(_ x: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    public func filteredPath(_ x: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
         let (batch, window) = (x.shape[0], x.shape[1])
         let k = configuration.latent
         let states = encoderStates(x).detached
         switch configuration.inference {
         case .initial:
             let (mean, _) = encoder.gaussian(summary(states), latent: k)
-            return try dynamics.path(mean.detached, steps: window - 1, drives: nil).detached
+            return try dynamics.path(mean.detached, steps: window - 1, drives: drives(inputs, steps: window - 1)).detached
         case .sequential:
+            let predictive = configuration.predictivePosterior == true
+            let drive = predictive ? drives(inputs, steps: window - 1) : nil
             var previous = Tensor<Scalar>(zeros: [batch, k])
+            var memory: Tensor<Scalar>? = nil
             var path: [Tensor<Scalar>] = []
             for t in 0..<window {
-                let (mean, _) = posterior(states, step: t, previous: previous)
+                var prediction: Tensor<Scalar>? = nil
+                if predictive && t > 0 {
+                    let (next, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
+                    memory = nextMemory
+                    prediction = next.detached
+                }
+                let (mean, _) = posterior(states, step: t, previous: previous, prediction: prediction)
                 previous = mean.detached
                 path.append(previous)
             }

@@ -113,17 +113,21 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             var path: [Tensor<Scalar>] = []
             var kl: Tensor<Scalar>? = nil
             for t in 0..<window {
-                let (mean, logVariance) = posterior(states, step: t, previous: previous)
+                var priorMean: Tensor<Scalar>? = nil
+                if t > 0 {
+                    let (prediction, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
+                    memory = nextMemory
+                    priorMean = prediction
+                }
+                let (mean, logVariance) = posterior(states, step: t, previous: previous, prediction: priorMean)
                 let z = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
                 let perDimension: Tensor<Scalar>
-                if t == 0 {
-                    perDimension = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance)
-                } else {
-                    let (priorMean, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
-                    memory = nextMemory
+                if let priorMean {
                     // KL(N(m, s^2) || N(mu_p, sigma_p^2)), sigma_p learned per dimension.
                     perDimension = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance, priorMean: priorMean,
                                                                 priorLogVariance: transitionLogVariance)
+                } else {
+                    perDimension = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance)
                 }
                 kl = kl.map { $0 + perDimension } ?? perDimension
                 path.append(z)
@@ -151,12 +155,14 @@ public struct SVAE<Scalar: TensorScalar>: Module {
             var memory: Tensor<Scalar>? = nil
             var path: [Tensor<Scalar>] = [], predictions: [Tensor<Scalar>] = []
             for t in 0..<window {
+                var priorMean: Tensor<Scalar>? = nil
                 if t > 0 {
                     let (prediction, nextMemory) = try dynamics.step(previous, memory: memory, drive: drive?[t - 1])
                     memory = nextMemory
                     predictions.append(prediction)
+                    priorMean = prediction
                 }
-                let (mean, _) = posterior(states, step: t, previous: previous)
+                let (mean, _) = posterior(states, step: t, previous: previous, prediction: priorMean)
                 path.append(mean)
                 previous = mean
             }
@@ -219,14 +225,18 @@ public struct SVAE<Scalar: TensorScalar>: Module {
     }
 
     /// q(z_t | z_{t-1}, x): the combiner 0.5 (tanh(W z_{t-1} + b) + h_t), then the posterior head.
+    /// With `predictivePosterior` the head's mean is a correction added to the dynamics'
+    /// `prediction` of z_t from z_{t-1} (ignored otherwise, and absent at t = 0).
     /// `states` are the encoder's time-major [W, B, 2H], so h_t is a view.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func posterior(_ states: Tensor<Scalar>, step t: Int, previous: Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
+    func posterior(_ states: Tensor<Scalar>, step t: Int, previous: Tensor<Scalar>, prediction: Tensor<Scalar>? = nil) -> (Tensor<Scalar>, Tensor<Scalar>) {
         let (batch, width) = (states.shape[1], states.shape[2])
         let h = states.slice(alongAxis: 0, t..<(t + 1)).reshaped([batch, width])
         let combined = (encoder.combiner(previous).tanh() + h) * Scalar(0.5)
-        return encoder.gaussian(combined, latent: configuration.latent)
+        let (mean, logVariance) = encoder.gaussian(combined, latent: configuration.latent)
+        guard configuration.predictivePosterior == true, let prediction else { return (mean, logVariance) }
+        return (prediction + mean, logVariance)
     }
 
     /// States [B, K] of consecutive steps as [B, T, K].
@@ -245,7 +255,8 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         switch configuration.inference {
         case .sequential:
             // The whole run is one window filtered from its first volume.
-            return try filteredPath(run.reshaped([1, steps, features])).reshaped([steps, k])
+            let runInputs = inputs.map { $0.reshaped([1, steps, $0.shape[1]]) }
+            return try filteredPath(run.reshaped([1, steps, features]), inputs: runInputs).reshaped([steps, k])
         case .initial:
             let window = min(configuration.window, steps)
             var starts = Array(stride(from: 0, to: steps - window + 1, by: window))

@@ -56,12 +56,20 @@ public struct ModelVariant: Sendable, Hashable {
         model.externalInputs = LatentSystem.motorConditions
     }
 
-    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance, .nodeHRFInputs]
+    /// node-hrf-nuisance whose sequential posterior predicts z_t with the field and lets the
+    /// encoder correct it (`predictivePosterior`), so the latent path follows the dynamics.
+    public static let nodeHRFPredictive = ModelVariant(name: "node-hrf-predictive") { model, training, tr in
+        nodeHRFNuisance.configure(&model, &training, tr)
+        model.predictivePosterior = true
+    }
+
+    public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance, .nodeHRFInputs,
+                                             .nodeHRFPredictive]
 
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (dimensions beyond the truth's K: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -92,6 +100,11 @@ public struct ModelVariant: Sendable, Hashable {
         if key == "inputs" {
             guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
             model.externalInputs = flag == 1 ? LatentSystem.motorConditions : nil
+            return true
+        }
+        if key == "predictive" {
+            guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
+            model.predictivePosterior = flag == 1 ? true : nil
             return true
         }
         if key == "inference" {

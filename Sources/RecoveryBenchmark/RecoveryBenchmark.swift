@@ -163,8 +163,11 @@ public struct RecoveryBenchmark {
                 let log = try trainer.fit(data)
                 let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
                 let km = model.configuration.latent
-                let latents = try modelRows.map { run -> [[Double]] in
-                    let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])))
+                let latents = try zip(modelRows, modelRuns).map { run, source -> [[Double]] in
+                    let inputs = source.inputs.map { u in
+                        Tensor<Float>(shape: [u.timePoints, u.columns], scalars: (0..<u.timePoints).flatMap { t in (0..<u.columns).map { Float(u[t, $0]) } })
+                    }
+                    let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])), inputs: inputs)
                     return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
                 let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"

@@ -96,6 +96,45 @@ final class ObservationModelTests: XCTestCase {
         }
     }
 
+    /// The predictive posterior: its gradient (dynamics, input map and encoder) against central
+    /// differences, and with the encoder's head silenced the filtered path is the field's own
+    /// driven rollout from z_0 = 0 (the correction is all the encoder adds).
+    func testPredictivePosterior() throws {
+        for dynamics in SVAEConfiguration.DynamicsKind.allCases {
+            var c = configuration()
+            c.dynamics = dynamics
+            c.covariates = nil
+            c.predictivePosterior = true
+            c.externalInputs = ["a", "b"]
+            var model = SVAE<Double>(configuration: c)
+            for (name, path) in model.parameters where name.contains("node") {
+                model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
+            }
+            let x = windows(2, 6, 5, seed: 1), u = windows(2, 6, 2, seed: 4)
+            func loss(_ m: SVAE<Double>) -> Tensor<Double> {
+                var random = RandomSource(seed: 99)
+                return (try? m.objective(x, inputs: u, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
+            }
+            let checked = assertGradientsMatchCentralDifferences(model, every: 5, label: "predictive \(dynamics)", loss)
+            XCTAssertGreaterThan(checked, 20)
+
+            var silenced = model
+            silenced.encoder.posterior.weight = Tensor(zeros: silenced.encoder.posterior.weight.shape)
+            if let bias = silenced.encoder.posterior.bias { silenced.encoder.posterior.bias = Tensor(zeros: bias.shape) }
+            let filtered = try silenced.filteredPath(x, inputs: u).scalars
+            let rollout = try silenced.dynamics.path(Tensor(zeros: [2, 2]), steps: 5, drives: silenced.drives(u, steps: 5)).scalars
+            XCTAssertEqual(filtered.count, rollout.count)
+            for (a, b) in zip(filtered, rollout) { XCTAssertEqual(a, b, accuracy: 1e-12, "\(dynamics)") }
+            XCTAssertTrue(rollout.contains { abs($0) > 1e-3 }, "the field moves the state")
+            // Without the option the silenced encoder's path stays at 0.
+            var plain = silenced.configuration
+            plain.predictivePosterior = nil
+            var encoderOnly = SVAE<Double>(configuration: plain)
+            for (name, path) in encoderOnly.parameters { encoderOnly[keyPath: path] = silenced[keyPath: silenced.parameters.first { $0.name == name }!.path] }
+            XCTAssertTrue(try encoderOnly.filteredPath(x, inputs: u).scalars.allSatisfy { $0 == 0 })
+        }
+    }
+
     /// Known inputs follow the latents' level: a model with an observation kernel takes the
     /// events' boxcars (neural time), one without takes nilearn's HRF-convolved regressors.
     func testExternalInputsFollowTheLatentsLevel() throws {
