@@ -21,6 +21,14 @@ protocol ByteSource: AnyObject {
     func skip(_ count: Int) throws -> Int
     /// Bytes of the file on disk (compressed size for gzip).
     var fileSize: Int { get }
+    /// Called once the image's last byte has been read: a compressed source inflates what is
+    /// left (the gzip trailer, any padding) so that its CRC-32 and length are checked even when
+    /// the image ends before the stream does. Nothing to do for a plain file.
+    func verifyEnd() throws
+}
+
+extension ByteSource {
+    func verifyEnd() throws {}
 }
 
 /// Opens a file for reading, failing with a message that names it.
@@ -268,6 +276,19 @@ final class GzipByteSource: ByteSource {
         }
         return NIfTIError(.corruptCompression, path: path,
                           "gzip data is corrupt after \(bytesOut) decompressed bytes (\(reason)); re-create or re-download the file")
+    }
+
+    /// Inflates to the end of the last member, discarding the bytes: the backends check each
+    /// member's CRC-32 and ISIZE only when they reach its trailer.
+    func verifyEnd() throws {
+        guard !finished else { return }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
+        defer { scratch.deallocate() }
+        while !finished {
+            if try read(into: scratch) == 0 && !finished {
+                throw NIfTIError(.truncatedData, path: path, "the gzip stream ends after \(bytesOut) decompressed bytes without its trailer; the file is truncated")
+            }
+        }
     }
 
     func skip(_ count: Int) throws -> Int {

@@ -52,6 +52,7 @@ public final class VolumeStream {
             }
         }
         volumesRead += count
+        if volumesRemaining == 0 { try source.verifyEnd() }
         return count
     }
 
@@ -71,6 +72,7 @@ public final class VolumeStream {
         let skipped = try source.skip(bytes)
         guard skipped == bytes else { throw truncated(afterVoxels: skipped / header.datatype.byteSize) }
         volumesRead += count
+        if volumesRemaining == 0 { try source.verifyEnd() }
     }
 
     private func readExactly(_ buffer: UnsafeMutableRawBufferPointer, voxelsDone: Int) throws {

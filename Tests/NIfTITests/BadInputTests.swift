@@ -104,6 +104,44 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// The gzip trailer (CRC-32 and ISIZE) is checked even when the image's bytes end before
+    /// the stream does (trailing bytes after the data, or a read that fills its buffer exactly
+    /// at the data's end), by both inflate backends and by the streaming reader.
+    func testGzipTrailerCheckedWhenTheImageEndsBeforeTheStream() throws {
+        let header = NIfTIHeader.make(shape: [10, 20, 20])
+        let plain = directory.file("plain.nii")
+        try NIfTIWriter.write((0..<4000).map { Float($0).squareRoot() }, header: header, to: plain)
+        let image = try [UInt8](Data(contentsOf: URL(fileURLWithPath: plain)))
+        for trailing in [0, 100] {
+            let file = try AtomicFile(path: directory.file("t\(trailing).nii.gz"), gzipLevel: 6)
+            try file.write(image + [UInt8](repeating: 7, count: trailing))
+            try file.commit()
+            let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file.path)))
+            // The intact file reads, with the same voxels as the plain one.
+            XCTAssertEqual(try NIfTIImage(contentsOf: file.path).readAll(as: Float.self), try NIfTIImage(contentsOf: plain).readAll(as: Float.self))
+            for (offset, field) in [(6, "CRC-32"), (2, "ISIZE")] {
+                var bytes = good
+                bytes[bytes.count - offset] ^= 0xFF
+                let corrupt = directory.file("bad-\(trailing)-\(offset).nii.gz")
+                try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
+                for backend in InflateBackend.allCases {
+                    XCTAssertThrowsError(try NIfTIImage(contentsOf: corrupt, inflateBackend: backend).readAll(as: Float.self),
+                                         "\(field), \(trailing) trailing bytes, \(backend)") { error in
+                        XCTAssertEqual((error as? NIfTIError)?.kind, .corruptCompression, "\(backend): \(error)")
+                        XCTAssertTrue("\(error)".contains(corrupt), "names the file: \(error)")
+                    }
+                    // Volume by volume, and skipping to the end, fail the same way.
+                    XCTAssertThrowsError(try {
+                        let stream = try NIfTIImage(contentsOf: corrupt, inflateBackend: backend).volumeStream()
+                        while try stream.nextVolume(as: Float.self) != nil {}
+                    }(), "stream \(field) \(backend)")
+                    XCTAssertThrowsError(try NIfTIImage(contentsOf: corrupt, inflateBackend: backend).volumeStream().skip(volumes: 1),
+                                         "skip \(field) \(backend)")
+                }
+            }
+        }
+    }
+
     func testDimensionFields() {
         let zeroDim = failure(patched(42, int16(0)))
         XCTAssertEqual(zeroDim?.kind, .invalidHeader)
