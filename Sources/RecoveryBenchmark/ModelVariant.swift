@@ -63,11 +63,20 @@ public struct ModelVariant: Sendable, Hashable {
         model.predictivePosterior = true
     }
 
+    /// The candidate of the second round, chosen on the quick cell (tuning part): the predictive
+    /// posterior, the task as known neural-level inputs and a smaller initial transition noise
+    /// (0.1), so that the driven field, not the encoder, carries the path.
+    public static let nodeHRFDriven = ModelVariant(name: "node-hrf-driven") { model, training, tr in
+        nodeHRFPredictive.configure(&model, &training, tr)
+        model.externalInputs = LatentSystem.motorConditions
+        model.transitionScale = 0.1
+    }
+
     public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance, .nodeHRFInputs,
-                                             .nodeHRFPredictive]
+                                             .nodeHRFPredictive, .nodeHRFDriven]
 
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
-    /// latent (dimensions beyond the truth's K: `latent=8`), hidden, window, stride, burn, lead,
+    /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
     /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
@@ -122,6 +131,8 @@ public struct ModelVariant: Sendable, Hashable {
         let trainingIntegers: [String: WritableKeyPath<TrainingConfiguration, Int>] = ["warmup": \.klWarmupEpochs, "patience": \.patience]
         let numbers: [String: WritableKeyPath<SVAEConfiguration, Double>] = ["transition": \.transitionScale, "solver-step": \.solverStep]
         let trainingNumbers: [String: WritableKeyPath<TrainingConfiguration, Double>] = ["lr": \.learningRate, "beta": \.beta, "freebits": \.freeBits]
+        // Sizes of a network must be positive (a zero-width layer has nothing to compute).
+        if ["latent", "hidden", "window", "stride"].contains(key), (Int(value) ?? 0) < 1 { return false }
         if let integer = Int(value), integer >= 0 {
             if let path = integers[key] { model[keyPath: path] = integer; return true }
             if let path = optionalIntegers[key] { model[keyPath: path] = integer; return true }

@@ -43,7 +43,8 @@ struct Adapt: ParsableCommand {
     func validate() throws {
         guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be in (0, 1].") }
         guard ["global", "layer"].contains(scope) else { throw ValidationError("--scope must be global or layer.") }
-        guard epochs >= 1, batchSize >= 1, lr > 0 else { throw ValidationError("--epochs and --batch-size must be at least 1 and --lr positive.") }
+        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1.") }
+        try NumericOptions.positive("--lr", lr)
     }
 
     func run() throws {

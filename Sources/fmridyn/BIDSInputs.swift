@@ -13,15 +13,15 @@ struct BIDSInputOptions: ParsableArguments {
     var subjects: [String] = []
     @Option(help: "BIDS: atlas for on-the-fly extraction (bundled name, label image or coordinate TSV).")
     var atlas: String = "power264"
-    @Option(help: "BIDS: sphere radius in mm for coordinate atlases.")
+    @Option(parsing: .unconditional, help: "BIDS: sphere radius in mm for coordinate atlases.")
     var radius: Double = 5
     @Option(help: "BIDS: fMRIPrep output space to prefer.")
     var space: String?
     @Option(help: "BIDS: confound presets, comma-separated (needs fMRIPrep confounds).")
     var confoundStrategy: String?
-    @Option(help: "BIDS: high-pass cutoff in Hz (Butterworth).")
+    @Option(parsing: .unconditional, help: "BIDS: high-pass cutoff in Hz (Butterworth).")
     var highPass: Double?
-    @Option(help: "BIDS: low-pass cutoff in Hz (Butterworth).")
+    @Option(parsing: .unconditional, help: "BIDS: low-pass cutoff in Hz (Butterworth).")
     var lowPass: Double?
     @Flag(help: "BIDS: skip detrending (on by default for BIDS inputs).")
     var noDetrend = false
@@ -37,7 +37,7 @@ struct BIDSInputOptions: ParsableArguments {
     var filter: String?
     @Option(help: "BIDS: standardisation of the cleaned signals: zscore (default), psc or none.")
     var standardize: String = "zscore"
-    @Option(help: "BIDS: Gaussian smoothing FWHM in mm before extraction.")
+    @Option(parsing: .unconditional, help: "BIDS: Gaussian smoothing FWHM in mm before extraction.")
     var smoothingFwhm: Double?
     @Option(help: "BIDS: censor volumes whose framewise displacement exceeds this (mm; needs fMRIPrep confounds).")
     var fdThreshold: Double?
@@ -48,6 +48,7 @@ struct BIDSInputOptions: ParsableArguments {
 
     func validate() throws {
         try ExtractionOptions.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
+        try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
     }
 
     /// Extracts every selected run of the dataset at `root`.

@@ -55,6 +55,8 @@ struct Decode: ParsableCommand {
         guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
         if shrinkage != nil, ldaShrinkage == nil { throw ValidationError("--shrinkage must be auto or a number between 0 and 1.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
+        try NumericOptions.positive("--c", c)
+        try NumericOptions.positive("--radius", radius, unit: "mm")
         guard lags >= 0, permutations >= 0 else { throw ValidationError("--lags and --permutations must be 0 or more.") }
         if (maps == nil) != (model == nil) { throw ValidationError("--maps DIR and --model DIR go together: the maps need the model's decoder.") }
         if atlas != nil && maps == nil { throw ValidationError("--atlas only applies with --maps.") }

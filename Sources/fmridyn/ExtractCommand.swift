@@ -44,6 +44,13 @@ struct Extract: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.positive("--tr", tr, unit: "seconds")
+        // Writing over an input would destroy it before (or while) it is read.
+        for (flag, input) in [("the BOLD run", bold), ("--confounds", confounds), ("--censor", censor), ("--mask", cleaning.mask), ("--atlas", cleaning.atlas)] {
+            if let input, OutputFiles.sameFile(out, input) {
+                throw ValidationError("--out \(out) is \(flag) itself; write the output to a new file.")
+            }
+        }
         let lower = out.lowercased()
         if cleaning.atlas == nil {
             guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") || lower.hasSuffix(".npy") else {

@@ -14,7 +14,7 @@ struct ExtractionOptions: ParsableArguments {
     @Option(help: "Region reduction: mean, median, sum, min, max, std.")
     var strategy: String = "mean"
 
-    @Option(help: "Sphere radius in mm for coordinate atlases.")
+    @Option(parsing: .unconditional, help: "Sphere radius in mm for coordinate atlases.")
     var radius: Double = 5
 
     @Flag(help: "Allow spheres of a coordinate atlas to overlap.")
@@ -29,10 +29,10 @@ struct ExtractionOptions: ParsableArguments {
     @Flag(help: "Remove the mean and linear trend.")
     var detrend = false
 
-    @Option(help: "High-pass cutoff in Hz.")
+    @Option(parsing: .unconditional, help: "High-pass cutoff in Hz.")
     var highPass: Double?
 
-    @Option(help: "Low-pass cutoff in Hz.")
+    @Option(parsing: .unconditional, help: "Low-pass cutoff in Hz.")
     var lowPass: Double?
 
     @Option(help: "Filter: butterworth (default when a cutoff is given), cosine or fft.")
@@ -41,7 +41,7 @@ struct ExtractionOptions: ParsableArguments {
     @Option(help: "Standardisation: zscore, psc or none.")
     var standardize: String = "none"
 
-    @Option(help: "Gaussian smoothing FWHM in mm, applied to each volume before extraction.")
+    @Option(parsing: .unconditional, help: "Gaussian smoothing FWHM in mm, applied to each volume before extraction.")
     var smoothingFwhm: Double?
 
     @Option(help: "Censor volumes whose framewise displacement exceeds this (mm; needs confounds).")
@@ -55,6 +55,7 @@ struct ExtractionOptions: ParsableArguments {
 
     func validate() throws {
         try Self.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
+        try Self.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
         for preset in presetNames where ConfoundsTable.Preset(rawValue: preset) == nil {
             throw ValidationError("unknown --confound-strategy \(preset); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -71,8 +72,17 @@ struct ExtractionOptions: ParsableArguments {
         if let filter, TemporalFilter(rawValue: filter) == nil {
             throw ValidationError("--filter must be butterworth, cosine or fft.")
         }
-        if radius <= 0 { throw ValidationError("--radius must be positive.") }
+        try NumericOptions.positive("--radius", radius, unit: "mm")
         if let dropInitial, dropInitial < 0 { throw ValidationError("--drop-initial must be 0 or more.") }
+    }
+
+    /// Cutoffs, smoothing and censoring thresholds: finite and in range (shared with BIDS inputs).
+    static func checkNumbers(highPass: Double?, lowPass: Double?, smoothingFwhm: Double?, fdThreshold: Double?, dvarsThreshold: Double?) throws {
+        try NumericOptions.positive("--high-pass", highPass, unit: "Hz")
+        try NumericOptions.positive("--low-pass", lowPass, unit: "Hz")
+        try NumericOptions.within("--smoothing-fwhm", smoothingFwhm, 0...ExtractionRequest.maximumSmoothingFWHM, unit: "mm")
+        try NumericOptions.positive("--fd-threshold", fdThreshold, unit: "mm")
+        try NumericOptions.positive("--dvars-threshold", dvarsThreshold)
     }
 
     var presetNames: [String] { confoundStrategy.map { $0.split(separator: ",").map(String.init) } ?? [] }

@@ -65,8 +65,39 @@ struct FitOptions: ParsableArguments {
         guard ["instantaneous", "hrf"].contains(observation) else { throw ValidationError("--observation must be instantaneous or hrf.") }
         if let encoderLead, encoderLead < 0 || encoderLead >= window { throw ValidationError("--encoder-lead must be in 0..<--window (\(window)).") }
         if burnIn < 0 || burnIn >= window { throw ValidationError("--burn-in must be in 0..<--window (\(window)).") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive.") }
+        try NumericOptions.positive("--lr", lr)
+        try NumericOptions.nonNegative("--beta", beta)
+        try NumericOptions.nonNegative("--free-bits", freeBits, unit: "nats")
+        try NumericOptions.positive("--clip-norm", clipNorm)
+        try NumericOptions.positive("--solver-step", solverStep, unit: "TRs")
+        if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        let tape = Self.integrationTapeBytes(window: window, solverStep: solverStep, solver: ODEMethod(rawValue: solver) ?? .rk4,
+                                             batch: batchSize, hidden: hidden, latent: latentDim)
+        if dynamics == "node" && !adjoint && tape > Self.integrationTapeBudget {
+            let gib = Double(1 << 30)
+            throw ValidationError("--solver-step \(solverStep) with --window \(window) and --batch-size \(batchSize) needs about \(String(format: "%.1f", tape / gib)) GiB for the gradient of one batch's integration (budget \(Int(Self.integrationTapeBudget / gib)) GiB); use a step of at least \(String(format: "%.3g", solverStep * tape / Self.integrationTapeBudget)) TRs, a shorter --window or --adjoint.")
+        }
         if !(testFraction >= 0 && testFraction < 0.8) { throw ValidationError("--test-fraction must be in [0, 0.8).") }
+    }
+
+    /// What one batch's differentiable integration may hold in memory before `fit` refuses.
+    static let integrationTapeBudget = 8.0 * Double(1 << 30)
+
+    /// Estimated bytes of the recorded integration for one batch (direct gradient): solver
+    /// steps per window x stages per step x batch x the field's activations (two hidden layers
+    /// and the state, values and gradients, Float32), with a factor 2 for the tape's own
+    /// bookkeeping. The default settings come to about 9 MB.
+    static func integrationTapeBytes(window: Int, solverStep: Double, solver: ODEMethod, batch: Int, hidden: Int, latent: Int) -> Double {
+        let stages: Double
+        switch solver {
+        case .euler: stages = 1
+        case .midpoint: stages = 2
+        case .rk4: stages = 4
+        case .dopri5: stages = 7
+        }
+        let steps = Double(max(1, window - 1)) / solverStep
+        return steps * stages * Double(batch) * Double(2 * hidden + 2 * latent) * 4 * 2 * 2
     }
 
     /// The model and training settings for `observations` features sampled every

@@ -26,7 +26,7 @@ struct ModelInputOptions: ParsableArguments {
         guard !inputs.isEmpty else { throw ValidationError("give at least one region-timeseries TSV (or --manifest FILE).") }
         if manifest && inputs.count != 1 { throw ValidationError("--manifest takes exactly one manifest file.") }
         if events != nil && inputs.count != 1 { throw ValidationError("--events applies to a single input; use a manifest with an events column for several runs.") }
-        if let tr, !(tr > 0) { throw ValidationError("--tr must be positive seconds.") }
+        try NumericOptions.positive("--tr", tr, unit: "seconds")
     }
 
     @OptionGroup var bids: BIDSInputOptions

@@ -51,7 +51,7 @@ struct Simulate: ParsableCommand {
         guard ["2mm", "3mm", "4mm"].contains(grid) else { throw ValidationError("--grid must be 2mm, 3mm or 4mm.") }
         guard subjects >= 1, runs >= 1 else { throw ValidationError("--subjects and --runs must be at least 1.") }
         guard volumes >= 10 else { throw ValidationError("--volumes must be at least 10.") }
-        guard tr > 0 else { throw ValidationError("--tr must be positive.") }
+        try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard latentDim >= 2 else { throw ValidationError("--latent-dim must be at least 2.") }
         guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be a finite number, 0 or more.") }
         guard nuisance >= 0, nuisance.isFinite else { throw ValidationError("--nuisance must be a finite number, 0 or more.") }

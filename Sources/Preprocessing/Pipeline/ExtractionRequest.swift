@@ -65,7 +65,30 @@ public struct ExtractionResult: Sendable {
 }
 
 extension ExtractionRequest {
+    /// The largest smoothing kernel accepted: wider than any head, so larger values are typos.
+    public static let maximumSmoothingFWHM = 500.0
+
+    /// Rejects settings no image can make sense of (non-finite or out-of-range numbers) before
+    /// any voxel is read; the messages name the setting.
+    public func validateSettings() throws {
+        if let fwhm = smoothingFWHM, !(fwhm >= 0 && fwhm <= Self.maximumSmoothingFWHM) {
+            throw AtlasError("the smoothing FWHM must be between 0 and \(Self.maximumSmoothingFWHM) mm (got \(fwhm))")
+        }
+        if case .coordinates(_, let radius, _) = regions, !(radius > 0 && radius.isFinite) {
+            throw AtlasError("the sphere radius must be a positive number of mm (got \(radius))")
+        }
+        if let tr = repetitionTime, !(tr > 0 && tr.isFinite) {
+            throw AtlasError("the repetition time must be a positive number of seconds (got \(tr))")
+        }
+        for (name, threshold) in [("framewise-displacement", framewiseDisplacementThreshold), ("DVARS", dvarsThreshold)] {
+            if let threshold, !(threshold > 0 && threshold.isFinite) {
+                throw AtlasError("the \(name) censoring threshold must be a positive number (got \(threshold))")
+            }
+        }
+    }
+
     public func run(progress: ((Int, Int) -> Void)? = nil) throws -> ExtractionResult {
+        try validateSettings()
         let image = try NIfTIImage(contentsOf: bold)
         let header = image.header
         guard header.rank >= 4 || header.volumeCount > 1 else {

@@ -3,6 +3,18 @@ import NIfTI
 
 /// Writers for extraction outputs. Every file appears atomically (temporary file + rename).
 public enum OutputFiles {
+    /// Whether two paths name the same file: the same device and inode when both exist (links,
+    /// `./` and `..` included), else the same standardised absolute path.
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        if stat(a, &first) == 0, stat(b, &second) == 0 { return first.st_dev == second.st_dev && first.st_ino == second.st_ino }
+        func absolute(_ path: String) -> String {
+            let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            return URL(fileURLWithPath: full).standardizedFileURL.path
+        }
+        return absolute(a) == absolute(b)
+    }
+
     /// A TSV: a header of column names, then one row per time point, values with full Float32
     /// precision (the shortest text that reads back to the same Float32).
     public static func writeTSV(_ matrix: SignalMatrix, columns: [String], to path: String,

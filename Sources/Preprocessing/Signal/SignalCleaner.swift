@@ -169,8 +169,9 @@ public struct SignalCleaner: Sendable {
     }
 
     private static func validate(_ options: CleaningOptions) throws {
-        if let high = options.highPass, high <= 0 { throw CleaningError("--high-pass must be positive (got \(high) Hz)") }
-        if let low = options.lowPass, low <= 0 { throw CleaningError("--low-pass must be positive (got \(low) Hz)") }
+        // Written so that NaN fails too (every comparison with NaN is false).
+        if let high = options.highPass, !(high > 0 && high.isFinite) { throw CleaningError("--high-pass must be a positive number of Hz (got \(high))") }
+        if let low = options.lowPass, !(low > 0 && low.isFinite) { throw CleaningError("--low-pass must be a positive number of Hz (got \(low))") }
         if let high = options.highPass, let low = options.lowPass, high >= low {
             throw CleaningError("--high-pass (\(high) Hz) must be below --low-pass (\(low) Hz): the band between them is what is kept")
         }

@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Numeric options that are not finite or out of range are usage errors (exit 2) that name the
+/// flag, before anything is read or written: NaN and infinities once crashed `extract`
+/// (SIGILL converting to Int), exhausted memory in `fit` or reached an encoding error.
+final class NumericOptionTests: XCTestCase {
+    func testNonFiniteAndOutOfRangeValuesAreUsageErrors() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let out = directory.file("out.tsv"), model = directory.file("model")
+        let extract = ["extract", directory.file("bold.nii.gz"), "--out", out, "--atlas", "power264"]
+        let fit = ["fit", directory.file("runs.tsv"), "--out", model, "--tr", "2"]
+        let cases: [([String], String)] = [
+            (extract + ["--radius", "nan"], "--radius"), (extract + ["--radius", "inf"], "--radius"), (extract + ["--radius", "-1"], "--radius"),
+            (extract + ["--smoothing-fwhm", "inf"], "--smoothing-fwhm"), (extract + ["--smoothing-fwhm", "nan"], "--smoothing-fwhm"),
+            (extract + ["--smoothing-fwhm", "1e6"], "--smoothing-fwhm"),
+            (extract + ["--high-pass", "nan", "--tr", "2"], "--high-pass"), (extract + ["--low-pass", "-0.1", "--tr", "2"], "--low-pass"),
+            (extract + ["--tr", "nan"], "--tr"), (extract + ["--fd-threshold", "nan"], "--fd-threshold"),
+            (extract + ["--dvars-threshold", "-inf"], "--dvars-threshold"),
+            (fit + ["--lr", "inf"], "--lr"), (fit + ["--lr", "nan"], "--lr"), (fit + ["--beta", "nan"], "--beta"),
+            (fit + ["--free-bits", "-1"], "--free-bits"), (fit + ["--clip-norm", "inf"], "--clip-norm"),
+            (fit + ["--solver-step", "nan"], "--solver-step"), (fit + ["--solver-step", "1e-9"], "--solver-step"),
+            (["fit", directory.file("runs.tsv"), "--out", model, "--tr", "nan"], "--tr"),
+            (["simulate", "--out", directory.file("sim"), "--tr", "nan"], "--tr"),
+            (["decode", directory.file("latents.csv"), "--out", directory.file("d.json"), "--c", "nan"], "--c"),
+            (["adapt", "--model", model, directory.file("runs.tsv"), "--out", directory.file("a"), "--lr", "inf"], "--lr"),
+        ]
+        for (arguments, flag) in cases {
+            let result = try CommandRunner.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments.suffix(2)): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(flag), "\(arguments.suffix(2)) names \(flag): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("Fatal error") || result.stderr.contains("Backtracing"), result.stderr)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "nothing was written")
+        // The memory estimate names the step that would fit the budget.
+        let tiny = try CommandRunner.run(fit + ["--solver-step", "1e-6"])
+        XCTAssertTrue(tiny.stderr.contains("GiB") && tiny.stderr.contains("budget"), tiny.stderr)
+        // A valid negative-looking value is parsed as the option's value, not as a flag.
+        let negative = try CommandRunner.run(extract + ["--low-pass", "-0.1", "--tr", "2"])
+        XCTAssertFalse(negative.stderr.contains("Missing value"), negative.stderr)
+    }
+
+    /// `extract X --out X` (or --out onto its confounds) refuses instead of overwriting an input.
+    func testExtractRefusesToOverwriteItsInput() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let bold = directory.file("bold.nii")
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: bold))
+        for target in [bold, directory.path + "/./bold.nii"] {
+            let result = try CommandRunner.run(["extract", bold, "--out", target, "--mask", "epi"])
+            XCTAssertEqual(result.status, 2, result.stderr)
+            XCTAssertTrue(result.stderr.contains("itself"), result.stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: bold)), Data([1, 2, 3]))
+    }
+}
