@@ -45,9 +45,12 @@ struct BIDSInputOptions: ParsableArguments {
     var dvarsThreshold: Double?
     @Option(help: "BIDS: drop this many initial volumes (default: fMRIPrep's non_steady_state_outlier columns, else 0).")
     var dropInitial: Int?
+    @Option(help: "BIDS: NaN or infinite voxels: error (default: the run is refused, naming region and volume), zero (set to 0, as nilearn) or drop (left out of their region).")
+    var nanPolicy: String = "error"
 
     func validate() throws {
         try ExtractionOptions.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
+        try ExtractionOptions.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: voxels)
         try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
     }
 
@@ -83,6 +86,7 @@ struct BIDSInputOptions: ParsableArguments {
             request.strategy = ReductionStrategy(rawValue: strategy) ?? .mean
             request.smoothingFWHM = smoothingFwhm
             request.dropInitial = dropInitial
+            request.nonFinitePolicy = NonFinitePolicy(rawValue: nanPolicy) ?? .error
             request.cleaning = CleaningOptions(detrend: !noDetrend,
                                                filter: filter.flatMap(TemporalFilter.init(rawValue:)) ?? ((highPass ?? lowPass) == nil ? nil : .butterworth),
                                                highPass: highPass, lowPass: lowPass, standardize: Standardization(rawValue: standardize) ?? .zscore)

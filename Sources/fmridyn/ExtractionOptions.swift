@@ -50,12 +50,16 @@ struct ExtractionOptions: ParsableArguments {
     @Option(help: "Censor volumes whose std-DVARS exceeds this (needs confounds).")
     var dvarsThreshold: Double?
 
+    @Option(help: "NaN or infinite voxels: zero (default: set to 0 with a warning, as nilearn), drop (left out of their region's reduction) or error.")
+    var nanPolicy: String = "zero"
+
     @Option(help: "Drop this many initial volumes (default: fMRIPrep's non_steady_state_outlier columns, else 0).")
     var dropInitial: Int?
 
     func validate() throws {
         try Self.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
         try Self.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
+        try Self.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: atlas == nil)
         for preset in presetNames where ConfoundsTable.Preset(rawValue: preset) == nil {
             throw ValidationError("unknown --confound-strategy \(preset); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -74,6 +78,13 @@ struct ExtractionOptions: ParsableArguments {
         }
         try NumericOptions.positive("--radius", radius, unit: "mm")
         if let dropInitial, dropInitial < 0 { throw ValidationError("--drop-initial must be 0 or more.") }
+    }
+
+    /// --nan-policy: a known policy, and drop only for regions without smoothing.
+    static func check(nanPolicy: String, smoothing: Double?, voxels: Bool) throws {
+        guard let policy = NonFinitePolicy(rawValue: nanPolicy) else { throw ValidationError("--nan-policy must be error, zero or drop.") }
+        if policy == .drop && smoothing != nil { throw ValidationError("--nan-policy drop cannot be combined with --smoothing-fwhm (the kernel spreads a NaN); use zero.") }
+        if policy == .drop && voxels { throw ValidationError("--nan-policy drop needs regions (--atlas); in voxel mode use zero or error.") }
     }
 
     /// Cutoffs, smoothing and censoring thresholds: finite and in range (shared with BIDS inputs).
@@ -119,6 +130,7 @@ struct ExtractionOptions: ParsableArguments {
         request.framewiseDisplacementThreshold = fdThreshold
         request.dvarsThreshold = dvarsThreshold
         request.dropInitial = dropInitial
+        request.nonFinitePolicy = NonFinitePolicy(rawValue: nanPolicy) ?? .zero
         var cleaning = CleaningOptions(detrend: detrend, highPass: highPass, lowPass: lowPass,
                                        standardize: Standardization(rawValue: standardize) ?? .none)
         cleaning.filter = filter.flatMap(TemporalFilter.init(rawValue:)) ?? ((highPass != nil || lowPass != nil) ? .butterworth : nil)

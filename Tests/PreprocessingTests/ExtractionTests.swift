@@ -110,3 +110,51 @@ extension ExtractionTests {
         XCTAssertClose(cleaned.rows.flatMap { $0 }, expected.values, absolute: 1e-5, relative: 1e-5)
     }
 }
+
+/// NaN and infinite voxels: an error naming region and volume, zeroed as nilearn's maskers do
+/// (`ensure_finite`), or left out of the region's reduction; counted for the warning.
+final class NonFiniteVoxelTests: XCTestCase {
+    func testPolicies() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // 4 x 1 x 1 voxels, 3 volumes; region a = voxels 0, 1; region b = voxels 2, 3.
+        var values: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        values[1] = .nan            // volume 0, region a
+        values[4 + 3] = .infinity   // volume 1, region b
+        let path = directory.file("nan.nii")
+        try NIfTIWriter.write(values, header: .make(shape: [4, 1, 1, 3]), to: path)
+        let image = try NIfTIImage(contentsOf: path)
+        let regions = RegionSet(grid: Grid(image.header), names: ["a", "b"], voxels: [[0, 1], [2, 3]])
+
+        XCTAssertThrowsError(try RegionExtraction.extract(image, regions: regions)) { error in
+            XCTAssertTrue("\(error)".contains("region a") && "\(error)".contains("volume 0") && "\(error)".contains(path), "\(error)")
+        }
+        var zeroTally = NonFiniteTally()
+        let zeroed = try RegionExtraction.extract(image, regions: regions, nonFinite: .zero, tally: &zeroTally)
+        XCTAssertEqual(zeroed.rows, [[0.5, 3.5], [5.5, 3.5], [9.5, 11.5]])
+        XCTAssertEqual(zeroTally.values, 2)
+        XCTAssertEqual(zeroTally.volumes, 2)
+        XCTAssertEqual(zeroTally.perColumn, [0: 1, 1: 1])
+        XCTAssertTrue(zeroTally.warning(path: path, names: regions.names, policy: .zero)?.contains("2 non-finite voxel values in 2 volumes were set to 0") ?? false)
+        var dropTally = NonFiniteTally()
+        let dropped = try RegionExtraction.extract(image, regions: regions, nonFinite: .drop, tally: &dropTally)
+        XCTAssertEqual(dropped.rows, [[1, 3.5], [5.5, 7], [9.5, 11.5]])
+        XCTAssertEqual(dropTally.values, 2)
+        // A region with no finite voxel in a volume cannot be dropped to nothing.
+        var allBad = values
+        allBad[8] = .nan; allBad[9] = .nan
+        let worse = directory.file("worse.nii")
+        try NIfTIWriter.write(allBad, header: .make(shape: [4, 1, 1, 3]), to: worse)
+        var tally = NonFiniteTally()
+        XCTAssertThrowsError(try RegionExtraction.extract(try NIfTIImage(contentsOf: worse), regions: regions, nonFinite: .drop, tally: &tally)) { error in
+            XCTAssertTrue("\(error)".contains("volume 2"), "\(error)")
+        }
+        // Voxel mode: error names the voxel; zero replaces it.
+        let mask = BrainMask(grid: Grid(image.header), voxels: [true, true, true, true])
+        XCTAssertThrowsError(try VoxelExtraction.extract(image, mask: mask)) { error in XCTAssertTrue("\(error)".contains("voxel 1"), "\(error)") }
+        var voxelTally = NonFiniteTally()
+        let voxels = try VoxelExtraction.extract(image, mask: mask, nonFinite: .zero, tally: &voxelTally)
+        XCTAssertEqual(voxels.rows, [[1, 0, 3, 4], [5, 6, 7, 0], [9, 10, 11, 12]])
+        XCTAssertEqual(voxelTally.values, 2)
+    }
+}

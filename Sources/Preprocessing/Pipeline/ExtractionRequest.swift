@@ -40,6 +40,8 @@ public struct ExtractionRequest: Sendable {
     /// Initial volumes to drop; nil takes fMRIPrep's non_steady_state_outlier columns when
     /// a confounds file is given, else 0.
     public var dropInitial: Int? = nil
+    /// NaN or infinite voxels: an error by default (`extract` zeroes them with a warning).
+    public var nonFinitePolicy: NonFinitePolicy = .error
 
     public init(bold: String, regions: Regions) {
         self.bold = bold
@@ -71,11 +73,17 @@ extension ExtractionRequest {
     /// Rejects settings no image can make sense of (non-finite or out-of-range numbers) before
     /// any voxel is read; the messages name the setting.
     public func validateSettings() throws {
+        if nonFinitePolicy == .drop, smoothingFWHM != nil {
+            throw AtlasError("dropping non-finite voxels cannot be combined with smoothing (the kernel spreads a NaN over its neighbours); set them to zero instead")
+        }
+        if nonFinitePolicy == .drop, case .voxels = regions {
+            throw AtlasError("non-finite voxels cannot be dropped in voxel mode (each voxel is its own column); set them to zero or fix the image")
+        }
         if let fwhm = smoothingFWHM, !(fwhm >= 0 && fwhm <= Self.maximumSmoothingFWHM) {
             throw AtlasError("the smoothing FWHM must be between 0 and \(Self.maximumSmoothingFWHM) mm (got \(fwhm))")
         }
-        if case .coordinates(_, let radius, _) = regions, !(radius > 0 && radius.isFinite) {
-            throw AtlasError("the sphere radius must be a positive number of mm (got \(radius))")
+        if case .coordinates(_, let radius, _) = regions, !(radius >= 0 && radius.isFinite) {
+            throw AtlasError("the sphere radius must be a finite number of mm, 0 or more (got \(radius))")
         }
         if let tr = repetitionTime, !(tr > 0 && tr.isFinite) {
             throw AtlasError("the repetition time must be a positive number of seconds (got \(tr))")
@@ -112,28 +120,33 @@ extension ExtractionRequest {
         if let brainMask, brainMask.count == 0 { throw AtlasError("the mask is empty on the data grid") }
 
         // Regions
+        var tally = NonFiniteTally()
         var signals: SignalMatrix
         var names: [String]
         switch regions {
         case .labels(let path):
             let (set, labelWarnings) = try RegionSet.labels(atlas: path, on: grid, mask: brainMask)
             warnings += labelWarnings
-            signals = try RegionExtraction.extract(image, regions: set, strategy: strategy, smoothingFWHM: smoothingFWHM, progress: progress)
+            signals = try RegionExtraction.extract(image, regions: set, strategy: strategy, smoothingFWHM: smoothingFWHM,
+                                                   nonFinite: nonFinitePolicy, tally: &tally, progress: progress)
             names = set.names
         case .coordinates(let path, let radius, let allowOverlap):
             let resolved = try BundledAtlases.path(for: path) ?? path
             let atlas = try CoordinateAtlas(contentsOf: resolved)
             let set = try RegionSet.spheres(seeds: atlas.seeds, names: atlas.labels, radius: radius, on: grid,
                                             mask: brainMask, allowOverlap: allowOverlap)
-            signals = try RegionExtraction.extract(image, regions: set, strategy: strategy, smoothingFWHM: smoothingFWHM, progress: progress)
+            signals = try RegionExtraction.extract(image, regions: set, strategy: strategy, smoothingFWHM: smoothingFWHM,
+                                                   nonFinite: nonFinitePolicy, tally: &tally, progress: progress)
             names = set.names
         case .voxels:
             guard let brainMask else {
                 throw AtlasError("voxel mode needs a mask: pass --mask FILE, or --mask epi|background|mni152")
             }
-            signals = try VoxelExtraction.extract(image, mask: brainMask, smoothingFWHM: smoothingFWHM, progress: progress)
+            signals = try VoxelExtraction.extract(image, mask: brainMask, smoothingFWHM: smoothingFWHM, nonFinite: nonFinitePolicy,
+                                                  tally: &tally, progress: progress)
             names = brainMask.columnOrder.map(String.init)
         }
+        if let warning = tally.warning(path: bold, names: names, policy: nonFinitePolicy) { warnings.append(warning) }
 
         // Confounds, censoring, initial volumes
         let volumes = header.volumeCount

@@ -8,13 +8,25 @@ public enum ReductionStrategy: String, Sendable, CaseIterable {
 
 /// Streams a 4-D image volume by volume and reduces each region to one value per volume.
 public enum RegionExtraction {
+    /// Non-finite voxels are an error; the other overload takes a `NonFinitePolicy`.
+    public static func extract(_ image: NIfTIImage, regions: RegionSet, strategy: ReductionStrategy = .mean,
+                               smoothingFWHM: Double? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> SignalMatrix {
+        var tally = NonFiniteTally()
+        return try extract(image, regions: regions, strategy: strategy, smoothingFWHM: smoothingFWHM, nonFinite: .error, tally: &tally, progress: progress)
+    }
+
     /// - Parameters:
     ///   - smoothingFWHM: Gaussian smoothing of each volume before reduction, in mm.
+    ///   - nonFinite: what NaN or infinite voxels of a region do; `tally` counts them.
     ///   - progress: called after each volume with (done, total).
     /// - Returns: `volumes x regions`.
     public static func extract(_ image: NIfTIImage, regions: RegionSet, strategy: ReductionStrategy = .mean,
-                               smoothingFWHM: Double? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> SignalMatrix {
+                               smoothingFWHM: Double? = nil, nonFinite: NonFinitePolicy, tally: inout NonFiniteTally,
+                               progress: ((Int, Int) -> Void)? = nil) throws -> SignalMatrix {
         let grid = Grid(image.header)
+        if nonFinite == .drop && smoothingFWHM != nil {
+            throw AtlasError("dropping non-finite voxels cannot be combined with smoothing (the kernel spreads a NaN over its neighbours); set them to zero instead")
+        }
         guard grid.shape == regions.grid.shape else {
             throw AtlasError("\(image.path): the data grid \(grid.shape) differs from the regions' grid \(regions.grid.shape)")
         }
@@ -24,15 +36,43 @@ public enum RegionExtraction {
         var volume = [Float](repeating: 0, count: stream.voxelsPerVolume)
         let smoothing = smoothingFWHM.map { GaussianSmoothing(grid: grid, fwhm: $0) }
         var scratch: [Double] = []
+        var finiteMembers: [Int] = []
         for t in 0..<volumes {
-            _ = try volume.withUnsafeMutableBufferPointer { buffer in
-                let count = try stream.read(volumes: 1, into: buffer)
-                smoothing?.apply(buffer)
-                return count
+            let flagged = try volume.withUnsafeMutableBufferPointer { buffer -> Bool in
+                _ = try stream.read(volumes: 1, into: buffer)
+                return NonFiniteScan.containsNonFinite(UnsafeBufferPointer(buffer))
             }
+            // Only a volume that has a non-finite voxel pays for the per-region pass.
+            var dropping = false
+            if flagged {
+                var anyInRegions = false
+                for (region, members) in regions.voxels.enumerated() {
+                    let bad = members.reduce(0) { $0 + (volume[$1].isFinite ? 0 : 1) }
+                    guard bad > 0 else { continue }
+                    if nonFinite == .error || (nonFinite == .drop && bad == members.count) {
+                        throw NonFiniteScan.error(path: image.path, column: regions.names[region], volume: t, count: bad, regions: true)
+                    }
+                    anyInRegions = true
+                    tally.values += bad
+                    tally.perColumn[region, default: 0] += bad
+                }
+                if anyInRegions { tally.volumes += 1 }
+                if nonFinite == .zero {
+                    for index in volume.indices where !volume[index].isFinite { volume[index] = 0 }
+                } else {
+                    dropping = anyInRegions
+                }
+            }
+            volume.withUnsafeMutableBufferPointer { smoothing?.apply($0) }
             volume.withUnsafeBufferPointer { values in
                 for (region, members) in regions.voxels.enumerated() {
-                    result[t, region] = reduce(values, members, strategy, &scratch)
+                    if dropping, members.contains(where: { !values[$0].isFinite }) {
+                        finiteMembers.removeAll(keepingCapacity: true)
+                        for index in members where values[index].isFinite { finiteMembers.append(index) }
+                        result[t, region] = reduce(values, finiteMembers, strategy, &scratch)
+                    } else {
+                        result[t, region] = reduce(values, members, strategy, &scratch)
+                    }
                 }
             }
             progress?(t + 1, volumes)

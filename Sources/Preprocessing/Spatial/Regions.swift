@@ -103,7 +103,8 @@ extension RegionSet {
     public static func spheres(seeds: [(x: Double, y: Double, z: Double)], names: [String]? = nil, radius: Double,
                                on grid: Grid, mask: BrainMask? = nil, allowOverlap: Bool = false) throws -> RegionSet {
         guard let inverse = grid.inverseAffine else { throw AtlasError("the data affine is singular") }
-        guard radius > 0, radius.isFinite else { throw AtlasError("the sphere radius must be a positive number of mm (got \(radius))") }
+        // 0 is nilearn's None: the nearest voxel only.
+        guard radius >= 0, radius.isFinite else { throw AtlasError("the sphere radius must be a finite number of mm, 0 or more (got \(radius))") }
         for (number, seed) in seeds.enumerated() where !(seed.x.isFinite && seed.y.isFinite && seed.z.isFinite) {
             throw AtlasError("seed \(names?[number] ?? String(number + 1)) has a non-finite coordinate (\(seed.x), \(seed.y), \(seed.z)); fix the atlas table")
         }
