@@ -70,7 +70,7 @@ public struct RunData: Sendable {
             data.run = name["run"] ?? ""
         }
         if let events {
-            data.events = try Event.read(contentsOf: events)
+            data.events = try Event.read(contentsOf: events, runDuration: Double(matrix.timePoints) * repetitionTime)
             data.conditions = ConditionLabels.labels(events: data.events ?? [], volumes: matrix.timePoints,
                                                      repetitionTime: repetitionTime, shiftByHRFPeak: hrfShift ? .glover : nil)
         }

@@ -164,7 +164,7 @@ struct BIDSApp: ParsableCommand {
             try FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try OutputFiles.writeTSV(result.signals, columns: result.names, to: timeseries)
             if let events = bidsRun.events {
-                let parsed = try Event.read(contentsOf: events)
+                let parsed = try Event.read(contentsOf: events, runDuration: Double(result.runVolumes) * tr)
                 let total = (result.keptVolumes.last ?? 0) + 1
                 let plain = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr)
                 let delayed = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr, shiftByHRFPeak: .glover)

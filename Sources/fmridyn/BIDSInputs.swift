@@ -119,7 +119,7 @@ struct BIDSInputOptions: ParsableArguments {
             data.featureNames = result.names
             if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
             if let events = run.events {
-                data.events = try Event.read(contentsOf: events)
+                data.events = try Event.read(contentsOf: events, runDuration: Double(result.runVolumes) * tr)
                 let labels = ConditionLabels.labels(events: data.events ?? [], volumes: (result.keptVolumes.last ?? 0) + 1,
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)
                 data.conditions = result.keptVolumes.map { labels[$0] }

@@ -69,5 +69,19 @@ final class EventsTests: XCTestCase {
         XCTAssertThrowsError(try Event.read(contentsOf: path)) { error in
             XCTAssertTrue("\(error)".contains("duration") && "\(error)".contains("onset, trial_type"), "\(error)")
         }
+        // Non-finite numbers (they gave a garbage regressor) and onsets after the run's end
+        // (they gave an all-zero one) are errors with the row.
+        for (text, expected) in [("onset\tduration\ttrial_type\n1\t2\ta\nnan\t2\tb\n", "row 3, column onset"),
+                                 ("onset\tduration\ttrial_type\n1\tinf\ta\n", "row 2, column duration"),
+                                 ("onset\tduration\ttrial_type\tmodulation\n1\t2\ta\tnan\n", "row 2, column modulation")] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try Event.read(contentsOf: path)) { error in XCTAssertTrue("\(error)".contains(expected), "\(error)") }
+        }
+        try "onset\tduration\ttrial_type\n10\t5\ta\n300\t5\tb\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Event.read(contentsOf: path).count, 2)
+        XCTAssertEqual(try Event.read(contentsOf: path, runDuration: 301).count, 2)
+        XCTAssertThrowsError(try Event.read(contentsOf: path, runDuration: 200)) { error in
+            XCTAssertTrue("\(error)".contains("row 3, column onset") && "\(error)".contains("after the run ends"), "\(error)")
+        }
     }
 }

@@ -16,7 +16,10 @@ public struct Event: Equatable, Sendable {
 extension Event {
     /// Reads a BIDS `_events.tsv`: `onset` and `duration` required, `trial_type` (missing:
     /// every event is condition "dummy", as nilearn) and `modulation` (default 1) optional.
-    public static func read(contentsOf path: String) throws -> [Event] {
+    /// Every number must be finite; with `runDuration` (seconds: volumes x TR) an event that
+    /// starts after the run has ended is an error too (its regressor would be all zeros).
+    /// Errors name the file, the row (the header is row 1) and the column.
+    public static func read(contentsOf path: String, runDuration: Double? = nil) throws -> [Event] {
         let table = try DelimitedTable(contentsOf: path)
         let onsets = try table.numericColumn("onset", allowMissing: false)
         let durations: [Double]
@@ -29,6 +32,17 @@ extension Event {
         let conditions = table.columnIndex("trial_type") != nil ? try table.column("trial_type") : Array(repeating: "dummy", count: onsets.count)
         let modulations = table.columnIndex("modulation") != nil ? try table.numericColumn("modulation", allowMissing: false)
             : Array(repeating: 1, count: onsets.count)
+        for (name, values) in [("onset", onsets), ("duration", durations), ("modulation", modulations)] {
+            for (row, value) in values.enumerated() where !value.isFinite {
+                throw TableError(path: path, row: row + 2, column: name, "is \(value); every event needs a finite \(name)\(name == "modulation" ? "" : " in seconds")")
+            }
+        }
+        if let runDuration {
+            for (row, onset) in onsets.enumerated() where onset >= runDuration {
+                throw TableError(path: path, row: row + 2, column: "onset",
+                                 "is \(onset) s, after the run ends (\(runDuration) s: volumes x TR); is this the events file of this run, and are onsets in seconds?")
+            }
+        }
         for (row, duration) in durations.enumerated() where duration < 0 {
             throw TableError(path: path, row: row + 2, column: "duration", "is negative (\(duration)); durations are seconds >= 0")
         }

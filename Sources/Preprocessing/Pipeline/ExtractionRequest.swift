@@ -64,6 +64,8 @@ public struct ExtractionResult: Sendable {
     public var warnings: [String]
     public var confoundColumns: [String]
     public var droppedInitial: Int
+    /// Volumes of the run as read (before dropping and censoring).
+    public var runVolumes: Int = 0
 }
 
 extension ExtractionRequest {
@@ -201,6 +203,6 @@ extension ExtractionRequest {
         cleaner.clean(&signals)
         let keptVolumes = cleaner.keptTimePoints.map { remaining[$0] }
         return ExtractionResult(signals: signals, names: names, keptVolumes: keptVolumes, repetitionTime: tr, grid: grid,
-                                mask: brainMask, warnings: warnings, confoundColumns: confoundNames, droppedInitial: drop)
+                                mask: brainMask, warnings: warnings, confoundColumns: confoundNames, droppedInitial: drop, runVolumes: volumes)
     }
 }
