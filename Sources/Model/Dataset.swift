@@ -112,6 +112,14 @@ public struct WindowDataset: Sendable {
     /// How the split was made (for the log).
     public private(set) var splitDescription = ""
 
+    /// A hash of what the windows are made of: every run's source, length and width, and the
+    /// split's window counts, so a resumed fit can tell that its inputs changed.
+    public var fingerprint: String {
+        var text = runs.map { "\($0.source)|\($0.subject)|\($0.run)|\($0.timeseries.timePoints)x\($0.timeseries.columns)" }.joined(separator: "\n")
+        text += "\n\(training.count)/\(validation.count)/\(test.count)|\(splitDescription)"
+        return CheckpointSet.hash(Data(text.utf8))
+    }
+
     /// Windows of runs held in memory (each run standardised into an in-memory store).
     public init(runs: [RunData], window: Int, stride: Int, validationFraction: Double, testFraction: Double = 0, seed: UInt64) throws {
         guard !runs.isEmpty else { throw TrainingError("no input runs") }

@@ -29,6 +29,9 @@ struct TrainingState: Codable {
     var epochReconstruction = 0.0
     var epochKL = 0.0
     var epochBatches = 0
+    /// What the run was trained on (`WindowDataset.fingerprint`); nil in states written before
+    /// it was recorded.
+    var inputs: String? = nil
 }
 
 /// The saved description of a model directory (`config.json`).
@@ -94,7 +97,11 @@ public struct Trainer {
     }
 
     private func train(_ data: WindowDataset, resume: Bool) throws -> [TrainingLogRow] {
-        try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
+        // One writer per model directory; what a killed writer left is finished or removed.
+        let lock = try DirectoryLock.acquire(directory, purpose: "training")
+        defer { lock.release() }
+        DirectoryLock.removeStaleTemporaries(in: directory)
+        try CheckpointSet.recover(in: directory)
         var svae = initialModel ?? SVAE<Float>(configuration: model)
         var adam = Adam<Float>(learningRate: training.learningRate)
         var masks = self.masks
@@ -102,17 +109,33 @@ public struct Trainer {
         var state = TrainingState()
         let statePath = checkpointDirectory + "/state.json"
         if resume, FileManager.default.fileExists(atPath: statePath) {
+            try CheckpointSet.verify(in: directory)
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
             let saved = try JSONDecoder().decode(ModelDescription.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json")))
             guard saved.model == model, saved.training.batchSize == training.batchSize else {
                 throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out")
             }
+            if let recorded = state.inputs, recorded != data.fingerprint {
+                throw TrainingError("\(directory) was trained on other inputs (runs, their lengths or the split differ); resume with the same runs, or use a new --out")
+            }
             try Checkpoint.load(into: &svae, from: checkpointDirectory)
             if let optimizer: OptimizerState<Float> = try Checkpoint.loadOptimizerState(from: checkpointDirectory) { adam.state = optimizer }
             if masks != nil, let saved: ParameterMasks<Float> = try Checkpoint.loadMasks(from: checkpointDirectory) { masks = saved }
-            progress?("resuming at epoch \(state.epoch + 1), step \(state.globalStep)")
-            if state.finished { return state.log }
+            if state.finished {
+                // A finished run continues only when it ran out of epochs and more are asked for.
+                let stoppedEarly = state.badEpochs >= training.patience
+                guard !stoppedEarly, state.epoch < training.epochs else {
+                    progress?(stoppedEarly ? "nothing to resume: the fit stopped early at epoch \(state.epoch) (no better validation ELBO for \(training.patience) epochs)"
+                                           : "nothing to resume: the fit finished its \(state.epoch) epochs; ask for more with a larger epoch count")
+                    return state.log
+                }
+                state.finished = false
+                progress?("continuing the finished fit from epoch \(state.epoch) to \(training.epochs)")
+            } else {
+                progress?("resuming at epoch \(state.epoch + 1), step \(state.globalStep)")
+            }
         } else {
+            state.inputs = data.fingerprint
             let names = data.runs[0].featureNames
             let description = ModelDescription(model: model, training: training, fmridynVersion: version, split: data.splitDescription,
                                                featureNames: names.count == model.observations ? names : nil)
@@ -244,11 +267,15 @@ public struct Trainer {
         return elbo
     }
 
+    /// Parameters, optimiser moments, masks and the training state of one step, as one set.
     func saveCheckpoint(_ svae: SVAE<Float>, _ optimizer: OptimizerState<Float>, _ state: TrainingState, masks: ParameterMasks<Float>? = nil) throws {
-        try Checkpoint.save(svae, optimizer: optimizer, masks: masks, to: checkpointDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(state).write(to: URL(fileURLWithPath: checkpointDirectory + "/state.json"), options: .atomic)
+        let stateData = try encoder.encode(state)
+        try CheckpointSet.write(in: directory) { staging in
+            try Checkpoint.save(svae, optimizer: optimizer, masks: masks, to: staging)
+            try stateData.write(to: URL(fileURLWithPath: staging + "/state.json"))
+        }
     }
 
     func writeLog(_ rows: [TrainingLogRow]) throws {

@@ -49,6 +49,8 @@ struct Fit: ParsableCommand {
     var alignment = "orthogonal"
     @Flag(help: "Continue an interrupted run in --out.")
     var resume = false
+    @Flag(help: "Replace the model already in --out (its weights, checkpoint, log, evaluation and maps are removed first).")
+    var force = false
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
@@ -59,9 +61,34 @@ struct Fit: ParsableCommand {
         }
         guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
         if externalInputs && options.adjoint { throw ValidationError("--external-inputs needs the direct gradient; drop --adjoint.") }
+        if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
+    }
+
+    /// The files a fitted model directory holds (removed by --force before a new fit).
+    static let modelFiles = ["config.json", "model.safetensors", "masks.safetensors", "model_sparse.safetensors", "optimizer.safetensors",
+                             "training_log.csv", "evaluation.json", "sparsity.json", "voxel_projection.safetensors", "robustness.json",
+                             "checkpoint", "checkpoint.previous"]
+
+    /// One writer per --out, and no silent overwrite of another model.
+    func claimOutput() throws -> DirectoryLock {
+        let lock = try DirectoryLock.acquire(out, purpose: "fit")
+        let directories = seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out]
+        let existing = directories.filter { FileManager.default.fileExists(atPath: $0 + "/config.json") }
+        if !existing.isEmpty && !resume {
+            guard force else {
+                lock.release()
+                throw ValidationError("\(existing[0]) already holds a fitted model (config.json); pass --resume to continue it, --force to replace it, or choose another --out.")
+            }
+            for directory in existing {
+                for file in Self.modelFiles { try? FileManager.default.removeItem(atPath: directory + "/" + file) }
+            }
+        }
+        return lock
     }
 
     func run() throws {
+        let lock = try claimOutput()
+        defer { lock.release() }
         let logger = diagnostics.makeLogger()
         let quietProgress = diagnostics.quiet
         let say: (String) -> Void = { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }

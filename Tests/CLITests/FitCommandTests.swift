@@ -17,6 +17,20 @@ final class FitCommandTests: XCTestCase {
         XCTAssertEqual(fit.status, 0, fit.stderr)
         let log = try String(contentsOfFile: model + "/training_log.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(log.count, 5)
+        // A second fit into the same directory neither overwrites the model silently nor mixes
+        // two models: it needs --force (or --resume), and --force clears the old model's files.
+        let again = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", model, "--window", "16", "--epochs", "1", "--quiet"])
+        XCTAssertEqual(again.status, 2, again.stderr)
+        XCTAssertTrue(again.stderr.contains("already holds a fitted model") && again.stderr.contains("--force"), again.stderr)
+        let scratch = directory.file("scratch")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: scratch + "/evaluation.json"))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: scratch + "/config.json"))
+        let forced = try CommandRunner.run(["fit", timeseries, "--tr", "1.35", "--out", scratch, "--window", "16", "--stride", "4", "--epochs", "1",
+                                            "--latent-dim", "2", "--hidden", "4", "--force", "--quiet"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/evaluation.json"), "the old model's evaluation is gone")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/model.safetensors"))
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/config.json"))) as? [String: Any])
         XCTAssertEqual((config["model"] as? [String: Any])?["observations"] as? Int, 47)
         let csv = directory.file("latents.csv")

@@ -111,6 +111,58 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A finished fit resumed with more epochs continues to the same parameters as a fit that
+    /// ran them all; a fit that stopped early, or one resumed on other runs, says so; a killed
+    /// writer's temporaries are cleaned up; the checkpoint is a sealed set.
+    func testResumeContinuesAFinishedFitAndRefusesOtherInputs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var (model, training) = configurations()
+        training.patience = 100
+        let data = try WindowDataset(runs: makeRuns(), window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        let straight = directory.file("straight"), staged = directory.file("staged")
+        training.epochs = 4
+        let full = try Trainer(directory: straight, model: model, training: training).fit(data)
+        training.epochs = 2
+        try FileManager.default.createDirectory(atPath: staged, withIntermediateDirectories: true)
+        for leftover in [".dat.nosync1234.abcd", ".fmridyn-runs-999999.f32", ".model.safetensors.tmp-999999-42"] {
+            try Data([1]).write(to: URL(fileURLWithPath: staged + "/" + leftover))
+        }
+        XCTAssertEqual(try Trainer(directory: staged, model: model, training: training).fit(data).count, 2)
+        for leftover in [".dat.nosync1234.abcd", ".fmridyn-runs-999999.f32", ".model.safetensors.tmp-999999-42"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: staged + "/" + leftover), "\(leftover) of a dead process is removed")
+        }
+        XCTAssertTrue(try CheckpointSet.verify(in: staged), "the checkpoint carries a manifest")
+        training.epochs = 4
+        var lines: [String] = []
+        var again = Trainer(directory: staged, model: model, training: training)
+        again.progress = { lines.append($0) }
+        let continued = try again.fit(data, resume: true)
+        XCTAssertEqual(continued.map(\.validationELBO), full.map(\.validationELBO))
+        XCTAssertTrue(lines.contains { $0.contains("continuing the finished fit from epoch 2 to 4") }, "\(lines.prefix(3))")
+        let a = try parameters(in: straight), b = try parameters(in: staged)
+        for (name, entry) in a { XCTAssertEqual(entry.values, b[name]?.values, "\(name) differs after continuing") }
+        // Nothing left to do: said, not pretended.
+        lines = []
+        var done = Trainer(directory: staged, model: model, training: training)
+        done.progress = { lines.append($0) }
+        XCTAssertEqual(try done.fit(data, resume: true).count, 4)
+        XCTAssertTrue(lines.contains { $0.contains("nothing to resume") }, "\(lines)")
+        // Other runs (one subject fewer) are refused.
+        let fewer = try WindowDataset(runs: Array(makeRuns().prefix(2)), window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        XCTAssertThrowsError(try Trainer(directory: staged, model: model, training: training).fit(fewer, resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("other inputs"), "\(error)")
+        }
+        // A file of the set that is not the one sealed with it (another step's) is refused.
+        let weights = staged + "/checkpoint/model.safetensors"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: weights)))
+        bytes[bytes.count - 1] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: weights))
+        XCTAssertThrowsError(try Trainer(directory: staged, model: model, training: training).fit(data, resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("does not match the checkpoint's manifest"), "\(error)")
+        }
+    }
+
     /// A toy schedule: every 4 steps, each masked layer moves its mask one entry along
     /// (the first active entry goes, the first inactive one after it comes), weights zeroed there.
     struct RotatingMask: MaskSchedule {

@@ -16,8 +16,10 @@ public struct Event: Equatable, Sendable {
 extension Event {
     /// Reads a BIDS `_events.tsv`: `onset` and `duration` required, `trial_type` (missing:
     /// every event is condition "dummy", as nilearn) and `modulation` (default 1) optional.
-    /// Every number must be finite; with `runDuration` (seconds: volumes x TR) an event that
-    /// starts after the run has ended is an error too (its regressor would be all zeros).
+    /// Every number must be finite; with `runDuration` (seconds: volumes x TR) a file whose
+    /// events all start after the run has ended is an error too (every regressor would be zero
+    /// and every volume rest: the wrong file, or onsets not in seconds). Single events after
+    /// the end, as with a run stopped early, are kept and fall outside it.
     /// Errors name the file, the row (the header is row 1) and the column.
     public static func read(contentsOf path: String, runDuration: Double? = nil) throws -> [Event] {
         let table = try DelimitedTable(contentsOf: path)
@@ -37,11 +39,10 @@ extension Event {
                 throw TableError(path: path, row: row + 2, column: name, "is \(value); every event needs a finite \(name)\(name == "modulation" ? "" : " in seconds")")
             }
         }
-        if let runDuration {
-            for (row, onset) in onsets.enumerated() where onset >= runDuration {
-                throw TableError(path: path, row: row + 2, column: "onset",
-                                 "is \(onset) s, after the run ends (\(runDuration) s: volumes x TR); is this the events file of this run, and are onsets in seconds?")
-            }
+        if let runDuration, !onsets.isEmpty, onsets.allSatisfy({ $0 >= runDuration }),
+           let first = onsets.indices.min(by: { onsets[$0] < onsets[$1] }) {
+            throw TableError(path: path, row: first + 2, column: "onset",
+                             "is \(onsets[first]) s, and every event starts after the run ends (\(runDuration) s: volumes x TR); is this the events file of this run, and are onsets in seconds?")
         }
         for (row, duration) in durations.enumerated() where duration < 0 {
             throw TableError(path: path, row: row + 2, column: "duration", "is negative (\(duration)); durations are seconds >= 0")
