@@ -5,7 +5,9 @@ SWIFT ?= swift
 SHELL := /bin/bash
 DEMO_OUT ?= demo-out
 
-.PHONY: bootstrap build release demo test bench-nifti clean
+PREFIX ?= /usr/local
+
+.PHONY: bootstrap build release demo test install bench-nifti clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,6 +32,13 @@ test: bootstrap
 	@out=$$(mktemp -d) && for notebook in notebooks-cli/*.sh; do QUICK=1 FMRIDYN=.build/debug/fmridyn bash $$notebook $$out/$$(basename $$notebook .sh) > $$out/log.txt 2>&1 || { cat $$out/log.txt; exit 1; }; done && rm -rf $$out
 	@grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test-output.txt | tail -1 | \
 	  awk '{ total=$$2; failed=$$5; n=split("$(wildcard notebooks-cli/*.sh)", a, " "); print "tests: " total - failed + n " passed, " failed " failed" }'
+
+# Installs the release binary and the bundled atlases it looks for beside it
+# (PREFIX/bin/fmridyn, PREFIX/share/fmridyn/atlases).
+install: release
+	install -d $(PREFIX)/bin $(PREFIX)/share/fmridyn/atlases
+	install -m 755 .build/release/fmridyn $(PREFIX)/bin/fmridyn
+	install -m 644 atlases/*.tsv atlases/*.nii.gz atlases/README.md $(PREFIX)/share/fmridyn/atlases/
 
 # Reads an HCP-size run with fmridyn and nibabel side by side (needs python3 + nibabel).
 bench-nifti: release

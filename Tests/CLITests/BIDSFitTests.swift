@@ -38,7 +38,8 @@ final class BIDSFitTests: XCTestCase {
         XCTAssertTrue(trimmedLines[1].hasPrefix("01,,motor,1,2,1.44,"), String(trimmedLines[1]))
         let badFlag = try CommandRunner.run(["fit", dataset, "--out", model, "--standardize", "bogus"])
         XCTAssertEqual(badFlag.status, 2)
-        let wrongTask = try CommandRunner.run(["fit", dataset, "--task", "rest", "--out", model])
+        // (Into a new directory: the model's own would first ask for --force or --resume.)
+        let wrongTask = try CommandRunner.run(["fit", dataset, "--task", "rest", "--out", directory.file("other-model")])
         XCTAssertEqual(wrongTask.status, 2)
         XCTAssertTrue(wrongTask.stderr.contains("no BOLD runs match"), wrongTask.stderr)
     }

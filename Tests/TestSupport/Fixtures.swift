@@ -10,6 +10,11 @@ public enum Fixtures {
 
     public static func path(_ relative: String) -> String { directory + "/" + relative }
 
+    /// The repository's root (two levels above `Tests/Fixtures`).
+    public static var repositoryRoot: String {
+        URL(fileURLWithPath: directory).deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
     /// Parses a JSON fixture.
     public static func json(_ relative: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(relative))))

@@ -2,8 +2,9 @@ import Foundation
 
 /// The atlases shipped in the repository's `atlases/` folder, found at run time.
 ///
-/// Search order: `$FMRIDYN_ATLAS_DIR`, then an `atlases/` folder beside or above the running
-/// executable (a build inside the repository), then above the current directory.
+/// Search order: `$FMRIDYN_ATLAS_DIR`, then `../share/fmridyn/atlases` from the running
+/// executable (an installed binary: `make install PREFIX=...`), then an `atlases/` folder beside
+/// or above the executable (a build inside the repository), then above the current directory.
 public enum BundledAtlases {
     public static let coordinateAtlases = ["power264", "dosenbach160", "seitzman300"]
     public static let masks = ["mni152": "mni152_2009_brain_mask_2mm.nii.gz", "mni152gm": "mni152_2009_gm_mask_2mm.nii.gz"]
@@ -13,6 +14,7 @@ public enum BundledAtlases {
         var candidates: [String] = []
         if let override = ProcessInfo.processInfo.environment["FMRIDYN_ATLAS_DIR"] { candidates.append(override) }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        candidates.append(executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/fmridyn/atlases").path)
         for start in [executable.deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
             var folder = start
             for _ in 0..<6 {
@@ -34,7 +36,7 @@ public enum BundledAtlases {
             return nil
         }
         guard let directory = directory() else {
-            throw AtlasError("the bundled atlas \(name) was not found: set FMRIDYN_ATLAS_DIR to the repository's atlases/ folder")
+            throw AtlasError("the bundled atlas \(name) was not found: install fmridyn with its atlases (make install PREFIX=DIR puts them in DIR/share/fmridyn/atlases), or set FMRIDYN_ATLAS_DIR to the repository's atlases/ folder")
         }
         return directory + "/" + file
     }
