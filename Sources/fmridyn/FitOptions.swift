@@ -48,6 +48,10 @@ struct FitOptions: ParsableArguments {
     var encoderLead: Int?
     @Option(help: "Volumes at the start of each window that condition the latents but are not scored (default 0).")
     var burnIn = 0
+    @Flag(help: "Sequential inference: the posterior mean of z_t is the dynamics' prediction plus the encoder's correction (docs/recovery.md, node-hrf-driven).")
+    var predictivePosterior = false
+    @Option(help: "Initial standard deviation of the sequential prior's transition noise (then learned).")
+    var transitionScale = 0.5
     @Option var seed: UInt64 = 1
     @Option(help: "BLAS threads (default: all cores).")
     var threads: Int?
@@ -70,6 +74,8 @@ struct FitOptions: ParsableArguments {
         try NumericOptions.nonNegative("--free-bits", freeBits, unit: "nats")
         try NumericOptions.positive("--clip-norm", clipNorm)
         try NumericOptions.positive("--solver-step", solverStep, unit: "TRs")
+        try NumericOptions.positive("--transition-scale", transitionScale)
+        if predictivePosterior && inference != "sequential" { throw ValidationError("--predictive-posterior applies to --inference sequential.") }
         if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
         let tape = Self.integrationTapeBytes(window: window, solverStep: solverStep, solver: ODEMethod(rawValue: solver) ?? .rk4,
@@ -122,6 +128,8 @@ struct FitOptions: ParsableArguments {
             model.encoderLead = encoderLead
         }
         if burnIn > 0 { model.burnIn = burnIn }
+        if predictivePosterior { model.predictivePosterior = true }
+        model.transitionScale = transitionScale
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.batchSize = batchSize
