@@ -53,6 +53,24 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     }
 }
 
+extension ModelDescription {
+    /// Refuses runs whose named features are not the model's, in the model's order: a decoder
+    /// column belongs to one region, so shuffled or different columns give silently wrong
+    /// latents. Runs without names (or models fitted before names were recorded) pass.
+    public func requireMatchingFeatures(_ runs: [RunData], modelDirectory: String) throws {
+        guard let expected = featureNames, !expected.isEmpty else { return }
+        for run in runs where run.featureNames.count == run.timeseries.columns && run.featureNames != expected {
+            let names = run.featureNames
+            if names.count == expected.count, Set(names) == Set(expected), let column = names.indices.first(where: { names[$0] != expected[$0] }) {
+                throw TrainingError("\(run.source): its columns are the model's regions in another order (column \(column + 1) is \(names[column]), \(modelDirectory) expects \(expected[column])); write them in the order of \(modelDirectory)/config.json featureNames, or extract with the same atlas")
+            }
+            let missing = expected.filter { !Set(names).contains($0) }
+            let extra = names.filter { !Set(expected).contains($0) }
+            throw TrainingError("\(run.source): its columns are not the regions \(modelDirectory) was fitted on (\(missing.count) missing, e.g. \(missing.prefix(3).joined(separator: ", ")); \(extra.count) unknown, e.g. \(extra.prefix(3).joined(separator: ", "))); extract them with the same atlas")
+        }
+    }
+}
+
 /// Fits an SVAE with Adam, KL warm-up, gradient clipping and early stopping on the
 /// validation ELBO, checkpointing into the model directory so an interrupted run resumes
 /// exactly: batch order and reparameterisation noise derive from (seed, epoch) and

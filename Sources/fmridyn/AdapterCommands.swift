@@ -51,6 +51,7 @@ struct Adapt: ParsableCommand {
         let logger = diagnostics.makeLogger()
         let (base, description) = try Trainer.loadModel(from: model)
         var runs = try VoxelMode.runs(try input.loadRuns(), for: model)
+        try description.requireMatchingFeatures(runs, modelDirectory: model)
         let c = base.configuration
         try ExternalInputs.attach(&runs, for: c)
         guard runs[0].timeseries.columns == c.observations else {
@@ -148,6 +149,7 @@ struct Merge: ParsableCommand {
                                              ("merged_coordinates", .integer(merged.count))]
         if !data.isEmpty {
             var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
+            try description.requireMatchingFeatures(runs, modelDirectory: model)
             let c = base.configuration
             try ExternalInputs.attach(&runs, for: c)
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)

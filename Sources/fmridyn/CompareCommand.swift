@@ -112,7 +112,9 @@ struct Compare: ParsableCommand {
             let kind = description.model.dynamics.rawValue
             dimension = dimension ?? svae.configuration.latent
             var latents: [[[Double]]] = []
-            for run in try VoxelMode.runs(voxelRuns, for: directory) {
+            let modelRuns = try VoxelMode.runs(voxelRuns, for: directory)
+            try description.requireMatchingFeatures(modelRuns, modelDirectory: directory)
+            for run in modelRuns {
                 let (_, rows) = try LatentExport.rows(model: svae, runs: [run])
                 latents.append(rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) })
             }

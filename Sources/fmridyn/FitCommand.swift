@@ -235,6 +235,7 @@ struct Latents: ParsableCommand {
         var header: [String] = [], rows: [[String]] = []
         try input.forEachRun { run in
             var runs = try projection.map { try VoxelMode.apply($0, to: [run]) } ?? [run]
+            try description.requireMatchingFeatures(runs, modelDirectory: model)
             try ExternalInputs.attach(&runs, for: svae.configuration)
             let exported = try LatentExport.rows(model: svae, runs: runs)
             header = exported.header

@@ -56,11 +56,12 @@ struct FixedPoints: ParsableCommand {
     }
 
     func run() throws {
-        let (svae, _) = try Trainer.loadModel(from: model)
+        let (svae, description) = try Trainer.loadModel(from: model)
         let names = svae.configuration.externalInputs ?? []
         var trajectories: [[Double]] = []
         if !data.isEmpty {
             var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
+            try description.requireMatchingFeatures(runs, modelDirectory: model)
             try ExternalInputs.attach(&runs, for: svae.configuration)
             let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
             trajectories = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }

@@ -43,6 +43,20 @@ final class FitCommandTests: XCTestCase {
         XCTAssertTrue(lines[8].hasPrefix("01,,motor,1,7,9.45,rest,"), String(lines[8]))
         XCTAssertTrue(lines[9].hasPrefix("01,,motor,1,8,10.8,left_hand,"), String(lines[9]))
 
+        // Columns in another order, or other regions, are refused: config.json records the names.
+        let table = try String(contentsOfFile: timeseries, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let shuffled = directory.file("shuffled.tsv"), renamed = directory.file("renamed.tsv")
+        try table.map { row in ([row[1], row[0]] + row.dropFirst(2)).joined(separator: "\t") }.joined(separator: "\n").appending("\n")
+            .write(toFile: shuffled, atomically: true, encoding: .utf8)
+        try ([["bogus"] + table[0].dropFirst()] + table.dropFirst()).map { $0.joined(separator: "\t") }.joined(separator: "\n").appending("\n")
+            .write(toFile: renamed, atomically: true, encoding: .utf8)
+        for (file, expected) in [(shuffled, "another order"), (renamed, "1 missing")] {
+            let refused = try CommandRunner.run(["latents", "--model", model, file, "--tr", "1.35", "--out", directory.file("refused.csv"), "-q"])
+            XCTAssertNotEqual(refused.status, 0, file)
+            XCTAssertTrue(refused.stderr.contains(expected), refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("refused.csv")))
+        }
+
         // Fixed points of the fitted NODE, from starts on its latents.
         let points = directory.file("fixed_points.json")
         let fixed = try CommandRunner.run(["fixed-points", "--model", model, "--data", timeseries, "--tr", "1.35", "--starts", "64",
