@@ -46,11 +46,7 @@ public enum LatentExport {
     public static func write(header: [String], rows: [[String]], to path: String) throws {
         var text = header.joined(separator: ",") + "\n"
         for row in rows { text += row.map(escape).joined(separator: ",") + "\n" }
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw TrainingError("\(path) could not be written: \(error.localizedDescription)")
-        }
+        try AtomicWrite.write(Data(text.utf8), to: path)
     }
 
     static func escape(_ field: String) -> String {

@@ -159,7 +159,7 @@ public struct Trainer {
                                                featureNames: names.count == model.observations ? names : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(description).write(to: URL(fileURLWithPath: directory + "/config.json"), options: .atomic)
+            try AtomicWrite.write(encoder.encode(description), to: directory + "/config.json")
         }
 
         let batchesPerEpoch = (data.training.count + training.batchSize - 1) / training.batchSize
@@ -281,7 +281,7 @@ public struct Trainer {
         let report: [String: Any] = ["test_elbo": elbo, "test_windows": data.test.count,
                                      "best_validation_elbo": validation, "split": data.splitDescription]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        try json.write(to: URL(fileURLWithPath: directory + "/evaluation.json"), options: .atomic)
+        try AtomicWrite.write(json, to: directory + "/evaluation.json")
         return elbo
     }
 
@@ -301,7 +301,7 @@ public struct Trainer {
         for row in rows {
             text += "\(row.epoch),\(row.step),\(row.trainELBO),\(row.reconstruction),\(row.kl),\(row.validationELBO),\(row.learningRate),\(String(format: "%.3f", row.seconds))\n"
         }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/training_log.csv"), options: .atomic)
+        try AtomicWrite.write(Data(text.utf8), to: directory + "/training_log.csv")
     }
 
     /// Loads the best model of a model directory.

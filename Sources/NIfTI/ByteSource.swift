@@ -33,7 +33,8 @@ extension ByteSource {
 
 /// Opens a file for reading, failing with a message that names it.
 func openFile(_ path: String) throws -> (descriptor: Int32, size: Int) {
-    let descriptor = open(path, O_RDONLY)
+    // Non-blocking, so that a FIFO is refused instead of waiting for a writer forever.
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard descriptor >= 0 else {
         let code = errno
         if code == ENOENT {
@@ -50,6 +51,12 @@ func openFile(_ path: String) throws -> (descriptor: Int32, size: Int) {
         close(descriptor)
         throw NIfTIError(.unreadable, path: path, "is a directory, not a NIfTI file")
     }
+    if (status.st_mode & S_IFMT) != S_IFREG {
+        close(descriptor)
+        let kind = (status.st_mode & S_IFMT) == S_IFIFO ? "a pipe (FIFO)" : "not a regular file"
+        throw NIfTIError(.unreadable, path: path, "is \(kind); fmridyn reads images from regular files (copy the stream to a file first)")
+    }
+    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
     return (descriptor, Int(status.st_size))
 }
 

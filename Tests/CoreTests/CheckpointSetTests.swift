@@ -45,6 +45,19 @@ final class CheckpointSetTests: XCTestCase {
         XCTAssertFalse(try CheckpointSet.verify(in: root))
     }
 
+    /// Failed writes name the file and the reason, not Foundation's error domain and code.
+    func testAtomicWriteNamesTheProblem() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("missing/config.json")
+        XCTAssertThrowsError(try AtomicWrite.write(Data("{}".utf8), to: path)) { error in
+            XCTAssertTrue("\(error)".contains(path) && "\(error)".contains("does not exist"), "\(error)")
+            XCTAssertFalse("\(error)".contains("NSCocoaErrorDomain"), "\(error)")
+        }
+        try AtomicWrite.write(Data("{}".utf8), to: directory.file("config.json"))
+        XCTAssertEqual(FileManager.default.contents(atPath: directory.file("config.json")), Data("{}".utf8))
+    }
+
     func testDirectoryLockAdmitsOneWriter() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

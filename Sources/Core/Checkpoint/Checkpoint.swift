@@ -21,11 +21,7 @@ public enum Checkpoint {
         try SafeTensors.write(model.namedParameters, metadata: metadata.merging(["format": "fmridyn"]) { a, _ in a },
                               to: directory + "/" + modelFile)
         if let configuration {
-            do {
-                try configuration.write(to: URL(fileURLWithPath: directory + "/" + configFile), options: .atomic)
-            } catch {
-                throw CheckpointError("\(directory)/\(configFile): could not be written (\(error.localizedDescription))")
-            }
+            try AtomicWrite.write(configuration, to: directory + "/" + configFile)
         }
         if let optimizer {
             try SafeTensors.write(optimizer.buffers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },

@@ -121,3 +121,24 @@ public enum CheckpointSet {
         guard fsync(descriptor) == 0 else { throw CheckpointError("\(path): fsync failed (\(String(cString: strerror(errno)))); is the disk full?") }
     }
 }
+
+/// Whole-file writes that appear atomically (temporary file + rename), with errors that name
+/// the file and the likely fix instead of Foundation's error domain and code.
+public enum AtomicWrite {
+    public static func write(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            let directory = (path as NSString).deletingLastPathComponent
+            let reason: String
+            if !FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory) {
+                reason = "its directory \(directory) does not exist"
+            } else if !FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) {
+                reason = "its directory \(directory) is not writable (permission denied)"
+            } else {
+                reason = "the write failed (is the disk full?)"
+            }
+            throw CheckpointError("\(path) could not be written: \(reason); choose another output location or fix the permissions")
+        }
+    }
+}

@@ -83,11 +83,7 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for item in payloads { item.payload.append(to: &data) }
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CheckpointError("\(path): could not be written (\(error.localizedDescription)); check that the directory exists and is writable")
-        }
+        try AtomicWrite.write(data, to: path)
     }
 
     /// Reads every tensor; validates the header against the file before touching data.

@@ -13,6 +13,11 @@ public struct DelimitedTable: Sendable {
 
     /// Reads `path`; the delimiter is a tab unless the file name ends in `.csv`.
     public init(contentsOf path: String, delimiter: UnicodeScalar? = nil) throws {
+        var status = stat()
+        if stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+            // Reading a FIFO would wait for a writer forever.
+            throw TableError(path: path, (status.st_mode & S_IFMT) == S_IFDIR ? "is a directory, not a table" : "is not a regular file (a pipe or device); give a table file")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             if !FileManager.default.fileExists(atPath: path) {
                 throw TableError(path: path, "no such file; check the path")
@@ -24,6 +29,9 @@ public struct DelimitedTable: Sendable {
 
     public init(text: String, path: String, delimiter: UnicodeScalar = "\t") throws {
         self.path = path
+        if text.allSatisfy(\.isWhitespace) {
+            throw TableError(path: path, "is empty; a header row naming the columns is required")
+        }
         let reader: CSVReader
         do {
             reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true, delimiter: delimiter)
@@ -50,9 +58,14 @@ public struct DelimitedTable: Sendable {
 
     public func columnIndex(_ name: String) -> Int? { header.firstIndex(of: name) }
 
-    /// A required column, or an error listing the columns that exist.
+    /// A required column, or an error listing the columns that exist (and saying so when a
+    /// single header cell holds other delimiters: the file is separated by something else).
     public func column(_ name: String) throws -> [String] {
         guard let index = columnIndex(name) else {
+            if header.count == 1, let other = [(",", "commas"), (";", "semicolons"), ("\t", "tabs")].first(where: { header[0].contains($0.0) }) {
+                let expected = path.lowercased().hasSuffix(".csv") ? "commas (a .csv name)" : "tabs (BIDS .tsv)"
+                throw TableError(path: path, column: name, "is missing: the header is one cell, \"\(header[0].prefix(60))\", separated by \(other.1), but the file is read as separated by \(expected); write it tab-separated")
+            }
             throw TableError(path: path, column: name, "is missing; the file has columns \(header.joined(separator: ", "))")
         }
         return rows.map { $0[index] }
