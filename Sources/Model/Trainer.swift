@@ -160,6 +160,9 @@ public struct Trainer {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicWrite.write(encoder.encode(description), to: directory + "/config.json")
+            // The step-0 set marks the directory as a fit in progress from the start, so a fit
+            // that dies before its first checkpoint (a full disk) is not read as a model.
+            try saveCheckpoint(svae, adam.state, state, masks: masks)
         }
 
         let batchesPerEpoch = (data.training.count + training.batchSize - 1) / training.batchSize
@@ -304,11 +307,17 @@ public struct Trainer {
         try AtomicWrite.write(Data(text.utf8), to: directory + "/training_log.csv")
     }
 
-    /// Loads the best model of a model directory.
-    public static func loadModel(from directory: String) throws -> (SVAE<Float>, ModelDescription) {
+    /// Loads the best model of a model directory. A directory whose fit did not finish (killed,
+    /// stopped by an error or a full disk: `checkpoint/state.json` says so) is refused unless
+    /// `allowUnfinished`, since its "best" model is only the best of the epochs it reached.
+    public static func loadModel(from directory: String, allowUnfinished: Bool = false) throws -> (SVAE<Float>, ModelDescription) {
         let path = directory + "/config.json"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError("\(directory) is not a model directory: \(path) is missing (fit a model with fmridyn fit first)")
+        }
+        if !allowUnfinished, let stateData = FileManager.default.contents(atPath: directory + "/checkpoint/state.json"),
+           let state = try? JSONDecoder().decode(TrainingState.self, from: stateData), !state.finished {
+            throw TrainingError("\(directory) holds an unfinished fit (stopped in epoch \(state.epoch + 1) at step \(state.globalStep)): finish it with fmridyn fit --resume, or accept its best parameters so far with --allow-unfinished")
         }
         let description = try JSONDecoder().decode(ModelDescription.self, from: data)
         var svae = SVAE<Float>(configuration: description.model)

@@ -228,8 +228,11 @@ struct Latents: ParsableCommand {
     @Option(help: "With --maps-atlas and a coordinate atlas: sphere radius in mm.")
     var mapsRadius = 5.0
 
+    @Flag(help: "Read a model whose fit did not finish (its best parameters so far).")
+    var allowUnfinished = false
+
     func run() throws {
-        let (svae, description) = try Trainer.loadModel(from: model)
+        let (svae, description) = try Trainer.loadModel(from: model, allowUnfinished: allowUnfinished)
         let projection = try VoxelProjection.load(from: model)
         // One run in memory at a time: read, project (voxel models), encode, keep its rows.
         var header: [String] = [], rows: [[String]] = []

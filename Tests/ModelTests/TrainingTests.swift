@@ -96,6 +96,11 @@ final class TrainingTests: XCTestCase {
         var killed = Trainer(directory: interrupted, model: model, training: training)
         killed.interruptAfterStep = 8  // after the checkpoint at step 6, mid-epoch
         XCTAssertThrowsError(try killed.fit(data))
+        // What the killed fit left is refused as a model until it is finished (or asked for).
+        XCTAssertThrowsError(try Trainer.loadModel(from: interrupted)) { error in
+            XCTAssertTrue("\(error)".contains("unfinished fit") && "\(error)".contains("--resume"), "\(error)")
+        }
+        XCTAssertNoThrow(try Trainer.loadModel(from: interrupted, allowUnfinished: true))
         let resumed = try Trainer(directory: interrupted, model: model, training: training).fit(data, resume: true)
         XCTAssertEqual(resumed.map(\.validationELBO), log.map(\.validationELBO))
         let a = try parameters(in: straight), b = try parameters(in: interrupted)

@@ -142,6 +142,38 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// Mutations of the deflate stream and the trailer, and truncations: every mutant either is
+    /// refused with a NIfTIError or reads the original voxels, by both backends.
+    func testGzipStreamMutationsNeverGiveWrongVoxels() throws {
+        let values = (0..<6000).map { Float(sin(Double($0) * 0.01)) }
+        let path = directory.file("source.nii.gz")
+        try NIfTIWriter.write(values, header: .make(shape: [10, 20, 30]), to: path, gzipLevel: 6)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var generator = SplitMix64(state: 20_261_202)
+        var refused = 0, intact = 0
+        for trial in 0..<240 {
+            var bytes = original
+            switch trial % 3 {
+            case 0: bytes[bytes.count - 1 - Int.random(in: 0..<8, using: &generator)] ^= 1 << UInt8.random(in: 0..<8, using: &generator)
+            case 1: bytes[Int.random(in: 10..<(bytes.count - 8), using: &generator)] ^= 1 << UInt8.random(in: 0..<8, using: &generator)
+            default: bytes = Array(bytes.prefix(Int.random(in: 10..<bytes.count, using: &generator)))
+            }
+            let mutant = directory.file("mutant.nii.gz")
+            try Data(bytes).write(to: URL(fileURLWithPath: mutant))
+            for backend in InflateBackend.allCases {
+                do {
+                    let read = try NIfTIImage(contentsOf: mutant, inflateBackend: backend).readAll(as: Float.self)
+                    XCTAssertEqual(read, values, "trial \(trial) (\(backend)): a mutant read without error must give the original voxels")
+                    intact += 1
+                } catch is NIfTIError {
+                    refused += 1
+                }
+            }
+        }
+        XCTAssertEqual(refused + intact, 480)
+        XCTAssertGreaterThan(refused, 400, "almost every mutation is detected (\(intact) read intact)")
+    }
+
     func testDimensionFields() {
         let zeroDim = failure(patched(42, int16(0)))
         XCTAssertEqual(zeroDim?.kind, .invalidHeader)

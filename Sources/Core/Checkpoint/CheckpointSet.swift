@@ -35,6 +35,25 @@ public enum CheckpointSet {
         } catch {
             throw CheckpointError("\(staging): could not create the checkpoint staging directory (\(error.localizedDescription))")
         }
+        do {
+            try seal(staging, write)
+        } catch {
+            try? files.removeItem(atPath: staging)  // a failed set (full disk) leaves nothing behind
+            throw error
+        }
+        // Swap: the old set steps aside, the new one takes its name, the old one goes.
+        try? files.removeItem(atPath: previous)
+        if files.fileExists(atPath: target) {
+            guard rename(target, previous) == 0 else { throw CheckpointError("\(target): could not be moved aside (\(String(cString: strerror(errno))))") }
+        }
+        guard rename(staging, target) == 0 else { throw CheckpointError("\(staging): could not be renamed to \(target) (\(String(cString: strerror(errno))))") }
+        try flush(directory)
+        try? files.removeItem(atPath: previous)
+    }
+
+    /// Fills the staging directory, flushes its files and writes the manifest last.
+    static func seal(_ staging: String, _ write: (String) throws -> Void) throws {
+        let files = FileManager.default
         try write(staging)
         let names = try files.contentsOfDirectory(atPath: staging).filter { $0 != manifestFile && !$0.hasPrefix(".") }.sorted()
         var entries: [Manifest.Entry] = []
@@ -54,14 +73,6 @@ public enum CheckpointSet {
         }
         try flush(manifestPath)
         try flush(staging)
-        // Swap: the old set steps aside, the new one takes its name, the old one goes.
-        try? files.removeItem(atPath: previous)
-        if files.fileExists(atPath: target) {
-            guard rename(target, previous) == 0 else { throw CheckpointError("\(target): could not be moved aside (\(String(cString: strerror(errno))))") }
-        }
-        guard rename(staging, target) == 0 else { throw CheckpointError("\(staging): could not be renamed to \(target) (\(String(cString: strerror(errno))))") }
-        try flush(directory)
-        try? files.removeItem(atPath: previous)
     }
 
     /// Finishes what a killed writer left: without a current set, the previous one is put back
