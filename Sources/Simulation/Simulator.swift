@@ -64,6 +64,9 @@ public struct Simulator {
             throw AtlasError("simulation needs at least 1 subject and run, 10 volumes, a positive TR, 2 latent dimensions, finite noise >= 0 and nuisance >= 0")
         }
         guard let maskPath = try BundledAtlases.path(for: "mni152") else { throw AtlasError("the bundled MNI mask is missing") }
+        // One simulator per dataset directory at a time.
+        let lock = try DirectoryLock.acquire(root, purpose: "simulate")
+        defer { lock.release() }
         let mniMask = try BrainMask(contentsOf: maskPath)
         let grid = Self.grid(from: mniMask.grid, voxelSize: Double(o.grid))
         let mask = try mniMask.resampled(to: grid, path: maskPath)
