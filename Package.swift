@@ -64,7 +64,7 @@ let package = Package(
         ),
         .target(
             name: "Model",
-            dependencies: ["Core", "Dynamics", "Preprocessing"]
+            dependencies: ["Core", "Dynamics", "Preprocessing", "NIfTI"]
         ),
         .target(
             name: "Sparse",

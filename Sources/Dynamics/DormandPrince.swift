@@ -55,7 +55,7 @@ enum DormandPrince {
         for target in times.dropFirst() {
             while target > interval.t1 {
                 guard steps < options.maxSteps else {
-                    throw ODEError("dopri5 took \(steps) steps (the maximum, --max-steps) before t = \(target); the dynamics are stiff or diverging. Try a fixed-step solver (rk4), weight decay, or a larger limit")
+                    throw ODEError("dopri5 took \(steps) steps (its step limit, ODEOptions.maxSteps) before t = \(target); the dynamics are stiff or diverging. Try a fixed-step solver (rk4), weight decay, or a larger limit")
                 }
                 steps += 1
                 guard t + dt > t else {

@@ -23,8 +23,8 @@ struct BIDSInputOptions: ParsableArguments {
     var highPass: Double?
     @Option(parsing: .unconditional, help: "BIDS: low-pass cutoff in Hz (Butterworth).")
     var lowPass: Double?
-    @Flag(help: "BIDS: skip detrending (on by default for BIDS inputs).")
-    var noDetrend = false
+    @Flag(inversion: .prefixedNo, help: "BIDS: remove the mean and linear trend (on by default for BIDS inputs; --no-detrend skips it). The same flag as extract's --detrend.")
+    var detrend = true
     @Flag(help: "BIDS: voxel mode, every voxel of --mask instead of atlas regions (fit reduces them with --voxel-pca).")
     var voxels = false
     @Option(help: "BIDS: mask image, or epi|background|mni152|mni152gm (voxel mode; restricts regions otherwise).")
@@ -87,7 +87,7 @@ struct BIDSInputOptions: ParsableArguments {
             request.smoothingFWHM = smoothingFwhm
             request.dropInitial = dropInitial
             request.nonFinitePolicy = NonFinitePolicy(rawValue: nanPolicy) ?? .error
-            request.cleaning = CleaningOptions(detrend: !noDetrend,
+            request.cleaning = CleaningOptions(detrend: detrend,
                                                filter: filter.flatMap(TemporalFilter.init(rawValue:)) ?? ((highPass ?? lowPass) == nil ? nil : .butterworth),
                                                highPass: highPass, lowPass: lowPass, standardize: Standardization(rawValue: standardize) ?? .zscore)
             let columns = confoundColumns?.split(separator: ",").map(String.init) ?? []

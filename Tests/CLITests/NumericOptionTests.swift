@@ -42,6 +42,21 @@ final class NumericOptionTests: XCTestCase {
         XCTAssertFalse(negative.stderr.contains("Missing value"), negative.stderr)
     }
 
+    /// `--detrend` means the same for model inputs as for `extract` (it was refused: "Unknown
+    /// option '--detrend'. Did you mean '--no-detrend'?"), and `--no-detrend` still works.
+    func testDetrendFlagIsTheSameEverywhere() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for command in [["fit", directory.file("none"), "--out", directory.file("m")],
+                        ["latents", "--model", directory.file("m"), directory.file("none"), "--out", directory.file("l.csv")]] {
+            for flag in ["--detrend", "--no-detrend"] {
+                let result = try CommandRunner.run(command + [flag])
+                XCTAssertFalse(result.stderr.contains("Unknown option"), "\(command[0]) \(flag): \(result.stderr)")
+                XCTAssertNotEqual(result.status, 0, "the inputs do not exist")
+            }
+        }
+    }
+
     /// `extract X --out X` (or --out onto its confounds) refuses instead of overwriting an input.
     func testExtractRefusesToOverwriteItsInput() throws {
         let directory = try TemporaryDirectory()
