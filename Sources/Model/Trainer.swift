@@ -103,7 +103,8 @@ public struct Trainer {
         self.training = training
     }
 
-    var checkpointDirectory: String { directory + "/checkpoint" }
+    var files: ModelDirectory { ModelDirectory(directory) }
+    var checkpointDirectory: String { files.checkpoint }
 
     /// Trains (or, with `resume`, continues) and returns the log; the best model is in
     /// `directory/model.safetensors`.
@@ -125,11 +126,11 @@ public struct Trainer {
         var masks = self.masks
         masks?.apply(to: &svae)
         var state = TrainingState()
-        let statePath = checkpointDirectory + "/state.json"
+        let statePath = files.trainingState
         if resume, FileManager.default.fileExists(atPath: statePath) {
             try CheckpointSet.verify(in: directory)
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
-            let saved = try JSONDecoder().decode(ModelDescription.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json")))
+            let saved = try files.description()
             guard saved.model == model, saved.training.batchSize == training.batchSize else {
                 throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out")
             }
@@ -159,7 +160,7 @@ public struct Trainer {
                                                featureNames: names.count == model.observations ? names : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicWrite.write(encoder.encode(description), to: directory + "/config.json")
+            try AtomicWrite.write(encoder.encode(description), to: files.configuration)
             // The step-0 set marks the directory as a fit in progress from the start, so a fit
             // that dies before its first checkpoint (a full disk) is not read as a model.
             try saveCheckpoint(svae, adam.state, state, masks: masks)
@@ -284,7 +285,7 @@ public struct Trainer {
         let report: [String: Any] = ["test_elbo": elbo, "test_windows": data.test.count,
                                      "best_validation_elbo": validation, "split": data.splitDescription]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        try AtomicWrite.write(json, to: directory + "/evaluation.json")
+        try AtomicWrite.write(json, to: files.evaluation)
         return elbo
     }
 
@@ -304,24 +305,12 @@ public struct Trainer {
         for row in rows {
             text += "\(row.epoch),\(row.step),\(row.trainELBO),\(row.reconstruction),\(row.kl),\(row.validationELBO),\(row.learningRate),\(String(format: "%.3f", row.seconds))\n"
         }
-        try AtomicWrite.write(Data(text.utf8), to: directory + "/training_log.csv")
+        try AtomicWrite.write(Data(text.utf8), to: files.trainingLog)
     }
 
-    /// Loads the best model of a model directory. A directory whose fit did not finish (killed,
-    /// stopped by an error or a full disk: `checkpoint/state.json` says so) is refused unless
-    /// `allowUnfinished`, since its "best" model is only the best of the epochs it reached.
+    /// Loads the best model of a model directory (`ModelDirectory.load`): an unfinished fit is
+    /// refused unless `allowUnfinished`.
     public static func loadModel(from directory: String, allowUnfinished: Bool = false) throws -> (SVAE<Float>, ModelDescription) {
-        let path = directory + "/config.json"
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError("\(directory) is not a model directory: \(path) is missing (fit a model with fmridyn fit first)")
-        }
-        if !allowUnfinished, let stateData = FileManager.default.contents(atPath: directory + "/checkpoint/state.json"),
-           let state = try? JSONDecoder().decode(TrainingState.self, from: stateData), !state.finished {
-            throw TrainingError("\(directory) holds an unfinished fit (stopped in epoch \(state.epoch + 1) at step \(state.globalStep)): finish it with fmridyn fit --resume, or accept its best parameters so far with --allow-unfinished")
-        }
-        let description = try JSONDecoder().decode(ModelDescription.self, from: data)
-        var svae = SVAE<Float>(configuration: description.model)
-        try Checkpoint.load(into: &svae, from: directory)
-        return (svae, description)
+        try ModelDirectory(directory).load(allowUnfinished: allowUnfinished)
     }
 }

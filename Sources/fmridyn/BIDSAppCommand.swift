@@ -271,7 +271,8 @@ struct BIDSApp: ParsableCommand {
         let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
                                      testFraction: fit.testFraction, seed: model.seed)
         let newestInput = derivatives.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0.timeseries))?[.modificationDate] as? Date }.max()
-        let configPath = models + "/config.json"
+        let modelFiles = ModelDirectory(models)
+        let configPath = modelFiles.configuration
         if let made = (try? FileManager.default.attributesOfItem(atPath: configPath))?[.modificationDate] as? Date, let newestInput, newestInput > made {
             say("group: participant outputs changed since the model was fitted; refitting")
             try FileManager.default.removeItem(atPath: models)
@@ -291,7 +292,7 @@ struct BIDSApp: ParsableCommand {
                                                       ("Runs", .array(derivatives.map { .string($0.timeseries) })),
                                                       ("Model", .string((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""))]
         let readouts = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/settings.json"]
-        let readoutInputs = [models + "/model.safetensors", configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
+        let readoutInputs = [modelFiles.weights, configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
         if !force, Self.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readouts, inputs: readoutInputs) {
             say("group: latents, fixed points, decoding and report are up to date, skipped (--force redoes them)")
             return

@@ -65,24 +65,17 @@ struct Fit: ParsableCommand {
         if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
     }
 
-    /// The files a fitted model directory holds (removed by --force before a new fit).
-    static let modelFiles = ["config.json", "model.safetensors", "masks.safetensors", "model_sparse.safetensors", "optimizer.safetensors",
-                             "training_log.csv", "evaluation.json", "sparsity.json", "voxel_projection.safetensors", "robustness.json",
-                             "checkpoint", "checkpoint.previous"]
-
     /// One writer per --out, and no silent overwrite of another model.
     func claimOutput() throws -> DirectoryLock {
         let lock = try DirectoryLock.acquire(out, purpose: "fit")
         let directories = seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out]
-        let existing = directories.filter { FileManager.default.fileExists(atPath: $0 + "/config.json") }
+        let existing = directories.map(ModelDirectory.init).filter(\.holdsModel)
         if !existing.isEmpty && !resume {
             guard force else {
                 lock.release()
-                throw ValidationError("\(existing[0]) already holds a fitted model (config.json); pass --resume to continue it, --force to replace it, or choose another --out.")
+                throw ValidationError("\(existing[0].path) already holds a fitted model (config.json); pass --resume to continue it, --force to replace it, or choose another --out.")
             }
-            for directory in existing {
-                for file in Self.modelFiles { try? FileManager.default.removeItem(atPath: directory + "/" + file) }
-            }
+            for directory in existing { directory.removeModelFiles() }
         }
         return lock
     }

@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import Model
 import NIfTI
 import Preprocessing
 import Reporting
@@ -79,7 +80,7 @@ struct Report: ParsableCommand {
         var provenance: [(String, String)] = [("fmridyn version", FMRIDyn.version), ("command line", CommandLine.arguments.joined(separator: " ")),
                                               ("written", ISO8601DateFormatter().string(from: Date())), ("model directory", model)]
         provenance += LibraryVersions.all.map { ("library: \($0.name)", $0.version) }
-        if let data = FileManager.default.contents(atPath: model + "/config.json"),
+        if let data = FileManager.default.contents(atPath: ModelDirectory(model).configuration),
            var config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             // Region names would drown the settings: give their count and the first few.
             if let names = config["featureNames"] as? [String], names.count > 6 {
@@ -93,7 +94,7 @@ struct Report: ParsableCommand {
     }
 
     static func trainingSection(model: String) throws -> String {
-        let path = model + "/training_log.csv"
+        let path = ModelDirectory(model).trainingLog
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("\(path) does not exist: --model must be a directory written by fmridyn fit.")
         }

@@ -103,7 +103,7 @@ struct Prune: ParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(encoder.encode(description), to: out + "/config.json")
+        try AtomicWrite.write(encoder.encode(description), to: ModelDirectory(out).configuration)
         try Checkpoint.save(svae, masks: masks, to: out)
         try VoxelMode.copyProjection(from: model, to: out)
         let kept = masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }

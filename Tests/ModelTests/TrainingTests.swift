@@ -166,6 +166,17 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(directory: staged, model: model, training: training).fit(data, resume: true)) { error in
             XCTAssertTrue("\(error)".contains("does not match the checkpoint's manifest"), "\(error)")
         }
+        // ModelDirectory names the files and clears a model's (and only a model's) files.
+        let files = ModelDirectory(staged)
+        XCTAssertTrue(files.holdsModel)
+        XCTAssertNil(files.unfinishedFit)
+        for path in [files.configuration, files.weights, files.trainingLog, files.trainingState] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
+        }
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: staged + "/notes.txt"))
+        files.removeModelFiles()
+        XCTAssertFalse(files.holdsModel)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: staged).sorted(), [DirectoryLock.fileName, "notes.txt"])
     }
 
     /// A toy schedule: every 4 steps, each masked layer moves its mask one entry along
