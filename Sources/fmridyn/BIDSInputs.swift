@@ -30,13 +30,13 @@ struct BIDSInputOptions: ParsableArguments {
     @Option(help: "BIDS: mask image, or epi|background|mni152|mni152gm (voxel mode; restricts regions otherwise).")
     var mask: String?
     @Option(help: "BIDS: region reduction: mean, median, sum, min, max, std.")
-    var strategy: String = "mean"
+    var strategy: ReductionStrategy = .mean
     @Option(help: "BIDS: confound columns to regress out, comma-separated (with or instead of presets).")
     var confoundColumns: String?
     @Option(help: "BIDS: filter: butterworth (default when a cutoff is given), cosine or fft.")
-    var filter: String?
+    var filter: TemporalFilter?
     @Option(help: "BIDS: standardisation of the cleaned signals: zscore (default), psc or none.")
-    var standardize: String = "zscore"
+    var standardize: Standardization = .zscore
     @Option(parsing: .unconditional, help: "BIDS: Gaussian smoothing FWHM in mm before extraction.")
     var smoothingFwhm: Double?
     @Option(help: "BIDS: censor volumes whose framewise displacement exceeds this (mm; needs fMRIPrep confounds).")
@@ -46,10 +46,10 @@ struct BIDSInputOptions: ParsableArguments {
     @Option(help: "BIDS: drop this many initial volumes (default: fMRIPrep's non_steady_state_outlier columns, else 0).")
     var dropInitial: Int?
     @Option(help: "BIDS: NaN or infinite voxels: error (default: the run is refused, naming region and volume), zero (set to 0, as nilearn) or drop (left out of their region).")
-    var nanPolicy: String = "error"
+    var nanPolicy: NonFinitePolicy = .error
 
     func validate() throws {
-        try ExtractionOptions.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
+        try ExtractionOptions.check(radius: radius, dropInitial: dropInitial)
         try ExtractionOptions.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: voxels)
         try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
     }
@@ -83,13 +83,13 @@ struct BIDSInputOptions: ParsableArguments {
             case let path?: request.mask = .file(path)
             }
             request.repetitionTime = run.repetitionTime
-            request.strategy = ReductionStrategy(rawValue: strategy) ?? .mean
+            request.strategy = strategy
             request.smoothingFWHM = smoothingFwhm
             request.dropInitial = dropInitial
-            request.nonFinitePolicy = NonFinitePolicy(rawValue: nanPolicy) ?? .error
+            request.nonFinitePolicy = nanPolicy
             request.cleaning = CleaningOptions(detrend: detrend,
-                                               filter: filter.flatMap(TemporalFilter.init(rawValue:)) ?? ((highPass ?? lowPass) == nil ? nil : .butterworth),
-                                               highPass: highPass, lowPass: lowPass, standardize: Standardization(rawValue: standardize) ?? .zscore)
+                                               filter: filter ?? ((highPass ?? lowPass) == nil ? nil : .butterworth),
+                                               highPass: highPass, lowPass: lowPass, standardize: standardize)
             let columns = confoundColumns?.split(separator: ",").map(String.init) ?? []
             if !columns.isEmpty || fdThreshold != nil || dvarsThreshold != nil {
                 guard let confounds = run.confounds else {

@@ -12,7 +12,7 @@ struct ExtractionOptions: ParsableArguments {
     var mask: String?
 
     @Option(help: "Region reduction: mean, median, sum, min, max, std.")
-    var strategy: String = "mean"
+    var strategy: ReductionStrategy = .mean
 
     @Option(parsing: .unconditional, help: "Sphere radius in mm for coordinate atlases.")
     var radius: Double = 5
@@ -36,10 +36,10 @@ struct ExtractionOptions: ParsableArguments {
     var lowPass: Double?
 
     @Option(help: "Filter: butterworth (default when a cutoff is given), cosine or fft.")
-    var filter: String?
+    var filter: TemporalFilter?
 
     @Option(help: "Standardisation: zscore, psc or none.")
-    var standardize: String = "none"
+    var standardize: Standardization = .none
 
     @Option(parsing: .unconditional, help: "Gaussian smoothing FWHM in mm, applied to each volume before extraction.")
     var smoothingFwhm: Double?
@@ -51,13 +51,13 @@ struct ExtractionOptions: ParsableArguments {
     var dvarsThreshold: Double?
 
     @Option(help: "NaN or infinite voxels: zero (default: set to 0 with a warning, as nilearn), drop (left out of their region's reduction) or error.")
-    var nanPolicy: String = "zero"
+    var nanPolicy: NonFinitePolicy = .zero
 
     @Option(help: "Drop this many initial volumes (default: fMRIPrep's non_steady_state_outlier columns, else 0).")
     var dropInitial: Int?
 
     func validate() throws {
-        try Self.check(strategy: strategy, standardize: standardize, filter: filter, radius: radius, dropInitial: dropInitial)
+        try Self.check(radius: radius, dropInitial: dropInitial)
         try Self.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
         try Self.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: atlas == nil)
         for preset in presetNames where ConfoundsTable.Preset(rawValue: preset) == nil {
@@ -66,23 +66,13 @@ struct ExtractionOptions: ParsableArguments {
     }
 
     /// The checks shared with the BIDS model inputs, which take the same flags with model defaults.
-    static func check(strategy: String, standardize: String, filter: String?, radius: Double, dropInitial: Int?) throws {
-        guard ReductionStrategy(rawValue: strategy) != nil else {
-            throw ValidationError("--strategy must be one of: \(ReductionStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
-        guard Standardization(rawValue: standardize) != nil else {
-            throw ValidationError("--standardize must be zscore, psc or none.")
-        }
-        if let filter, TemporalFilter(rawValue: filter) == nil {
-            throw ValidationError("--filter must be butterworth, cosine or fft.")
-        }
+    static func check(radius: Double, dropInitial: Int?) throws {
         try NumericOptions.positive("--radius", radius, unit: "mm")
         if let dropInitial, dropInitial < 0 { throw ValidationError("--drop-initial must be 0 or more.") }
     }
 
     /// --nan-policy: a known policy, and drop only for regions without smoothing.
-    static func check(nanPolicy: String, smoothing: Double?, voxels: Bool) throws {
-        guard let policy = NonFinitePolicy(rawValue: nanPolicy) else { throw ValidationError("--nan-policy must be error, zero or drop.") }
+    static func check(nanPolicy policy: NonFinitePolicy, smoothing: Double?, voxels: Bool) throws {
         if policy == .drop && smoothing != nil { throw ValidationError("--nan-policy drop cannot be combined with --smoothing-fwhm (the kernel spreads a NaN); use zero.") }
         if policy == .drop && voxels { throw ValidationError("--nan-policy drop needs regions (--atlas); in voxel mode use zero or error.") }
     }
@@ -121,7 +111,7 @@ struct ExtractionOptions: ParsableArguments {
         case "background": request.mask = .background
         case let path?: request.mask = .file(path)
         }
-        request.strategy = ReductionStrategy(rawValue: strategy) ?? .mean
+        request.strategy = strategy
         request.smoothingFWHM = smoothingFwhm
         request.repetitionTime = repetitionTime
         request.confounds = confounds
@@ -130,10 +120,10 @@ struct ExtractionOptions: ParsableArguments {
         request.framewiseDisplacementThreshold = fdThreshold
         request.dvarsThreshold = dvarsThreshold
         request.dropInitial = dropInitial
-        request.nonFinitePolicy = NonFinitePolicy(rawValue: nanPolicy) ?? .zero
+        request.nonFinitePolicy = nanPolicy
         var cleaning = CleaningOptions(detrend: detrend, highPass: highPass, lowPass: lowPass,
-                                       standardize: Standardization(rawValue: standardize) ?? .none)
-        cleaning.filter = filter.flatMap(TemporalFilter.init(rawValue:)) ?? ((highPass != nil || lowPass != nil) ? .butterworth : nil)
+                                       standardize: standardize)
+        cleaning.filter = filter ?? ((highPass != nil || lowPass != nil) ? .butterworth : nil)
         request.cleaning = cleaning
         return request
     }
@@ -143,10 +133,10 @@ struct ExtractionOptions: ParsableArguments {
         func optional(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
         return [
             ("Atlas", atlas.map { .string($0) } ?? .null), ("Radius", .number(radius)), ("AllowOverlap", .bool(allowOverlap)),
-            ("Mask", mask.map { .string($0) } ?? .null), ("Strategy", .string(strategy)),
+            ("Mask", mask.map { .string($0) } ?? .null), ("Strategy", .string(strategy.rawValue)),
             ("Detrend", .bool(detrend)), ("HighPass", optional(highPass)), ("LowPass", optional(lowPass)),
-            ("Filter", filter.map { .string($0) } ?? ((highPass ?? lowPass) != nil ? .string("butterworth") : .null)),
-            ("Standardize", .string(standardize)), ("SmoothingFWHM", optional(smoothingFwhm)),
+            ("Filter", filter.map { .string($0.rawValue) } ?? ((highPass ?? lowPass) != nil ? .string("butterworth") : .null)),
+            ("Standardize", .string(standardize.rawValue)), ("SmoothingFWHM", optional(smoothingFwhm)),
             ("ConfoundStrategy", .array(presetNames.map { .string($0) })),
             ("ConfoundColumns", .array((confoundColumns?.split(separator: ",").map(String.init) ?? []).map { .string($0) })),
             ("FramewiseDisplacementThreshold", optional(fdThreshold)), ("DVARSThreshold", optional(dvarsThreshold)),

@@ -5,18 +5,18 @@ import Preprocessing
 
 /// Model and training options shared by `fit` and `bids ... group`.
 struct FitOptions: ParsableArguments {
-    @Option(help: "sequential (default) or initial.")
-    var inference: String = "sequential"
-    @Option(help: "node (neural ODE) or rnn (GRU baseline).")
-    var dynamics: String = "node"
-    @Option(help: "euler, midpoint, rk4 or dopri5.")
-    var solver: String = "rk4"
+    @Option(help: "Inference: sequential (q(z_t | z_{t-1}, x)) or initial (q(z_0 | x), then the dynamics).")
+    var inference: SVAEConfiguration.Inference = .sequential
+    @Option(help: "Dynamics: node (neural ODE) or rnn (GRU baseline).")
+    var dynamics: SVAEConfiguration.DynamicsKind = .node
+    @Option(help: "ODE solver.")
+    var solver: ODEMethod = .rk4
     @Option(help: "Solver step in TRs (fixed-step solvers).")
     var solverStep: Double = 1
     @Flag(help: "Adjoint gradients for the neural ODE.")
     var adjoint = false
-    @Option(help: "linear (default) or mlp.")
-    var decoder: String = "linear"
+    @Option(help: "Decoder: linear or mlp.")
+    var decoder: SVAEConfiguration.DecoderKind = .linear
     @Option(name: .customLong("latent-dim"), help: "Latent dimension.")
     var latentDim = 8
     @Option(help: "Hidden units (encoder GRU per direction, dynamics).")
@@ -43,7 +43,7 @@ struct FitOptions: ParsableArguments {
     @Option(help: "Checkpoint every N optimiser steps.")
     var checkpointEvery = 200
     @Option(help: "instantaneous (default: the decoder reads each volume's latents) or hrf (neural-level latents seen through the Glover HRF; docs/recovery.md).")
-    var observation = "instantaneous"
+    var observation: ObservationModel = .instantaneous
     @Option(help: "The encoder reads the data this many volumes ahead (default: the HRF peak with --observation hrf, else 0).")
     var encoderLead: Int?
     @Option(help: "Volumes at the start of each window that condition the latents but are not scored (default 0).")
@@ -57,16 +57,11 @@ struct FitOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be sequential or initial.") }
-        guard SVAEConfiguration.DynamicsKind(rawValue: dynamics) != nil else { throw ValidationError("--dynamics must be node or rnn.") }
-        guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
-        guard SVAEConfiguration.DecoderKind(rawValue: decoder) != nil else { throw ValidationError("--decoder must be linear or mlp.") }
         for (name, value) in [("--latent-dim", latentDim), ("--hidden", hidden), ("--window", window), ("--stride", stride),
                               ("--epochs", epochs), ("--batch-size", batchSize), ("--checkpoint-every", checkpointEvery)] where value < 1 {
             throw ValidationError("\(name) must be at least 1.")
         }
         if window < 2 { throw ValidationError("--window must be at least 2 volumes.") }
-        guard ["instantaneous", "hrf"].contains(observation) else { throw ValidationError("--observation must be instantaneous or hrf.") }
         if let encoderLead, encoderLead < 0 || encoderLead >= window { throw ValidationError("--encoder-lead must be in 0..<--window (\(window)).") }
         if burnIn < 0 || burnIn >= window { throw ValidationError("--burn-in must be in 0..<--window (\(window)).") }
         try NumericOptions.positive("--lr", lr)
@@ -75,12 +70,12 @@ struct FitOptions: ParsableArguments {
         try NumericOptions.positive("--clip-norm", clipNorm)
         try NumericOptions.positive("--solver-step", solverStep, unit: "TRs")
         try NumericOptions.positive("--transition-scale", transitionScale)
-        if predictivePosterior && inference != "sequential" { throw ValidationError("--predictive-posterior applies to --inference sequential.") }
+        if predictivePosterior && inference != .sequential { throw ValidationError("--predictive-posterior applies to --inference sequential.") }
         if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
-        let tape = Self.integrationTapeBytes(window: window, solverStep: solverStep, solver: ODEMethod(rawValue: solver) ?? .rk4,
+        let tape = Self.integrationTapeBytes(window: window, solverStep: solverStep, solver: solver,
                                              batch: batchSize, hidden: hidden, latent: latentDim)
-        if dynamics == "node" && !adjoint && tape > Self.integrationTapeBudget {
+        if dynamics == .node && !adjoint && tape > Self.integrationTapeBudget {
             let gib = Double(1 << 30)
             throw ValidationError("--solver-step \(solverStep) with --window \(window) and --batch-size \(batchSize) needs about \(String(format: "%.1f", tape / gib)) GiB for the gradient of one batch's integration (budget \(Int(Self.integrationTapeBudget / gib)) GiB); use a step of at least \(String(format: "%.3g", solverStep * tape / Self.integrationTapeBudget)) TRs, a shorter --window or --adjoint.")
         }
@@ -112,16 +107,16 @@ struct FitOptions: ParsableArguments {
         var model = SVAEConfiguration(observations: observations)
         model.latent = latentDim
         model.hidden = hidden
-        model.inference = SVAEConfiguration.Inference(rawValue: inference) ?? .sequential
-        model.dynamics = SVAEConfiguration.DynamicsKind(rawValue: dynamics) ?? .node
-        model.solver = ODEMethod(rawValue: solver) ?? .rk4
+        model.inference = inference
+        model.dynamics = dynamics
+        model.solver = solver
         model.solverStep = solverStep
         model.adjoint = adjoint
-        model.decoder = SVAEConfiguration.DecoderKind(rawValue: decoder) ?? .linear
+        model.decoder = decoder
         model.window = window
         model.stride = stride
         model.seed = seed
-        if observation == "hrf" {
+        if observation == .hrf {
             model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: repetitionTime, oversampling: 1)
             model.encoderLead = encoderLead ?? Int((HemodynamicResponse.glover.peakTime(repetitionTime: repetitionTime) / repetitionTime).rounded())
         } else if let encoderLead, encoderLead > 0 {

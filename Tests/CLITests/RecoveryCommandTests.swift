@@ -35,7 +35,7 @@ final class RecoveryCommandTests: XCTestCase {
         XCTAssertEqual(nuisance.status, 2, nuisance.stderr)
         let observation = try CommandRunner.run(["fit", "x.tsv", "--tr", "2", "--out", directory.path + "/m", "--observation", "bold"])
         XCTAssertEqual(observation.status, 2, observation.stderr)
-        XCTAssertTrue(observation.stderr.contains("--observation must be instantaneous or hrf"), observation.stderr)
+        XCTAssertTrue(observation.stderr.contains("--observation") && observation.stderr.contains("'instantaneous' and 'hrf'"), observation.stderr)
     }
 
     /// A report from no finished cell lists every cell as not run and writes both files.
