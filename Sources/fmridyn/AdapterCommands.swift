@@ -130,6 +130,7 @@ struct Merge: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard !adapters.isEmpty else { throw ValidationError("give at least one adapter directory.") }
         guard SparseAdapter.MergeRule(rawValue: rule) != nil else { throw ValidationError("--rule must be mean or uniform.") }
     }

@@ -34,6 +34,7 @@ struct BenchODE: ParsableCommand {
 
     func validate() throws {
         guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
+        try NumericOptions.positive("--step", step)
     }
 
     func run() throws {

@@ -38,6 +38,7 @@ struct BenchTrain: ParsableCommand {
     @Flag var json = false
 
     func validate() throws {
+        if let sparsity, !(sparsity >= 0 && sparsity < 1) { throw ValidationError("--sparsity must be in [0, 1) (got \(sparsity)).") }
         guard SVAEConfiguration.DynamicsKind(rawValue: dynamics) != nil else { throw ValidationError("--dynamics must be node or rnn.") }
         guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
         guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be initial or sequential.") }

@@ -224,6 +224,10 @@ struct Latents: ParsableCommand {
     @Flag(help: "Read a model whose fit did not finish (its best parameters so far).")
     var allowUnfinished = false
 
+    func validate() throws {
+        try NumericOptions.positive("--maps-radius", mapsRadius, unit: "mm")
+    }
+
     func run() throws {
         let (svae, description) = try Trainer.loadModel(from: model, allowUnfinished: allowUnfinished)
         let projection = try VoxelProjection.load(from: model)

@@ -38,6 +38,7 @@ struct Robustness: ParsableCommand {
 
     func validate() throws {
         guard models.count >= 2 else { throw ValidationError("give at least two model directories.") }
+        try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard !data.isEmpty else { throw ValidationError("--data is required: the latents are aligned on the same data.") }
         guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
     }

@@ -33,6 +33,7 @@ struct SparseFitOptions: ParsableArguments {
     static let methods = ["snip", "magnitude", "random", "synflow", "gmp", "gsp", "set", "rigl"]
 
     func validate() throws {
+        if let gspTarget, !(gspTarget >= 0 && gspTarget <= 1) { throw ValidationError("--gsp-target must be in [0, 1] (got \(gspTarget)).") }
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
         guard Self.methods.contains(prune) else { throw ValidationError("--prune must be one of \(Self.methods.joined(separator: ", ")).") }
         guard PruningScope(rawValue: pruneScope) != nil else { throw ValidationError("--prune-scope must be global, layer or erk.") }

@@ -62,6 +62,7 @@ struct Prune: ParsableCommand {
 
     func validate() throws {
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
+        try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard ["magnitude", "random", "gsp", "synflow", "snip"].contains(method) else {
             throw ValidationError("--method must be magnitude, random, gsp, synflow or snip.")
         }

@@ -26,6 +26,11 @@ final class NumericOptionTests: XCTestCase {
             (["simulate", "--out", directory.file("sim"), "--tr", "nan"], "--tr"),
             (["decode", directory.file("latents.csv"), "--out", directory.file("d.json"), "--c", "nan"], "--c"),
             (["adapt", "--model", model, directory.file("runs.tsv"), "--out", directory.file("a"), "--lr", "inf"], "--lr"),
+            (["merge", directory.file("adapter"), "--model", model, "--out", directory.file("merged"), "--tr", "nan"], "--tr"),
+            (["fixed-points", "--model", model, "--out", directory.file("f.json"), "--tr", "-2"], "--tr"),
+            (["latents", "--model", model, directory.file("runs.tsv"), "--out", directory.file("l.csv"), "--maps-radius", "nan"], "--maps-radius"),
+            (fit + ["--sparsity", "0.5", "--gsp-target", "nan"], "--gsp-target"),
+            (["bench", "ode", "--step", "0"], "--step"),
         ]
         for (arguments, flag) in cases {
             let result = try CommandRunner.run(arguments)
