@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import Core
 import Foundation
 import Logging
 import Model
@@ -136,7 +137,12 @@ struct BIDSApp: ParsableCommand {
         var options = cleaning
         options.atlas = atlas
         var written = 0, skipped = 0
+        // One writer per subject's output folder (jobs for different subjects run side by side).
+        var locks: [String: DirectoryLock] = [:]
+        defer { locks.values.forEach { $0.release() } }
         for (index, bidsRun) in runs.enumerated() {
+            let subjectFolder = outputDir + "/sub-\(bidsRun.subject)"
+            if locks[subjectFolder] == nil { locks[subjectFolder] = try DirectoryLock.acquire(subjectFolder, purpose: "bids participant") }
             let base = stem(for: bidsRun.name, subject: bidsRun.subject, session: bidsRun.session)
             let timeseries = base + "_timeseries.tsv", sidecar = base + "_timeseries.json", conditions = base + "_conditions.tsv"
             let bold = bidsRun.preprocessedBold ?? bidsRun.bold
@@ -263,7 +269,8 @@ struct BIDSApp: ParsableCommand {
         let subjects = Set(runs.map(\.subject))
         say("group: \(runs.count) runs of \(subjects.count) subjects, \(runs[0].timeseries.columns) regions")
         let models = outputDir + "/models", group = outputDir + "/group"
-        try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)
+        let groupLock = try DirectoryLock.acquire(group, purpose: "bids group")
+        defer { groupLock.release() }
 
         // Fit (or finish an interrupted fit); --force starts over.
         if force { try? FileManager.default.removeItem(atPath: models) }
