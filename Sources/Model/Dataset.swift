@@ -230,8 +230,21 @@ public struct WindowDataset: Sendable {
 
 /// A training problem, with the fix in the message.
 public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What a caller may act on without reading the message.
+    public enum Reason: Sendable, Equatable {
+        case other
+        /// `resume` found a directory started with other model or batch settings.
+        case settingsChanged
+        /// `resume` found a directory started on other inputs.
+        case inputsChanged
+    }
+
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public let reason: Reason
+    public init(_ message: String, reason: Reason = .other) {
+        self.message = message
+        self.reason = reason
+    }
     public var description: String { message }
 }
 

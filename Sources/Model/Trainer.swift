@@ -132,10 +132,10 @@ public struct Trainer {
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
             let saved = try files.description()
             guard saved.model == model, saved.training.batchSize == training.batchSize else {
-                throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out")
+                throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out", reason: .settingsChanged)
             }
             if let recorded = state.inputs, recorded != data.fingerprint {
-                throw TrainingError("\(directory) was trained on other inputs (runs, their lengths or the split differ); resume with the same runs, or use a new --out")
+                throw TrainingError("\(directory) was trained on other inputs (runs, their lengths or the split differ); resume with the same runs, or use a new --out", reason: .inputsChanged)
             }
             try Checkpoint.load(into: &svae, from: checkpointDirectory)
             if let optimizer: OptimizerState<Float> = try Checkpoint.loadOptimizerState(from: checkpointDirectory) { adam.state = optimizer }

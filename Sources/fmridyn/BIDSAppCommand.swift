@@ -289,8 +289,8 @@ struct BIDSApp: ParsableCommand {
         trainer.progress = { line in self.say("group: " + line) }
         do {
             try trainer.fit(data, resume: FileManager.default.fileExists(atPath: configPath))
-        } catch let error as TrainingError where error.message.contains("other model or batch settings") {
-            throw TrainingError("\(models) was fitted with other settings; pass --force to refit with these")
+        } catch let error as TrainingError where error.reason == .settingsChanged || error.reason == .inputsChanged {
+            throw TrainingError("\(models) was fitted with other settings or inputs; pass --force to refit with these")
         }
         try trainer.evaluateTest(data)
 

@@ -24,13 +24,11 @@ extension Event {
     public static func read(contentsOf path: String, runDuration: Double? = nil) throws -> [Event] {
         let table = try DelimitedTable(contentsOf: path)
         let onsets = try table.numericColumn("onset", allowMissing: false)
-        let durations: [Double]
-        do {
-            durations = try table.numericColumn("duration", allowMissing: false)
-        } catch let error as TableError where error.message.contains("n/a") {
-            throw TableError(path: error.path, row: error.row, column: "duration",
+        if let row = try table.column("duration").firstIndex(where: { $0 == "n/a" || $0.isEmpty }) {
+            throw TableError(path: path, row: row + 2, column: "duration",
                              "is n/a; fmridyn needs every event's duration in seconds (use 0 for an impulse)")
         }
+        let durations = try table.numericColumn("duration", allowMissing: false)
         let conditions = table.columnIndex("trial_type") != nil ? try table.column("trial_type") : Array(repeating: "dummy", count: onsets.count)
         let modulations = table.columnIndex("modulation") != nil ? try table.numericColumn("modulation", allowMissing: false)
             : Array(repeating: 1, count: onsets.count)
