@@ -1,15 +1,34 @@
 import Core
 import Foundation
 
-/// Posterior-mean latent timeseries of runs, as `latents.csv`:
+/// One run's posterior-mean latents with the run's entities, volumes and conditions.
+public struct LatentTrajectory: Sendable, Equatable {
+    public var subject: String
+    public var session: String
+    public var task: String
+    public var run: String
+    /// Volume indices in the original run (from 0).
+    public var volumes: [Int]
+    public var repetitionTime: Double
+    /// Per volume; nil without events.
+    public var conditions: [String]?
+    /// [T][K] posterior means, at the model's precision.
+    public var values: [[Float]]
+
+    /// Seconds of each volume (volume x TR, rounded to the microsecond as written).
+    public var times: [Double] { volumes.map { (Double($0) * repetitionTime * 1e6).rounded() / 1e6 } }
+    /// The latents as Double rows [T][K], for the analyses.
+    public var states: [[Double]] { values.map { $0.map(Double.init) } }
+}
+
+/// Posterior-mean latent timeseries of runs, and `latents.csv`:
 /// `subject,session,task,run,volume,time_s,condition,z1,...,zK` (empty strings where an entity
 /// or the condition is unknown; `volume` counts from 0 in the original run; time_s = volume x TR).
 public enum LatentExport {
-    public static func rows(model: SVAE<Float>, runs: [RunData]) throws -> (header: [String], rows: [[String]]) {
+    /// The latents of every run (sequential models filter through each whole run).
+    public static func trajectories(model: SVAE<Float>, runs: [RunData]) throws -> [LatentTrajectory] {
         let k = model.configuration.latent
-        let header = ["subject", "session", "task", "run", "volume", "time_s", "condition"] + (1...k).map { "z\($0)" }
-        var rows: [[String]] = []
-        for run in runs {
+        return try runs.map { run in
             let expected = model.configuration.observations + model.configuration.covariateCount
             guard run.timeseries.columns == expected else {
                 throw TrainingError("\(run.source) has \(run.timeseries.columns) features; the model was fitted on \(expected)")
@@ -24,29 +43,40 @@ public enum LatentExport {
                 }
                 inputs = Tensor<Float>(shape: [u.timePoints, u.columns], scalars: u.rows.flatMap { $0.map(Float.init) })
             }
-            let means = try model.posteriorMeans(input, inputs: inputs)
-            for t in 0..<standardized.timePoints {
-                let volume = run.volumes[t]
-                var row = [run.subject, run.session, run.task, run.run, String(volume), String((Double(volume) * run.repetitionTime * 1e6).rounded() / 1e6),
-                           run.conditions?[t] ?? ""]
-                row += (0..<k).map { String(means.scalars[t * k + $0]) }
-                rows.append(row)
-            }
+            let means = try model.posteriorMeans(input, inputs: inputs).scalars
+            return LatentTrajectory(subject: run.subject, session: run.session, task: run.task, run: run.run,
+                                    volumes: Array(run.volumes.prefix(standardized.timePoints)), repetitionTime: run.repetitionTime,
+                                    conditions: run.conditions.map { Array($0.prefix(standardized.timePoints)) },
+                                    values: (0..<standardized.timePoints).map { t in Array(means[(t * k)..<((t + 1) * k)]) })
         }
-        return (header, rows)
     }
 
-    /// Writes the CSV atomically.
-    public static func write(model: SVAE<Float>, runs: [RunData], to path: String) throws {
-        let (header, rows) = try rows(model: model, runs: runs)
-        try write(header: header, rows: rows, to: path)
+    /// The CSV's column names for K latents.
+    public static func header(latent k: Int) -> [String] {
+        ["subject", "session", "task", "run", "volume", "time_s", "condition"] + (1...k).map { "z\($0)" }
     }
 
-    /// Writes rows (from `rows(model:runs:)`, possibly gathered run by run) atomically.
-    public static func write(header: [String], rows: [[String]], to path: String) throws {
-        var text = header.joined(separator: ",") + "\n"
-        for row in rows { text += row.map(escape).joined(separator: ",") + "\n" }
+    /// The CSV's cells, a row per volume (values printed as the shortest text of their Float).
+    public static func rows(_ trajectory: LatentTrajectory) -> [[String]] {
+        let times = trajectory.times
+        return trajectory.volumes.indices.map { t in
+            [trajectory.subject, trajectory.session, trajectory.task, trajectory.run, String(trajectory.volumes[t]), String(times[t]),
+             trajectory.conditions?[t] ?? ""] + trajectory.values[t].map { String($0) }
+        }
+    }
+
+    /// Writes the CSV of `trajectories` atomically.
+    public static func write(_ trajectories: [LatentTrajectory], latent k: Int, to path: String) throws {
+        var text = header(latent: k).joined(separator: ",") + "\n"
+        for trajectory in trajectories {
+            for row in rows(trajectory) { text += row.map(escape).joined(separator: ",") + "\n" }
+        }
         try AtomicWrite.write(Data(text.utf8), to: path)
+    }
+
+    /// Computes and writes the CSV of `runs`.
+    public static func write(model: SVAE<Float>, runs: [RunData], to path: String) throws {
+        try write(try trajectories(model: model, runs: runs), latent: model.configuration.latent, to: path)
     }
 
     static func escape(_ field: String) -> String {

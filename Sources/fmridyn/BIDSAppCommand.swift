@@ -307,17 +307,17 @@ struct BIDSApp: ParsableCommand {
 
         let (svae, _) = try Trainer.loadModel(from: models)
         // Per-run latents beside the participant outputs, and all of them in one CSV.
-        var latents: [[Double]] = []
-        for derivative in derivatives {
-            let (names, rows) = try LatentExport.rows(model: svae, runs: [derivative.data])
-            var text = (["volume", "time_s", "condition"] + names.suffix(svae.configuration.latent)).joined(separator: "\t") + "\n"
-            for row in rows {
-                text += ([row[4], row[5], row[6].isEmpty ? "n/a" : row[6]] + row.suffix(svae.configuration.latent)).joined(separator: "\t") + "\n"
-                latents.append(row.suffix(svae.configuration.latent).compactMap(Double.init))
+        let trajectories = try LatentExport.trajectories(model: svae, runs: derivatives.map(\.data))
+        let latents = trajectories.flatMap(\.states)
+        let k = svae.configuration.latent
+        for (derivative, trajectory) in zip(derivatives, trajectories) {
+            var text = (["volume", "time_s", "condition"] + LatentExport.header(latent: k).suffix(k)).joined(separator: "\t") + "\n"
+            for row in LatentExport.rows(trajectory) {
+                text += ([row[4], row[5], row[6].isEmpty ? "n/a" : row[6]] + row.suffix(k)).joined(separator: "\t") + "\n"
             }
             try OutputFiles.write(Data(text.utf8), to: derivative.stem + "_desc-latents_timeseries.tsv")
         }
-        try LatentExport.write(model: svae, runs: runs, to: group + "/latents.csv")
+        try LatentExport.write(trajectories, latent: k, to: group + "/latents.csv")
 
         // Fixed points of the learned dynamics from starts on the latents.
         let starts = ModelFixedPoints.starts(from: latents, dimension: svae.configuration.latent, count: 1024, seed: model.seed)

@@ -115,8 +115,7 @@ struct Compare: ParsableCommand {
             let modelRuns = try VoxelMode.runs(voxelRuns, for: directory)
             try description.requireMatchingFeatures(modelRuns, modelDirectory: directory)
             for run in modelRuns {
-                let (_, rows) = try LatentExport.rows(model: svae, runs: [run])
-                latents.append(rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) })
+                latents.append(try LatentExport.trajectories(model: svae, runs: [run]).flatMap(\.states))
             }
             methods.append(.init(name: name ?? kind.uppercased(), kind: kind, features: kept.map { latents[$0.run][$0.row] }))
             logger.info("\(directory): \(kind) latents, \(svae.configuration.latent) dimensions")

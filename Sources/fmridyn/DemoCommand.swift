@@ -106,18 +106,18 @@ struct Demo: ParsableCommand {
 
         say("4/4 latents, fixed points, decoding and ground-truth recovery")
         let (svae, _) = try Trainer.loadModel(from: out + "/model")
-        try LatentExport.write(model: svae, runs: runs, to: out + "/latents.csv")
+        let trajectories = try LatentExport.trajectories(model: svae, runs: runs)
+        try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out + "/latents.csv")
         var recovered: [[Double]] = [], truth: [[Double]] = []
         var runLatents: [[[Double]]] = [], runBold: [[[Double]]] = [], runNeural: [[[Double]]] = []
-        for (run, bidsRun) in zip(runs, layout.runs) {
-            let (_, rows) = try LatentExport.rows(model: svae, runs: [run])
+        for ((run, bidsRun), trajectory) in zip(zip(runs, layout.runs), trajectories) {
             let truthFile = dataset + "/ground_truth/" + (bidsRun.bold as NSString).lastPathComponent.replacingOccurrences(of: "_bold.nii.gz", with: "_latents.tsv")
             let table = try DelimitedTable(contentsOf: truthFile)
             let columns = (1...options.latentDimension).map { "bold_z\($0)" }
             let values = try columns.map { try table.numericColumn($0) }
             let neural = try (1...options.latentDimension).map { try table.numericColumn("z\($0)") }
-            for (row, volume) in zip(rows, run.volumes) {
-                recovered.append(row.suffix(model.latent).compactMap(Double.init))
+            for (state, volume) in zip(trajectory.states, run.volumes) {
+                recovered.append(state)
                 truth.append(values.map { $0[volume] })
             }
             runLatents.append(Array(recovered.suffix(run.volumes.count)))

@@ -232,17 +232,15 @@ struct Latents: ParsableCommand {
         let (svae, description) = try Trainer.loadModel(from: model, allowUnfinished: allowUnfinished)
         let projection = try VoxelProjection.load(from: model)
         // One run in memory at a time: read, project (voxel models), encode, keep its rows.
-        var header: [String] = [], rows: [[String]] = []
+        var trajectories: [LatentTrajectory] = []
         try input.forEachRun { run in
             var runs = try projection.map { try VoxelMode.apply($0, to: [run]) } ?? [run]
             try description.requireMatchingFeatures(runs, modelDirectory: model)
             try ExternalInputs.attach(&runs, for: svae.configuration)
-            let exported = try LatentExport.rows(model: svae, runs: runs)
-            header = exported.header
-            rows += exported.rows
+            trajectories += try LatentExport.trajectories(model: svae, runs: runs)
         }
-        try LatentExport.write(header: header, rows: rows, to: out)
-        diagnostics.makeLogger().info("\(out): \(rows.count) volumes x \(svae.configuration.latent) latents")
+        try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out)
+        diagnostics.makeLogger().info("\(out): \(trajectories.map(\.volumes.count).reduce(0, +)) volumes x \(svae.configuration.latent) latents")
         if let maps { try DecoderMaps.write(svae, description: description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }
     }
 }

@@ -64,8 +64,7 @@ struct FixedPoints: ParsableCommand {
             var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
             try description.requireMatchingFeatures(runs, modelDirectory: model)
             try ExternalInputs.attach(&runs, for: svae.configuration)
-            let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
-            trajectories = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }
+            trajectories = try LatentExport.trajectories(model: svae, runs: runs).flatMap(\.states)
         }
         // A constant input u adds B u to the flow (or to the map's step).
         var u = [Double](repeating: 0, count: names.count)

@@ -59,8 +59,7 @@ struct Robustness: ParsableCommand {
         var latents: [[[Double]]] = [], points: [[[Double]]] = []
         for directory in models {
             let (svae, _) = try Trainer.loadModel(from: directory)
-            let (_, rows) = try LatentExport.rows(model: svae, runs: runs)
-            let z = rows.map { $0.suffix(svae.configuration.latent).compactMap(Double.init) }
+            let z = try LatentExport.trajectories(model: svae, runs: runs).flatMap(\.states)
             let (fixed, _, _) = ModelFixedPoints.find(model: svae,
                                                       starts: ModelFixedPoints.starts(from: z, dimension: svae.configuration.latent, count: starts, seed: seed))
             latents.append(z)

@@ -251,6 +251,19 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(lines[1], Array(lines[1].prefix(7)) + Array(lines[1].suffix(2)))
         XCTAssertEqual(Array(lines[12].prefix(7)), ["01", "", "motor", "1", "11", "22.0", "left_hand"])
         XCTAssertNotNil(Double(lines[12][7]))
+        // The typed trajectories are what the CSV prints: every value reads back to its Float,
+        // and equals the posterior means of the run.
+        let trajectories = try LatentExport.trajectories(model: svae, runs: runs)
+        XCTAssertEqual(trajectories.count, 3)
+        XCTAssertEqual(trajectories[0].volumes.count, 60)
+        XCTAssertEqual(trajectories[0].times[11], 22.0)
+        XCTAssertEqual(trajectories[0].conditions?[11], "left_hand")
+        for (t, line) in lines.dropFirst().prefix(60).enumerated() {
+            XCTAssertEqual(line.suffix(2).compactMap(Float.init), trajectories[0].values[t], "volume \(t)")
+        }
+        let run = runs[0].standardized
+        let means = try svae.posteriorMeans(Tensor<Float>(shape: [run.timePoints, run.columns], scalars: run.rows.flatMap { $0.map(Float.init) }))
+        XCTAssertEqual(trajectories[0].values.flatMap { $0 }, Array(means.scalars))
     }
 
     func testTestSplitHoldsOutWholeSubjectsAndIsScoredOnce() throws {
