@@ -8,7 +8,7 @@
 #    bit, and no temporary file may be left.
 # 2. two writers: two fits into one --out at once; exactly one may run, the other must fail at
 #    once naming the holder.
-# 3. disk full: fit, extract and simulate on a 2 MB tmpfs (skipped without permission to mount);
+# 3. disk full: fit, extract, simulate and bids participant on a 2 MB tmpfs (skipped without permission to mount);
 #    each must fail with a message, and latents must refuse what the fit left.
 # 4. gzip mutations: MUTANTS copies of a .nii.gz with bytes of the deflate stream or the trailer
 #    changed; every one must either fail with an error or read the original voxels.
@@ -66,16 +66,18 @@ else
     fail "two writers: exit codes $first_status and $second; $(cat "$work/two.txt" | head -3)"
 fi
 
-# 3. Disk full.
+# 3. Disk full (for bids: participant outputs into a tmpfs left with about 100 kB free).
 mkdir -p "$work/full"
 if mount -t tmpfs -o size=2m tmpfs "$work/full" 2>/dev/null; then
-    for job in fit extract simulate; do
+    for job in fit extract simulate bids; do
         rm -rf "$work/full/"* 2>/dev/null
         case $job in
             fit) "$F" fit "$work/sim" --epochs 2 --window 16 --latent-dim 4 --hidden 64 --out "$work/full/model" -q > "$work/full.txt" 2>&1 ;;
             extract) cp "$work/sim/sub-01/func/"*_bold.nii.gz "$work/bold.nii.gz"
                      "$F" extract "$work/bold.nii.gz" --mask mni152 --out "$work/full/voxels.nii" -q > "$work/full.txt" 2>&1 ;;
             simulate) "$F" simulate --out "$work/full/sim" --subjects 2 --volumes 200 --grid 4mm -q > "$work/full.txt" 2>&1 ;;
+            bids) dd if=/dev/zero of="$work/full/filler" bs=1k count=1950 2>/dev/null
+                  "$F" bids "$work/sim" "$work/full/derivatives" participant --atlas power264 --radius 6 --allow-overlap -q > "$work/full.txt" 2>&1 ;;
         esac
         status=$?
         if [ $status -eq 0 ]; then
@@ -84,6 +86,16 @@ if mount -t tmpfs -o size=2m tmpfs "$work/full" 2>/dev/null; then
             say "disk full: $job exit $status: $(head -c 160 "$work/full.txt" | tr '\n' ' ')"
         else
             fail "disk full: $job exit $status without a clear message: $(head -c 200 "$work/full.txt")"
+        fi
+        if [ $job = bids ]; then
+            # With space again, a rerun completes every run and no truncated table was kept.
+            rm -f "$work/full/filler"
+            "$F" bids "$work/sim" "$work/full/derivatives" participant --atlas power264 --radius 6 --allow-overlap -q > /dev/null 2>&1 || fail "bids: the rerun after freeing space failed"
+            short=0
+            for table in "$work/full/derivatives"/sub-*/func/*_timeseries.tsv; do
+                [ "$(wc -l < "$table")" -eq 121 ] || short=$((short + 1))
+            done
+            [ $short -eq 0 ] && say "disk full: bids rerun completed $(ls "$work/full/derivatives"/sub-*/func/*_timeseries.tsv | wc -l) runs, none truncated" || fail "bids: $short truncated tables after the rerun"
         fi
         if [ $job = fit ] && [ -d "$work/full/model" ]; then
             if "$F" latents --model "$work/full/model" "$work/sim" --out "$work/latents.csv" -q > /dev/null 2>&1; then

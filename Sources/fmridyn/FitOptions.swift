@@ -73,6 +73,10 @@ struct FitOptions: ParsableArguments {
         if predictivePosterior && inference != .sequential { throw ValidationError("--predictive-posterior applies to --inference sequential.") }
         if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        let sizes = Self.networkBytes(hidden: hidden, latent: latentDim, window: window, batch: batchSize)
+        if sizes > Self.integrationTapeBudget {
+            throw ValidationError("--hidden \(hidden), --latent-dim \(latentDim), --window \(window) and --batch-size \(batchSize) need about \(String(format: "%.1f", sizes / Double(1 << 30))) GiB before any region is counted (budget \(Int(Self.integrationTapeBudget / Double(1 << 30))) GiB); use smaller sizes.")
+        }
         let tape = Self.integrationTapeBytes(window: window, solverStep: solverStep, solver: solver,
                                              batch: batchSize, hidden: hidden, latent: latentDim)
         if dynamics == .node && !adjoint && tape > Self.integrationTapeBudget {
@@ -99,6 +103,18 @@ struct FitOptions: ParsableArguments {
         }
         let steps = Double(max(1, window - 1)) / solverStep
         return steps * stages * Double(batch) * Double(2 * hidden + 2 * latent) * 4 * 2 * 2
+    }
+
+    /// Estimated bytes of the networks' parts that do not depend on the number of regions: the
+    /// encoder's two GRUs and the dynamics' hidden layers (about 7 H^2 + 4 H K weights, each
+    /// with its gradient and two Adam moments, Float32) and one batch's recorded recurrent
+    /// activations (window x batch x 12 H values and gradients per direction). The defaults
+    /// come to about 13 MB.
+    static func networkBytes(hidden: Int, latent: Int, window: Int, batch: Int) -> Double {
+        let (h, k) = (Double(hidden), Double(latent))
+        let weights = 7 * h * h + 4 * h * k
+        let activations = Double(window) * Double(batch) * 2 * 12 * h
+        return weights * 4 * 4 + activations * 4 * 2
     }
 
     /// The model and training settings for `observations` features sampled every

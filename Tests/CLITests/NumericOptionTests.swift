@@ -22,6 +22,7 @@ final class NumericOptionTests: XCTestCase {
             (fit + ["--lr", "inf"], "--lr"), (fit + ["--lr", "nan"], "--lr"), (fit + ["--beta", "nan"], "--beta"),
             (fit + ["--free-bits", "-1"], "--free-bits"), (fit + ["--clip-norm", "inf"], "--clip-norm"),
             (fit + ["--solver-step", "nan"], "--solver-step"), (fit + ["--solver-step", "1e-9"], "--solver-step"),
+            (fit + ["--hidden", "100000"], "--hidden"), (fit + ["--batch-size", "100000000", "--adjoint"], "--batch-size"),
             (["fit", directory.file("runs.tsv"), "--out", model, "--tr", "nan"], "--tr"),
             (["simulate", "--out", directory.file("sim"), "--tr", "nan"], "--tr"),
             (["decode", directory.file("latents.csv"), "--out", directory.file("d.json"), "--c", "nan"], "--c"),

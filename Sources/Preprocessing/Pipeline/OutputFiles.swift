@@ -65,11 +65,11 @@ public enum OutputFiles {
         try file.commit()
     }
 
+    /// Writes `data` atomically through NIfTI's `AtomicFile`, whose errors say why (a missing
+    /// or unwritable directory, a full disk) rather than Foundation's "could not be completed".
     public static func write(_ data: Data, to path: String) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw TableError(path: path, "could not be written: \(error.localizedDescription); check that the directory exists and is writable")
-        }
+        let file = try AtomicFile(path: path)
+        try data.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 }
