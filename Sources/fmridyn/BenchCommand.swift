@@ -6,6 +6,16 @@ import NIfTI
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure fmridyn's speed (bench/ compares it with the reference tools).",
+        discussion: """
+            Each subcommand times one part; the scripts in bench/ run them side by side with \
+            nibabel, PyTorch, scikit-learn or nilearn and report the ratios. `bench recovery` \
+            scores the fitted dynamics against the simulator's truth (docs/recovery.md).
+
+            Examples:
+              fmridyn bench read run.nii.gz --json
+              fmridyn bench train --json
+              fmridyn bench recovery --quick --out recovery
+            """,
         subcommands: [BenchRead.self, BenchGEMM.self, BenchGRU.self, BenchODE.self, BenchTrain.self, BenchDecode.self, BenchFixedPoints.self, BenchRecovery.self]
     )
 }

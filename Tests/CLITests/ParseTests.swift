@@ -1,0 +1,44 @@
+import ArgumentParser
+import XCTest
+
+@testable import fmridyn
+
+/// In-process parsing with argument-parser's own helpers: every subcommand has help with an
+/// example, and user mistakes are validation errors before anything runs.
+final class ParseTests: XCTestCase {
+    func testEverySubcommandHasHelpWithAnExample() {
+        var commands: [ParsableCommand.Type] = FMRIDyn.configuration.subcommands
+        var checked = 0
+        while let command = commands.popLast() {
+            commands += command.configuration.subcommands  // nested ones (bench read, bench gemm, ...)
+            let help = FMRIDyn.helpMessage(for: command)
+            let name = command.configuration.commandName ?? "\(command)"
+            XCTAssertTrue(help.contains("Example"), "\(name) --help has an example")
+            XCTAssertFalse(command.configuration.abstract.isEmpty, "\(name) has an abstract")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 25)
+    }
+
+    func testValidationErrorsInProcess() {
+        let bad: [[String]] = [
+            ["fit", "x.tsv", "--out", "m", "--lr", "nan"],
+            ["fit", "x.tsv", "--out", "m", "--dynamics", "lstm"],
+            ["fit", "x.tsv", "--out", "m", "--force", "--resume"],
+            ["extract", "b.nii.gz", "--out", "o.tsv", "--atlas", "power264", "--radius", "-1"],
+            ["extract", "b.nii.gz", "--out", "o.tsv", "--atlas", "power264", "--nan-policy", "drop", "--smoothing-fwhm", "6"],
+            ["simulate", "--out", "s", "--grid", "1mm"],
+            ["decode", "l.csv", "--out", "d.json", "--folds", "1"],
+        ]
+        for arguments in bad {
+            XCTAssertThrowsError(try FMRIDyn.parseAsRoot(arguments), "\(arguments)") { error in
+                XCTAssertEqual(FMRIDyn.exitCode(for: error), .validationFailure, "\(arguments): \(FMRIDyn.message(for: error))")
+            }
+        }
+        // The same flags parse when valid, with the typed choices.
+        XCTAssertNoThrow(try FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--solver", "dopri5", "--no-detrend"]))
+        let parsed = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--observation", "hrf"]) as? Fit
+        XCTAssertEqual(parsed?.options.dynamics, .rnn)
+        XCTAssertEqual(parsed?.options.observation, .hrf)
+    }
+}
