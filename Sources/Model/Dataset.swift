@@ -248,6 +248,13 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable
     public var description: String { message }
 }
 
+extension SignalMatrix {
+    /// The matrix as a Float32 tensor [T, C] (row-major), the models' input layout.
+    public var floatTensor: Tensor<Float> {
+        Tensor(shape: [timePoints, columns], scalars: (0..<timePoints).flatMap { t in (0..<columns).map { Float(self[t, $0]) } })
+    }
+}
+
 /// Task regressors as external inputs u(t): one channel per condition at each kept volume. At
 /// the BOLD level (latents read out volume by volume) they are the events' boxcars convolved
 /// with the Glover HRF (nilearn's design-matrix columns); at the neural level (a model with an

@@ -34,14 +34,13 @@ public enum LatentExport {
                 throw TrainingError("\(run.source) has \(run.timeseries.columns) features; the model was fitted on \(expected)")
             }
             let standardized = run.standardized
-            let input = Tensor<Float>(shape: [standardized.timePoints, standardized.columns],
-                                      scalars: standardized.rows.flatMap { $0.map(Float.init) })
+            let input = standardized.floatTensor
             var inputs: Tensor<Float>? = nil
             if model.configuration.inputCount > 0 {
                 guard let u = run.inputs, u.columns == model.configuration.inputCount, u.timePoints == standardized.timePoints else {
                     throw TrainingError("\(run.source): the model takes \(model.configuration.inputCount) external inputs (\((model.configuration.externalInputs ?? []).joined(separator: ", "))); give the events of every run")
                 }
-                inputs = Tensor<Float>(shape: [u.timePoints, u.columns], scalars: u.rows.flatMap { $0.map(Float.init) })
+                inputs = u.floatTensor
             }
             let means = try model.posteriorMeans(input, inputs: inputs).scalars
             return LatentTrajectory(subject: run.subject, session: run.session, task: run.task, run: run.run,

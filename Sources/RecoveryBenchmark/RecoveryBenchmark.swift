@@ -124,11 +124,12 @@ public struct RecoveryBenchmark {
         /// State R^2 of `features` against the neural truth and of `boldLevel` (the same states,
         /// or a neural-level model's through its kernel) against the HRF-convolved truth;
         /// decoding of `features` with the labels of their level.
-        func stateScores(_ features: [[[Double]]], boldLevel: [[[Double]]]? = nil, labels: [[String]]? = nil) -> MethodScores {
+        /// `decode: false` for models given the task as inputs (decoding them would be circular).
+        func stateScores(_ features: [[[Double]]], boldLevel: [[[Double]]]? = nil, labels: [[String]]? = nil, decode: Bool = true) -> MethodScores {
             var scores = MethodScores()
             scores.stateR2Neural = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.neural, groups: groups))
             scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: boldLevel ?? features, truth: study.bold, groups: groups))
-            scores.decoding = taskDecoding(features, labels: labels ?? study.boldLabels)
+            if decode { scores.decoding = taskDecoding(features, labels: labels ?? study.boldLabels) }
             return scores
         }
 
@@ -164,13 +165,12 @@ public struct RecoveryBenchmark {
                 let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
                 let km = model.configuration.latent
                 let latents = try zip(modelRows, modelRuns).map { run, source -> [[Double]] in
-                    let inputs = source.inputs.map { u in
-                        Tensor<Float>(shape: [u.timePoints, u.columns], scalars: (0..<u.timePoints).flatMap { t in (0..<u.columns).map { Float(u[t, $0]) } })
-                    }
-                    let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])), inputs: inputs)
+                    let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])),
+                                                         inputs: source.inputs?.floatTensor)
                     return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
                 let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
+                let takesTask = modelConfiguration.inputCount > 0
                 var scores: MethodScores
                 if level == "neural" {
                     // The model's own BOLD-level states: its latents through its observation kernel.
@@ -179,12 +179,10 @@ public struct RecoveryBenchmark {
                         let scalars = model.haemodynamic(z).scalars
                         return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
                     }
-                    scores = stateScores(latents, boldLevel: convolved, labels: study.neuralLabels)
+                    scores = stateScores(latents, boldLevel: convolved, labels: study.neuralLabels, decode: !takesTask)
                 } else {
-                    scores = stateScores(latents)
+                    scores = stateScores(latents, decode: !takesTask)
                 }
-                // The task is one of its inputs: decoding it from the latents would be circular.
-                if modelConfiguration.inputCount > 0 { scores.decoding = nil }
                 scores.epochs = log.count
                 scores.level = level
                 let truth = level == "neural" ? study.neural : study.bold

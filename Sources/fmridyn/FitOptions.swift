@@ -74,20 +74,21 @@ struct FitOptions: ParsableArguments {
         if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
         let sizes = Self.networkBytes(hidden: hidden, latent: latentDim, window: window, batch: batchSize)
-        if sizes > Self.integrationTapeBudget {
-            throw ValidationError("--hidden \(hidden), --latent-dim \(latentDim), --window \(window) and --batch-size \(batchSize) need about \(String(format: "%.1f", sizes / Double(1 << 30))) GiB before any region is counted (budget \(Int(Self.integrationTapeBudget / Double(1 << 30))) GiB); use smaller sizes.")
+        if sizes > Self.memoryBudget {
+            throw ValidationError("--hidden \(hidden), --latent-dim \(latentDim), --window \(window) and --batch-size \(batchSize) need about \(String(format: "%.1f", sizes / Double(1 << 30))) GiB before any region is counted (budget \(Int(Self.memoryBudget / Double(1 << 30))) GiB); use smaller sizes.")
         }
         let tape = Self.integrationTapeBytes(window: window, solverStep: solverStep, solver: solver,
                                              batch: batchSize, hidden: hidden, latent: latentDim)
-        if dynamics == .node && !adjoint && tape > Self.integrationTapeBudget {
+        if dynamics == .node && !adjoint && tape > Self.memoryBudget {
             let gib = Double(1 << 30)
-            throw ValidationError("--solver-step \(solverStep) with --window \(window) and --batch-size \(batchSize) needs about \(String(format: "%.1f", tape / gib)) GiB for the gradient of one batch's integration (budget \(Int(Self.integrationTapeBudget / gib)) GiB); use a step of at least \(String(format: "%.3g", solverStep * tape / Self.integrationTapeBudget)) TRs, a shorter --window or --adjoint.")
+            throw ValidationError("--solver-step \(solverStep) with --window \(window) and --batch-size \(batchSize) needs about \(String(format: "%.1f", tape / gib)) GiB for the gradient of one batch's integration (budget \(Int(Self.memoryBudget / gib)) GiB); use a step of at least \(String(format: "%.3g", solverStep * tape / Self.memoryBudget)) TRs, a shorter --window or --adjoint.")
         }
         if !(testFraction >= 0 && testFraction < 0.8) { throw ValidationError("--test-fraction must be in [0, 0.8).") }
     }
 
-    /// What one batch's differentiable integration may hold in memory before `fit` refuses.
-    static let integrationTapeBudget = 8.0 * Double(1 << 30)
+    /// What one batch's differentiable integration, or the networks' size-dependent parts, may
+    /// hold in memory before `fit` refuses.
+    static let memoryBudget = 8.0 * Double(1 << 30)
 
     /// Estimated bytes of the recorded integration for one batch (direct gradient): solver
     /// steps per window x stages per step x batch x the field's activations (two hidden layers

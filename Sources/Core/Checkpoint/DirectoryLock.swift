@@ -40,11 +40,14 @@ public final class DirectoryLock: @unchecked Sendable {
             throw CheckpointError("\(directory): cannot create its lock file \(fileName) (\(String(cString: strerror(errno)))); is the directory writable?")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            // The holder wrote "PID PURPOSE".
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(descriptor)
-            throw CheckpointError("\(directory) is being written by another fmridyn process\(holder.isEmpty ? "" : " (pid \(holder))"); wait for it to finish or choose another output directory")
+            let parts = holder.split(separator: " ", maxSplits: 1).map(String.init)
+            let who = parts.isEmpty ? "" : " (pid \(parts[0])" + (parts.count > 1 ? ", \(parts[1])" : "") + ")"
+            throw CheckpointError("\(directory) is being written by another fmridyn process\(who); wait for it to finish or choose another output directory")
         }
-        let pid = Array("\(getpid())\n".utf8)
+        let pid = Array("\(getpid()) \(purpose)\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         held[key] = (descriptor, 1)

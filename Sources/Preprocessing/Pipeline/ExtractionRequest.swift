@@ -73,19 +73,11 @@ extension ExtractionRequest {
     public static let maximumSmoothingFWHM = 500.0
 
     /// Rejects settings no image can make sense of (non-finite or out-of-range numbers) before
-    /// any voxel is read; the messages name the setting.
+    /// any voxel is read; the messages name the setting. The sphere radius and the non-finite
+    /// policy are checked where they are used (`RegionSet.spheres`, the extractors).
     public func validateSettings() throws {
-        if nonFinitePolicy == .drop, smoothingFWHM != nil {
-            throw AtlasError("dropping non-finite voxels cannot be combined with smoothing (the kernel spreads a NaN over its neighbours); set them to zero instead")
-        }
-        if nonFinitePolicy == .drop, case .voxels = regions {
-            throw AtlasError("non-finite voxels cannot be dropped in voxel mode (each voxel is its own column); set them to zero or fix the image")
-        }
         if let fwhm = smoothingFWHM, !(fwhm >= 0 && fwhm <= Self.maximumSmoothingFWHM) {
             throw AtlasError("the smoothing FWHM must be between 0 and \(Self.maximumSmoothingFWHM) mm (got \(fwhm))")
-        }
-        if case .coordinates(_, let radius, _) = regions, !(radius >= 0 && radius.isFinite) {
-            throw AtlasError("the sphere radius must be a finite number of mm, 0 or more (got \(radius))")
         }
         if let tr = repetitionTime, !(tr > 0 && tr.isFinite) {
             throw AtlasError("the repetition time must be a positive number of seconds (got \(tr))")
