@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Analysis", targets: ["Analysis"]),
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Sparse", targets: ["Sparse"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "RecoveryBenchmark", targets: ["RecoveryBenchmark"]),
     ],
     dependencies: [
@@ -47,6 +48,10 @@ let package = Package(
             name: "CFFTW", pkgConfig: "fftw3f",
             providers: [.apt(["libfftw3-dev"])]
         ),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
 
         // MARK: Pipeline stages
         .target(
@@ -69,6 +74,11 @@ let package = Package(
         .target(
             name: "Sparse",
             dependencies: ["Core"]
+        ),
+        // Ranks of an MPI job (Open MPI) behind Core's Communicator.
+        .target(
+            name: "Cluster",
+            dependencies: ["Core", "CMPI"]
         ),
         .target(
             name: "Analysis",
@@ -97,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Cluster", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -93,6 +93,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Optional so that model directories written before the test split still load.
     public var testFraction: Double? = nil
     public var threads: Int? = nil
+    /// Sharded training (`WindowDataset.shards`): each step's batch is the union of one part per
+    /// shard, each part differentiated on its own and the parts' gradients added in shard
+    /// order, so the result does not depend on how many ranks share the shards. Nil: the batch
+    /// is drawn from all training windows at once (the one-process default).
+    public var shards: Int? = nil
 
     public init() {}
 }

@@ -15,15 +15,24 @@ import Glibc
 public final class RunStore: @unchecked Sendable {
     /// Where a run's rows are, in scalars from the start of the store.
     public struct Extent: Sendable, Equatable {
+        /// -1 for a run another rank holds (its shape is known, its values are not here).
         public let offset: Int
         public let timePoints: Int
         public let columns: Int
+        public init(offset: Int, timePoints: Int, columns: Int) {
+            self.offset = offset
+            self.timePoints = timePoints
+            self.columns = columns
+        }
+        /// Whether the run's values are in this store.
+        public var isPresent: Bool { offset >= 0 }
     }
 
     public let extents: [Extent]
     private let memory: [Float]
-    /// Open descriptor of the (already unlinked) file, or -1 in memory.
-    private let descriptor: Int32
+    /// The (already unlinked) file, or nil in memory.
+    private let file: OpenFile?
+    private var descriptor: Int32 { file?.descriptor ?? -1 }
     /// The file's name while it was written (for messages).
     public let path: String?
 
@@ -38,19 +47,32 @@ public final class RunStore: @unchecked Sendable {
         }
         self.extents = extents
         memory = values
-        descriptor = -1
+        file = nil
         path = nil
     }
 
-    private init(extents: [Extent], descriptor: Int32, path: String) {
+    private init(extents: [Extent], memory: [Float], file: OpenFile?, path: String?) {
         self.extents = extents
-        memory = []
-        self.descriptor = descriptor
+        self.memory = memory
+        self.file = file
         self.path = path
     }
 
-    deinit {
-        if descriptor >= 0 { close(descriptor) }
+    /// A descriptor closed when the last store sharing it goes.
+    private final class OpenFile: Sendable {
+        let descriptor: Int32
+        init(_ descriptor: Int32) { self.descriptor = descriptor }
+        deinit { close(descriptor) }
+    }
+
+    /// This store's runs placed among runs other ranks hold: run `local[k]` of the result is
+    /// this store's run k; every other run has only its shape (`shapes`, indexed like the
+    /// result), and reading it is an error.
+    public func placed(at local: [Int], shapes: [(timePoints: Int, columns: Int)]) -> RunStore {
+        precondition(local.count == extents.count, "one position per run of the store")
+        var layout = shapes.map { Extent(offset: -1, timePoints: $0.timePoints, columns: $0.columns) }
+        for (k, position) in local.enumerated() { layout[position] = extents[k] }
+        return RunStore(extents: layout, memory: memory, file: file, path: path)
     }
 
     /// Whether the runs live in a file rather than in memory.
@@ -59,6 +81,7 @@ public final class RunStore: @unchecked Sendable {
     /// Copies rows `start..<(start + count)` of `run` into `target` (count x columns scalars).
     public func read(run: Int, start: Int, count: Int, into target: UnsafeMutablePointer<Float>) throws {
         let extent = extents[run]
+        guard extent.isPresent else { throw TrainingError("run \(run + 1) is held by another rank; a shard read a run it does not own") }
         precondition(start >= 0 && start + count <= extent.timePoints, "rows \(start)..<\(start + count) outside run \(run)")
         let first = extent.offset + start * extent.columns, length = count * extent.columns
         if descriptor < 0 {
@@ -146,7 +169,7 @@ public final class RunStore: @unchecked Sendable {
             let descriptor = open(path, O_RDONLY)
             defer { unlink(path) }
             guard descriptor >= 0 else { throw TrainingError("cannot reopen the run cache \(path) (\(String(cString: strerror(errno))))") }
-            return RunStore(extents: extents, descriptor: descriptor, path: path)
+            return RunStore(extents: extents, memory: [], file: OpenFile(descriptor), path: path)
         }
 
         /// Removes the partial file (after an error while appending).

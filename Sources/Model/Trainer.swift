@@ -96,6 +96,9 @@ public struct Trainer {
     /// zeroed for parameters without a mask), so entries outside the subset never move (Adam's
     /// moments for them stay zero).
     public var trainableMasks: ParameterMasks<Float>? = nil
+    /// The ranks training together (sharded training, `TrainingConfiguration.shards`): every
+    /// rank holds the same model and takes the same steps; rank 0 alone writes the directory.
+    public var communicator: any Communicator = LocalCommunicator()
 
     public init(directory: String, model: SVAEConfiguration, training: TrainingConfiguration) {
         self.directory = directory
@@ -116,11 +119,21 @@ public struct Trainer {
     }
 
     private func train(_ data: WindowDataset, resume: Bool) throws -> [TrainingLogRow] {
-        // One writer per model directory; what a killed writer left is finished or removed.
-        let lock = try DirectoryLock.acquire(directory, purpose: "training")
-        defer { lock.release() }
-        DirectoryLock.removeStaleTemporaries(in: directory)
-        try CheckpointSet.recover(in: directory)
+        // One writer per model directory (rank 0 of a group); what a killed writer left is
+        // finished or removed before any rank reads it.
+        let leader = communicator.isLeader
+        let lock = try communicator.agree { () -> DirectoryLock? in
+            guard leader else { return nil }
+            let lock = try DirectoryLock.acquire(directory, purpose: "training")
+            DirectoryLock.removeStaleTemporaries(in: directory)
+            try CheckpointSet.recover(in: directory)
+            return lock
+        }
+        defer { lock?.release() }
+        let schedule = try training.shards.map { shards -> ShardSchedule in
+            guard training.freeBits == 0 else { throw TrainingError("free bits act on the whole batch's KL and cannot be split into shards; train without free bits or without shards") }
+            return ShardSchedule(data: data, shards: shards, batchSize: training.batchSize)
+        }
         var svae = initialModel ?? SVAE<Float>(configuration: model)
         var adam = Adam<Float>(learningRate: training.learningRate)
         var masks = self.masks
@@ -131,7 +144,7 @@ public struct Trainer {
             try CheckpointSet.verify(in: directory)
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
             let saved = try files.description()
-            guard saved.model == model, saved.training.batchSize == training.batchSize else {
+            guard saved.model == model, saved.training.batchSize == training.batchSize, saved.training.shards == training.shards else {
                 throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out", reason: .settingsChanged)
             }
             if let recorded = state.inputs, recorded != data.fingerprint {
@@ -160,28 +173,36 @@ public struct Trainer {
                                                featureNames: names.count == model.observations ? names : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicWrite.write(encoder.encode(description), to: files.configuration)
+            if leader { try AtomicWrite.write(encoder.encode(description), to: files.configuration) }
             // The step-0 set marks the directory as a fit in progress from the start, so a fit
             // that dies before its first checkpoint (a full disk) is not read as a model.
             try saveCheckpoint(svae, adam.state, state, masks: masks)
         }
 
-        let batchesPerEpoch = (data.training.count + training.batchSize - 1) / training.batchSize
+        let batchesPerEpoch = schedule?.batchesPerEpoch ?? (data.training.count + training.batchSize - 1) / training.batchSize
         let start = Date().addingTimeInterval(-state.seconds)
         while state.epoch < training.epochs {
             var order = data.training
             var shuffle = RandomSource(seed: model.seed &+ UInt64(state.epoch) &* 0x9E37_79B9_7F4A_7C15)
             order.shuffle(using: &shuffle)
+            let shardOrder = schedule?.order(epoch: state.epoch, seed: model.seed)
             while state.nextBatch < batchesPerEpoch {
-                let slice = Array(order[(state.nextBatch * training.batchSize)..<min(order.count, (state.nextBatch + 1) * training.batchSize)])
-                let x: Tensor<Float> = try data.batch(slice)
-                let u: Tensor<Float>? = model.inputCount > 0 ? data.inputBatch(slice) : nil
                 state.globalStep += 1
                 let progressFraction = Double(state.epoch * batchesPerEpoch + state.nextBatch + 1) / Double(max(1, training.klWarmupEpochs * batchesPerEpoch))
                 let klWeight = training.beta * (training.klWarmupEpochs > 0 ? min(1, progressFraction) : 1)
-                var noise = RandomSource(seed: model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03))
-                let step = try svae.objectiveAndGradient(x, inputs: u, klWeight: klWeight, freeBits: training.freeBits, random: &noise,
+                let stepSeed = model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03)
+                let step: SVAE<Float>.StepGradient
+                if let schedule, let shardOrder {
+                    step = try shardedStep(svae, parts: schedule.parts(of: shardOrder, batch: state.nextBatch), data: data, klWeight: klWeight,
+                                           seed: stepSeed, schedule: schedule)
+                } else {
+                    let slice = Array(order[(state.nextBatch * training.batchSize)..<min(order.count, (state.nextBatch + 1) * training.batchSize)])
+                    let x: Tensor<Float> = try data.batch(slice)
+                    let u: Tensor<Float>? = model.inputCount > 0 ? data.inputBatch(slice) : nil
+                    var noise = RandomSource(seed: stepSeed)
+                    step = try svae.objectiveAndGradient(x, inputs: u, klWeight: klWeight, freeBits: training.freeBits, random: &noise,
                                                          parts: ComputeThreads.cores)
+                }
                 let value = step.loss
                 var gradient = step.gradient
                 guard value.isFinite, value < 1e12 else {
@@ -222,7 +243,7 @@ public struct Trainer {
                 }
             }
             // End of epoch: validation, log, best model, early stopping.
-            let validation = try validationELBO(svae, data)
+            let validation = try validationELBO(svae, data, schedule: schedule)
             let batches = Double(max(1, state.epochBatches))
             let row = TrainingLogRow(epoch: state.epoch + 1, step: state.globalStep,
                                      trainELBO: -(state.epochReconstruction + state.epochKL) / batches,
@@ -236,7 +257,7 @@ public struct Trainer {
             if validation > state.bestValidation {
                 state.bestValidation = validation
                 state.badEpochs = 0
-                try Checkpoint.save(svae, masks: masks, to: directory)
+                if leader { try Checkpoint.save(svae, masks: masks, to: directory) }
             } else {
                 state.badEpochs += 1
             }
@@ -257,8 +278,10 @@ public struct Trainer {
     }
 
     /// Mean ELBO per validation window (training windows when there are none), with fixed noise.
-    func validationELBO(_ svae: SVAE<Float>, _ data: WindowDataset) throws -> Double {
-        try meanELBO(svae, data, windows: data.validation.isEmpty ? data.training : data.validation)
+    func validationELBO(_ svae: SVAE<Float>, _ data: WindowDataset, schedule: ShardSchedule? = nil) throws -> Double {
+        let windows = data.validation.isEmpty ? data.training : data.validation
+        if let schedule { return try shardedMeanELBO(svae, data, windows: windows, schedule: schedule) }
+        return try meanELBO(svae, data, windows: windows)
     }
 
     /// Mean ELBO per window over `windows` (nats per window), with fixed noise.
@@ -279,9 +302,12 @@ public struct Trainer {
     @discardableResult
     public func evaluateTest(_ data: WindowDataset) throws -> Double? {
         guard !data.test.isEmpty else { return nil }
+        try communicator.barrier()  // rank 0 has written the best model
         let (best, _) = try Trainer.loadModel(from: directory)
-        let elbo = try meanELBO(best, data, windows: data.test)
-        let validation = try validationELBO(best, data)
+        let schedule = training.shards.map { ShardSchedule(data: data, shards: $0, batchSize: training.batchSize) }
+        let elbo = try schedule.map { try shardedMeanELBO(best, data, windows: data.test, schedule: $0) } ?? meanELBO(best, data, windows: data.test)
+        let validation = try validationELBO(best, data, schedule: schedule)
+        guard communicator.isLeader else { return elbo }
         let report: [String: Any] = ["test_elbo": elbo, "test_windows": data.test.count,
                                      "best_validation_elbo": validation, "split": data.splitDescription]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
@@ -291,6 +317,7 @@ public struct Trainer {
 
     /// Parameters, optimiser moments, masks and the training state of one step, as one set.
     func saveCheckpoint(_ svae: SVAE<Float>, _ optimizer: OptimizerState<Float>, _ state: TrainingState, masks: ParameterMasks<Float>? = nil) throws {
+        guard communicator.isLeader else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let stateData = try encoder.encode(state)
@@ -301,6 +328,7 @@ public struct Trainer {
     }
 
     func writeLog(_ rows: [TrainingLogRow]) throws {
+        guard communicator.isLeader else { return }
         var text = "epoch,step,train_elbo,recon,kl,val_elbo,lr,seconds\n"
         for row in rows {
             text += "\(row.epoch),\(row.step),\(row.trainELBO),\(row.reconstruction),\(row.kl),\(row.validationELBO),\(row.learningRate),\(String(format: "%.3f", row.seconds))\n"

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import Cluster
 import Core
 import Dynamics
 import Foundation
@@ -30,6 +31,7 @@ struct Fit: ParsableCommand {
               fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model-hrf --observation hrf --window 48 --burn-in 16 --latent-dim 12
               fmridyn fit bids_dir --out model-driven --observation hrf --window 48 --burn-in 16 --latent-dim 12 --external-inputs --predictive-posterior --transition-scale 0.1
               fmridyn fit runs.tsv --manifest --out sparse --sparsity 0.9 --prune snip --prune-scope global --sites subject
+              mpirun -n 3 fmridyn fit runs.tsv --manifest --out model --shards 6    (the same model as without mpirun; docs/cluster.md)
             """
     )
 
@@ -52,6 +54,10 @@ struct Fit: ParsableCommand {
     var resume = false
     @Flag(help: "Replace the model already in --out (its weights, checkpoint, log, evaluation and maps are removed first).")
     var force = false
+    @Option(help: "Sharded training: subjects are dealt to N shards, each step adds one part per shard in a fixed order, so the fit is bit-identical on any number of MPI ranks (at most N). Default under mpirun/srun: the number of ranks.")
+    var shards: Int?
+    @Flag(help: "Start MPI even when no launcher (mpirun, srun) environment is detected.")
+    var distributed = false
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
@@ -63,6 +69,9 @@ struct Fit: ParsableCommand {
         guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
         if externalInputs && options.adjoint { throw ValidationError("--external-inputs needs the direct gradient; drop --adjoint.") }
         if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
+        if let shards {
+            guard (1...4096).contains(shards) else { throw ValidationError("--shards must be between 1 and 4096 (got \(shards)).") }
+        }
     }
 
     /// One writer per --out, and no silent overwrite of another model.
@@ -81,6 +90,10 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        let communicator = try Launcher.communicator(force: distributed)
+        guard communicator.size == 1 && shards == nil && !(communicator is MPICommunicator) else {
+            return try runSharded(communicator)
+        }
         let lock = try claimOutput()
         defer { lock.release() }
         let logger = diagnostics.makeLogger()

@@ -37,10 +37,22 @@ struct ModelInputOptions: ParsableArguments {
         return runs
     }
 
-    /// Reads (or extracts) the runs one at a time, in input order, handing each to `body`.
-    func forEachRun(progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
-        if let root = bidsRoot { return try bids.forEachRun(root: root, hrfShift: hrfShift, progress: progress, body) }
-        try RunLoader.forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, body)
+    /// Reads (or extracts) the runs one at a time, in input order, handing each to `body`;
+    /// with `only`, just the runs at those positions of the input order.
+    func forEachRun(only: Set<Int>? = nil, progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
+        if let root = bidsRoot { return try bids.forEachRun(root: root, hrfShift: hrfShift, only: only, progress: progress, body) }
+        try RunLoader.forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, only: only, body)
+    }
+
+    /// Every run's subject label, in input order, without reading any run (from the BIDS
+    /// layout, the manifest's subject column, or the file names' sub- entity).
+    func runSubjects() throws -> [String] {
+        if let root = bidsRoot { return try bids.selectedRuns(root: root).map(\.subject) }
+        func fromName(_ path: String) -> String { BIDSName((path as NSString).lastPathComponent)?["sub"] ?? "" }
+        guard manifest else { return inputs.map(fromName) }
+        let table = try DelimitedTable(contentsOf: inputs[0])
+        if table.columnIndex("subject") != nil { return try table.column("subject") }
+        return try table.column("timeseries").map(fromName)
     }
 }
 
@@ -53,7 +65,7 @@ enum RunLoader {
     }
 
     /// Reads the runs one at a time, handing each to `body`.
-    static func forEach(inputs: [String], manifest: Bool, tr: Double?, events: String?, hrfShift: Bool = false,
+    static func forEach(inputs: [String], manifest: Bool, tr: Double?, events: String?, hrfShift: Bool = false, only: Set<Int>? = nil,
                         _ body: (RunData) throws -> Void) throws {
         if manifest {
             let path = inputs[0]
@@ -64,7 +76,7 @@ enum RunLoader {
             func optional(_ name: String) throws -> [String]? { table.columnIndex(name) != nil ? try table.column(name) : nil }
             let (subjects, sessions, tasks, runLabels, trs, events) = (try optional("subject"), try optional("session"), try optional("task"),
                                                                       try optional("run"), try optional("tr"), try optional("events"))
-            for (index, file) in files.enumerated() {
+            for (index, file) in files.enumerated() where only?.contains(index) ?? true {
                 let repetition = try trs.flatMap { Double($0[index]) } ?? tr ?? {
                     throw ValidationError("\(path), row \(index + 2): no tr column value and no --tr")
                 }()
@@ -79,6 +91,8 @@ enum RunLoader {
             return
         }
         guard let tr else { throw ValidationError("--tr SECONDS is required for timeseries TSV inputs (a manifest can give a tr column).") }
-        for input in inputs { try body(RunData.read(timeseries: input, repetitionTime: tr, events: events, hrfShift: hrfShift)) }
+        for (index, input) in inputs.enumerated() where only?.contains(index) ?? true {
+            try body(RunData.read(timeseries: input, repetitionTime: tr, events: events, hrfShift: hrfShift))
+        }
     }
 }

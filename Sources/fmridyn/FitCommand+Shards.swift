@@ -1,0 +1,70 @@
+import ArgumentParser
+import Cluster
+import Core
+import Foundation
+import Model
+
+extension Fit {
+    /// `fit` with `--shards` or under an MPI launcher: every rank reads its subjects' runs and
+    /// takes the same steps; rank 0 alone writes --out and prints progress.
+    func runSharded(_ communicator: any Communicator) throws {
+        let leader = communicator.isLeader
+        let shardCount = shards ?? communicator.size
+        do {
+            try communicator.agree {
+                if seedList != nil { throw ValidationError("--seeds is not available with --shards or under mpirun yet; fit the seeds one after another") }
+                if input.bids.voxels { throw ValidationError("--voxels is not available with --shards or under mpirun yet (its PCA needs every rank's voxels)") }
+                if externalInputs { throw ValidationError("--external-inputs is not available with --shards or under mpirun yet") }
+                if sparse.sparsity > 0 { throw ValidationError("--sparsity is not available with --shards or under mpirun yet; see --federated for sparse masks across sites") }
+                if shardCount < communicator.size {
+                    throw ValidationError("--shards \(shardCount) is fewer than the \(communicator.size) ranks; give at least one shard per rank")
+                }
+            }
+            let lock = try communicator.agree { leader ? try claimOutput() : nil }
+            defer { lock?.release() }
+            let logger = diagnostics.makeLogger()
+            let quiet = diagnostics.quiet || !leader
+            let say: (String) -> Void = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+            let (runs, store) = try ShardedRuns.load(input, shards: shardCount, communicator: communicator, cacheDirectory: out, say: say)
+            guard let features = store.extents.first?.columns else { throw ValidationError("no runs were read from the inputs") }
+            var (model, training) = options.configurations(observations: features, repetitionTime: runs.first?.repetitionTime ?? 1)
+            training.shards = shardCount
+            let data = try communicator.agree {
+                try WindowDataset(runs: runs, store: store, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
+                                  testFraction: options.testFraction, seed: seedList?.first ?? options.seed)
+            }
+            if leader {
+                logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription)); \(shardCount) shards on \(communicator.size) ranks")
+            }
+            var trainer = Trainer(directory: out, model: model, training: training)
+            trainer.communicator = communicator
+            trainer.version = FMRIDyn.version
+            trainer.progress = quiet ? nil : say
+            let log = try trainer.fit(data, resume: resume)
+            let test = try trainer.evaluateTest(data)
+            if leader {
+                if let best = log.map(\.validationELBO).max() {
+                    logger.info("\(out): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
+                }
+                if let test { logger.info("\(out)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows") }
+            }
+            try communicator.barrier()
+            if communicator is MPICommunicator { MPICommunicator.finalize() }
+        } catch let failure as GroupFailure {
+            // Every rank knows: the failing rank's own error is reported by rank 0 (once).
+            MPICommunicator.finalize()
+            guard leader else { Foundation.exit(1) }
+            if let underlying = failure.underlying { FMRIDyn.exit(reporting: underlying) }
+            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            guard communicator.size > 1 else {
+                if communicator is MPICommunicator { MPICommunicator.finalize() }
+                throw error
+            }
+            // Only this rank knows: report it and end every rank (no rank waits forever).
+            FileHandle.standardError.write(Data("error (rank \(communicator.rank) of \(communicator.size)): \(error)\n".utf8))
+            communicator.abort(code: 1)
+        }
+    }
+}
