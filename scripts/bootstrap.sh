@@ -11,6 +11,8 @@ packages=(
   libfftw3-dev        # FFTW (float and double)
   libisal-dev         # Intel ISA-L: fast gzip inflate
   zlib1g-dev          # zlib: gzip fallback and writing
+  libopenmpi-dev      # Open MPI (mpi.h, libmpi): sharded and federated fits
+  openmpi-bin         # mpirun, for those fits and their tests
 )
 
 missing=()

@@ -1,4 +1,5 @@
 import Core
+import Preprocessing
 import XCTest
 
 @testable import Model
@@ -30,4 +31,41 @@ func assertGradientsMatchCentralDifferences(_ model: SVAE<Double>, every step: I
         }
     }
     return checked
+}
+
+/// The small training problem several test classes share.
+enum TrainingFixtures {
+    /// Three subjects, one run each: two latent oscillators mixed into six regions plus noise.
+    static func runs(volumes: Int = 60) -> [RunData] {
+        var random = RandomSource(seed: 12)
+        return (1...3).map { subject in
+            var matrix = SignalMatrix(timePoints: volumes, columns: 6)
+            for t in 0..<volumes {
+                let a = sin(Double(t) * 0.3 + Double(subject)), b = cos(Double(t) * 0.11)
+                for c in 0..<6 { matrix[t, c] = (c % 2 == 0 ? a : b) * Double(c + 1) + 0.1 * random.normal() }
+            }
+            var run = RunData(timeseries: matrix, repetitionTime: 2)
+            run.subject = String(format: "%02d", subject)
+            run.task = "motor"
+            run.run = "1"
+            run.source = "sub-\(run.subject)"
+            run.conditions = (0..<volumes).map { ($0 / 10) % 2 == 0 ? "rest" : "left_hand" }
+            return run
+        }
+    }
+
+    static func configurations() -> (SVAEConfiguration, TrainingConfiguration) {
+        var model = SVAEConfiguration(observations: 6)
+        model.latent = 2
+        model.hidden = 8
+        model.window = 12
+        model.stride = 6
+        var training = TrainingConfiguration()
+        training.epochs = 3
+        training.batchSize = 4
+        training.learningRate = 0.005
+        training.checkpointEvery = 3
+        training.klWarmupEpochs = 1
+        return (model, training)
+    }
 }

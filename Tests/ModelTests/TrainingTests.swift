@@ -7,39 +7,8 @@ import XCTest
 @testable import Model
 
 final class TrainingTests: XCTestCase {
-    /// Three subjects, one run each: two latent oscillators mixed into six regions plus noise.
-    func makeRuns(volumes: Int = 60) -> [RunData] {
-        var random = RandomSource(seed: 12)
-        return (1...3).map { subject in
-            var matrix = SignalMatrix(timePoints: volumes, columns: 6)
-            for t in 0..<volumes {
-                let a = sin(Double(t) * 0.3 + Double(subject)), b = cos(Double(t) * 0.11)
-                for c in 0..<6 { matrix[t, c] = (c % 2 == 0 ? a : b) * Double(c + 1) + 0.1 * random.normal() }
-            }
-            var run = RunData(timeseries: matrix, repetitionTime: 2)
-            run.subject = String(format: "%02d", subject)
-            run.task = "motor"
-            run.run = "1"
-            run.source = "sub-\(run.subject)"
-            run.conditions = (0..<volumes).map { ($0 / 10) % 2 == 0 ? "rest" : "left_hand" }
-            return run
-        }
-    }
-
-    func configurations() -> (SVAEConfiguration, TrainingConfiguration) {
-        var model = SVAEConfiguration(observations: 6)
-        model.latent = 2
-        model.hidden = 8
-        model.window = 12
-        model.stride = 6
-        var training = TrainingConfiguration()
-        training.epochs = 3
-        training.batchSize = 4
-        training.learningRate = 0.005
-        training.checkpointEvery = 3
-        training.klWarmupEpochs = 1
-        return (model, training)
-    }
+    func makeRuns(volumes: Int = 60) -> [RunData] { TrainingFixtures.runs(volumes: volumes) }
+    func configurations() -> (SVAEConfiguration, TrainingConfiguration) { TrainingFixtures.configurations() }
 
     func parameters(in directory: String) throws -> [String: SafeTensors.Entry] {
         try SafeTensors.read(directory + "/checkpoint/model.safetensors").tensors

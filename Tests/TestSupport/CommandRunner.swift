@@ -25,10 +25,17 @@ public enum CommandRunner {
         return URL(fileURLWithPath: "fmridyn")
     }()
 
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `fmridyn ARGUMENTS`; with a `launcher` (`["/usr/bin/mpirun", "-n", "3"]`), runs
+    /// the launcher with the fmridyn path and the arguments after its own.
+    public static func run(_ arguments: [String], launcher: [String] = []) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
