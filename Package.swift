@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Reporting", targets: ["Reporting"]),
         .library(name: "Sparse", targets: ["Sparse"]),
         .library(name: "Cluster", targets: ["Cluster"]),
+        .library(name: "Federation", targets: ["Federation"]),
         .library(name: "RecoveryBenchmark", targets: ["RecoveryBenchmark"]),
     ],
     dependencies: [
@@ -75,6 +76,11 @@ let package = Package(
             name: "Sparse",
             dependencies: ["Core"]
         ),
+        // Fitting across sites that share parameters, not data (FedAvg, SSFL, SalientGrads).
+        .target(
+            name: "Federation",
+            dependencies: ["Core", "Model", "Sparse"]
+        ),
         // Ranks of an MPI job (Open MPI) behind Core's Communicator.
         .target(
             name: "Cluster",
@@ -107,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Cluster", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Cluster", "Federation", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -142,6 +148,10 @@ let package = Package(
         .testTarget(
             name: "AnalysisTests",
             dependencies: ["Analysis", "Core", "Dynamics", "Model", "TestSupport"]
+        ),
+        .testTarget(
+            name: "FederationTests",
+            dependencies: ["Federation", "Model", "Sparse", "Core", "TestSupport"]
         ),
         .testTarget(
             name: "ReportingTests",

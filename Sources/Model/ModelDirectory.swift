@@ -26,7 +26,7 @@ public struct ModelDirectory: Sendable, Equatable {
     /// Every file and folder a fitted model leaves (what `fit --force` clears before a new fit).
     public static let modelFiles = [Checkpoint.configFile, Checkpoint.modelFile, Checkpoint.masksFile, "model_sparse.safetensors",
                                     Checkpoint.optimizerFile, "training_log.csv", "evaluation.json", "sparsity.json",
-                                    VoxelProjection.fileName, "robustness.json", "checkpoint", "checkpoint.previous"]
+                                    VoxelProjection.fileName, "robustness.json", "federated.json", "checkpoint", "checkpoint.previous"]
 
     /// Whether a model has been (or is being) fitted here.
     public var holdsModel: Bool { FileManager.default.fileExists(atPath: configuration) }
@@ -34,6 +34,19 @@ public struct ModelDirectory: Sendable, Equatable {
     /// Removes a previous model's files (other files, and the lock, stay).
     public func removeModelFiles() {
         for file in Self.modelFiles { try? FileManager.default.removeItem(atPath: path + "/" + file) }
+    }
+
+    /// Records how far a fit that keeps no resumable checkpoint (a federated fit) has come, in
+    /// `checkpoint/state.json`, so readers refuse it until `finished`.
+    public func recordProgress(epoch: Int, step: Int, finished: Bool) throws {
+        var state = TrainingState()
+        state.epoch = epoch
+        state.globalStep = step
+        state.finished = finished
+        try FileManager.default.createDirectory(atPath: checkpoint, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicWrite.write(encoder.encode(state), to: trainingState)
     }
 
     /// The saved settings.

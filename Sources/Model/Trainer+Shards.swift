@@ -1,5 +1,6 @@
 import Core
 import Dispatch
+import Foundation
 
 /// How sharded training (`TrainingConfiguration.shards`) draws each step's batch: one part
 /// per shard, from that shard's own shuffled training windows, sized so that every shard is
@@ -57,6 +58,41 @@ struct ShardSchedule {
     }
 }
 
+/// Where sharded steps spend their time: the whole step, and the gather of the parts'
+/// gradients within it (what a faster network or fewer ranks would save).
+public final class StepTimings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps = 0
+    private var stepNanoseconds: UInt64 = 0
+    private var exchangeNanoseconds: UInt64 = 0
+    private var bytes = 0
+
+    public init() {}
+
+    func add(exchange nanoseconds: UInt64, bytes: Int) {
+        lock.lock()
+        exchangeNanoseconds += nanoseconds
+        self.bytes += bytes
+        lock.unlock()
+    }
+
+    func add(step nanoseconds: UInt64) {
+        lock.lock()
+        steps += 1
+        stepNanoseconds += nanoseconds
+        lock.unlock()
+    }
+
+    /// Steps timed, mean seconds per step, the exchange's share of step time, and the mean
+    /// bytes this rank sent per step.
+    public var summary: (steps: Int, secondsPerStep: Double, exchangeShare: Double, bytesPerStep: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        let count = Double(max(1, steps))
+        return (steps, Double(stepNanoseconds) / 1e9 / count, Double(exchangeNanoseconds) / Double(max(1, stepNanoseconds)), Double(bytes) / count)
+    }
+}
+
 extension Trainer {
     /// One step of sharded training: this rank differentiates its shards' parts (concurrently,
     /// one core each), every rank's results are gathered, and the parts' gradients are added
@@ -104,7 +140,9 @@ extension Trainer {
             guard let result else { preconditionFailure("every owned part yields a result") }
             payload += try result.get()
         }
+        let exchangeStart = DispatchTime.now().uptimeNanoseconds
         let gathered = try communicator.allGather(payload)
+        timings?.add(exchange: DispatchTime.now().uptimeNanoseconds - exchangeStart, bytes: payload.count * 4)
         // Rows by shard, then added in shard order (a fixed order of Float additions).
         var rows = [ArraySlice<Float>?](repeating: nil, count: parts.count)
         for rank in 0..<ranks {

@@ -1,4 +1,5 @@
 import Core
+import Dispatch
 import Foundation
 
 /// One row of `training_log.csv`.
@@ -99,6 +100,8 @@ public struct Trainer {
     /// The ranks training together (sharded training, `TrainingConfiguration.shards`): every
     /// rank holds the same model and takes the same steps; rank 0 alone writes the directory.
     public var communicator: any Communicator = LocalCommunicator()
+    /// Collects the time of sharded steps and of their gradient exchange, when set.
+    public var timings: StepTimings? = nil
 
     public init(directory: String, model: SVAEConfiguration, training: TrainingConfiguration) {
         self.directory = directory
@@ -193,6 +196,8 @@ public struct Trainer {
                 let stepSeed = model.seed ^ (UInt64(state.globalStep) &* 0xD1B5_4A32_D192_ED03)
                 let step: SVAE<Float>.StepGradient
                 if let schedule, let shardOrder {
+                    let began = DispatchTime.now().uptimeNanoseconds
+                    defer { timings?.add(step: DispatchTime.now().uptimeNanoseconds - began) }
                     step = try shardedStep(svae, parts: schedule.parts(of: shardOrder, batch: state.nextBatch), data: data, klWeight: klWeight,
                                            seed: stepSeed, schedule: schedule)
                 } else {

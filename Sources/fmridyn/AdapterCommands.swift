@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Federation
 import Foundation
 import Model
 import Preprocessing
@@ -61,7 +62,7 @@ struct Adapt: ParsableCommand {
         // Gradient saliency on the new data at the base parameters.
         let names = prunableParameters(base)
         let shapes = Dictionary(uniqueKeysWithValues: base.parameters.filter { names.contains($0.name) }.map { ($0.name, base[keyPath: $0.path].shape) })
-        let saliency = try SparseTrainingSetup.gradientScores(base, names: names, data: data, windows: data.training, batches: 4, batchSize: batchSize,
+        let saliency = try GradientSaliency.scores(base, names: names, data: data, windows: data.training, batches: 4, batchSize: batchSize,
                                                               seed: seed, shuffleSeed: seed ^ 0xADA9, includeWeight: false)
         let selection = Pruning.masks(scores: saliency, order: names, shapes: shapes, sparsity: 1 - keep, scope: scope == "layer" ? .layer : .global)
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dynamics
+import Federation
 import Model
 import Preprocessing
 
@@ -12,6 +13,7 @@ extension ReductionStrategy: ExpressibleByArgument {}
 extension Standardization: ExpressibleByArgument {}
 extension TemporalFilter: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
+extension FederatedConfiguration.Exchange: ExpressibleByArgument {}
 
 /// How the decoder sees the latents (`fit --observation`).
 enum ObservationModel: String, CaseIterable, ExpressibleByArgument {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Cluster
 import Core
 import Dynamics
+import Federation
 import Foundation
 import Logging
 import Model
@@ -58,6 +59,14 @@ struct Fit: ParsableCommand {
     var shards: Int?
     @Flag(help: "Start MPI even when no launcher (mpirun, srun) environment is detected.")
     var distributed = false
+    @Flag(help: "Federated fit: each MPI rank is a site (--sites subject|session deals them) that sends parameters, never data; FedAvg, or SSFL/SalientGrads with --sparsity. Writes OUT/federated.json.")
+    var federated = false
+    @Option(help: "Federated: communication rounds (--epochs is not used).")
+    var rounds = 10
+    @Option(help: "Federated: epochs over a site's own windows per round.")
+    var localEpochs = 1
+    @Option(help: "Federated: what sites send: weights after the local epochs (FedAvg, SSFL) or a gradient every step (FedSGD, SalientGrads).")
+    var exchange: FederatedConfiguration.Exchange = .weights
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
@@ -71,6 +80,14 @@ struct Fit: ParsableCommand {
         if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
         if let shards {
             guard (1...4096).contains(shards) else { throw ValidationError("--shards must be between 1 and 4096 (got \(shards)).") }
+        }
+        if federated {
+            guard (1...100_000).contains(rounds), (1...10_000).contains(localEpochs) else {
+                throw ValidationError("--rounds must be 1 to 100000 and --local-epochs 1 to 10000.")
+            }
+            if shards != nil { throw ValidationError("--federated makes each rank one site; drop --shards.") }
+            if let sites = sparse.sites, sites == "run" { throw ValidationError("--federated --sites takes subject or session.") }
+            if sparse.sparsity > 0 && sparse.prune != "snip" { throw ValidationError("--federated agrees its mask by SNIP saliency; use --prune snip (the default).") }
         }
     }
 
@@ -91,7 +108,7 @@ struct Fit: ParsableCommand {
 
     func run() throws {
         let communicator = try Launcher.communicator(force: distributed)
-        guard communicator.size == 1 && shards == nil && !(communicator is MPICommunicator) else {
+        guard communicator.size == 1 && shards == nil && !federated && !(communicator is MPICommunicator) else {
             return try runSharded(communicator)
         }
         let lock = try claimOutput()

@@ -46,12 +46,18 @@ struct ModelInputOptions: ParsableArguments {
 
     /// Every run's subject label, in input order, without reading any run (from the BIDS
     /// layout, the manifest's subject column, or the file names' sub- entity).
-    func runSubjects() throws -> [String] {
-        if let root = bidsRoot { return try bids.selectedRuns(root: root).map(\.subject) }
-        func fromName(_ path: String) -> String { BIDSName((path as NSString).lastPathComponent)?["sub"] ?? "" }
+    func runSubjects() throws -> [String] { try runEntities("sub") }
+
+    /// Every run's `entity` label (`sub`, `ses`), in input order, without reading any run.
+    func runEntities(_ entity: String) throws -> [String] {
+        if let root = bidsRoot {
+            return try bids.selectedRuns(root: root).map { entity == "sub" ? $0.subject : $0.name[entity] ?? "" }
+        }
+        func fromName(_ path: String) -> String { BIDSName((path as NSString).lastPathComponent)?[entity] ?? "" }
         guard manifest else { return inputs.map(fromName) }
         let table = try DelimitedTable(contentsOf: inputs[0])
-        if table.columnIndex("subject") != nil { return try table.column("subject") }
+        let column = ["sub": "subject", "ses": "session"][entity] ?? entity
+        if table.columnIndex(column) != nil { return try table.column(column) }
         return try table.column("timeseries").map(fromName)
     }
 }

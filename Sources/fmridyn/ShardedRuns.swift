@@ -7,10 +7,10 @@ import Model
 /// subjects dealt to it), into its own run cache, and learns every other run's shape and
 /// labels from the other ranks, so that all ranks build the same windows and split.
 enum ShardedRuns {
-    static func load(_ input: ModelInputOptions, shards: Int, communicator: any Communicator, cacheDirectory: String,
+    /// `shardOfRun`: every run's shard, in input order (`WindowDataset.shards`).
+    static func load(_ input: ModelInputOptions, shardOfRun: [Int], communicator: any Communicator, cacheDirectory: String,
                      say: (String) -> Void) throws -> ([RunData], RunStore) {
         let subjects = try communicator.agree { try input.runSubjects() }
-        let shardOfRun = WindowDataset.shards(subjects: subjects, count: shards)
         let owned = subjects.indices.filter { WindowDataset.rank(ofShard: shardOfRun[$0], ranks: communicator.size) == communicator.rank }
         let cache = cacheDirectory + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32"
         let (local, store) = try communicator.agree { () -> ([RunData], RunStore) in
@@ -41,7 +41,7 @@ enum ShardedRuns {
         if runs.map(\.subject) != subjects {
             throw ValidationError("the subjects read from the runs differ from the input list's (\(subjects.prefix(3).joined(separator: ", ")) ...); name the runs with sub- entities or a manifest subject column")
         }
-        say("rank \(communicator.rank) of \(communicator.size): \(owned.count) of \(runs.count) runs (shards \(Set(owned.map { shardOfRun[$0] }).sorted().map(String.init).joined(separator: ",")) of \(shards))")
+        say("rank \(communicator.rank) of \(communicator.size): \(owned.count) of \(runs.count) runs (shards \(Set(owned.map { shardOfRun[$0] }).sorted().map(String.init).joined(separator: ",")) of \(Set(shardOfRun).count))")
         return (runs, store.placed(at: owned, shapes: all.map { ($0.timePoints, $0.columns) }))
     }
 }

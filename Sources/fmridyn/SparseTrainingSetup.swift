@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Federation
 import Foundation
 import Model
 import Preprocessing
@@ -85,7 +86,7 @@ enum SparseTrainingSetup {
             let groups = siteGroups(data, by: options.sites)
             var siteScores: [[String: [Double]]] = [], samples: [Int] = []
             for (site, windows) in groups {
-                siteScores.append(try snipScores(svae, names: names, data: data, windows: windows, batches: options.pruneBatches,
+                siteScores.append(try GradientSaliency.snip(svae, names: names, data: data, windows: windows, batches: options.pruneBatches,
                                                  batchSize: batchSize, seed: model.seed))
                 samples.append(windows.count)
                 if options.sites != nil { say("SNIP scores for site \(site): \(windows.count) windows") }
@@ -140,44 +141,6 @@ enum SparseTrainingSetup {
             groups[key, default: []].append(window)
         }
         return groups.keys.sorted().map { ($0, groups[$0] ?? []) }
-    }
-
-    /// SNIP: |g w| of the negative ELBO at initialisation, averaged over up to `batches`
-    /// batches of `windows` (in a seeded order).
-    static func snipScores(_ svae: SVAE<Float>, names: [String], data: WindowDataset, windows: [WindowDataset.Window], batches: Int,
-                           batchSize: Int, seed: UInt64) throws -> [String: [Double]] {
-        try gradientScores(svae, names: names, data: data, windows: windows, batches: batches, batchSize: batchSize, seed: seed,
-                           shuffleSeed: seed ^ 0x5A11E, includeWeight: true)
-    }
-
-    /// Per-weight |dELBO/dw| (x |w| with `includeWeight`, SNIP's saliency), averaged over up
-    /// to `batches` batches of `windows` shuffled by `shuffleSeed`; batch b's sampling noise is
-    /// seeded by seed + b. Shared by SNIP masks and sparse-adapter selection.
-    static func gradientScores(_ svae: SVAE<Float>, names: [String], data: WindowDataset, windows: [WindowDataset.Window], batches: Int,
-                               batchSize: Int, seed: UInt64, shuffleSeed: UInt64, includeWeight: Bool) throws -> [String: [Double]] {
-        var order = windows
-        var shuffle = RandomSource(seed: shuffleSeed)
-        order.shuffle(using: &shuffle)
-        var scores: [String: [Double]] = [:]
-        let count = min(batches, max(1, (order.count + batchSize - 1) / batchSize))
-        let withInputs = svae.configuration.inputCount > 0
-        for batch in 0..<count {
-            let slice = Array(order[(batch * batchSize)..<min(order.count, (batch + 1) * batchSize)])
-            guard !slice.isEmpty else { continue }
-            var noise = RandomSource(seed: seed &+ UInt64(batch))
-            let (_, gradient) = try valueAndGradient(of: svae) {
-                try $0.objective(data.batch(slice), inputs: withInputs ? data.inputBatch(slice) : nil, klWeight: 1, random: &noise).loss
-            }
-            let values: [String: [Double]] = includeWeight
-                ? Pruning.scores(svae, names: names, criterion: .snip(gradients: Dictionary(uniqueKeysWithValues: gradient.namedParameters)))
-                : Dictionary(uniqueKeysWithValues: gradient.namedParameters.filter { names.contains($0.0) }.map { ($0.0, $0.1.scalars.map { Double(abs($0)) }) })
-            for (name, score) in values {
-                var total = scores[name] ?? [Double](repeating: 0, count: score.count)
-                for index in score.indices { total[index] += score[index] / Double(count) }
-                scores[name] = total
-            }
-        }
-        return scores
     }
 
     /// `sparsity.json` and the compact export of a sparse model directory.

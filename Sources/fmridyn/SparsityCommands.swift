@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Federation
 import Foundation
 import Model
 import Sparse
@@ -92,7 +93,7 @@ struct Prune: ParsableCommand {
             let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
             let c = svae.configuration
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
-            let scores = try SparseTrainingSetup.snipScores(svae, names: names, data: windows, windows: windows.training + windows.validation,
+            let scores = try GradientSaliency.snip(svae, names: names, data: windows, windows: windows.training + windows.validation,
                                                             batches: 4, batchSize: 32, seed: seed)
             masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: sparsity, scope: PruningScope(rawValue: scope) ?? .global)
         } else {
