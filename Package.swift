@@ -125,6 +125,11 @@ let package = Package(
             dependencies: [.product(name: "Numerics", package: "swift-numerics")],
             path: "Tests/TestSupport"
         ),
+        .target(
+            name: "CommunicatorTestSupport",
+            dependencies: ["Core"],
+            path: "Tests/CommunicatorTestSupport"
+        ),
         .testTarget(
             name: "NIfTITests",
             dependencies: ["NIfTI", "CNIfTI", "TestSupport"]
@@ -139,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelTests",
-            dependencies: ["Model", "Core", "Dynamics", "TestSupport"]
+            dependencies: ["Model", "Core", "Dynamics", "TestSupport", "CommunicatorTestSupport"]
         ),
         .testTarget(
             name: "SparseTests",
@@ -151,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FederationTests",
-            dependencies: ["Federation", "Model", "Sparse", "Core", "TestSupport"]
+            dependencies: ["Federation", "Model", "Sparse", "Core", "TestSupport", "CommunicatorTestSupport"]
         ),
         .testTarget(
             name: "ReportingTests",

@@ -1,3 +1,4 @@
+import CommunicatorTestSupport
 import Core
 import Foundation
 import Preprocessing
@@ -5,77 +6,6 @@ import TestSupport
 import XCTest
 
 @testable import Model
-
-/// Ranks as threads of one process: each collective waits for every rank's contribution.
-final class ThreadGroup: @unchecked Sendable {
-    let size: Int
-    private let condition = NSCondition()
-    private var slots: [[UInt8]?]
-    private var results: [[UInt8]] = []
-    private var arrived = 0
-    private var generation = 0
-
-    init(size: Int) {
-        self.size = size
-        slots = Array(repeating: nil, count: size)
-    }
-
-    func exchange(rank: Int, _ bytes: [UInt8]) -> [[UInt8]] {
-        condition.lock()
-        defer { condition.unlock() }
-        let mine = generation
-        slots[rank] = bytes
-        arrived += 1
-        if arrived == size {
-            results = slots.map { $0 ?? [] }
-            slots = Array(repeating: nil, count: size)
-            arrived = 0
-            generation += 1
-            condition.broadcast()
-        } else {
-            while generation == mine { condition.wait() }
-        }
-        return results
-    }
-}
-
-final class ThreadRank: Communicator, @unchecked Sendable {
-    let rank: Int
-    let group: ThreadGroup
-    var size: Int { group.size }
-    init(rank: Int, group: ThreadGroup) {
-        self.rank = rank
-        self.group = group
-    }
-
-    private func gather<T: BitwiseCopyable>(_ values: [T]) -> [[T]] {
-        let bytes = values.withUnsafeBytes { Array($0) }
-        return group.exchange(rank: rank, bytes).map { part in
-            part.withUnsafeBytes { raw in Array(raw.bindMemory(to: T.self)) }
-        }
-    }
-    func allGather(_ values: [Float]) throws -> [[Float]] { gather(values) }
-    func allGather(_ values: [Double]) throws -> [[Double]] { gather(values) }
-    func allGather(bytes: [UInt8]) throws -> [[UInt8]] { group.exchange(rank: rank, bytes) }
-    func barrier() throws { _ = group.exchange(rank: rank, []) }
-    func abort(code: Int32) -> Never { fatalError("rank \(rank) aborted with \(code)") }
-    var traffic: Traffic { Traffic() }
-}
-
-/// Runs `body(rank)` on `count` threads of their own (ranks block on each other, so they
-/// cannot share a bounded pool) and waits for all.
-func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    for rank in 0..<count {
-        let thread = Thread {
-            body(rank)
-            done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-    for _ in 0..<count { done.wait() }
-}
 
 final class ShardedTrainingTests: XCTestCase {
 
@@ -150,7 +80,7 @@ final class ShardedTrainingTests: XCTestCase {
             let errors = NSLock()
             nonisolated(unsafe) var failures: [String] = []
             let (model, training) = (model, training)
-            onThreads(ranks) { rank in
+            group.run { rank in
                 var trainer = Trainer(directory: out, model: model, training: training)
                 trainer.communicator = ThreadRank(rank: rank, group: group)
                 do { try trainer.fit(datasets[rank]) } catch {
@@ -185,7 +115,7 @@ final class ShardedTrainingTests: XCTestCase {
     func testAgreeStopsEveryRankWithTheFailingRanksMessage() {
         let group = ThreadGroup(size: 3)
         nonisolated(unsafe) var messages = [String](repeating: "", count: 3)
-        onThreads(3) { rank in
+        group.run { rank in
             let communicator = ThreadRank(rank: rank, group: group)
             do {
                 try communicator.agree { if rank == 2 { throw TrainingError("bad file on rank two") } }

@@ -1,0 +1,145 @@
+import CommunicatorTestSupport
+import Core
+import Foundation
+import Model
+import Preprocessing
+import Sparse
+import TestSupport
+import XCTest
+
+@testable import Federation
+
+final class FederatedTrainerTests: XCTestCase {
+    /// Four subjects, one run each: two latent oscillators mixed into six regions plus noise.
+    func runs() -> [RunData] {
+        var random = RandomSource(seed: 5)
+        return (1...4).map { subject in
+            var matrix = SignalMatrix(timePoints: 60, columns: 6)
+            for t in 0..<60 {
+                let a = sin(Double(t) * 0.3 + Double(subject)), b = cos(Double(t) * 0.11)
+                for c in 0..<6 { matrix[t, c] = (c % 2 == 0 ? a : b) * Double(c + 1) + 0.1 * random.normal() }
+            }
+            var run = RunData(timeseries: matrix, repetitionTime: 2)
+            run.subject = String(format: "%02d", subject)
+            run.source = "sub-\(run.subject)"
+            return run
+        }
+    }
+
+    func configurations() -> (SVAEConfiguration, TrainingConfiguration) {
+        var model = SVAEConfiguration(observations: 6)
+        model.latent = 2
+        model.hidden = 8
+        model.window = 12
+        model.stride = 6
+        var training = TrainingConfiguration()
+        training.batchSize = 4
+        training.learningRate = 0.01
+        training.klWarmupEpochs = 1
+        return (model, training)
+    }
+
+    /// Site r's view: its own runs' values, every run's shape and labels.
+    func dataset(site: Int, sites: Int, runs: [RunData], model: SVAEConfiguration) throws -> (WindowDataset, [Int]) {
+        let siteOfRun = WindowDataset.shards(subjects: runs.map(\.subject), count: sites)
+        let owned = runs.indices.filter { siteOfRun[$0] == site }
+        let store = RunStore(runs: owned.map { runs[$0].standardized }).placed(at: owned, shapes: runs.map { ($0.timeseries.timePoints, $0.timeseries.columns) })
+        let metadata = runs.enumerated().map { RunMetadata(index: $0, run: $1, shape: ($1.timeseries.timePoints, $1.timeseries.columns)).runData }
+        let data = try WindowDataset(runs: metadata, store: store, window: model.window, stride: model.stride, validationFraction: 0.25, seed: model.seed)
+        return (data, siteOfRun)
+    }
+
+    func fit(_ federation: FederatedConfiguration, sites: Int, directory: String) throws -> [FederatedRecord] {
+        let (model, training) = configurations()
+        let runs = self.runs()
+        let group = ThreadGroup(size: sites)
+        let inputs = try (0..<sites).map { try dataset(site: $0, sites: sites, runs: runs, model: model) }
+        let lock = NSLock()
+        nonisolated(unsafe) var records = [FederatedRecord?](repeating: nil, count: sites)
+        nonisolated(unsafe) var failures: [String] = []
+        group.run { rank in
+            let trainer = FederatedTrainer(directory: directory, model: model, training: training, federation: federation,
+                                           communicator: ThreadRank(rank: rank, group: group))
+            do {
+                let record = try trainer.fit(inputs[rank].0, siteOfRun: inputs[rank].1)
+                lock.lock(); records[rank] = record; lock.unlock()
+            } catch {
+                lock.lock(); failures.append("rank \(rank): \(error)"); lock.unlock()
+            }
+        }
+        XCTAssertEqual(failures, [])
+        // Wall-clock times are each rank's own; everything else must agree.
+        return records.compactMap { $0 }.map { record in
+            var timeless = record
+            for index in timeless.rounds.indices { timeless.rounds[index].seconds = 0 }
+            return timeless
+        }
+    }
+
+    /// Dense FedAvg on three sites: every site ends with the same global model (the same
+    /// validation ELBOs on every rank), the ELBO rises, and the directory is a loadable model.
+    func testFedAvgSitesAgreeAndTheModelLearns() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var federation = FederatedConfiguration()
+        federation.rounds = 4
+        let records = try fit(federation, sites: 3, directory: directory.path)
+        XCTAssertEqual(records.count, 3)
+        XCTAssertEqual(records[1], records[0])
+        XCTAssertEqual(records[2], records[0])
+        let elbos = records[0].rounds.map(\.validationElbo)
+        XCTAssertGreaterThan(elbos.last ?? 0, elbos.first ?? 0, "\(elbos)")
+        XCTAssertEqual(records[0].method, "fedavg")
+        XCTAssertEqual(records[0].exchangedScalars, records[0].parameters)
+        XCTAssertEqual(records[0].sites.map(\.trainingWindows).reduce(0, +) + records[0].sites.map(\.validationWindows).reduce(0, +), 4 * 9)
+        let (loaded, _) = try ModelDirectory(directory.path).load()
+        XCTAssertEqual(loaded.parameterCount, records[0].parameters)
+        let log = try String(contentsOfFile: directory.file("training_log.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(log.count, 5)
+    }
+
+    /// SSFL at sparsity 0.8: the agreed mask removes 80% of the prunable weights, the saved
+    /// model is zero there, and only the kept values travel.
+    func testSSFLSendsOnlyTheAgreedMasksValues() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var federation = FederatedConfiguration()
+        federation.rounds = 2
+        federation.sparsity = 0.8
+        let records = try fit(federation, sites: 2, directory: directory.path)
+        XCTAssertEqual(records.count, 2)
+        XCTAssertEqual(records[0], records[1])
+        let (model, _) = try ModelDirectory(directory.path).load()
+        let prunable = Set(prunableParameters(model))
+        var prunableCount = 0, prunableNonzero = 0, other = 0
+        for (name, tensor) in model.namedParameters {
+            if prunable.contains(name) {
+                prunableCount += tensor.count
+                prunableNonzero += tensor.scalars.filter { $0 != 0 }.count
+            } else {
+                other += tensor.count
+            }
+        }
+        XCTAssertEqual(Double(prunableNonzero) / Double(prunableCount), 0.2, accuracy: 0.01)
+        XCTAssertEqual(records[0].exchangedScalars, Int((Double(prunableCount) * 0.2).rounded()) + other, accuracy: 2)
+        XCTAssertEqual(records[0].method, "ssfl")
+    }
+
+    func testPackAndUnpackRoundTripAndWeightedMean() throws {
+        let (model, training) = configurations()
+        let trainer = FederatedTrainer(directory: "/nonexistent", model: model, training: training, federation: FederatedConfiguration(),
+                                       communicator: LocalCommunicator())
+        let svae = SVAE<Float>(configuration: model)
+        let kept = [0, 3, 7, svae.parameterCount - 1]
+        let packed = trainer.pack(svae, kept)
+        let flat = svae.flattenedParameters
+        XCTAssertEqual(packed, kept.map { flat[$0] })
+        let zeroed = trainer.unpack(packed, into: svae, kept, zeroRest: true).flattenedParameters
+        XCTAssertEqual(zeroed.filter { $0 != 0 }.count, packed.filter { $0 != 0 }.count)
+        XCTAssertEqual(kept.map { zeroed[$0] }, packed)
+        XCTAssertEqual(trainer.unpack(packed, into: svae, kept).flattenedParameters, flat)
+        XCTAssertEqual(trainer.weightedMean([[1, 2], [3, 6]], weights: [0.25, 0.75]), [2.5, 5])
+        // Dense: every position travels.
+        XCTAssertEqual(trainer.keptPositions(svae, masks: nil), Array(0..<svae.parameterCount))
+    }
+}
