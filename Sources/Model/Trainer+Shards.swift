@@ -114,7 +114,11 @@ extension Trainer {
         results.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let output = slots
             nonisolated(unsafe) let shared = (svae, data)
-            DispatchQueue.concurrentPerform(iterations: mine.count) { index in
+            // At most --threads parts at once (each on one core); a worker takes every
+            // workers-th part.
+            let workers = max(1, min(ComputeThreads.cores, mine.count))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+              for index in stride(from: worker, to: mine.count, by: workers) {
                 let shard = mine[index]
                 let windows = parts[shard]
                 let weight = Float(Double(windows.count) / Double(total))
@@ -132,6 +136,7 @@ extension Trainer {
                         return [value, (terms?.reconstruction ?? 0) * weight, (terms?.kl ?? 0) * weight] + gradient.flattenedParameters
                     }
                 }
+              }
             }
         }
         var payload: [Float] = []
