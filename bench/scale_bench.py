@@ -3,7 +3,7 @@
 Side by side in one run, on one simulated dataset (fmridyn simulate: SUBJECTS subjects, one run
 each, Power-264 regions extracted once to TSVs):
 
-1. Data-parallel: ms per training step and the gradient exchange's share of it for N = 1, 2, 4
+1. Data-parallel: ms per training step, and the shares of it spent waiting for the slowest rank and in the gradient exchange, for N = 1, 2, 4
    ranks (`mpirun -n N fmridyn fit --shards 4 --threads 1`; every N computes the same fit, bit
    for bit), and the efficiency t(1) / (N t(N)). This machine has 2 cores: N = 4 is
    oversubscribed.
@@ -14,7 +14,8 @@ each, Power-264 regions extracted once to TSVs):
    epochs.
 
 Usage (after `swift build -c release`): python3 bench/scale_bench.py [--subjects 6] [--rounds 10]
-Writes bench/results/scale.json and prints a table.
+Writes bench/results/scale-rROUNDS-lLOCAL.json and prints the tables. The pooled fit runs
+ROUNDS x LOCAL epochs: the same passes over the data as every site makes.
 """
 import argparse
 import json
@@ -55,10 +56,12 @@ def prepare(work, subjects, volumes):
 
 
 def step_timing(stderr):
-    match = re.search(r"(\d+) sharded steps on (\d+) ranks: ([\d.]+) ms per step, gradient exchange ([\d.]+)% of it, (\d+) bytes", stderr)
+    match = re.search(r"(\d+) sharded steps on (\d+) ranks: ([\d.]+) ms per step, waiting for the slowest rank ([\d.]+)% of it, "
+                      r"gradient exchange ([\d.]+)%, (\d+) bytes", stderr)
     if not match:
         sys.exit("no step timing in the fit's output:\n" + stderr[-2000:])
-    return {"steps": int(match[1]), "ms_per_step": float(match[3]), "exchange_share": float(match[4]) / 100, "bytes_per_step": int(match[5])}
+    return {"steps": int(match[1]), "ms_per_step": float(match[3]), "wait_share": float(match[4]) / 100,
+            "exchange_share": float(match[5]) / 100, "bytes_per_step": int(match[6])}
 
 
 def decoding(work, model, manifest):
@@ -80,7 +83,8 @@ def main():
     parser.add_argument("--subjects", type=int, default=6)
     parser.add_argument("--volumes", type=int, default=284)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--epochs-parallel", type=int, default=2)
+    parser.add_argument("--local-epochs", type=int, default=1)
+    parser.add_argument("--epochs-parallel", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("FMRIDYN_ATLAS_DIR", str(ROOT / "atlases"))
     work = pathlib.Path(tempfile.mkdtemp(prefix="fmridyn-scale-"))
@@ -102,7 +106,8 @@ def main():
             entry["same_model_as_one_rank"] = entry["model_sha"] == parallel[0]["model_sha"]
 
         pooled = work / "pooled"
-        run([BINARY, "fit"] + common + ["--out", pooled, "--epochs", str(args.rounds), "--patience", str(args.rounds)])
+        pooled_epochs = args.rounds * args.local_epochs  # the same passes over the data as every site makes
+        run([BINARY, "fit"] + common + ["--out", pooled, "--epochs", str(pooled_epochs), "--patience", str(pooled_epochs)])
         quality = [{"method": "pooled", "sparsity": 0.0, "best_validation_elbo": best_validation(pooled), "decoding": decoding(work, pooled, manifest)}]
         communication = []
         for method, sparsity, exchange in (("fedavg", 0.0, "weights"), ("ssfl", 0.5, "weights"), ("ssfl", 0.8, "weights"),
@@ -110,30 +115,33 @@ def main():
             out = work / f"{method}-{sparsity}"
             extra = ["--sparsity", str(sparsity)] if sparsity > 0 else []
             run(MPIRUN + ["-n", "3", BINARY, "fit"] + common
-                + ["--out", out, "--federated", "--rounds", str(args.rounds), "--exchange", exchange, "--threads", "1"] + extra)
+                + ["--out", out, "--federated", "--rounds", str(args.rounds), "--local-epochs", str(args.local_epochs), "--exchange", exchange,
+                   "--threads", "1"] + extra)
             record = json.loads((out / "federated.json").read_text())
             sent = sum(sum(r["bytes_sent"]) for r in record["rounds"]) / (len(record["rounds"]) * len(record["rounds"][0]["bytes_sent"]))
             communication.append({"method": method, "sparsity": sparsity, "exchanged_scalars": record["exchanged_scalars"],
                                   "parameters": record["parameters"], "bytes_sent_per_rank_round": sent,
                                   "dense_fedavg_bytes_per_rank_round": 4 + 4 * record["parameters"] + 12,
                                   "fewer_than_dense_fedavg": (4 + 4 * record["parameters"] + 12) / sent,
+                                  "fewer_than_same_method_dense": record["dense_bytes_per_round"] / sent,
                                   "mask_bytes_once": record["mask_bytes_sent"][0]})
             quality.append({"method": method, "sparsity": sparsity, "best_validation_elbo": record["best_validation_elbo"],
                             "decoding": decoding(work, out, manifest)})
         for entry in quality:
             entry["elbo_gap_vs_pooled"] = (quality[0]["best_validation_elbo"] - entry["best_validation_elbo"]) / abs(quality[0]["best_validation_elbo"])
             entry["decoding_gap_vs_pooled"] = quality[0]["decoding"] - entry["decoding"]
-        results = {"subjects": args.subjects, "volumes": args.volumes, "rounds": args.rounds, "cores": os.cpu_count(),
+        results = {"subjects": args.subjects, "volumes": args.volumes, "rounds": args.rounds, "local_epochs": args.local_epochs,
+                   "pooled_epochs": pooled_epochs, "cores": os.cpu_count(),
                    "parallel": parallel, "communication": communication, "quality": quality}
-        target = ROOT / "bench" / "results" / "scale.json"
+        target = ROOT / "bench" / "results" / f"scale-r{args.rounds}-l{args.local_epochs}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(results, indent=2) + "\n")
-        print("ranks  ms/step  exchange  efficiency  same model")
+        print("ranks  ms/step  waiting  exchange  efficiency  same model")
         for entry in parallel:
-            print(f"{entry['ranks']:5d}  {entry['ms_per_step']:7.1f}  {100 * entry['exchange_share']:7.1f}%  {entry['efficiency']:10.2f}  {entry['same_model_as_one_rank']}")
-        print("\nmethod        sparsity  bytes/rank/round  vs dense FedAvg")
+            print(f"{entry['ranks']:5d}  {entry['ms_per_step']:7.1f}  {100 * entry['wait_share']:6.1f}%  {100 * entry['exchange_share']:7.1f}%  {entry['efficiency']:10.2f}  {entry['same_model_as_one_rank']}")
+        print("\nmethod        sparsity  bytes/rank/round  vs dense FedAvg  vs same method dense")
         for entry in communication:
-            print(f"{entry['method']:12s}  {entry['sparsity']:8.1f}  {entry['bytes_sent_per_rank_round']:16.0f}  {entry['fewer_than_dense_fedavg']:8.1f}x")
+            print(f"{entry['method']:12s}  {entry['sparsity']:8.1f}  {entry['bytes_sent_per_rank_round']:16.0f}  {entry['fewer_than_dense_fedavg']:14.1f}x  {entry['fewer_than_same_method_dense']:19.1f}x")
         print("\nmethod        sparsity  best val ELBO  gap     decoding  gap")
         for entry in quality:
             print(f"{entry['method']:12s}  {entry['sparsity']:8.1f}  {entry['best_validation_elbo']:13.1f}  {100 * entry['elbo_gap_vs_pooled']:5.2f}%  {entry['decoding']:8.3f}  {entry['decoding_gap_vs_pooled']:+.3f}")

@@ -58,19 +58,21 @@ struct ShardSchedule {
     }
 }
 
-/// Where sharded steps spend their time: the whole step, and the gather of the parts'
-/// gradients within it (what a faster network or fewer ranks would save).
+/// Where sharded steps spend their time: the whole step; within it, waiting for the slowest
+/// rank (uneven shards) and the gather of the parts' gradients (the network).
 public final class StepTimings: @unchecked Sendable {
     private let lock = NSLock()
     private var steps = 0
     private var stepNanoseconds: UInt64 = 0
     private var exchangeNanoseconds: UInt64 = 0
+    private var waitNanoseconds: UInt64 = 0
     private var bytes = 0
 
     public init() {}
 
-    func add(exchange nanoseconds: UInt64, bytes: Int) {
+    func add(wait: UInt64, exchange nanoseconds: UInt64, bytes: Int) {
         lock.lock()
+        waitNanoseconds += wait
         exchangeNanoseconds += nanoseconds
         self.bytes += bytes
         lock.unlock()
@@ -83,13 +85,13 @@ public final class StepTimings: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Steps timed, mean seconds per step, the exchange's share of step time, and the mean
-    /// bytes this rank sent per step.
-    public var summary: (steps: Int, secondsPerStep: Double, exchangeShare: Double, bytesPerStep: Double) {
+    /// Steps timed, mean seconds per step, the shares of step time spent waiting for the
+    /// slowest rank and in the gradient gather itself, and the mean bytes this rank sent per step.
+    public var summary: (steps: Int, secondsPerStep: Double, waitShare: Double, exchangeShare: Double, bytesPerStep: Double) {
         lock.lock()
         defer { lock.unlock() }
-        let count = Double(max(1, steps))
-        return (steps, Double(stepNanoseconds) / 1e9 / count, Double(exchangeNanoseconds) / Double(max(1, stepNanoseconds)), Double(bytes) / count)
+        let count = Double(max(1, steps)), total = Double(max(1, stepNanoseconds))
+        return (steps, Double(stepNanoseconds) / 1e9 / count, Double(waitNanoseconds) / total, Double(exchangeNanoseconds) / total, Double(bytes) / count)
     }
 }
 
@@ -145,9 +147,12 @@ extension Trainer {
             guard let result else { preconditionFailure("every owned part yields a result") }
             payload += try result.get()
         }
+        // Timed apart: waiting for the slowest rank (a barrier, when timing) and the transfer.
+        let waitStart = DispatchTime.now().uptimeNanoseconds
+        if timings != nil && communicator.size > 1 { try communicator.barrier() }
         let exchangeStart = DispatchTime.now().uptimeNanoseconds
         let gathered = try communicator.allGather(payload)
-        timings?.add(exchange: DispatchTime.now().uptimeNanoseconds - exchangeStart, bytes: payload.count * 4)
+        timings?.add(wait: exchangeStart - waitStart, exchange: DispatchTime.now().uptimeNanoseconds - exchangeStart, bytes: payload.count * 4)
         // Rows by shard, then added in shard order (a fixed order of Float additions).
         var rows = [ArraySlice<Float>?](repeating: nil, count: parts.count)
         for rank in 0..<ranks {

@@ -63,7 +63,7 @@ extension Fit {
                     logger.info("\(out): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
                 }
                 let time = timings.summary
-                logger.info("\(time.steps) sharded steps on \(communicator.size) ranks: \(String(format: "%.2f", 1000 * time.secondsPerStep)) ms per step, gradient exchange \(String(format: "%.1f", 100 * time.exchangeShare))% of it, \(Int(time.bytesPerStep)) bytes sent per step by rank 0")
+                logger.info("\(time.steps) sharded steps on \(communicator.size) ranks: \(String(format: "%.2f", 1000 * time.secondsPerStep)) ms per step, waiting for the slowest rank \(String(format: "%.1f", 100 * time.waitShare))% of it, gradient exchange \(String(format: "%.1f", 100 * time.exchangeShare))%, \(Int(time.bytesPerStep)) bytes sent per step by rank 0")
                 if let test { logger.info("\(out)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows") }
             }
             try communicator.barrier()
