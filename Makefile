@@ -26,6 +26,7 @@ demo: release
 # swift test runs the XCTest suites (its Swift Testing line after them counts only Swift Testing
 # tests, of which there are none), then the notebooks run as smoke tests; the last line sums up.
 test: bootstrap
+	@scripts/python-tools.sh
 	$(SWIFT) build --build-tests
 	@set -o pipefail; $(SWIFT) test 2>&1 | tee .build/test-output.txt
 	@echo "notebooks-cli smoke run"

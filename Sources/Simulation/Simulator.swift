@@ -78,7 +78,12 @@ public struct Simulator {
         try writeJSON(["Name": "fmridyn-sim confounds", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
                        "GeneratedBy": [["Name": "fmridyn simulate", "Version": "0.1.0"]]],
                       to: try ensureDirectory(root + "/derivatives/fmridyn-sim") + "/dataset_description.json")
+        // fMRIPrep's confounds name (BEP012) has no suffix in BIDS 1.11; listed so validators pass.
+        try OutputFiles.write(Data("# fMRIPrep-style confounds (BEP012 names; no BIDS 1.11 suffix exists for them)\n*_desc-confounds_timeseries.tsv\n*_desc-confounds_timeseries.json\n".utf8),
+                              to: root + "/derivatives/fmridyn-sim/.bidsignore")
         try writeFixedPoints(system, to: root + "/ground_truth/fixed_points.json")
+        // The ground truth is not BIDS data: validators skip what .bidsignore lists.
+        try OutputFiles.write(Data(Self.bidsignore.utf8), to: root + "/.bidsignore")
 
         let inside = mask.indices
         let world = inside.map { index -> (Double, Double, Double) in
@@ -279,8 +284,10 @@ public struct Simulator {
                         subject: String, root: String) throws {
         let directory = try ensureDirectory(root + "/derivatives/fmridyn-sim/sub-\(subject)/func")
         let names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
-        var header = names + names.map { $0 + "_derivative1" } + ["framewise_displacement", "global_signal", "csf", "white_matter"]
-        header = header.map { $0 }
+        // fMRIPrep's names; the squares come last so that older readers of the first 16 columns
+        // see what they always saw. With them the 24-parameter motion model (motion24) applies.
+        let header = names + names.map { $0 + "_derivative1" } + ["framewise_displacement", "global_signal", "csf", "white_matter"]
+            + names.map { $0 + "_power2" } + names.map { $0 + "_derivative1_power2" }
         var text = header.joined(separator: "\t") + "\n"
         for t in 0..<motion.count {
             var mean = 0.0
@@ -292,9 +299,25 @@ public struct Simulator {
             cells += derivative?.map { String($0) } ?? Array(repeating: "n/a", count: 6)
             cells.append(fd.map { String($0) } ?? "n/a")
             cells += [String(mean), String(mean * (1 + global[t])), String(mean * (1 - global[t]))]
+            cells += motion[t].map { String($0 * $0) }
+            cells += derivative?.map { String($0 * $0) } ?? Array(repeating: "n/a", count: 6)
             text += cells.joined(separator: "\t") + "\n"
         }
         try OutputFiles.write(Data(text.utf8), to: directory + "/\(prefix)_desc-confounds_timeseries.tsv")
+        var columns: [String: Any] = [:]
+        for (index, name) in names.enumerated() {
+            let unit = index < 3 ? "mm" : "rad"
+            let what = (index < 3 ? "translation along " : "rotation about ") + ["x", "y", "z"][index % 3]
+            columns[name] = ["Description": "Simulated head \(what)", "Units": unit]
+            columns[name + "_derivative1"] = ["Description": "Backward difference of \(name) (n/a at the first volume)", "Units": unit]
+            columns[name + "_power2"] = ["Description": "Square of \(name)", "Units": unit + "^2"]
+            columns[name + "_derivative1_power2"] = ["Description": "Square of \(name)_derivative1", "Units": unit + "^2"]
+        }
+        columns["framewise_displacement"] = ["Description": "Power et al. (2012) framewise displacement: sum of absolute backward differences, rotations on a 50 mm sphere (n/a at the first volume)", "Units": "mm"]
+        columns["global_signal"] = ["Description": "Mean of the in-brain voxels"]
+        columns["csf"] = ["Description": "Simulated mean CSF signal (the global mean scaled by the simulated global fluctuation)"]
+        columns["white_matter"] = ["Description": "Simulated mean white-matter signal (the global mean scaled against the simulated global fluctuation)"]
+        try writeJSON(columns, to: directory + "/\(prefix)_desc-confounds_timeseries.json")
     }
 
     func writeMaps(_ maps: [[Double]], inside: [Int], grid: Grid, subject: String, root: String) throws {
@@ -322,6 +345,15 @@ public struct Simulator {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+
+    /// `ground_truth/` in git's pattern syntax (the BIDS validator's) and again as a pattern on
+    /// full paths (bidsschematools matches patterns with a slash against the whole path).
+    static let bidsignore = """
+        # fmridyn simulate: the simulation's ground truth (latents, maps, fixed points) is not BIDS data
+        ground_truth/
+        */ground_truth/*
+
+        """
 
     func writeJSON(_ object: Any, to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -108,24 +108,70 @@ struct BIDSApp: ParsableCommand {
 
     // MARK: dataset_description.json
 
+    /// The derivative dataset's description. `GeneratedBy` keeps one entry per level: this
+    /// level's replaces its previous run, the other level's stays. `DatasetLinks` names the
+    /// input dataset `raw`, which the sidecars' `bids:raw:` URIs refer to.
     func writeDatasetDescription() throws {
+        let path = outputDir + "/dataset_description.json"
+        let level = "\(analysisLevel) level"
+        var generatedBy: [JSONValue] = []
+        if let data = FileManager.default.contents(atPath: path),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let previous = object["GeneratedBy"] as? [[String: Any]] {
+            for entry in previous where (entry["Description"] as? String) != level {
+                generatedBy.append(.object(entry.keys.sorted().map { ($0, .string("\(entry[$0] ?? "")")) }))
+            }
+        }
+        generatedBy.append(.object([("Name", .string("fmridyn")), ("Version", .string(FMRIDyn.version)), ("Description", .string(level)),
+                                    ("CommandLine", .string(CommandLine.arguments.joined(separator: " ")))]))
+        let source = "file://" + Self.canonical(bidsDir)
         let description: [(String, JSONValue)] = [
             ("Name", .string("fmridyn derivatives of \((Self.canonical(bidsDir) as NSString).lastPathComponent)")),
             ("BIDSVersion", .string("1.9.0")), ("DatasetType", .string("derivative")),
-            ("GeneratedBy", .array([.object([("Name", .string("fmridyn")), ("Version", .string(FMRIDyn.version)),
-                                             ("CommandLine", .string(CommandLine.arguments.joined(separator: " ")))])])),
-            ("SourceDatasets", .array([.object([("URL", .string("file://" + Self.canonical(bidsDir)))])])),
+            ("GeneratedBy", .array(generatedBy)),
+            ("SourceDatasets", .array([.object([("URL", .string(source))])])),
+            ("DatasetLinks", .object([("raw", .string(source))])),
         ]
-        try OutputFiles.write(Data((JSONValue.object(description).rendered() + "\n").utf8), to: outputDir + "/dataset_description.json")
+        try OutputFiles.write(Data((JSONValue.object(description).rendered() + "\n").utf8), to: path)
+        // BIDS 1.11 has no suffix for region or latent timeseries of func data; the files follow
+        // BEP012's names (`_timeseries.tsv` with space-, atlas-, desc-) and are listed here, as
+        // are the non-BIDS model and group folders, so validators accept the dataset.
+        try OutputFiles.write(Data("""
+            # fmridyn: region, condition and latent timeseries (BEP012-style names; no BIDS 1.11 suffix exists for them)
+            *_timeseries.tsv
+            *_timeseries.json
+            # the group model and its read-outs (docs/bids-app.md); each folder twice: in git's pattern syntax
+            # (the BIDS validator's) and as a pattern on full paths (bidsschematools')
+            models/
+            group/
+            */models/*
+            */group/*
+
+            """.utf8), to: outputDir + "/.bidsignore")
+    }
+
+    /// `path` as a BIDS URI into the input dataset (`bids:raw:sub-01/func/...`), or the path
+    /// itself when it lies outside it.
+    func bidsURI(_ path: String) -> String {
+        let root = Self.canonical(bidsDir), file = Self.canonical(path)
+        return file.hasPrefix(root + "/") ? "bids:raw:" + file.dropFirst(root.count + 1) : path
+    }
+
+    /// Descriptions of a TSV's columns, as a sidecar's column keys.
+    static func columnDescriptions(_ columns: [(String, String)]) -> [(String, JSONValue)] {
+        columns.map { ($0.0, .object([("Description", .string($0.1))])) }
     }
 
     // MARK: participant level
 
-    /// The derivative path stem of a run: OUTPUT_DIR/sub-XX/[ses-YY/]func/sub-XX_[ses-YY_]task-T_[acq-..._][run-N_]atlas-A.
-    func stem(for name: BIDSName, subject: String, session: String?) -> String {
-        let folder = outputDir + "/sub-\(subject)" + (session.map { "/ses-\($0)" } ?? "") + "/func"
-        let entities = name.entities.filter { ["sub", "ses", "task", "acq", "ce", "dir", "rec", "run", "echo"].contains($0.key) }
-        return folder + "/" + (entities.map { "\($0.key)-\($0.value)" } + ["atlas-\(atlasEntity)"]).joined(separator: "_")
+    /// The derivative path stem of a run: OUTPUT_DIR/sub-XX/[ses-YY/]func/sub-XX_[ses-YY_]task-T_[acq-..._][run-N_][space-S_]atlas-A,
+    /// with the space of the preprocessed BOLD it was extracted from (none for raw BOLD).
+    func stem(for run: BIDSRun) -> String {
+        let folder = outputDir + "/sub-\(run.subject)" + (run.session.map { "/ses-\($0)" } ?? "") + "/func"
+        let entities = run.name.entities.filter { ["sub", "ses", "task", "acq", "ce", "rec", "dir", "run", "echo"].contains($0.key) }
+        let space = run.preprocessedBold.flatMap { BIDSName(($0 as NSString).lastPathComponent)?["space"] }
+        return folder + "/" + (entities.map { "\($0.key)-\($0.value)" } + (space.map { ["space-\($0)"] } ?? []) + ["atlas-\(atlasEntity)"])
+            .joined(separator: "_")
     }
 
     func participantLevel(logger: Logger) throws {
@@ -143,8 +189,9 @@ struct BIDSApp: ParsableCommand {
         for (index, bidsRun) in runs.enumerated() {
             let subjectFolder = outputDir + "/sub-\(bidsRun.subject)"
             if locks[subjectFolder] == nil { locks[subjectFolder] = try DirectoryLock.acquire(subjectFolder, purpose: "bids participant") }
-            let base = stem(for: bidsRun.name, subject: bidsRun.subject, session: bidsRun.session)
-            let timeseries = base + "_timeseries.tsv", sidecar = base + "_timeseries.json", conditions = base + "_conditions.tsv"
+            let base = stem(for: bidsRun)
+            let timeseries = base + "_timeseries.tsv", sidecar = base + "_timeseries.json"
+            let conditions = base + "_desc-conditions_timeseries.tsv", conditionsSidecar = base + "_desc-conditions_timeseries.json"
             let bold = bidsRun.preprocessedBold ?? bidsRun.bold
             var inputs = [bold] + bidsRun.sidecars
             if let events = bidsRun.events { inputs.append(events) }
@@ -156,7 +203,7 @@ struct BIDSApp: ParsableCommand {
             }
             let settings: [(String, JSONValue)] = options.sidecar + [("Source", .string(bold)),
                                                                       ("Confounds", options.needsConfounds ? .string(bidsRun.confounds ?? "") : .null)]
-            let outputs = [timeseries, sidecar] + (bidsRun.events != nil ? [conditions] : [])
+            let outputs = [timeseries, sidecar] + (bidsRun.events != nil ? [conditions, conditionsSidecar] : [])
             if !force, Self.isUpToDate(sidecar: sidecar, settings: settings, outputs: outputs, inputs: inputs) {
                 say("[\(index + 1)/\(runs.count)] \((timeseries as NSString).lastPathComponent): up to date, skipped (--force redoes it)")
                 skipped += 1
@@ -179,13 +226,26 @@ struct BIDSApp: ParsableCommand {
                     text += "\(volume)\t\((Double(volume) * tr * 1e6).rounded() / 1e6)\t\(plain[volume])\t\(delayed[volume])\n"
                 }
                 try OutputFiles.write(Data(text.utf8), to: conditions)
+                let described: [(String, JSONValue)] = [
+                    ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)),
+                    ("Sources", .array([.string(bidsURI(events)), .string(bidsURI(bold))])),
+                ] + Self.columnDescriptions([
+                    ("volume", "Index of the volume in the original run (0-based; censored volumes are absent)"),
+                    ("onset", "Start of the volume in seconds from the start of the run"),
+                    ("condition", "The events' trial_type at the volume's onset, at face value (rest where none)"),
+                    ("condition_hrf", "The same with the events delayed by the peak of the Glover HRF (about 5 s), so labels follow the BOLD response"),
+                ])
+                try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: conditionsSidecar)
             }
             // The sidecar goes last: its presence with these settings marks the run complete.
             let record: [(String, JSONValue)] = [("RepetitionTime", .number(tr)), ("KeptVolumes", .integers(result.keptVolumes)),
                                                  ("DroppedInitialVolumes", .integer(result.droppedInitial)),
                                                  ("ConfoundsRegressed", .array(result.confoundColumns.map { .string($0) })),
                                                  ("Regions", .integer(result.names.count)), ("Events", bidsRun.events.map { .string($0) } ?? .null),
-                                                 ("GeneratedBy", .string("fmridyn \(FMRIDyn.version)")), ("Settings", .object(settings))]
+                                                 ("GeneratedBy", .string("fmridyn \(FMRIDyn.version)")), ("Settings", .object(settings)),
+                                                 ("SamplingFrequency", .number(1 / tr)), ("Atlas", .string(atlas)),
+                                                 ("Sources", .array(([bold] + (options.needsConfounds ? [bidsRun.confounds ?? ""] : [])).map { .string(bidsURI($0)) }))]
+                + Self.columnDescriptions(result.names.map { ($0, "Cleaned signal of region \($0) of \(atlas), one row per kept volume (KeptVolumes)") })
             try OutputFiles.write(Data((JSONValue.object(record).rendered() + "\n").utf8), to: sidecar)
             written += 1
         }
@@ -229,6 +289,7 @@ struct BIDSApp: ParsableCommand {
                 for file in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
                     guard let name = BIDSName(file), name.suffix == "timeseries", name.fileExtension == ".tsv",
                           name["atlas"] == atlasEntity, name["desc"] == nil, let subjectLabel = name["sub"] else { continue }
+                    if let space, name["space"] != space { continue }
                     if !wantedSubjects.isEmpty && !wantedSubjects.contains(subjectLabel) { continue }
                     if !wantedSessions.isEmpty && !wantedSessions.contains(name["ses"] ?? "") { continue }
                     if let task, name["task"] != task { continue }
@@ -244,11 +305,13 @@ struct BIDSApp: ParsableCommand {
                     data.source = path
                     if let kept = object["KeptVolumes"] as? [Int], kept.count == data.timeseries.timePoints { data.volumes = kept }
                     var hrf: [String]?
-                    if manager.fileExists(atPath: base + "_conditions.tsv") {
-                        let table = try DelimitedTable(contentsOf: base + "_conditions.tsv")
+                    // Participant outputs before the BEP012-style names wrote ..._conditions.tsv.
+                    let conditions = [base + "_desc-conditions_timeseries.tsv", base + "_conditions.tsv"].first { manager.fileExists(atPath: $0) }
+                    if let conditions {
+                        let table = try DelimitedTable(contentsOf: conditions)
                         let plain = try table.column("condition")
                         guard plain.count == data.timeseries.timePoints else {
-                            throw TrainingError("\(base)_conditions.tsv has \(plain.count) rows for \(data.timeseries.timePoints) volumes; rerun the participant level with --force")
+                            throw TrainingError("\(conditions) has \(plain.count) rows for \(data.timeseries.timePoints) volumes; rerun the participant level with --force")
                         }
                         data.conditions = plain
                         hrf = try table.column("condition_hrf")
@@ -316,6 +379,15 @@ struct BIDSApp: ParsableCommand {
                 text += ([row[4], row[5], row[6].isEmpty ? "n/a" : row[6]] + row.suffix(k)).joined(separator: "\t") + "\n"
             }
             try OutputFiles.write(Data(text.utf8), to: derivative.stem + "_desc-latents_timeseries.tsv")
+            let tr = derivative.data.repetitionTime
+            let described: [(String, JSONValue)] = [
+                ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)),
+                ("Sources", .array([.string("bids::" + Self.canonical(derivative.timeseries).dropFirst(Self.canonical(outputDir).count + 1))])),
+                ("Model", .string("models/ (fmridyn \(FMRIDyn.version), \(model.dynamics.rawValue) dynamics, \(k) latents)")),
+            ] + Self.columnDescriptions([("volume", "Index of the volume in the original run (0-based)"), ("time_s", "Onset of the volume in seconds"),
+                                         ("condition", "The events' condition at the volume (n/a without events)")]
+                                        + (1...k).map { ("z\($0)", "Posterior mean of latent \($0)") })
+            try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: derivative.stem + "_desc-latents_timeseries.json")
         }
         try LatentExport.write(trajectories, latent: k, to: group + "/latents.csv")
 

@@ -83,8 +83,8 @@ enum RunLoader {
             let (subjects, sessions, tasks, runLabels, trs, events) = (try optional("subject"), try optional("session"), try optional("task"),
                                                                       try optional("run"), try optional("tr"), try optional("events"))
             for (index, file) in files.enumerated() where only?.contains(index) ?? true {
-                let repetition = try trs.flatMap { Double($0[index]) } ?? tr ?? {
-                    throw ValidationError("\(path), row \(index + 2): no tr column value and no --tr")
+                let repetition = try trs.flatMap { Double($0[index]) } ?? tr ?? sidecarRepetitionTime(resolve(file)) ?? {
+                    throw ValidationError("\(path), row \(index + 2): no tr column value, no --tr, and no RepetitionTime in \(sidecar(of: resolve(file)))")
                 }()
                 let eventFile = events.map { $0[index] }.flatMap { $0.isEmpty || $0 == "n/a" ? nil : resolve($0) }
                 var run = try RunData.read(timeseries: resolve(file), repetitionTime: repetition, events: eventFile, hrfShift: hrfShift)
@@ -96,9 +96,26 @@ enum RunLoader {
             }
             return
         }
-        guard let tr else { throw ValidationError("--tr SECONDS is required for timeseries TSV inputs (a manifest can give a tr column).") }
         for (index, input) in inputs.enumerated() where only?.contains(index) ?? true {
-            try body(RunData.read(timeseries: input, repetitionTime: tr, events: events, hrfShift: hrfShift))
+            guard let repetition = tr ?? sidecarRepetitionTime(input) else {
+                throw ValidationError("\(input): no repetition time: give --tr SECONDS, or a sidecar \(sidecar(of: input)) with RepetitionTime (as fmridyn bids writes), or a manifest with a tr column.")
+            }
+            try body(RunData.read(timeseries: input, repetitionTime: repetition, events: events, hrfShift: hrfShift))
         }
+    }
+
+    /// The JSON sidecar beside a timeseries TSV (`X_timeseries.tsv` -> `X_timeseries.json`).
+    static func sidecar(of path: String) -> String {
+        (path.hasSuffix(".tsv") ? String(path.dropLast(4)) : path) + ".json"
+    }
+
+    /// The sidecar's `RepetitionTime` (or 1 / `SamplingFrequency`), when it has one: fmridyn's
+    /// own derivatives carry it, so `--tr` is needed only to override it.
+    static func sidecarRepetitionTime(_ path: String) -> Double? {
+        guard let data = FileManager.default.contents(atPath: sidecar(of: path)),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        if let tr = object["RepetitionTime"] as? Double, tr.isFinite, tr > 0 { return tr }
+        if let frequency = object["SamplingFrequency"] as? Double, frequency.isFinite, frequency > 0 { return 1 / frequency }
+        return nil
     }
 }

@@ -12,6 +12,31 @@ final class BIDSAppTests: XCTestCase {
         try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
     }
 
+    /// The repository (for the validators' venv and script).
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// Files of `dataset` that the BIDS project's validators reject (scripts/validate-bids.py,
+    /// in the venv scripts/python-tools.sh makes: `make test` makes it).
+    func rejectedByValidators(_ dataset: String) throws -> [String] {
+        let python = Self.repository + "/.build/venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            XCTFail("\(python) is missing: run scripts/python-tools.sh (make test does)")
+            return []
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [Self.repository + "/scripts/validate-bids.py", dataset]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: data, as: UTF8.self))
+        XCTAssertGreaterThan(report["files"] as? Int ?? 0, 10, dataset)
+        return (report["rejected"] as? [[String: Any]] ?? []).map { "\($0["path"] ?? "") (\($0["why"] ?? ""))" }
+    }
+
     func testParticipantThenGroupLevel() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -46,10 +71,17 @@ final class BIDSAppTests: XCTestCase {
         XCTAssertEqual(settings["Standardize"] as? String, "zscore")
         XCTAssertEqual(settings["ConfoundStrategy"] as? [String], ["motion6"])
         XCTAssertEqual((sidecar["ConfoundsRegressed"] as? [String])?.count, 6)
-        let conditions = try String(contentsOfFile: stem + "_conditions.tsv", encoding: .utf8).split(separator: "\n")
+        let conditions = try String(contentsOfFile: stem + "_desc-conditions_timeseries.tsv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(conditions.first, "volume\tonset\tcondition\tcondition_hrf")
         XCTAssertEqual(conditions.count, 91)
         XCTAssertTrue(conditions[2].hasPrefix("1\t0.72\t"), String(conditions[2]))
+        let conditionsSidecar = try json(stem + "_desc-conditions_timeseries.json")
+        XCTAssertEqual(conditionsSidecar["SamplingFrequency"] as? Double ?? 0, 1 / 0.72, accuracy: 1e-12)
+        XCTAssertEqual(conditionsSidecar["Sources"] as? [String], ["bids:raw:sub-02/func/sub-02_task-motor_run-1_events.tsv",
+                                                                  "bids:raw:sub-02/func/sub-02_task-motor_run-1_bold.nii.gz"])
+        XCTAssertNotNil((conditionsSidecar["condition_hrf"] as? [String: Any])?["Description"])
+        XCTAssertEqual(sidecar["SamplingFrequency"] as? Double ?? 0, 1 / 0.72, accuracy: 1e-12)
+        XCTAssertEqual((sidecar["Sources"] as? [String])?.first, "bids:raw:sub-02/func/sub-02_task-motor_run-1_bold.nii.gz")
         let description = try json(out + "/dataset_description.json")
         XCTAssertEqual(description["DatasetType"] as? String, "derivative")
         XCTAssertEqual(((description["GeneratedBy"] as? [[String: Any]])?.first)?["Name"] as? String, "fmridyn")
@@ -73,6 +105,19 @@ final class BIDSAppTests: XCTestCase {
         let latents = try String(contentsOfFile: stem + "_desc-latents_timeseries.tsv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(latents.first, "volume\ttime_s\tcondition\tz1\tz2\tz3")
         XCTAssertEqual(latents.count, 91)
+        let latentsSidecar = try json(stem + "_desc-latents_timeseries.json")
+        XCTAssertEqual(latentsSidecar["Sources"] as? [String], ["bids::sub-02/func/sub-02_task-motor_run-1_atlas-dosenbach160_timeseries.tsv"])
+        XCTAssertNotNil((latentsSidecar["z3"] as? [String: Any])?["Description"])
+        // Both levels are in GeneratedBy, each once.
+        let levels = ((try json(out + "/dataset_description.json"))["GeneratedBy"] as? [[String: Any]])?.compactMap { $0["Description"] as? String }
+        XCTAssertEqual(levels, ["participant level", "group level"])
+        // fit reads the repetition time from fmridyn's own sidecars: no --tr needed.
+        let own = try CommandRunner.run(["fit", stem + "_timeseries.tsv", "--out", directory.file("own"), "--epochs", "1", "--window", "16",
+                                         "--hidden", "4", "--latent-dim", "2", "-q"])
+        XCTAssertEqual(own.status, 0, own.stderr)
+        let noTR = try CommandRunner.run(["fit", directory.file("none_timeseries.tsv"), "--out", directory.file("none"), "-q"])
+        XCTAssertEqual(noTR.status, 2)
+        XCTAssertTrue(noTR.stderr.contains("no repetition time") && noTR.stderr.contains("none_timeseries.json"), noTR.stderr)
         XCTAssertEqual(try String(contentsOfFile: out + "/group/latents.csv", encoding: .utf8).split(separator: "\n").count, 1 + 3 * 90)
         let decoding = try json(out + "/group/decoding.json")
         XCTAssertEqual((decoding["methods"] as? [[String: Any]])?.map { $0["kind"] as? String }, ["node", "pca", "ica", "raw"])
@@ -88,6 +133,10 @@ final class BIDSAppTests: XCTestCase {
         }
         XCTAssertTrue(page.contains("sub-02_task-motor_run-1_atlas-dosenbach160_timeseries.tsv</td><td>0.72</td><td>90</td><td>0</td><td>none</td>"))
         XCTAssertTrue(page.contains("library: OpenBLAS"))
+
+        // The simulator's dataset and the BIDS App's derivatives pass the BIDS validators.
+        XCTAssertEqual(try rejectedByValidators(dataset), [])
+        XCTAssertEqual(try rejectedByValidators(out), [])
 
         // Re-running the group level finds everything up to date.
         let report = try modified(out + "/group/report.html")
