@@ -58,6 +58,7 @@ struct BIDSApp: ParsableCommand {
     @Option(help: "group: cross-validation folds for decoding (at most the number of subjects).")
     var folds = 5
 
+    @OptionGroup(title: "BIDS-App conventions") var conventions: BIDSAppOptions
     @OptionGroup(title: "Extraction and cleaning (participant level)") var cleaning: ExtractionOptions
     @OptionGroup(title: "Model and training (group level)") var fit: FitOptions
     @OptionGroup var diagnostics: DiagnosticOptions
@@ -93,6 +94,7 @@ struct BIDSApp: ParsableCommand {
 
     func run() throws {
         let logger = diagnostics.makeLogger()
+        if !conventions.skipBidsValidation { try BIDSLayout.requireDataset(bidsDir) }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         try writeDatasetDescription()
         if analysisLevel == "participant" {
@@ -175,8 +177,9 @@ struct BIDSApp: ParsableCommand {
     }
 
     func participantLevel(logger: Logger) throws {
-        let layout = try BIDSLayout(root: bidsDir, space: space)
-        let runs = layout.runs(subjects: participantLabel, sessions: session, tasks: task.map { [$0] }, runs: runLabels)
+        let layout = try BIDSLayout(root: bidsDir, derivatives: conventions.derivativeRoots, space: space)
+        let runs = try conventions.select(layout.runs(subjects: participantLabel, sessions: session, tasks: task.map { [$0] }, runs: runLabels),
+                                          root: bidsDir)
         guard !runs.isEmpty else {
             throw ValidationError("\(bidsDir): no BOLD runs match (participants \(participantLabel.isEmpty ? "all" : participantLabel.joined(separator: " ")), task \(task ?? "any"))")
         }
@@ -290,6 +293,7 @@ struct BIDSApp: ParsableCommand {
                     guard let name = BIDSName(file), name.suffix == "timeseries", name.fileExtension == ".tsv",
                           name["atlas"] == atlasEntity, name["desc"] == nil, let subjectLabel = name["sub"] else { continue }
                     if let space, name["space"] != space { continue }
+                    if let filter = try conventions.filter(), !filter.accepts(name) { continue }
                     if !wantedSubjects.isEmpty && !wantedSubjects.contains(subjectLabel) { continue }
                     if !wantedSessions.isEmpty && !wantedSessions.contains(name["ses"] ?? "") { continue }
                     if let task, name["task"] != task { continue }

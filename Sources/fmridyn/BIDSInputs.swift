@@ -9,8 +9,10 @@ import Preprocessing
 struct BIDSInputOptions: ParsableArguments {
     @Option(help: "BIDS: task to use.")
     var task: String?
-    @Option(parsing: .upToNextOption, help: "BIDS: subject labels (with or without sub-; all when omitted).")
+    @Option(name: [.customLong("subjects"), .customLong("participant-label")], parsing: .upToNextOption,
+            help: "BIDS: subject labels (with or without sub-; all when omitted).")
     var subjects: [String] = []
+    @OptionGroup(title: "BIDS-App conventions") var conventions: BIDSAppOptions
     @Option(help: "BIDS: atlas for on-the-fly extraction (bundled name, label image or coordinate TSV).")
     var atlas: String = "power264"
     @Option(parsing: .unconditional, help: "BIDS: sphere radius in mm for coordinate atlases.")
@@ -132,8 +134,8 @@ struct BIDSInputOptions: ParsableArguments {
 extension BIDSInputOptions {
     /// The BOLD runs the options select, in the order `forEachRun` extracts them.
     func selectedRuns(root: String) throws -> [BIDSRun] {
-        let layout = try BIDSLayout(root: root, space: space)
-        let selected = layout.runs(subjects: subjects, tasks: task.map { [$0] })
+        let layout = try BIDSLayout(root: root, derivatives: conventions.derivativeRoots, space: space)
+        let selected = try conventions.select(layout.runs(subjects: subjects, tasks: task.map { [$0] }), root: root)
         guard !selected.isEmpty else {
             throw ValidationError("\(root): no BOLD runs match (task \(task ?? "any"), subjects \(subjects.isEmpty ? "all" : subjects.joined(separator: " ")))")
         }

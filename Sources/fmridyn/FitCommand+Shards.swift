@@ -33,7 +33,7 @@ extension Fit {
                 throw ValidationError("--sites session needs at least \(communicator.size) distinct sessions for \(communicator.size) ranks; the inputs have \(Set(labels).count)")
             }
             let shardOfRun = WindowDataset.shards(subjects: labels, count: shardCount)
-            let (runs, store) = try ShardedRuns.load(input, shardOfRun: shardOfRun, communicator: communicator, cacheDirectory: out, say: say)
+            let (runs, store) = try ShardedRuns.load(input, shardOfRun: shardOfRun, communicator: communicator, cacheDirectory: cacheDirectory, say: say)
             guard let features = store.extents.first?.columns else { throw ValidationError("no runs were read from the inputs") }
             var (model, training) = options.configurations(observations: features, repetitionTime: runs.first?.repetitionTime ?? 1)
             training.shards = shardCount

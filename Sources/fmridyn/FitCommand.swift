@@ -57,6 +57,8 @@ struct Fit: ParsableCommand {
     var force = false
     @Option(help: "Sharded training: subjects are dealt to N shards, each step adds one part per shard in a fixed order, so the fit is bit-identical on any number of MPI ranks (at most N). Default under mpirun/srun: the number of ranks.")
     var shards: Int?
+    @Option(help: "Where the run cache goes while it is written (default: --out); a scratch disk for large fits. Stale caches of dead fits are removed there.")
+    var workDir: String?
     @Flag(help: "Start MPI even when no launcher (mpirun, srun) environment is detected.")
     var distributed = false
     @Flag(help: "Federated fit: each MPI rank is a site (--sites subject|session deals them) that sends parameters, never data; FedAvg, or SSFL/SalientGrads with --sparsity. Writes OUT/federated.json.")
@@ -175,12 +177,19 @@ struct Fit: ParsableCommand {
     }
 
     /// The run cache's name under --out (removed once open).
-    var cachePath: String { out + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32" }
+    var cachePath: String { cacheDirectory + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32" }
+
+    /// --work-dir, or --out.
+    var cacheDirectory: String { workDir ?? out }
 
     /// Reads the runs one at a time into a run cache under --out (unlinked once open, so it
     /// never stays behind) and keeps only their metadata.
     func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if let workDir {
+            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            DirectoryLock.removeStaleTemporaries(in: workDir)
+        }
         return try RunStore.collect(file: cachePath) { add in try input.forEachRun(progress: say, add) }
     }
 

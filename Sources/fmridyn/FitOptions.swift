@@ -53,7 +53,7 @@ struct FitOptions: ParsableArguments {
     @Option(help: "Initial standard deviation of the sequential prior's transition noise (then learned).")
     var transitionScale = 0.5
     @Option var seed: UInt64 = 1
-    @Option(help: "BLAS threads (default: all cores).")
+    @Option(name: [.customLong("threads"), .customLong("nthreads"), .customLong("n-cpus")], help: "Cores to use (default: all; --nthreads and --n-cpus are fMRIPrep's spellings).")
     var threads: Int?
 
     func validate() throws {

@@ -148,4 +148,45 @@ final class BIDSAppTests: XCTestCase {
         XCTAssertEqual(otherModel.status, 1)
         XCTAssertTrue(otherModel.stderr.contains("--force"), otherModel.stderr)
     }
+
+    /// BIDS-App conventions: the input must be a BIDS dataset unless --skip-bids-validation,
+    /// --bids-filter-file selects runs, --derivatives points elsewhere, fit takes
+    /// --participant-label and --nthreads.
+    func testBIDSAppConventions() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dataset = directory.file("sim"), out = directory.file("out")
+        XCTAssertEqual(try CommandRunner.run(["simulate", "--out", dataset, "--subjects", "2", "--runs", "1", "--volumes", "40", "--grid", "4mm", "-q"]).status, 0)
+        let plain = directory.file("plain")
+        try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
+        let refused = try CommandRunner.run(["bids", plain, out, "participant", "-q"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("is not a BIDS dataset") && refused.stderr.contains("dataset_description.json"), refused.stderr)
+        let skipped = try CommandRunner.run(["bids", plain, out, "participant", "--skip-bids-validation", "-q"])
+        XCTAssertTrue(skipped.stderr.contains("no BOLD runs match"), skipped.stderr)
+
+        let filter = directory.file("filter.json")
+        try #"{"bold": {"subject": "02", "task": "motor"}}"#.write(toFile: filter, atomically: true, encoding: .utf8)
+        let atlas = ["--atlas", "dosenbach160", "--radius", "6", "--allow-overlap"]
+        let selected = try CommandRunner.run(["bids", dataset, out, "participant", "--bids-filter-file", filter, "-q"] + atlas)
+        XCTAssertEqual(selected.status, 0, selected.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/sub-01"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/sub-02/func/sub-02_task-motor_run-1_atlas-dosenbach160_timeseries.tsv"))
+        // The simulator's confounds live under derivatives/fmridyn-sim; moved elsewhere, --derivatives finds them.
+        let moved = directory.file("elsewhere")
+        try FileManager.default.moveItem(atPath: dataset + "/derivatives/fmridyn-sim", toPath: moved)
+        let confounds = ["--confound-strategy", "motion6", "--force", "-q"]
+        let missing = try CommandRunner.run(["bids", dataset, out, "participant", "--participant-label", "01"] + atlas + confounds)
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("confounds"), missing.stderr)
+        let found = try CommandRunner.run(["bids", dataset, out, "participant", "--participant-label", "01", "--derivatives", moved] + atlas + confounds)
+        XCTAssertEqual(found.status, 0, found.stderr)
+
+        let fit = try CommandRunner.run(["fit", dataset, "--participant-label", "01", "--nthreads", "1", "--out", directory.file("model"), "--epochs", "1",
+                                         "--window", "16", "--hidden", "4", "--latent-dim", "2", "--derivatives", moved, "-q", "--atlas", "dosenbach160", "--radius", "6"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let config = try json(directory.file("model") + "/config.json")
+        XCTAssertEqual((config["training"] as? [String: Any])?["threads"] as? Int, 1)
+        XCTAssertTrue((config["split"] as? String ?? "").contains("one run"), "\(config["split"] ?? "")")
+    }
 }

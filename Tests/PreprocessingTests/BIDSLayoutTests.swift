@@ -82,4 +82,43 @@ final class BIDSLayoutTests: XCTestCase {
         XCTAssertNil(BIDSName("sub-01_task-x_run-1.nii"), "the last part is a suffix, not an entity")
         XCTAssertThrowsError(try BIDSLayout(root: directory.path + "/missing"))
     }
+
+    /// fMRIPrep's filter-file format: values, lists, numbers against zero-padded labels, null
+    /// for an absent entity, the space of the preprocessed BOLD; errors name file and field.
+    func testBIDSFilterFile() throws {
+        try makeDataset()
+        let layout = try BIDSLayout(root: directory.path, space: "MNI152NLin2009cAsym")
+        func select(_ json: String) throws -> [String] {
+            try touch("filter.json", json)
+            let filter = try BIDSFilter(contentsOf: directory.path + "/filter.json")
+            return layout.runs.filter(filter.accepts).map { ($0.bold as NSString).lastPathComponent }
+        }
+        XCTAssertEqual(try select(#"{"bold": {"datatype": "func", "suffix": "bold", "task": "motor", "run": [2]}}"#),
+                       ["sub-01_task-motor_run-2_bold.nii.gz", "sub-02_task-motor_run-2_bold.nii.gz"])
+        XCTAssertEqual(try select(#"{"bold": {"session": "a", "task": ["rest", "nothing"]}}"#), ["sub-03_ses-a_task-rest_bold.nii"])
+        XCTAssertEqual(try select(#"{"bold": {"session": null, "run": 1, "subject": "02"}}"#), ["sub-02_task-motor_run-1_bold.nii.gz"])
+        XCTAssertEqual(try select(#"{"bold": {"space": "MNI152NLin2009cAsym"}}"#), ["sub-01_task-motor_run-1_bold.nii.gz"])
+        XCTAssertEqual(try select(#"{"t1w": {"datatype": "anat"}}"#).count, 6, "queries other than bold do not select BOLD runs")
+        try touch("bad.json", #"{"bold": {"colour": "red"}}"#)
+        XCTAssertThrowsError(try BIDSFilter(contentsOf: directory.path + "/bad.json")) { error in
+            XCTAssertTrue("\(error)".contains("bold.colour") && "\(error)".contains("bad.json"), "\(error)")
+        }
+        try touch("list.json", "[1, 2]")
+        XCTAssertThrowsError(try BIDSFilter(contentsOf: directory.path + "/list.json")) { error in
+            XCTAssertTrue("\(error)".contains("not a JSON object"), "\(error)")
+        }
+    }
+
+    /// A folder is a BIDS dataset when dataset_description.json has Name and BIDSVersion.
+    func testRequireDataset() throws {
+        XCTAssertThrowsError(try BIDSLayout.requireDataset(directory.path)) { error in
+            XCTAssertTrue("\(error)".contains("dataset_description.json is missing") && "\(error)".contains("--skip-bids-validation"), "\(error)")
+        }
+        try touch("dataset_description.json", #"{"Name": "t"}"#)
+        XCTAssertThrowsError(try BIDSLayout.requireDataset(directory.path)) { error in
+            XCTAssertTrue("\(error)".contains("no BIDSVersion"), "\(error)")
+        }
+        try touch("dataset_description.json", #"{"Name": "t", "BIDSVersion": "1.9.0"}"#)
+        XCTAssertNoThrow(try BIDSLayout.requireDataset(directory.path))
+    }
 }
