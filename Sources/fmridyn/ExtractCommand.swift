@@ -52,7 +52,12 @@ struct Extract: ParsableCommand {
             }
         }
         let lower = out.lowercased()
-        if cleaning.atlas == nil {
+        if CIFTIImage.isCIFTI(bold) {
+            // Grayordinate (no --atlas) or parcel (--atlas X.dlabel.nii) columns: a table either way.
+            guard lower.hasSuffix(".tsv") || lower.hasSuffix(".npy") else {
+                throw ValidationError("a CIFTI input gives a table of parcels (--atlas X.dlabel.nii) or grayordinates (no --atlas): --out .tsv or .npy; got --out \(out).")
+            }
+        } else if cleaning.atlas == nil {
             guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") || lower.hasSuffix(".npy") else {
                 throw ValidationError("voxel mode (no --atlas) writes .nii, .nii.gz or .npy; got --out \(out).")
             }
@@ -83,7 +88,7 @@ struct Extract: ParsableCommand {
             try writeCleanedImage(result)
         }
         let dropped = result.droppedInitial > 0 ? ", \(result.droppedInitial) initial volumes dropped" : ""
-        logger.info("\(out): \(result.signals.timePoints) volumes x \(result.signals.columns) \(cleaning.atlas == nil ? "voxels" : "regions")\(dropped)")
+        logger.info("\(out): \(result.signals.timePoints) volumes x \(result.signals.columns) \(cleaning.atlas == nil ? (CIFTIImage.isCIFTI(bold) ? "grayordinates" : "voxels") : "regions")\(dropped)")
     }
 
     /// Voxel mode to NIfTI: the cleaned values back in their voxels, zeros outside the mask.

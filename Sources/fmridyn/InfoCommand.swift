@@ -14,15 +14,19 @@ struct Info: ParsableCommand {
             JSON keys: nifti_version, shape, zooms, datatype_code, datatype, scl_slope, \
             scl_inter (null when no scaling applies), qform_code, sform_code, affine, \
             tr_seconds (null for 3-D), xyzt_units; with --stats also stats {min, max, mean, \
-            sum, non_finite}. docs/nifti.md describes each.
+            sum, non_finite}. CIFTI-2 files (.dtseries.nii, .dscalar.nii, .dlabel.nii) add \
+            cifti {rows, columns, dimension0, brain_models [{structure, type, offset, count}], \
+            series_step_seconds, map_names}, and tr_seconds is the series step. docs/nifti.md \
+            describes each.
 
             Examples:
               fmridyn info sub-01_task-motor_run-1_bold.nii.gz
               fmridyn info --json --stats anatomical.nii | jq .stats.mean
+              fmridyn info tfMRI_MOTOR_LR_Atlas.dtseries.nii
             """
     )
 
-    @Argument(help: "A NIfTI image: .nii, .nii.gz, or .hdr/.img.")
+    @Argument(help: "A NIfTI image: .nii, .nii.gz, or .hdr/.img; or a CIFTI-2 file (.dtseries.nii, .dscalar.nii, .dlabel.nii).")
     var file: String
 
     @Flag(help: "Print one JSON object instead of the summary.")
@@ -39,11 +43,47 @@ struct Info: ParsableCommand {
         let header = image.header
         if let warning = header.repetitionTimeWarning { logger.warning("\(file): \(warning)") }
         let statistics = stats ? try VoxelStatistics(image: image) : nil
+        let cifti = CIFTIImage.isCIFTI(file) ? try CIFTIImage(contentsOf: file) : nil
         if json {
-            print(jsonSummary(image, statistics).rendered())
+            var summary = jsonSummary(image, statistics)
+            if let cifti, case .object(var members) = summary {
+                if let index = members.firstIndex(where: { $0.0 == "tr_seconds" }) { members[index].1 = cifti.repetitionTime.map { .number($0) } ?? .null }
+                members.append(("cifti", ciftiJSON(cifti)))
+                summary = .object(members)
+            }
+            print(summary.rendered())
         } else {
-            print(textSummary(image, statistics))
+            print(cifti.map(ciftiSummary) ?? textSummary(image, statistics))
+            if cifti != nil, let statistics { print(String(format: "values: min %.6g, max %.6g, mean %.6g", statistics.minimum, statistics.maximum, statistics.mean)) }
         }
+    }
+
+    private func ciftiJSON(_ cifti: CIFTIImage) -> JSONValue {
+        let models = cifti.brainModelMap?.brainModels ?? []
+        return .object([
+            ("rows", .integer(cifti.rows)), ("columns", .integer(cifti.columns)),
+            ("dimension0", .string(cifti.map(for: 0)?.kind.rawValue ?? "")),
+            ("brain_models", .array(models.map { .object([("structure", .string($0.structure)), ("type", .string($0.kind.rawValue)),
+                                                          ("offset", .integer($0.offset)), ("count", .integer($0.count))]) })),
+            ("series_step_seconds", cifti.repetitionTime.map { .number($0) } ?? .null),
+            ("map_names", .array((cifti.map(for: 0)?.mapNames ?? []).map { .string($0) })),
+        ])
+    }
+
+    private func ciftiSummary(_ cifti: CIFTIImage) -> String {
+        let models = cifti.brainModelMap?.brainModels ?? []
+        let surface = models.filter { $0.kind == .surface }.reduce(0) { $0 + $1.count }, volume = models.filter { $0.kind == .voxels }.reduce(0) { $0 + $1.count }
+        var lines = ["\(cifti.path)", "  CIFTI-2 (NIfTI-2 header), \(cifti.map(for: 0)?.kind.rawValue ?? "?") x brain models"]
+        if let step = cifti.repetitionTime {
+            lines.append("  \(cifti.columns) grayordinates x \(cifti.rows) time points, TR \(String(format: "%.6g", step)) s")
+        } else {
+            lines.append("  \(cifti.columns) grayordinates x \(cifti.rows) maps\((cifti.map(for: 0)?.mapNames).map { $0.isEmpty ? "" : ": " + $0.joined(separator: ", ") } ?? "")")
+        }
+        lines.append("  \(surface) surface vertices, \(volume) voxels in \(models.count) brain models:")
+        for model in models {
+            lines.append("    \(model.structure): \(model.count) \(model.kind == .surface ? "vertices of \(model.surfaceVertices ?? 0)" : "voxels") from \(model.offset)")
+        }
+        return lines.joined(separator: "\n")
     }
 
     private func jsonSummary(_ image: NIfTIImage, _ statistics: VoxelStatistics?) -> JSONValue {

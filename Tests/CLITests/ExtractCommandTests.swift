@@ -82,4 +82,36 @@ final class ExtractCommandTests: XCTestCase {
         let expected = GoldenArray(golden[0]["values"])  // glover, TR 2, 90 volumes
         XCTAssertClose(designRows.flatMap { $0.dropFirst(2).compactMap(Double.init) }, expected.values, absolute: 1e-6, relative: 1e-6)
     }
+
+    /// A CIFTI dense timeseries by a dense label file: parcel means equal to nibabel's (the
+    /// fixture's expected.json), TR from the series step; every grayordinate without --atlas.
+    func testCIFTIParcelsAndGrayordinates() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let out = directory.file("parcels.tsv")
+        let result = try run(["extract", Fixtures.path("cifti/sim.dtseries.nii"), "--atlas", Fixtures.path("cifti/sim.dlabel.nii"), "--out", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(rows[0], ["motor_left", "visual_left", "thalamus_left"])
+        XCTAssertEqual(rows.count, 21)
+        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("cifti/expected.json")))) as? [String: Any])
+        let means = try XCTUnwrap(golden["region_means"] as? [String: [Double]])
+        for (column, key) in ["1", "2", "3"].enumerated() {
+            for t in 0..<20 { XCTAssertEqual(Double(rows[t + 1][column]) ?? .nan, means[key]?[t] ?? 0, accuracy: 1e-5) }
+        }
+        let grayordinates = directory.file("grayordinates.tsv")
+        let all = try run(["extract", Fixtures.path("cifti/sim.dtseries.nii"), "--standardize", "zscore", "--out", grayordinates])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertTrue(all.stderr.contains("20 volumes x 50 grayordinates"), all.stderr)
+        let header = try String(contentsOfFile: grayordinates, encoding: .utf8).split(separator: "\n")[0].split(separator: "\t")
+        XCTAssertEqual(header.first, "CIFTI_STRUCTURE_CORTEX_LEFT|v0")
+        XCTAssertEqual(header.last, "CIFTI_STRUCTURE_THALAMUS_LEFT|3,4,4")
+        // A volume atlas or an image output for a CIFTI input is refused with the fix.
+        let volumeAtlas = try run(["extract", Fixtures.path("cifti/sim.dtseries.nii"), "--atlas", "power264", "--out", directory.file("x.tsv")])
+        XCTAssertEqual(volumeAtlas.status, 1)
+        XCTAssertTrue(volumeAtlas.stderr.contains(".dlabel.nii"), volumeAtlas.stderr)
+        let image = try run(["extract", Fixtures.path("cifti/sim.dtseries.nii"), "--out", directory.file("x.nii.gz")])
+        XCTAssertEqual(image.status, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("x.tsv")))
+    }
 }

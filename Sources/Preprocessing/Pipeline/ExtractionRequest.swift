@@ -91,6 +91,7 @@ extension ExtractionRequest {
 
     public func run(progress: ((Int, Int) -> Void)? = nil) throws -> ExtractionResult {
         try validateSettings()
+        if CIFTIImage.isCIFTI(bold) { return try runCIFTI() }
         let image = try NIfTIImage(contentsOf: bold)
         let header = image.header
         guard header.rank >= 4 || header.volumeCount > 1 else {
@@ -141,9 +142,35 @@ extension ExtractionRequest {
             names = brainMask.columnOrder.map(String.init)
         }
         if let warning = tally.warning(path: bold, names: names, policy: nonFinitePolicy) { warnings.append(warning) }
+        return try cleaned(signals, names: names, volumes: header.volumeCount, repetitionTime: tr, grid: grid, mask: brainMask, warnings: warnings)
+    }
 
-        // Confounds, censoring, initial volumes
-        let volumes = header.volumeCount
+    /// Region signals of a CIFTI-2 dense timeseries: parcel means of a `.dlabel.nii` atlas, or
+    /// every grayordinate in voxel mode; then the same confounds, censoring and cleaning.
+    func runCIFTI() throws -> ExtractionResult {
+        let series = try CIFTIImage(contentsOf: bold)
+        var signals: SignalMatrix, names: [String]
+        switch regions {
+        case .labels(let path):
+            guard CIFTIImage.isCIFTI(path) else {
+                throw AtlasError("\(bold) is a CIFTI file: its atlas must be a CIFTI dense label file (.dlabel.nii, e.g. Glasser's 360), not \(path)")
+            }
+            (signals, names) = try CIFTIExtraction.parcels(series, labels: CIFTIImage(contentsOf: path))
+        case .voxels:
+            (signals, names) = try CIFTIExtraction.grayordinates(series)
+        case .coordinates:
+            throw AtlasError("\(bold) is a CIFTI file: coordinate atlases need a volume; give a .dlabel.nii parcellation, or --voxels for every grayordinate")
+        }
+        if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing a CIFTI file needs its surfaces; smooth with wb_command -cifti-smoothing first") }
+        if mask != .none { throw AtlasError("\(bold): masks apply to volumes; a CIFTI file's grayordinates are already the brain") }
+        let tr = repetitionTime ?? series.repetitionTime
+        return try cleaned(signals, names: names, volumes: series.rows, repetitionTime: tr, grid: Grid(series.image.header), mask: nil, warnings: [])
+    }
+
+    /// Confounds, censoring, initial volumes and cleaning of extracted signals [volumes, regions].
+    func cleaned(_ extracted: SignalMatrix, names: [String], volumes: Int, repetitionTime tr: Double?, grid: Grid, mask brainMask: BrainMask?,
+                 warnings: [String]) throws -> ExtractionResult {
+        var signals = extracted
         var confoundMatrix: SignalMatrix?
         var confoundNames: [String] = []
         var keep = [Bool](repeating: true, count: volumes)
