@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import NIfTI
 import Preprocessing
 
 /// BIDS datasets as model inputs: runs found by `BIDSLayout`, region timeseries extracted on
@@ -13,6 +14,8 @@ struct BIDSInputOptions: ParsableArguments {
             help: "BIDS: subject labels (with or without sub-; all when omitted).")
     var subjects: [String] = []
     @OptionGroup(title: "BIDS-App conventions") var conventions: BIDSAppOptions
+    @Flag(help: "The input directory is in the HCP layout (SUBJECT/MNINonLinear/Results/tfMRI_TASK_{LR,RL}/, FSL EVs in EVs/); needs --task as HCP spells it (MOTOR). A .dlabel.nii --atlas reads the _Atlas.dtseries.nii grayordinates instead of the volumes.")
+    var hcp = false
     @Option(help: "BIDS: atlas for on-the-fly extraction (bundled name, label image or coordinate TSV).")
     var atlas: String = "power264"
     @Option(parsing: .unconditional, help: "BIDS: sphere radius in mm for coordinate atlases.")
@@ -115,13 +118,15 @@ struct BIDSInputOptions: ParsableArguments {
             data.subject = run.subject
             data.session = run.session ?? ""
             data.task = run.task ?? ""
-            data.run = run.run ?? ""
+            data.run = run.run ?? run.name["dir"] ?? ""
             data.source = run.bold
             data.volumes = result.keptVolumes
             data.featureNames = result.names
             if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
-            if let events = run.events {
-                data.events = try Event.read(contentsOf: events, runDuration: Double(result.runVolumes) * tr)
+            if run.events != nil || run.eventFolder != nil {
+                let duration = Double(result.runVolumes) * tr
+                data.events = try run.events.map { try Event.read(contentsOf: $0, runDuration: duration) }
+                    ?? Event.readFSL(folder: run.eventFolder ?? "", runDuration: duration)
                 let labels = ConditionLabels.labels(events: data.events ?? [], volumes: (result.keptVolumes.last ?? 0) + 1,
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)
                 data.conditions = result.keptVolumes.map { labels[$0] }
@@ -134,6 +139,12 @@ struct BIDSInputOptions: ParsableArguments {
 extension BIDSInputOptions {
     /// The BOLD runs the options select, in the order `forEachRun` extracts them.
     func selectedRuns(root: String) throws -> [BIDSRun] {
+        if hcp {
+            guard let task else { throw ValidationError("--hcp needs --task, as HCP names it (MOTOR, WM, RELATIONAL, ...)") }
+            let runs = try HCPLayout.runs(root: root, task: task, subjects: subjects, grayordinates: CIFTIImage.isCIFTI(atlas))
+            guard let filter = try conventions.filter() else { return runs }
+            return runs.filter(filter.accepts)
+        }
         let layout = try BIDSLayout(root: root, derivatives: conventions.derivativeRoots, space: space)
         let selected = try conventions.select(layout.runs(subjects: subjects, tasks: task.map { [$0] }), root: root)
         guard !selected.isEmpty else {

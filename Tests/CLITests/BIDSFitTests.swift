@@ -108,3 +108,54 @@ final class VoxelModeTests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("--voxels"), wrong.stderr)
     }
 }
+
+/// `--hcp`: the HCP folder layout as model input.
+final class HCPLayoutTests: XCTestCase {
+    /// The HCP layout: runs found under MNINonLinear/Results, FSL EVs as events (Sync.txt
+    /// skipped), TR from the image; the volume with a volume atlas, the grayordinates with a
+    /// .dlabel.nii atlas.
+    func testHCPLayout() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let hcp = directory.file("HCP")
+        for direction in ["LR", "RL"] {
+            let folder = hcp + "/100307/MNINonLinear/Results/tfMRI_MOTOR_\(direction)"
+            try FileManager.default.createDirectory(atPath: folder + "/EVs", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.path("fmri/fmri1.nii.gz"), toPath: folder + "/tfMRI_MOTOR_\(direction).nii.gz")
+            try FileManager.default.copyItem(atPath: Fixtures.path("cifti/sim.dtseries.nii"), toPath: folder + "/tfMRI_MOTOR_\(direction)_Atlas.dtseries.nii")
+            try "2.7 8.1 1\n29.7 8.1 1\n".write(toFile: folder + "/EVs/lf.txt", atomically: true, encoding: .utf8)
+            try "13.5\t8.1\t1\n".write(toFile: folder + "/EVs/rh.txt", atomically: true, encoding: .utf8)
+            try "0 0 1\n".write(toFile: folder + "/EVs/Sync.txt", atomically: true, encoding: .utf8)
+        }
+        let model = directory.file("model")
+        let volume = ["--hcp", "--task", "MOTOR", "--atlas", Fixtures.path("extraction/labels_native.nii.gz")]
+        let fit = try CommandRunner.run(["fit", hcp, "--out", model, "--window", "16", "--stride", "4", "--epochs", "1", "--hidden", "4",
+                                         "--latent-dim", "2", "-q"] + volume)
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let split = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/config.json"))) as? [String: Any])?["split"] as? String)
+        XCTAssertTrue(split.contains("tfMRI_MOTOR_"), split)
+        let csv = directory.file("latents.csv")
+        let latents = try CommandRunner.run(["latents", "--model", model, hcp, "--out", csv, "-q"] + volume)
+        XCTAssertEqual(latents.status, 0, latents.stderr)
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(Set(rows.map { $0[0] }), ["100307"])
+        XCTAssertEqual(Set(rows.map { $0[3] }), ["LR", "RL"])
+        // fmri1's TR is 1.35 s: volume 2 (2.7 s) starts lf, volume 10 (13.5 s) rh; Sync is no condition.
+        let first = rows.filter { $0[3] == "LR" }
+        XCTAssertEqual(first[2][6], "lf")
+        XCTAssertEqual(first[10][6], "rh")
+        XCTAssertEqual(first[1][6], "rest")
+        XCTAssertFalse(rows.contains { $0[6] == "Sync" })
+
+        let cifti = try CommandRunner.run(["fit", hcp, "--out", directory.file("cifti"), "--hcp", "--task", "MOTOR", "--atlas", Fixtures.path("cifti/sim.dlabel.nii"),
+                                           "--window", "8", "--stride", "2", "--epochs", "1", "--hidden", "4", "--latent-dim", "2", "-q"])
+        XCTAssertEqual(cifti.status, 0, cifti.stderr)
+        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("cifti") + "/config.json"))) as? [String: Any])
+        XCTAssertEqual(config["featureNames"] as? [String], ["motor_left", "visual_left", "thalamus_left"])
+        XCTAssertEqual((config["model"] as? [String: Any])?["repetitionTime"] as? Double ?? 0.72, 0.72, accuracy: 1e-9)
+
+        let missing = try CommandRunner.run(["fit", hcp, "--out", directory.file("none"), "--hcp", "--task", "motor", "-q"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("MOTOR, WM, RELATIONAL"), missing.stderr)
+    }
+}

@@ -46,6 +46,9 @@ public struct BIDSRun: Sendable {
     public var preprocessedBold: String?
     public var confounds: String?
     public var brainMask: String?
+    /// A folder of FSL three-column EV files (HCP's `EVs/`), the run's events when there is no
+    /// `_events.tsv`.
+    public var eventFolder: String?
 
     public var subject: String { name["sub"] ?? "" }
     public var session: String? { name["ses"] }
