@@ -164,6 +164,7 @@ final class CIFTIXML: NSObject, XMLParserDelegate {
     private var labelKey: Int?
     private var table: [Int: String] = [:]
     private var failure: String?
+    private(set) var sawEnd = false
 
     static func parse(_ data: Data, path: String) throws -> [CIFTIIndexMap] {
         let delegate = CIFTIXML()
@@ -173,6 +174,7 @@ final class CIFTIXML: NSObject, XMLParserDelegate {
             throw NIfTIError(.invalidHeader, path: path, field: "CIFTI XML",
                              delegate.failure ?? "is not well-formed XML (\(parser.parserError.map { "\($0)" } ?? "unknown error")); the file is damaged")
         }
+        guard delegate.sawEnd else { throw NIfTIError(.invalidHeader, path: path, field: "CIFTI XML", "ends before </CIFTI>; the extension is truncated") }
         guard !delegate.maps.isEmpty else { throw NIfTIError(.invalidHeader, path: path, field: "CIFTI XML", "has no MatrixIndicesMap") }
         return delegate.maps
     }
@@ -240,6 +242,7 @@ final class CIFTIXML: NSObject, XMLParserDelegate {
         case "MatrixIndicesMap":
             if let current { maps.append(current) }
             current = nil
+        case "CIFTI": sawEnd = true
         default: break
         }
         text = ""

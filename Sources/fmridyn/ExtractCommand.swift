@@ -52,10 +52,10 @@ struct Extract: ParsableCommand {
             }
         }
         let lower = out.lowercased()
-        if CIFTIImage.isCIFTI(bold) {
-            // Grayordinate (no --atlas) or parcel (--atlas X.dlabel.nii) columns: a table either way.
+        if CIFTIImage.isCIFTI(bold) || GIfTIImage.isGIfTI(bold) {
+            // Grayordinate or vertex (no --atlas) or parcel (--atlas X.dlabel.nii / X.label.gii) columns: a table either way.
             guard lower.hasSuffix(".tsv") || lower.hasSuffix(".npy") else {
-                throw ValidationError("a CIFTI input gives a table of parcels (--atlas X.dlabel.nii) or grayordinates (no --atlas): --out .tsv or .npy; got --out \(out).")
+                throw ValidationError("a CIFTI or GIfTI input gives a table of parcels (--atlas X.dlabel.nii or X.label.gii) or of every grayordinate or vertex (no --atlas): --out .tsv or .npy; got --out \(out).")
             }
         } else if cleaning.atlas == nil {
             guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") || lower.hasSuffix(".npy") else {
@@ -88,7 +88,7 @@ struct Extract: ParsableCommand {
             try writeCleanedImage(result)
         }
         let dropped = result.droppedInitial > 0 ? ", \(result.droppedInitial) initial volumes dropped" : ""
-        logger.info("\(out): \(result.signals.timePoints) volumes x \(result.signals.columns) \(cleaning.atlas == nil ? (CIFTIImage.isCIFTI(bold) ? "grayordinates" : "voxels") : "regions")\(dropped)")
+        logger.info("\(out): \(result.signals.timePoints) volumes x \(result.signals.columns) \(cleaning.atlas == nil ? (CIFTIImage.isCIFTI(bold) ? "grayordinates" : GIfTIImage.isGIfTI(bold) ? "vertices" : "voxels") : "regions")\(dropped)")
     }
 
     /// Voxel mode to NIfTI: the cleaned values back in their voxels, zeros outside the mask.

@@ -39,6 +39,7 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let logger = diagnostics.makeLogger()
+        if GIfTIImage.isGIfTI(file) { return try giftiSummary(GIfTIImage(contentsOf: file)) }
         let image = try NIfTIImage(contentsOf: file)
         let header = image.header
         if let warning = header.repetitionTimeWarning { logger.warning("\(file): \(warning)") }
@@ -56,6 +57,23 @@ struct Info: ParsableCommand {
             print(cifti.map(ciftiSummary) ?? textSummary(image, statistics))
             if cifti != nil, let statistics { print(String(format: "values: min %.6g, max %.6g, mean %.6g", statistics.minimum, statistics.maximum, statistics.mean)) }
         }
+    }
+
+    /// GIfTI: vertices, data arrays (time points of a functional file), TR, intents, labels.
+    private func giftiSummary(_ gifti: GIfTIImage) throws {
+        let intents = Array(Set(gifti.arrays.map(\.intent))).sorted()
+        if json {
+            print(JSONValue.object([
+                ("format", .string("gifti")), ("vertices", .integer(gifti.vertexCount)), ("data_arrays", .integer(gifti.arrays.count)),
+                ("intents", .array(intents.map { .string($0) })), ("tr_seconds", gifti.repetitionTime.map { .number($0) } ?? .null),
+                ("labels", .object(gifti.labelTable.keys.sorted().map { (String($0), .string(gifti.labelTable[$0] ?? "")) })),
+            ]).rendered())
+            return
+        }
+        var lines = ["\(gifti.path)", "  GIfTI, \(gifti.vertexCount) vertices, \(gifti.arrays.count) data arrays (\(intents.joined(separator: ", ")))"]
+        if let tr = gifti.repetitionTime { lines.append("  \(gifti.arrays.count) time points, TR \(String(format: "%.6g", tr)) s") }
+        if !gifti.labelTable.isEmpty { lines.append("  \(gifti.labelTable.count) labels: " + gifti.labelTable.keys.sorted().prefix(8).map { gifti.labelTable[$0] ?? "" }.joined(separator: ", ")) }
+        print(lines.joined(separator: "\n"))
     }
 
     private func ciftiJSON(_ cifti: CIFTIImage) -> JSONValue {

@@ -114,4 +114,24 @@ final class ExtractCommandTests: XCTestCase {
         XCTAssertEqual(image.status, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("x.tsv")))
     }
+
+    /// A GIfTI surface timeseries by a GIfTI label file: label means equal to nibabel's.
+    func testGIfTILabels() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let out = directory.file("labels.tsv")
+        let result = try run(["extract", Fixtures.path("gifti/sim.func.gii"), "--atlas", Fixtures.path("gifti/sim.label.gii"), "--out", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(rows[0], ["precentral", "postcentral", "insula"])
+        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("gifti/expected.json")))) as? [String: Any])
+        let means = try XCTUnwrap(golden["region_means"] as? [String: [Double]])
+        for (column, key) in ["1", "2", "3"].enumerated() {
+            for t in 0..<12 { XCTAssertEqual(Double(rows[t + 1][column]) ?? .nan, means[key]?[t] ?? 0, accuracy: 1e-5) }
+        }
+        let vertices = try run(["extract", Fixtures.path("gifti/sim.func.gii"), "--out", directory.file("vertices.tsv")])
+        XCTAssertTrue(vertices.stderr.contains("12 volumes x 40 vertices"), vertices.stderr)
+        let info = try run(["info", Fixtures.path("gifti/sim.func.gii")])
+        XCTAssertTrue(info.stdout.contains("40 vertices") && info.stdout.contains("TR 0.72 s"), info.stdout)
+    }
 }

@@ -92,6 +92,7 @@ extension ExtractionRequest {
     public func run(progress: ((Int, Int) -> Void)? = nil) throws -> ExtractionResult {
         try validateSettings()
         if CIFTIImage.isCIFTI(bold) { return try runCIFTI() }
+        if GIfTIImage.isGIfTI(bold) { return try runGIfTI() }
         let image = try NIfTIImage(contentsOf: bold)
         let header = image.header
         guard header.rank >= 4 || header.volumeCount > 1 else {
@@ -165,6 +166,29 @@ extension ExtractionRequest {
         if mask != .none { throw AtlasError("\(bold): masks apply to volumes; a CIFTI file's grayordinates are already the brain") }
         let tr = repetitionTime ?? series.repetitionTime
         return try cleaned(signals, names: names, volumes: series.rows, repetitionTime: tr, grid: Grid(series.image.header), mask: nil, warnings: [])
+    }
+
+    /// Region signals of a GIfTI surface timeseries: label means of a `.label.gii` atlas, or
+    /// every vertex in voxel mode; then confounds, censoring and cleaning.
+    func runGIfTI() throws -> ExtractionResult {
+        let series = try GIfTIImage(contentsOf: bold)
+        var signals: SignalMatrix, names: [String]
+        switch regions {
+        case .labels(let path):
+            guard GIfTIImage.isGIfTI(path) else {
+                throw AtlasError("\(bold) is a GIfTI surface file: its atlas must be a GIfTI label file (.label.gii) of the same surface, not \(path)")
+            }
+            (signals, names) = try GIfTIExtraction.parcels(series, labels: GIfTIImage(contentsOf: path))
+        case .voxels:
+            (signals, names) = try GIfTIExtraction.vertices(series)
+        case .coordinates:
+            throw AtlasError("\(bold) is a GIfTI surface file: coordinate atlases need a volume; give a .label.gii parcellation, or no --atlas for every vertex")
+        }
+        if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing a surface file needs its mesh; smooth it with FreeSurfer or Workbench first") }
+        if mask != .none { throw AtlasError("\(bold): masks apply to volumes, not to surface vertices") }
+        return try cleaned(signals, names: names, volumes: signals.timePoints, repetitionTime: repetitionTime ?? series.repetitionTime,
+                           grid: Grid(NIfTIHeader.make(shape: [1, 1, 1], zooms: [1, 1, 1], affine: .identity, datatype: .float32, code: 0, repetitionTime: nil)),
+                           mask: nil, warnings: [])
     }
 
     /// Confounds, censoring, initial volumes and cleaning of extracted signals [volumes, regions].
