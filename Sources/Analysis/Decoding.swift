@@ -242,6 +242,17 @@ public struct DecodingResult: Sendable {
     public var confusion: [[Int]]
     public var chance: Double
     public var pValue: Double?
+    /// Classes that some training folds never see (1-based fold numbers): such a fold cannot
+    /// predict the class, so its test samples of it score 0 (a condition of one subject only).
+    public var classesMissingFromTraining: [String: [Int]] = [:]
+
+    /// One sentence per class missing from training folds (empty when every fold sees all).
+    public var warnings: [String] {
+        classesMissingFromTraining.keys.sorted().map { name in
+            let folds = classesMissingFromTraining[name] ?? []
+            return "class \(name) is absent from the training data of fold\(folds.count == 1 ? "" : "s") \(folds.map(String.init).joined(separator: ", ")); those folds cannot predict it and score its samples 0 (it occurs in too few groups)"
+        }
+    }
 }
 
 public enum Decoding {
@@ -326,8 +337,16 @@ public enum Decoding {
             }
             pValue = Double(atLeast + 1) / Double(permutations + 1)
         }
-        return DecodingResult(classes: classes, perFold: perFold, mean: mean, sd: sd, perClassRecall: recall, confusion: confusion,
-                              chance: 1 / Double(max(1, classes.count)), pValue: pValue)
+        var missing: [String: [Int]] = [:]
+        for (fold, test) in foldIndices.enumerated() {
+            let testSet = Set(test)
+            let seen = Set(labels.indices.filter { !testSet.contains($0) }.map { labels[$0] })
+            for name in classes where !seen.contains(name) { missing[name, default: []].append(fold + 1) }
+        }
+        var result = DecodingResult(classes: classes, perFold: perFold, mean: mean, sd: sd, perClassRecall: recall, confusion: confusion,
+                                    chance: 1 / Double(max(1, classes.count)), pValue: pValue)
+        result.classesMissingFromTraining = missing
+        return result
     }
 }
 

@@ -145,15 +145,32 @@ public struct ScatterChart: Sendable {
     public var markers: [Marker] = []
     /// Point radius in pixels: small for thousands of volumes, larger for a few eigenvalues.
     public var pointRadius: Double
+    /// Stability references of an eigenvalue plane: the imaginary axis (Re = 0, flows) or the
+    /// unit circle (maps), drawn dashed and always inside the plotted range.
+    public enum Reference: Sendable { case imaginaryAxis, unitCircle }
+    public var reference: Reference? = nil
     public init(title: String, xLabel: String, yLabel: String, x: [Double], y: [Double], classes: [String], markers: [Marker] = [], pointRadius: Double = 2) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.x = x; self.y = y; self.classes = classes; self.markers = markers
         self.pointRadius = pointRadius
     }
 
     public func svg() -> String {
-        let frame = Frame(x: x + markers.map(\.x), y: y + markers.map(\.y), padding: 0.05)
+        let extraX: [Double] = reference == .imaginaryAxis ? [0] : reference == .unitCircle ? [-1, 1] : []
+        let extraY: [Double] = reference == .unitCircle ? [-1, 1] : []
+        let frame = Frame(x: x + markers.map(\.x) + extraX, y: y + markers.map(\.y) + extraY, padding: 0.05)
         let names = Array(Set(classes)).sorted()
         var body = frame.axes(title: title, xLabel: xLabel, yLabel: yLabel)
+        switch reference {
+        case .imaginaryAxis:
+            body += "<line class=\"reference\" x1=\"\(fmt(frame.px(0)))\" y1=\"\(fmt(frame.top))\" x2=\"\(fmt(frame.px(0)))\" y2=\"\(fmt(frame.height - frame.bottom))\" stroke=\"#000000\" stroke-dasharray=\"4 3\"><title>Re = 0: stable to the left</title></line>"
+        case .unitCircle:
+            let points = (0...72).map { k -> String in
+                let angle = Double(k) / 72 * 2 * Double.pi
+                return "\(fmt(frame.px(cos(angle)))),\(fmt(frame.py(sin(angle))))"
+            }
+            body += "<polyline class=\"reference\" fill=\"none\" stroke=\"#000000\" stroke-dasharray=\"4 3\" points=\"\(points.joined(separator: " "))\"><title>|lambda| = 1: stable inside</title></polyline>"
+        case nil: break
+        }
         for (index, (px, py)) in zip(x, y).enumerated() where px.isFinite && py.isFinite {
             let colour = Palette.colour(names.firstIndex(of: classes[index]) ?? 0)
             body += "<circle class=\"point\" cx=\"\(fmt(frame.px(px)))\" cy=\"\(fmt(frame.py(py)))\" r=\"\(fmt(pointRadius))\" fill=\"\(colour)\" fill-opacity=\"\(pointRadius > 2 ? "1" : "0.6")\"/>"
@@ -171,8 +188,11 @@ public struct BarChart: Sendable {
     public var title: String, yLabel: String
     public var labels: [String], values: [Double], errors: [Double]
     public var reference: Double?
-    public init(title: String, yLabel: String, labels: [String], values: [Double], errors: [Double], reference: Double?) {
+    /// A legend of the bars' colours beside the plot (for many, slanted labels).
+    public var legend: Bool = false
+    public init(title: String, yLabel: String, labels: [String], values: [Double], errors: [Double], reference: Double?, legend: Bool = false) {
         self.title = title; self.yLabel = yLabel; self.labels = labels; self.values = values; self.errors = errors; self.reference = reference
+        self.legend = legend
     }
 
     public func svg() -> String {
@@ -204,6 +224,7 @@ public struct BarChart: Sendable {
         if let reference {
             body += "<line class=\"reference\" x1=\"\(fmt(frame.left))\" y1=\"\(fmt(frame.py(reference)))\" x2=\"\(fmt(frame.width - frame.right))\" y2=\"\(fmt(frame.py(reference)))\" stroke=\"#000000\" stroke-dasharray=\"4 3\"/>"
         }
+        if legend { body += frame.legend(labels) }
         return frame.document(body, kind: "bar-chart")
     }
 }

@@ -429,6 +429,7 @@ struct BIDSApp: ParsableCommand {
                 try OutputFiles.write(Data((Compare.json(comparison, folds: min(folds, subjects.count), groups: "subject", samples: labels.count,
                                                          classifier: "logreg").rendered() + "\n").utf8), to: group + "/decoding.json")
                 decodingPath = group + "/decoding.json"
+                for warning in comparison.rows.first?.result.warnings ?? [] { logger.warning("decoding: \(warning)") }
                 print(comparison.table)
                 if model.decoder == .linear {
                     try LocalisationMapWriter.write(features: modelRows, labels: labels, classifier: .logisticRegression(c: 1), latent: k,
@@ -461,7 +462,7 @@ struct BIDSApp: ParsableCommand {
             rows.append(Report.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
                                        kept: kept.count, total: (kept.last ?? -1) + 1, confounds: (object["ConfoundsRegressed"] as? [String]) ?? []))
         }
-        let flags = settings.keys.sorted().map { key in (key, "\(settings[key].map { $0 is NSNull ? "none" : "\($0)" } ?? "none")") }
+        let flags = settings.keys.sorted().map { key in (key, Report.display(settings[key])) }
         return Report.dataSummary(rows, settings: flags)
     }
 }

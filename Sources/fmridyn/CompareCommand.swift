@@ -127,6 +127,7 @@ struct Compare: ParsableCommand {
         let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: .ledoitWolf) : .logisticRegression(c: 1)
         let comparison = DecodingComparison(methods: methods, labels: labels, groups: groupLabels, folds: folds, classifier: model,
                                             permutations: permutations, seed: seed)
+        for warning in comparison.rows.first?.result.warnings ?? [] { logger.warning("\(warning)") }
         if let out {
             let object = Self.json(comparison, folds: folds, groups: groups, samples: labels.count, classifier: classifier)
             let json = out.lowercased().hasSuffix(".json") ? out : out + "/comparison.json"
@@ -158,7 +159,8 @@ struct Compare: ParsableCommand {
 
     /// The comparison as JSON: `methods` (name, kind, features, balanced_accuracy_mean,
     /// balanced_accuracy_sd, per_fold, per_class_recall, confusion, p_value), `classes`,
-    /// `chance`, `folds`, `groups`, `samples`, `classifier`.
+    /// `chance`, `folds`, `groups`, `samples`, `classifier`, `warnings` (classes missing from
+    /// some training folds).
     static func json(_ comparison: DecodingComparison, folds: Int, groups: String, samples: Int, classifier: String) -> JSONValue {
         .object([
             ("methods", .array(comparison.rows.map { row in
@@ -172,6 +174,8 @@ struct Compare: ParsableCommand {
             ("classes", .array(comparison.classes.map { .string($0) })), ("chance", .number(comparison.chance)),
             ("folds", .integer(folds)), ("groups", .string(groups)), ("samples", .integer(samples)),
             ("classifier", .string(classifier)),
+            // The folds are the same for every method, so their warnings are too.
+            ("warnings", .array((comparison.rows.first?.result.warnings ?? []).map { .string($0) })),
         ])
     }
 

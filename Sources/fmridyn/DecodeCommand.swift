@@ -102,7 +102,9 @@ struct Decode: ParsableCommand {
             ("confusion", .array(result.confusion.map { .integers($0) })), ("classes", .array(result.classes.map { .string($0) })),
             ("chance", .number(result.chance)), ("p_value", result.pValue.map { .number($0) } ?? .null),
             ("samples", .integer(y.count)), ("features", .integer(features.first?.count ?? 0)),
+            ("warnings", .array(result.warnings.map { .string($0) })),
         ]
+        for warning in result.warnings { diagnostics.makeLogger().warning("\(latents): \(warning)") }
         try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: out)
         if let maps, let model {
             try LocalisationMapWriter.write(features: features, labels: y, classifier: chosenClassifier, latent: featureColumns.count, modelDirectory: model,

@@ -154,26 +154,37 @@ struct Report: ParsableCommand {
               let points = object["fixed_points"] as? [[String: Any]] else {
             throw ValidationError("\(path) is not a fixed-points JSON with a fixed_points array; write one with fmridyn fixed-points.")
         }
-        var rows: [(String, String)] = []
+        // A flow is stable where every eigenvalue has Re < 0; a map where every |lambda| < 1.
+        let isMap = (object["system"] as? String ?? "flow").hasPrefix("map")
+        let starts = object["starts"] as? Int
+        var table = "<table class=\"fixed-points\"><tr><th>#</th><th>stability</th><th>coordinates z</th><th>\(isMap ? "largest |&lambda;|" : "largest Re &lambda;")</th>"
+            + "<th>starts converged\(starts.map { " (of \($0))" } ?? "")</th><th>speed q</th></tr>"
         var re: [Double] = [], im: [Double] = [], owner: [String] = [], markers: [ScatterChart.Marker] = []
         for (index, point) in points.enumerated() {
             let kind = point["classification"] as? String ?? "unknown"
             let z = point["z"] as? [Double] ?? []
-            rows.append(("#\(index + 1) \(kind)", z.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
-            for pair in point["eigenvalues"] as? [[Double]] ?? [] where pair.count == 2 {
+            let eigenvalues = (point["eigenvalues"] as? [[Double]] ?? []).filter { $0.count == 2 }
+            let leading = isMap ? eigenvalues.map { ($0[0] * $0[0] + $0[1] * $0[1]).squareRoot() }.max() : eigenvalues.map { $0[0] }.max()
+            table += "<tr><td>\(index + 1)</td><td>\(escapeHTML(kind))</td><td>(\(z.map { String(format: "%.3f", $0) }.joined(separator: ", ")))</td>"
+                + "<td>\(leading.map { String(format: "%.4g", $0) } ?? "n/a")</td><td>\((point["count"] as? Int).map(String.init) ?? "n/a")</td>"
+                + "<td>\((point["q"] as? Double).map { String(format: "%.2e", $0) } ?? "n/a")</td></tr>"
+            for pair in eigenvalues {
                 re.append(pair[0]); im.append(pair[1]); owner.append("#\(index + 1) \(kind)")
             }
             if let projection, z.count == projection.pca.mean.count, let p = projection.pca.transform([z]).first {
                 markers.append(.init(x: p[0], y: p.count > 1 ? p[1] : p[0], label: "#\(index + 1) \(kind)", filled: kind == "stable"))
             }
         }
-        var body = "<p>\(points.count) fixed points.</p>" + HTMLReport.table(rows)
+        var body = "<p>\(points.count) fixed points of the \(isMap ? "map" : "flow"): \(points.filter { ($0["classification"] as? String) == "stable" }.count) stable.</p>" + table + "</table>"
         if let projection, !markers.isEmpty {
             body += ScatterChart(title: "Fixed points over the volumes' latent projection (filled: stable, open: not)", xLabel: "PC1 (latent units)",
                                  yLabel: "PC2 (latent units)", x: projection.x, y: projection.y, classes: projection.conditions, markers: markers).svg()
         }
         if !re.isEmpty {
-            body += ScatterChart(title: "Jacobian eigenvalues", xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner, pointRadius: 5).svg()
+            var plane = ScatterChart(title: isMap ? "Jacobian eigenvalues (dashed: unit circle, stable inside)" : "Jacobian eigenvalues (dashed: Re = 0, stable to the left)",
+                                     xLabel: "real part (1/step)", yLabel: "imaginary part (1/step)", x: re, y: im, classes: owner, pointRadius: 5)
+            plane.reference = isMap ? .unitCircle : .imaginaryAxis
+            body += plane.svg()
         }
         return body
     }
@@ -199,6 +210,17 @@ struct Report: ParsableCommand {
         return table + "</table><h3>Preprocessing</h3>" + HTMLReport.table(settings)
     }
 
+    /// A JSON value as a reader expects it: booleans as true/false (JSON numbers and booleans
+    /// both arrive as NSNumber; a boolean's type code is "c"), null as none, lists joined.
+    static func display(_ value: Any?) -> String {
+        switch value {
+        case nil, is NSNull: return "none"
+        case let number as NSNumber where String(cString: number.objCType) == "c": return number.boolValue ? "true" : "false"
+        case let list as [Any]: return list.isEmpty ? "none" : list.map { display($0) }.joined(separator: ", ")
+        case let value?: return "\(value)"
+        }
+    }
+
     /// Per condition, the decoder-mapped weights grouped by network (mean +- SD over the
     /// network's regions), or the 20 regions of largest magnitude when no networks are known.
     static func mapsSection(path: String) throws -> String {
@@ -221,11 +243,12 @@ struct Report: ParsableCommand {
                     means.append(mean)
                     sds.append((members.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(members.count)).squareRoot())
                 }
-                body += BarChart(title: "\(condition): map by network", yLabel: "weight (a.u.)", labels: names, values: means, errors: sds, reference: nil).svg()
+                body += BarChart(title: "\(condition): map by network", yLabel: "weight (a.u.)", labels: names, values: means, errors: sds, reference: nil,
+                                 legend: true).svg()
             } else {
                 let top = values.indices.sorted { abs(values[$0]) > abs(values[$1]) }.prefix(20)
                 body += BarChart(title: "\(condition): strongest regions", yLabel: "weight (a.u.)", labels: top.map { regions[$0] },
-                                 values: top.map { values[$0] }, errors: top.map { _ in 0 }, reference: nil).svg()
+                                 values: top.map { values[$0] }, errors: top.map { _ in 0 }, reference: nil, legend: true).svg()
             }
         }
         return body
@@ -281,7 +304,9 @@ struct Report: ParsableCommand {
             sds.append(entry["balanced_accuracy_sd"] as? Double ?? 0)
         }
         let chance = object["chance"] as? Double
-        var body = BarChart(title: "Balanced accuracy (mean +- SD over folds; dashed: chance)", yLabel: "balanced accuracy",
+        var body = ""
+        for warning in object["warnings"] as? [String] ?? [] { body += "<p class=\"warning\"><strong>Warning:</strong> \(escapeHTML(warning))</p>" }
+        body += BarChart(title: "Balanced accuracy (mean +- SD over folds; dashed: chance)", yLabel: "balanced accuracy",
                             labels: labels, values: means, errors: sds, reference: chance).svg()
         if let classes = object["classes"] as? [String], let confusion = entries.first?["confusion"] as? [[Int]] {
             if entries.count > 1 { body += "<p>Confusion matrix of \(escapeHTML(labels[0])) (rows true, columns predicted).</p>" }

@@ -79,6 +79,30 @@ final class DecodingTests: XCTestCase {
         XCTAssertEqual(result.pValue ?? 1, 1.0 / 21, accuracy: 1e-12)
         XCTAssertEqual(result.confusion.map { $0.reduce(0, +) }, [30, 30, 30])
     }
+
+    /// A class of one group only is absent from the training data of that group's fold: the
+    /// result names the class and the fold, and says why its samples score 0 there.
+    func testClassesMissingFromTrainingFoldsAreReported() {
+        var features: [[Double]] = [], labels: [String] = [], groups: [String] = []
+        for subject in ["a", "b", "c"] {
+            for t in 0..<12 {
+                let label = t % 2 == 0 ? "left" : "right"
+                features.append([label == "left" ? 1 : -1, Double(t % 3)])
+                labels.append(label)
+                groups.append(subject)
+            }
+        }
+        // Only subject b did the tongue task.
+        for t in 0..<4 { features.append([0, 5 + Double(t)]); labels.append("tongue"); groups.append("b") }
+        let result = Decoding.crossValidate(features: features, labels: labels, groups: groups, folds: 3)
+        let foldOfB = GroupKFold.folds(groups: groups, count: 3).firstIndex { $0.contains(labels.count - 1) }.map { $0 + 1 }
+        XCTAssertEqual(result.classesMissingFromTraining, ["tongue": [foldOfB ?? -1]])
+        XCTAssertEqual(result.warnings.count, 1)
+        XCTAssertTrue(result.warnings[0].hasPrefix("class tongue is absent from the training data of fold \(foldOfB ?? -1);"), result.warnings[0])
+        XCTAssertEqual(result.perClassRecall["tongue"], 0)
+        let balanced = Decoding.crossValidate(features: Array(features.prefix(36)), labels: Array(labels.prefix(36)), groups: Array(groups.prefix(36)), folds: 3)
+        XCTAssertEqual(balanced.warnings, [])
+    }
 }
 
 final class LocalisationMapTests: XCTestCase {

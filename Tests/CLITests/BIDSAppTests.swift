@@ -133,6 +133,8 @@ final class BIDSAppTests: XCTestCase {
         }
         XCTAssertTrue(page.contains("sub-02_task-motor_run-1_atlas-dosenbach160_timeseries.tsv</td><td>0.72</td><td>90</td><td>0</td><td>none</td>"))
         XCTAssertTrue(page.contains("library: OpenBLAS"))
+        XCTAssertTrue(page.contains("<table class=\"fixed-points\"><tr><th>#</th><th>stability</th><th>coordinates z</th><th>largest Re &lambda;</th><th>starts converged (of 1024)</th>"), "fixed-point table")
+        XCTAssertTrue(page.contains("<th>Detrend</th><td>true</td>"), "booleans read as true/false")
 
         // The simulator's dataset and the BIDS App's derivatives pass the BIDS validators.
         XCTAssertEqual(try rejectedByValidators(dataset), [])

@@ -104,6 +104,25 @@ final class ReportingTests: XCTestCase {
         let rest = svg[range.upperBound...]
         return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
+
+    /// The eigenvalue plane draws its stability reference inside the plotted range, even when
+    /// every eigenvalue is on one side of it; bar charts can carry a legend.
+    func testStabilityReferencesAndLegends() {
+        var flow = ScatterChart(title: "t", xLabel: "x", yLabel: "y", x: [-3, -2], y: [0.5, -0.5], classes: ["a", "a"], pointRadius: 5)
+        flow.reference = .imaginaryAxis
+        let svg = flow.svg()
+        XCTAssertTrue(svg.contains("stable to the left"))
+        // Re = 0 lies right of both points: the line's x is the largest of the chart's x positions.
+        let line = svg.components(separatedBy: "<line class=\"reference\" x1=\"")[1].prefix { $0 != "\"" }
+        let points = svg.components(separatedBy: "class=\"point\" cx=\"").dropFirst().map { Double($0.prefix { $0 != "\"" }) ?? 0 }
+        XCTAssertGreaterThan(Double(line) ?? 0, points.max() ?? 1000)
+        var map = ScatterChart(title: "t", xLabel: "x", yLabel: "y", x: [0.2], y: [0.1], classes: ["a"], pointRadius: 5)
+        map.reference = .unitCircle
+        XCTAssertTrue(map.svg().contains("stable inside"))
+        XCTAssertEqual(ScatterChart(title: "t", xLabel: "x", yLabel: "y", x: [0.2], y: [0.1], classes: ["a"]).svg().contains("class=\"reference\""), false)
+        let bars = BarChart(title: "b", yLabel: "w", labels: ["Default", "Visual"], values: [1, -1], errors: [0, 0], reference: nil, legend: true).svg()
+        XCTAssertEqual(bars.components(separatedBy: ">Default</text>").count - 1, 2, "one label under the bar, one in the legend")
+    }
 }
 
 private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
