@@ -365,7 +365,7 @@ struct BIDSApp: ParsableCommand {
         let readoutSettings: [(String, JSONValue)] = [("Atlas", .string(atlas)), ("Folds", .integer(folds)),
                                                       ("Runs", .array(derivatives.map { .string($0.timeseries) })),
                                                       ("Model", .string((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""))]
-        let readouts = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/settings.json"]
+        let readouts = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/methods.md", group + "/settings.json"]
         let readoutInputs = [modelFiles.weights, configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
         if !force, Self.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readouts, inputs: readoutInputs) {
             say("group: latents, fixed points, decoding and report are up to date, skipped (--force redoes them)")
@@ -447,6 +447,10 @@ struct BIDSApp: ParsableCommand {
         if let mapsPath { report.add(id: "maps", title: "Spatial maps", body: try Report.mapsSection(path: mapsPath)) }
         report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: models))
         try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
+        let firstSidecar = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivatives[0].stem + "_timeseries.json")))) as? [String: Any]
+        let methods = MethodsText.render(description: try modelFiles.description(), settings: firstSidecar?["Settings"] as? [String: Any] ?? [:], runs: runs.count,
+                                         subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: decodingPath != nil)
+        try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
         logger.info("\(group): latents.csv, fixed_points.json (\(fixed.count) fixed points)\(decodingPath == nil ? "" : ", decoding.json"), report.html")
     }

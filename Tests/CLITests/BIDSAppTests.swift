@@ -135,6 +135,11 @@ final class BIDSAppTests: XCTestCase {
         XCTAssertTrue(page.contains("library: OpenBLAS"))
         XCTAssertTrue(page.contains("<table class=\"fixed-points\"><tr><th>#</th><th>stability</th><th>coordinates z</th><th>largest Re &lambda;</th><th>starts converged (of 1024)</th>"), "fixed-point table")
         XCTAssertTrue(page.contains("<th>Detrend</th><td>true</td>"), "booleans read as true/false")
+        let methods = try String(contentsOfFile: out + "/group/methods.md", encoding: .utf8)
+        for phrase in ["3 functional runs of 3 subjects", "dosenbach160 atlas", "spheres of 6.0 mm", "linear detrending", "standardisation (zscore)",
+                       "3 latent dimensions", "neural ordinary differential equation", "Chen R. T. Q.", "FastICA"] {
+            XCTAssertTrue(methods.contains(phrase), phrase)
+        }
 
         // The simulator's dataset and the BIDS App's derivatives pass the BIDS validators.
         XCTAssertEqual(try rejectedByValidators(dataset), [])
