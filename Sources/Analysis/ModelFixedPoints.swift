@@ -72,19 +72,9 @@ public enum ModelFixedPoints {
         }
     }
 
-    public static func json(fixed: [FixedPoint], slow: [FixedPoint], system: FixedPointFinder.System, starts: Int) -> Any {
-        func encode(_ point: FixedPoint) -> [String: Any] {
-            var object: [String: Any] = ["z": point.z, "q": point.q, "eigenvalues": point.eigenvalues.map { [$0.0, $0.1] },
-                                         "classification": point.classification, "count": point.count]
-            if !point.memory.isEmpty { object["memory"] = point.memory }
-            return object
-        }
-        var counts: [String: Int] = ["stable": 0, "unstable": 0, "saddle": 0, "marginal": 0]
-        for point in fixed { counts[point.classification, default: 0] += 1 }
-        let isJointMap = fixed.contains { !$0.memory.isEmpty } || slow.contains { !$0.memory.isEmpty }
-        return ["system": system == .flow ? "flow dz/dt = f(z)" : isJointMap ? "map (z, h) -> (z + W h', h'), h' = GRU(z, h)" : "map z' = F(z)",
-                "starts": starts,
-                "counts": counts, "fixed_points": fixed.map(encode), "slow_points": slow.map(encode)] as [String: Any]
+    /// The `fixed_points.json` report of a search.
+    public static func report(fixed: [FixedPoint], slow: [FixedPoint], system: FixedPointFinder.System, starts: Int) -> FixedPointReport {
+        FixedPointReport(fixed: fixed, slow: slow, system: system, starts: starts)
     }
 
     public static func csv(_ points: [FixedPoint]) -> String {

@@ -398,8 +398,7 @@ struct BIDSApp: ParsableCommand {
         // Fixed points of the learned dynamics from starts on the latents.
         let starts = ModelFixedPoints.starts(from: latents, dimension: svae.configuration.latent, count: 1024, seed: model.seed)
         let (fixed, slow, system) = ModelFixedPoints.find(model: svae, starts: starts)
-        try OutputFiles.write(try JSONSerialization.data(withJSONObject: ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: starts.count),
-                                                         options: [.prettyPrinted, .sortedKeys]), to: group + "/fixed_points.json")
+        try OutputFiles.write(try ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: starts.count).encoded(), to: group + "/fixed_points.json")
 
         // Decoding against the baselines, when there are conditions and at least two subjects.
         var decodingPath: String?, mapsPath: String?

@@ -130,8 +130,7 @@ struct Demo: ParsableCommand {
         // distance to the true stable points after the same affine alignment.
         let (fixed, slow, system) = ModelFixedPoints.find(model: svae,
                                                           starts: ModelFixedPoints.starts(from: recovered, dimension: model.latent, count: 512, seed: seed))
-        try OutputFiles.write(try JSONSerialization.data(withJSONObject: ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: 512),
-                                                         options: [.prettyPrinted, .sortedKeys]), to: out + "/fixed_points.json")
+        try OutputFiles.write(try ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: 512).encoded(), to: out + "/fixed_points.json")
         let trueStable = LatentSystem(dimension: options.latentDimension, seed: seed).fixedPoints.filter { $0.kind == "stable" }.map(\.point)
         var fixedPointError = Double.nan
         if let map = Recovery.affineMap(recovered: recovered, truth: truth), !fixed.isEmpty {

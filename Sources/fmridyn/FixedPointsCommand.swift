@@ -87,8 +87,7 @@ struct FixedPoints: ParsableCommand {
         let initial = ModelFixedPoints.starts(from: trajectories, dimension: svae.configuration.latent, count: starts,
                                               noiseScale: noiseScale, seed: seed)
         let (fixed, slow, system) = ModelFixedPoints.find(model: svae, starts: initial, drive: drive, options: options)
-        let object = ModelFixedPoints.json(fixed: fixed, slow: slow, system: system, starts: initial.count)
-        try OutputFiles.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: out)
+        try OutputFiles.write(try ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: initial.count).encoded(), to: out)
         try OutputFiles.write(Data(ModelFixedPoints.csv(fixed).utf8), to: String(out.dropLast(5)) + ".csv")
         let kinds = Dictionary(grouping: fixed, by: \.classification).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
         print("\(fixed.count) fixed points (\(kinds.isEmpty ? "none" : kinds)), \(slow.count) slow points -> \(out)")

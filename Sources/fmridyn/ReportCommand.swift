@@ -149,33 +149,26 @@ struct Report: ParsableCommand {
     }
 
     static func fixedPointSection(path: String, projection: LatentProjection?) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let points = object["fixed_points"] as? [[String: Any]] else {
-            throw ValidationError("\(path) is not a fixed-points JSON with a fixed_points array; write one with fmridyn fixed-points.")
-        }
+        let report = try FixedPointReport.read(contentsOf: path)
+        let points = report.fixedPoints
         // A flow is stable where every eigenvalue has Re < 0; a map where every |lambda| < 1.
-        let isMap = (object["system"] as? String ?? "flow").hasPrefix("map")
-        let starts = object["starts"] as? Int
+        let isMap = report.isMap
         var table = "<table class=\"fixed-points\"><tr><th>#</th><th>stability</th><th>coordinates z</th><th>\(isMap ? "largest |&lambda;|" : "largest Re &lambda;")</th>"
-            + "<th>starts converged\(starts.map { " (of \($0))" } ?? "")</th><th>speed q</th></tr>"
+            + "<th>starts converged (of \(report.starts))</th><th>speed q</th></tr>"
         var re: [Double] = [], im: [Double] = [], owner: [String] = [], markers: [ScatterChart.Marker] = []
         for (index, point) in points.enumerated() {
-            let kind = point["classification"] as? String ?? "unknown"
-            let z = point["z"] as? [Double] ?? []
-            let eigenvalues = (point["eigenvalues"] as? [[Double]] ?? []).filter { $0.count == 2 }
-            let leading = isMap ? eigenvalues.map { ($0[0] * $0[0] + $0[1] * $0[1]).squareRoot() }.max() : eigenvalues.map { $0[0] }.max()
-            table += "<tr><td>\(index + 1)</td><td>\(escapeHTML(kind))</td><td>(\(z.map { String(format: "%.3f", $0) }.joined(separator: ", ")))</td>"
-                + "<td>\(leading.map { String(format: "%.4g", $0) } ?? "n/a")</td><td>\((point["count"] as? Int).map(String.init) ?? "n/a")</td>"
-                + "<td>\((point["q"] as? Double).map { String(format: "%.2e", $0) } ?? "n/a")</td></tr>"
-            for pair in eigenvalues {
+            let kind = point.classification
+            table += "<tr><td>\(index + 1)</td><td>\(escapeHTML(kind))</td><td>(\(point.z.map { String(format: "%.3f", $0) }.joined(separator: ", ")))</td>"
+                + "<td>\(point.leadingEigenvalue(isMap: isMap).map { String(format: "%.4g", $0) } ?? "n/a")</td><td>\(point.count)</td>"
+                + "<td>\(String(format: "%.2e", point.q))</td></tr>"
+            for pair in point.eigenvalues where pair.count == 2 {
                 re.append(pair[0]); im.append(pair[1]); owner.append("#\(index + 1) \(kind)")
             }
-            if let projection, z.count == projection.pca.mean.count, let p = projection.pca.transform([z]).first {
+            if let projection, point.z.count == projection.pca.mean.count, let p = projection.pca.transform([point.z]).first {
                 markers.append(.init(x: p[0], y: p.count > 1 ? p[1] : p[0], label: "#\(index + 1) \(kind)", filled: kind == "stable"))
             }
         }
-        var body = "<p>\(points.count) fixed points of the \(isMap ? "map" : "flow"): \(points.filter { ($0["classification"] as? String) == "stable" }.count) stable.</p>" + table + "</table>"
+        var body = "<p>\(points.count) fixed points of the \(isMap ? "map" : "flow"): \(points.filter { $0.classification == "stable" }.count) stable.</p>" + table + "</table>"
         if let projection, !markers.isEmpty {
             body += ScatterChart(title: "Fixed points over the volumes' latent projection (filled: stable, open: not)", xLabel: "PC1 (latent units)",
                                  yLabel: "PC2 (latent units)", x: projection.x, y: projection.y, classes: projection.conditions, markers: markers).svg()

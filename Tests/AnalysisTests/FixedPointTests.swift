@@ -6,6 +6,24 @@ import XCTest
 @testable import Analysis
 
 final class FixedPointTests: XCTestCase {
+    /// fixed_points.json as a typed report: the counts follow the classifications, joint maps
+    /// say so, and the JSON reads back equal (keys as documented).
+    func testFixedPointReportRoundTrip() throws {
+        let report = FixedPointReport(system: "map (z, h) -> (z + W h', h'), h' = GRU(z, h)", starts: 8, counts: ["stable": 1, "unstable": 0, "saddle": 0, "marginal": 0],
+                                      fixedPoints: [.init(z: [0.5, -1], q: 1e-9, eigenvalues: [[0.5, 0.2], [-0.3, 0]], classification: "stable", count: 6, memory: [0.1])],
+                                      slowPoints: [])
+        let data = try report.encoded()
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(Set(object.keys), ["system", "starts", "counts", "fixed_points", "slow_points"])
+        XCTAssertEqual(try JSONDecoder().decode(FixedPointReport.self, from: data), report)
+        XCTAssertTrue(report.isMap)
+        XCTAssertEqual(report.fixedPoints[0].leadingEigenvalue(isMap: true) ?? 0, (0.25 + 0.04).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(report.fixedPoints[0].leadingEigenvalue(isMap: false), 0.5)
+        XCTAssertThrowsError(try FixedPointReport.read(contentsOf: "/nonexistent/fixed_points.json")) { error in
+            XCTAssertTrue("\(error)".contains("fmridyn fixed-points"), "\(error)")
+        }
+    }
+
     func grid(_ values: [Double], dimension: Int) -> [[Double]] {
         var points: [[Double]] = [[]]
         for _ in 0..<dimension { points = points.flatMap { p in values.map { p + [$0] } } }

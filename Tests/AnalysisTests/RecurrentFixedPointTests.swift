@@ -35,8 +35,8 @@ final class RecurrentFixedPointTests: XCTestCase {
                 XCTAssertEqual(push, 0, accuracy: 1e-6)
             }
         }
-        let json = ModelFixedPoints.json(fixed: fixed, slow: [], system: system, starts: starts.count) as? [String: Any]
-        XCTAssertEqual((json?["fixed_points"] as? [[String: Any]])?.first?["memory"] as? [Double], fixed[0].memory)
-        XCTAssertTrue((json?["system"] as? String ?? "").contains("GRU"))
+        let report = ModelFixedPoints.report(fixed: fixed, slow: [], system: system, starts: starts.count)
+        XCTAssertEqual(report.fixedPoints.first?.memory, fixed[0].memory)
+        XCTAssertTrue(report.system.contains("GRU"))
     }
 }
