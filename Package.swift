@@ -125,10 +125,11 @@ let package = Package(
             dependencies: [.product(name: "Numerics", package: "swift-numerics")],
             path: "Tests/TestSupport"
         ),
+        // Ranks as threads and the small training problem, for the Model and Federation tests.
         .target(
-            name: "CommunicatorTestSupport",
-            dependencies: ["Core"],
-            path: "Tests/CommunicatorTestSupport"
+            name: "TrainingTestSupport",
+            dependencies: ["Core", "Model", "Preprocessing"],
+            path: "Tests/TrainingTestSupport"
         ),
         .testTarget(
             name: "NIfTITests",
@@ -144,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelTests",
-            dependencies: ["Model", "Core", "Dynamics", "TestSupport", "CommunicatorTestSupport"]
+            dependencies: ["Model", "Core", "Dynamics", "TestSupport", "TrainingTestSupport"]
         ),
         .testTarget(
             name: "SparseTests",
@@ -156,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FederationTests",
-            dependencies: ["Federation", "Model", "Sparse", "Core", "TestSupport", "CommunicatorTestSupport"]
+            dependencies: ["Federation", "Model", "Sparse", "Core", "TestSupport", "TrainingTestSupport"]
         ),
         .testTarget(
             name: "ReportingTests",

@@ -83,22 +83,29 @@ final class ExtractCommandTests: XCTestCase {
         XCTAssertClose(designRows.flatMap { $0.dropFirst(2).compactMap(Double.init) }, expected.values, absolute: 1e-6, relative: 1e-6)
     }
 
+    /// Extracts `series` by `atlas` into a TSV and checks header and values against the
+    /// fixture folder's expected.json (nibabel's parcel means by label key 1, 2, 3).
+    func assertParcelMeans(_ series: String, atlas: String, fixtures: String, names: [String], volumes: Int, in directory: TemporaryDirectory) throws {
+        let out = directory.file("parcels.tsv")
+        let result = try run(["extract", Fixtures.path(series), "--atlas", Fixtures.path(atlas), "--out", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(rows[0], names)
+        XCTAssertEqual(rows.count, volumes + 1)
+        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path(fixtures + "/expected.json")))) as? [String: Any])
+        let means = try XCTUnwrap(golden["region_means"] as? [String: [Double]])
+        for (column, key) in ["1", "2", "3"].enumerated() {
+            for t in 0..<volumes { XCTAssertEqual(Double(rows[t + 1][column]) ?? .nan, means[key]?[t] ?? 0, accuracy: 1e-5) }
+        }
+    }
+
     /// A CIFTI dense timeseries by a dense label file: parcel means equal to nibabel's (the
     /// fixture's expected.json), TR from the series step; every grayordinate without --atlas.
     func testCIFTIParcelsAndGrayordinates() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let out = directory.file("parcels.tsv")
-        let result = try run(["extract", Fixtures.path("cifti/sim.dtseries.nii"), "--atlas", Fixtures.path("cifti/sim.dlabel.nii"), "--out", out])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
-        XCTAssertEqual(rows[0], ["motor_left", "visual_left", "thalamus_left"])
-        XCTAssertEqual(rows.count, 21)
-        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("cifti/expected.json")))) as? [String: Any])
-        let means = try XCTUnwrap(golden["region_means"] as? [String: [Double]])
-        for (column, key) in ["1", "2", "3"].enumerated() {
-            for t in 0..<20 { XCTAssertEqual(Double(rows[t + 1][column]) ?? .nan, means[key]?[t] ?? 0, accuracy: 1e-5) }
-        }
+        try assertParcelMeans("cifti/sim.dtseries.nii", atlas: "cifti/sim.dlabel.nii", fixtures: "cifti", names: ["motor_left", "visual_left", "thalamus_left"],
+                              volumes: 20, in: directory)
         let grayordinates = directory.file("grayordinates.tsv")
         let all = try run(["extract", Fixtures.path("cifti/sim.dtseries.nii"), "--standardize", "zscore", "--out", grayordinates])
         XCTAssertEqual(all.status, 0, all.stderr)
@@ -119,16 +126,8 @@ final class ExtractCommandTests: XCTestCase {
     func testGIfTILabels() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let out = directory.file("labels.tsv")
-        let result = try run(["extract", Fixtures.path("gifti/sim.func.gii"), "--atlas", Fixtures.path("gifti/sim.label.gii"), "--out", out])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
-        XCTAssertEqual(rows[0], ["precentral", "postcentral", "insula"])
-        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("gifti/expected.json")))) as? [String: Any])
-        let means = try XCTUnwrap(golden["region_means"] as? [String: [Double]])
-        for (column, key) in ["1", "2", "3"].enumerated() {
-            for t in 0..<12 { XCTAssertEqual(Double(rows[t + 1][column]) ?? .nan, means[key]?[t] ?? 0, accuracy: 1e-5) }
-        }
+        try assertParcelMeans("gifti/sim.func.gii", atlas: "gifti/sim.label.gii", fixtures: "gifti", names: ["precentral", "postcentral", "insula"],
+                              volumes: 12, in: directory)
         let vertices = try run(["extract", Fixtures.path("gifti/sim.func.gii"), "--out", directory.file("vertices.tsv")])
         XCTAssertTrue(vertices.stderr.contains("12 volumes x 40 vertices"), vertices.stderr)
         let info = try run(["info", Fixtures.path("gifti/sim.func.gii")])

@@ -1,4 +1,4 @@
-import CommunicatorTestSupport
+import TrainingTestSupport
 import Core
 import Foundation
 import Model
@@ -10,50 +10,17 @@ import XCTest
 @testable import Federation
 
 final class FederatedTrainerTests: XCTestCase {
-    /// Four subjects, one run each: two latent oscillators mixed into six regions plus noise.
-    func runs() -> [RunData] {
-        var random = RandomSource(seed: 5)
-        return (1...4).map { subject in
-            var matrix = SignalMatrix(timePoints: 60, columns: 6)
-            for t in 0..<60 {
-                let a = sin(Double(t) * 0.3 + Double(subject)), b = cos(Double(t) * 0.11)
-                for c in 0..<6 { matrix[t, c] = (c % 2 == 0 ? a : b) * Double(c + 1) + 0.1 * random.normal() }
-            }
-            var run = RunData(timeseries: matrix, repetitionTime: 2)
-            run.subject = String(format: "%02d", subject)
-            run.source = "sub-\(run.subject)"
-            return run
-        }
-    }
-
     func configurations() -> (SVAEConfiguration, TrainingConfiguration) {
-        var model = SVAEConfiguration(observations: 6)
-        model.latent = 2
-        model.hidden = 8
-        model.window = 12
-        model.stride = 6
-        var training = TrainingConfiguration()
-        training.batchSize = 4
+        var (model, training) = TrainingFixtures.configurations()
         training.learningRate = 0.01
-        training.klWarmupEpochs = 1
         return (model, training)
-    }
-
-    /// Site r's view: its own runs' values, every run's shape and labels.
-    func dataset(site: Int, sites: Int, runs: [RunData], model: SVAEConfiguration) throws -> (WindowDataset, [Int]) {
-        let siteOfRun = WindowDataset.shards(subjects: runs.map(\.subject), count: sites)
-        let owned = runs.indices.filter { siteOfRun[$0] == site }
-        let store = RunStore(runs: owned.map { runs[$0].standardized }).placed(at: owned, shapes: runs.map { ($0.timeseries.timePoints, $0.timeseries.columns) })
-        let metadata = runs.enumerated().map { RunMetadata(index: $0, run: $1, shape: ($1.timeseries.timePoints, $1.timeseries.columns)).runData }
-        let data = try WindowDataset(runs: metadata, store: store, window: model.window, stride: model.stride, validationFraction: 0.25, seed: model.seed)
-        return (data, siteOfRun)
     }
 
     func fit(_ federation: FederatedConfiguration, sites: Int, directory: String) throws -> [FederatedRecord] {
         let (model, training) = configurations()
-        let runs = self.runs()
+        let runs = TrainingFixtures.runs(subjects: 4, seed: 5)
         let group = ThreadGroup(size: sites)
-        let inputs = try (0..<sites).map { try dataset(site: $0, sites: sites, runs: runs, model: model) }
+        let inputs = try (0..<sites).map { try TrainingFixtures.rankView(rank: $0, ranks: sites, shards: sites, runs: runs, model: model, validationFraction: 0.25) }
         let lock = NSLock()
         nonisolated(unsafe) var records = [FederatedRecord?](repeating: nil, count: sites)
         nonisolated(unsafe) var failures: [String] = []

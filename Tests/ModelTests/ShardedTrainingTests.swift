@@ -1,4 +1,4 @@
-import CommunicatorTestSupport
+import TrainingTestSupport
 import Core
 import Foundation
 import Preprocessing
@@ -53,16 +53,6 @@ final class ShardedTrainingTests: XCTestCase {
         }
     }
 
-    /// The rank's view of the data: its own runs' values, every run's shape and labels.
-    func dataset(rank: Int, ranks: Int, shards: Int, runs: [RunData], model: SVAEConfiguration) throws -> WindowDataset {
-        let shardOfRun = WindowDataset.shards(subjects: runs.map(\.subject), count: shards)
-        let owned = runs.indices.filter { WindowDataset.rank(ofShard: shardOfRun[$0], ranks: ranks) == rank }
-        let store = RunStore(runs: owned.map { runs[$0].standardized })
-            .placed(at: owned, shapes: runs.map { ($0.timeseries.timePoints, $0.timeseries.columns) })
-        let metadata = runs.enumerated().map { RunMetadata(index: $0, run: $1, shape: ($1.timeseries.timePoints, $1.timeseries.columns)).runData }
-        return try WindowDataset(runs: metadata, store: store, window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
-    }
-
     /// The fit on 1, 2 or 3 ranks (threads here; real ranks in the CLI tests) writes the same
     /// bytes: parameters, Adam moments and validation ELBOs.
     func testShardedFitIsBitIdenticalOnOneTwoAndThreeRanks() throws {
@@ -76,7 +66,7 @@ final class ShardedTrainingTests: XCTestCase {
         for ranks in 1...3 {
             let out = directory.file("ranks-\(ranks)")
             let group = ThreadGroup(size: ranks)
-            let datasets = try (0..<ranks).map { try dataset(rank: $0, ranks: ranks, shards: 3, runs: runs, model: model) }
+            let datasets = try (0..<ranks).map { try TrainingFixtures.rankView(rank: $0, ranks: ranks, shards: 3, runs: runs, model: model).data }
             let errors = NSLock()
             nonisolated(unsafe) var failures: [String] = []
             let (model, training) = (model, training)
@@ -106,7 +96,7 @@ final class ShardedTrainingTests: XCTestCase {
         var other = training
         other.shards = 2
         other.epochs = 3
-        XCTAssertThrowsError(try Trainer(directory: outputs[0], model: model, training: other).fit(try dataset(rank: 0, ranks: 1, shards: 2, runs: runs, model: model), resume: true)) { error in
+        XCTAssertThrowsError(try Trainer(directory: outputs[0], model: model, training: other).fit(try TrainingFixtures.rankView(rank: 0, ranks: 1, shards: 2, runs: runs, model: model).data, resume: true)) { error in
             XCTAssertEqual((error as? TrainingError)?.reason, .settingsChanged, "\(error)")
         }
     }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Preprocessing
 import TestSupport
+import TrainingTestSupport
 import XCTest
 
 @testable import Model
