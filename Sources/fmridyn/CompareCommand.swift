@@ -55,6 +55,7 @@ struct Compare: ParsableCommand {
     }
 
     func validate() throws {
+        try NumericOptions.count("--permutations", permutations, 0...100_000, why: "each permutation refits every fold of every method")
         for kind in selectedBaselines where !Self.baselineKinds.contains(kind) {
             throw ValidationError("unknown baseline \(kind) in --baselines; use pca, ica, raw or none.")
         }

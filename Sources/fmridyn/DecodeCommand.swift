@@ -52,6 +52,7 @@ struct Decode: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.count("--permutations", permutations, 0...100_000, why: "each permutation refits every fold")
         guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
         if shrinkage != nil, ldaShrinkage == nil { throw ValidationError("--shrinkage must be auto or a number between 0 and 1.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }

@@ -40,6 +40,7 @@ struct Events: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.count("--volumes", volumes, 1...1_000_000, why: "the design matrix holds a row per volume")
         guard tr > 0, tr.isFinite else { throw ValidationError("--tr must be a positive number of seconds.") }
         guard volumes > 0 else { throw ValidationError("--volumes must be positive.") }
         if let hrf, hrf != "none", HemodynamicResponse(rawValue: hrf) == nil {

@@ -72,6 +72,7 @@ struct Fit: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.count("--voxel-pca", voxelPca, 1...4096, why: "the voxel PCA holds voxels x components floats per run")
         if seeds != nil {
             guard let list = seedList, list.count >= 2, Set(list).count == list.count else {
                 throw ValidationError("--seeds needs at least two distinct non-negative integers, comma-separated (e.g. 1,2,3).")

@@ -47,6 +47,7 @@ struct FixedPoints: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.count("--starts", starts, 1...1_000_000, why: "each start is optimised with its own Jacobian; a million is already hours")
         try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard starts >= 1, maxIters >= 1 else { throw ValidationError("--starts and --max-iters must be at least 1.") }
         guard out.lowercased().hasSuffix(".json") else { throw ValidationError("--out must be a .json file.") }

@@ -22,4 +22,13 @@ enum NumericOptions {
             throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound)\(unit.isEmpty ? "" : " " + unit) (got \(value)).")
         }
     }
+
+    /// A whole number in `range`; `why` says what the upper bound protects (memory, time), so
+    /// that a mistyped count is refused before anything is allocated.
+    static func count(_ flag: String, _ value: Int?, _ range: ClosedRange<Int>, why: String) throws {
+        guard let value else { return }
+        guard range.contains(value) else {
+            throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound) (got \(value)); \(why).")
+        }
+    }
 }

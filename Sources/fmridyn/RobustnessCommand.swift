@@ -37,6 +37,8 @@ struct Robustness: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.count("--starts", starts, 1...1_000_000, why: "each start is optimised with its own Jacobian")
+        try NumericOptions.count("--null-samples", nullSamples, 1...100_000, why: "each null sample repeats the matching")
         guard models.count >= 2 else { throw ValidationError("give at least two model directories.") }
         try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard !data.isEmpty else { throw ValidationError("--data is required: the latents are aligned on the same data.") }

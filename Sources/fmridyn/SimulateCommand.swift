@@ -48,6 +48,9 @@ struct Simulate: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
+        try NumericOptions.count("--subjects", subjects, 1...10_000, why: "each subject is a simulated BIDS folder")
+        try NumericOptions.count("--runs", runs, 1...1_000, why: "each run is a 4-D image")
+        try NumericOptions.count("--volumes", volumes, 10...100_000, why: "each run's image is held while it is written")
         guard ["2mm", "3mm", "4mm"].contains(grid) else { throw ValidationError("--grid must be 2mm, 3mm or 4mm.") }
         guard subjects >= 1, runs >= 1 else { throw ValidationError("--subjects and --runs must be at least 1.") }
         guard volumes >= 10 else { throw ValidationError("--volumes must be at least 10.") }
