@@ -40,9 +40,12 @@ public final class MPICommunicator: Communicator {
     }
 
     /// Ends MPI cleanly (every rank must call it; after it no communication is possible).
+    /// Calling it again, or without MPI started, does nothing.
     public static func finalize() {
         shared.withLock { current in
-            guard current != nil else { return }
+            var finalized: Int32 = 0
+            MPI_Finalized(&finalized)
+            guard current != nil, finalized == 0 else { return }
             MPI_Finalize()
         }
     }

@@ -284,6 +284,7 @@ struct BIDSApp: ParsableCommand {
         let wantedSubjects = Set(participantLabel.map { $0.hasPrefix("sub-") ? String($0.dropFirst(4)) : $0 })
         let wantedSessions = Set(session.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 })
         var result: [DerivativeRun] = []
+        let filter = try conventions.filter()
         let subjects = ((try? manager.contentsOfDirectory(atPath: outputDir)) ?? []).filter { $0.hasPrefix("sub-") }.sorted()
         for subject in subjects {
             let root = outputDir + "/" + subject
@@ -293,7 +294,7 @@ struct BIDSApp: ParsableCommand {
                     guard let name = BIDSName(file), name.suffix == "timeseries", name.fileExtension == ".tsv",
                           name["atlas"] == atlasEntity, name["desc"] == nil, let subjectLabel = name["sub"] else { continue }
                     if let space, name["space"] != space { continue }
-                    if let filter = try conventions.filter(), !filter.accepts(name) { continue }
+                    if let filter, !filter.accepts(name) { continue }
                     if !wantedSubjects.isEmpty && !wantedSubjects.contains(subjectLabel) { continue }
                     if !wantedSessions.isEmpty && !wantedSessions.contains(name["ses"] ?? "") { continue }
                     if let task, name["task"] != task { continue }

@@ -28,12 +28,15 @@ extension Fit {
             let quiet = diagnostics.quiet || !leader
             let say: (String) -> Void = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
             let bySession = federated && sparse.sites == "session"
-            let labels = try communicator.agree { bySession ? try input.runEntities("ses") : try input.runSubjects() }
+            // Run labels from the input list alone (nothing read yet): subjects, and sessions for session sites.
+            let subjects = try communicator.agree { try input.runSubjects() }
+            let labels = bySession ? try communicator.agree { try input.runEntities("ses") } : subjects
             if bySession && Set(labels).count < communicator.size {
                 throw ValidationError("--sites session needs at least \(communicator.size) distinct sessions for \(communicator.size) ranks; the inputs have \(Set(labels).count)")
             }
-            let shardOfRun = WindowDataset.shards(subjects: labels, count: shardCount)
-            let (runs, store) = try ShardedRuns.load(input, shardOfRun: shardOfRun, communicator: communicator, cacheDirectory: cacheDirectory, say: say)
+            let shardOfRun = WindowDataset.shards(groups: labels, count: shardCount)
+            let (runs, store) = try ShardedRuns.load(input, subjects: subjects, shardOfRun: shardOfRun, communicator: communicator,
+                                                     cacheDirectory: cacheDirectory, say: say)
             guard let features = store.extents.first?.columns else { throw ValidationError("no runs were read from the inputs") }
             var (model, training) = options.configurations(observations: features, repetitionTime: runs.first?.repetitionTime ?? 1)
             training.shards = shardCount

@@ -7,10 +7,10 @@ import Model
 /// subjects dealt to it), into its own run cache, and learns every other run's shape and
 /// labels from the other ranks, so that all ranks build the same windows and split.
 enum ShardedRuns {
-    /// `shardOfRun`: every run's shard, in input order (`WindowDataset.shards`).
-    static func load(_ input: ModelInputOptions, shardOfRun: [Int], communicator: any Communicator, cacheDirectory: String,
+    /// `subjects`: every run's subject label and `shardOfRun` its shard, in input order
+    /// (`ModelInputOptions.runSubjects`, `WindowDataset.shards`).
+    static func load(_ input: ModelInputOptions, subjects: [String], shardOfRun: [Int], communicator: any Communicator, cacheDirectory: String,
                      say: (String) -> Void) throws -> ([RunData], RunStore) {
-        let subjects = try communicator.agree { try input.runSubjects() }
         let owned = subjects.indices.filter { WindowDataset.rank(ofShard: shardOfRun[$0], ranks: communicator.size) == communicator.rank }
         let cache = cacheDirectory + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32"
         let (local, store) = try communicator.agree { () -> ([RunData], RunStore) in

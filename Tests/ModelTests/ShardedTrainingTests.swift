@@ -10,9 +10,9 @@ import XCTest
 final class ShardedTrainingTests: XCTestCase {
 
     func testSubjectsAreDealtToShardsInSortedOrder() {
-        XCTAssertEqual(WindowDataset.shards(subjects: ["03", "01", "02", "01", "04"], count: 3), [2, 0, 1, 0, 0])
+        XCTAssertEqual(WindowDataset.shards(groups: ["03", "01", "02", "01", "04"], count: 3), [2, 0, 1, 0, 0])
         // One subject: its runs are dealt by position.
-        XCTAssertEqual(WindowDataset.shards(subjects: ["01", "01", "01", "01"], count: 3), [0, 1, 2, 0])
+        XCTAssertEqual(WindowDataset.shards(groups: ["01", "01", "01", "01"], count: 3), [0, 1, 2, 0])
         XCTAssertEqual((0..<6).map { WindowDataset.rank(ofShard: $0, ranks: 4) }, [0, 1, 2, 3, 0, 1])
     }
 

@@ -43,7 +43,7 @@ public enum TrainingFixtures {
     /// a store placed among the others' shapes, and every run's labels; with each run's shard.
     public static func rankView(rank: Int, ranks: Int, shards: Int, runs: [RunData], model: SVAEConfiguration,
                                 validationFraction: Double = 0.34) throws -> (data: WindowDataset, shardOfRun: [Int]) {
-        let shardOfRun = WindowDataset.shards(subjects: runs.map(\.subject), count: shards)
+        let shardOfRun = WindowDataset.shards(groups: runs.map(\.subject), count: shards)
         let owned = runs.indices.filter { WindowDataset.rank(ofShard: shardOfRun[$0], ranks: ranks) == rank }
         let store = RunStore(runs: owned.map { runs[$0].standardized })
             .placed(at: owned, shapes: runs.map { ($0.timeseries.timePoints, $0.timeseries.columns) })

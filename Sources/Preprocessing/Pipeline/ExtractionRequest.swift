@@ -146,49 +146,58 @@ extension ExtractionRequest {
         return try cleaned(signals, names: names, volumes: header.volumeCount, repetitionTime: tr, grid: grid, mask: brainMask, warnings: warnings)
     }
 
-    /// Region signals of a CIFTI-2 dense timeseries: parcel means of a `.dlabel.nii` atlas, or
-    /// every grayordinate in voxel mode; then the same confounds, censoring and cleaning.
-    func runCIFTI() throws -> ExtractionResult {
-        let series = try CIFTIImage(contentsOf: bold)
+    /// A non-volume input (CIFTI grayordinates, GIfTI vertices): how its parcels and its
+    /// every column are read; the region choice, refusals and cleaning are shared.
+    struct ColumnSource {
+        /// "a CIFTI file", "a GIfTI surface file" (for messages).
+        var kind: String
+        /// The parcellation it takes, e.g. ".dlabel.nii, e.g. Glasser's 360".
+        var atlasKind: String
+        var isAtlas: (String) -> Bool
+        var parcels: (String) throws -> (signals: SignalMatrix, names: [String])
+        var everyColumn: () throws -> (signals: SignalMatrix, names: [String])
+        var repetitionTime: Double?
+        var grid: Grid
+        var smoothingAdvice: String
+    }
+
+    func runColumns(_ source: ColumnSource) throws -> ExtractionResult {
         var signals: SignalMatrix, names: [String]
         switch regions {
         case .labels(let path):
-            guard CIFTIImage.isCIFTI(path) else {
-                throw AtlasError("\(bold) is a CIFTI file: its atlas must be a CIFTI dense label file (.dlabel.nii, e.g. Glasser's 360), not \(path)")
-            }
-            (signals, names) = try CIFTIExtraction.parcels(series, labels: CIFTIImage(contentsOf: path))
+            guard source.isAtlas(path) else { throw AtlasError("\(bold) is \(source.kind): its atlas must be a \(source.atlasKind), not \(path)") }
+            (signals, names) = try source.parcels(path)
         case .voxels:
-            (signals, names) = try CIFTIExtraction.grayordinates(series)
+            (signals, names) = try source.everyColumn()
         case .coordinates:
-            throw AtlasError("\(bold) is a CIFTI file: coordinate atlases need a volume; give a .dlabel.nii parcellation, or --voxels for every grayordinate")
+            throw AtlasError("\(bold) is \(source.kind): coordinate atlases need a volume; give a \(source.atlasKind), or no --atlas for every column")
         }
-        if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing a CIFTI file needs its surfaces; smooth with wb_command -cifti-smoothing first") }
-        if mask != .none { throw AtlasError("\(bold): masks apply to volumes; a CIFTI file's grayordinates are already the brain") }
-        let tr = repetitionTime ?? series.repetitionTime
-        return try cleaned(signals, names: names, volumes: series.rows, repetitionTime: tr, grid: Grid(series.image.header), mask: nil, warnings: [])
+        if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing \(source.kind) needs its surfaces; \(source.smoothingAdvice)") }
+        if mask != .none { throw AtlasError("\(bold): masks apply to volumes, not to \(source.kind)'s columns") }
+        return try cleaned(signals, names: names, volumes: signals.timePoints, repetitionTime: repetitionTime ?? source.repetitionTime,
+                           grid: source.grid, mask: nil, warnings: [])
+    }
+
+    /// Region signals of a CIFTI-2 dense timeseries: parcel means of a `.dlabel.nii` atlas, or
+    /// every grayordinate without one.
+    func runCIFTI() throws -> ExtractionResult {
+        let series = try CIFTIImage(contentsOf: bold)
+        return try runColumns(ColumnSource(
+            kind: "a CIFTI file", atlasKind: "CIFTI dense label file (.dlabel.nii, e.g. Glasser's 360)", isAtlas: CIFTIImage.isCIFTI,
+            parcels: { try CIFTIExtraction.parcels(series, labels: CIFTIImage(contentsOf: $0)) }, everyColumn: { try CIFTIExtraction.grayordinates(series) },
+            repetitionTime: series.repetitionTime, grid: Grid(series.image.header), smoothingAdvice: "smooth with wb_command -cifti-smoothing first"))
     }
 
     /// Region signals of a GIfTI surface timeseries: label means of a `.label.gii` atlas, or
-    /// every vertex in voxel mode; then confounds, censoring and cleaning.
+    /// every vertex without one.
     func runGIfTI() throws -> ExtractionResult {
         let series = try GIfTIImage(contentsOf: bold)
-        var signals: SignalMatrix, names: [String]
-        switch regions {
-        case .labels(let path):
-            guard GIfTIImage.isGIfTI(path) else {
-                throw AtlasError("\(bold) is a GIfTI surface file: its atlas must be a GIfTI label file (.label.gii) of the same surface, not \(path)")
-            }
-            (signals, names) = try GIfTIExtraction.parcels(series, labels: GIfTIImage(contentsOf: path))
-        case .voxels:
-            (signals, names) = try GIfTIExtraction.vertices(series)
-        case .coordinates:
-            throw AtlasError("\(bold) is a GIfTI surface file: coordinate atlases need a volume; give a .label.gii parcellation, or no --atlas for every vertex")
-        }
-        if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing a surface file needs its mesh; smooth it with FreeSurfer or Workbench first") }
-        if mask != .none { throw AtlasError("\(bold): masks apply to volumes, not to surface vertices") }
-        return try cleaned(signals, names: names, volumes: signals.timePoints, repetitionTime: repetitionTime ?? series.repetitionTime,
-                           grid: Grid(NIfTIHeader.make(shape: [1, 1, 1], zooms: [1, 1, 1], affine: .identity, datatype: .float32, code: 0, repetitionTime: nil)),
-                           mask: nil, warnings: [])
+        // A surface has no voxel grid; the result's grid is a placeholder no writer uses.
+        let none = Grid(NIfTIHeader.make(shape: [1, 1, 1], zooms: [1, 1, 1], affine: .identity, datatype: .float32, code: 0, repetitionTime: nil))
+        return try runColumns(ColumnSource(
+            kind: "a GIfTI surface file", atlasKind: "GIfTI label file (.label.gii) of the same surface", isAtlas: GIfTIImage.isGIfTI,
+            parcels: { try GIfTIExtraction.parcels(series, labels: GIfTIImage(contentsOf: $0)) }, everyColumn: { try GIfTIExtraction.vertices(series) },
+            repetitionTime: series.repetitionTime, grid: none, smoothingAdvice: "smooth it with FreeSurfer or Workbench first"))
     }
 
     /// Confounds, censoring, initial volumes and cleaning of extracted signals [volumes, regions].
