@@ -6,35 +6,50 @@ public protocol VectorField: Module {
     func callAsFunction(_ t: Double, _ z: Tensor<Scalar>) -> Tensor<Scalar>
 }
 
-/// An MLP vector field: widths [D, hidden..., D], tanh or softplus between layers (the
-/// torchdiffeq FAQ advises against ReLU: its field is not smooth), optionally a zero last layer
-/// (training starts from the identity flow) and time as an extra input.
+/// An MLP vector field f(z) = MLP(z) - leak z: widths [D, hidden..., D], tanh or softplus
+/// between layers (the torchdiffeq FAQ advises against ReLU: its field is not smooth),
+/// optionally a zero last layer (training starts from the identity flow, or with a leak from
+/// a uniform decay towards 0) and time as an extra input.
+///
+/// Why a leak: a field that starts at zero holds every state where it is (a continuous
+/// attractor), and data that only show the state resting where the task left it never ask it
+/// to form basins. With a fixed decay, holding a state is something the network must learn,
+/// point by point, which is what a fixed point is.
 public struct MLPVectorField<Scalar: TensorScalar>: VectorField {
     public var network: MLP<Scalar>
     public let usesTime: Bool
+    /// A fixed (not trained) linear decay rate, per unit of time (0: none).
+    public let leak: Double
 
     public var parameters: [(name: String, path: WritableKeyPath<MLPVectorField, Tensor<Scalar>>)] {
         nested(\.network, prefix: "network")
     }
 
     public init(dimension: Int, hidden: [Int], activation: Activation = .tanh, zeroLastLayer: Bool = false,
-                usesTime: Bool = false, random: inout RandomSource) {
+                usesTime: Bool = false, leak: Double = 0, random: inout RandomSource) {
         self.usesTime = usesTime
+        self.leak = leak
         network = MLP(widths: [dimension + (usesTime ? 1 : 0)] + hidden + [dimension], activation: activation,
                       zeroLastLayer: zeroLastLayer, random: &random)
     }
 
-    public init(network: MLP<Scalar>, usesTime: Bool = false) {
+    public init(network: MLP<Scalar>, usesTime: Bool = false, leak: Double = 0) {
         self.network = network
         self.usesTime = usesTime
+        self.leak = leak
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ t: Double, _ z: Tensor<Scalar>) -> Tensor<Scalar> {
-        guard usesTime else { return network(z) }
-        let time = Tensor<Scalar>(repeating: Scalar(t), shape: [z.shape[0], 1])
-        return network(Tensor.concatenate([z, time], alongAxis: 1))
+        let f: Tensor<Scalar>
+        if usesTime {
+            let time = Tensor<Scalar>(repeating: Scalar(t), shape: [z.shape[0], 1])
+            f = network(Tensor.concatenate([z, time], alongAxis: 1))
+        } else {
+            f = network(z)
+        }
+        return leak == 0 ? f : f - z * Scalar(leak)
     }
 }
 

@@ -60,6 +60,10 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     /// follows the field wherever the data do not ask otherwise. Nil or false: the encoder's
     /// estimate (as fitted before this option; older config.json files have no key).
     public var predictivePosterior: Bool? = nil
+    /// Neural ODE only: a fixed linear decay in the field, f(z) = MLP(z) - leak z, per TR, so
+    /// that holding a state is learned as a fixed point rather than inherited from a zero
+    /// field. Nil or 0: none (as fitted before this option).
+    public var fieldLeak: Double? = nil
     /// How inputs are standardised before windowing (recorded so inference does the same).
     public var standardization = "per-run z-score of each feature (mean 0, sample std 1)"
 

@@ -14,7 +14,7 @@ public struct DynamicsChoice<Scalar: TensorScalar>: Module {
         switch c.dynamics {
         case .node:
             let field = MLPVectorField<Scalar>(dimension: c.latent, hidden: [c.hidden, c.hidden], activation: .tanh,
-                                               zeroLastLayer: true, random: &random)
+                                               zeroLastLayer: true, leak: c.fieldLeak ?? 0, random: &random)
             let options = ODEOptions(stepSize: c.solver.isAdaptive ? nil : c.solverStep)
             node = NeuralODEDynamics(field: field, method: c.solver, options: options, stepSize: 1, adjoint: c.adjoint)
         case .rnn:

@@ -445,11 +445,12 @@ struct BIDSApp: ParsableCommand {
         report.add(id: "data", title: "Data", body: try dataSummary(derivatives))
         if let decodingPath { report.add(id: "decoding", title: "Task decoding", body: try Report.decodingSection(path: decodingPath)) }
         if let mapsPath { report.add(id: "maps", title: "Spatial maps", body: try Report.mapsSection(path: mapsPath)) }
-        report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: models))
-        try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
         let firstSidecar = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivatives[0].stem + "_timeseries.json")))) as? [String: Any]
         let methods = MethodsText.render(description: try modelFiles.description(), settings: firstSidecar?["Settings"] as? [String: Any] ?? [:], runs: runs.count,
                                          subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: decodingPath != nil)
+        report.add(id: "methods", title: "Methods", body: MarkdownHTML.render(methods))
+        report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: models))
+        try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
         try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
         logger.info("\(group): latents.csv, fixed_points.json (\(fixed.count) fixed points)\(decodingPath == nil ? "" : ", decoding.json"), report.html")

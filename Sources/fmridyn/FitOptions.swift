@@ -52,6 +52,8 @@ struct FitOptions: ParsableArguments {
     var predictivePosterior = false
     @Option(help: "Initial standard deviation of the sequential prior's transition noise (then learned).")
     var transitionScale = 0.5
+    @Option(help: "Neural ODE: a fixed decay added to the field, f(z) = MLP(z) - leak z, per TR (default 0; docs/recovery.md, third round).")
+    var fieldLeak = 0.0
     @Option var seed: UInt64 = 1
     @Option(name: [.customLong("threads"), .customLong("nthreads"), .customLong("n-cpus")], help: "Cores to use (default: all; --nthreads and --n-cpus are fMRIPrep's spellings).")
     var threads: Int?
@@ -70,6 +72,8 @@ struct FitOptions: ParsableArguments {
         try NumericOptions.positive("--clip-norm", clipNorm)
         try NumericOptions.positive("--solver-step", solverStep, unit: "TRs")
         try NumericOptions.positive("--transition-scale", transitionScale)
+        try NumericOptions.within("--field-leak", fieldLeak, 0...100, unit: "per TR")
+        if fieldLeak > 0 && dynamics != .node { throw ValidationError("--field-leak applies to --dynamics node (the GRU baseline has no vector field).") }
         if predictivePosterior && inference != .sequential { throw ValidationError("--predictive-posterior applies to --inference sequential.") }
         if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
@@ -142,6 +146,7 @@ struct FitOptions: ParsableArguments {
         if burnIn > 0 { model.burnIn = burnIn }
         if predictivePosterior { model.predictivePosterior = true }
         model.transitionScale = transitionScale
+        if fieldLeak > 0 { model.fieldLeak = fieldLeak }
         var training = TrainingConfiguration()
         training.epochs = epochs
         training.batchSize = batchSize

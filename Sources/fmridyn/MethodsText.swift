@@ -37,6 +37,8 @@ enum MethodsText {
         text += model.dynamics == .node
             ? "whose state evolves as a neural ordinary differential equation (Chen et al., 2018; \(model.solver.rawValue) solver, step \(model.solverStep))"
             : "whose state evolves through a gated recurrent unit (Cho et al., 2014)"
+        if model.dynamics == .node, let leak = model.fieldLeak, leak > 0 { text += " with a fixed decay of \(leak) per TR added to the field" }
+        if let kernel = model.observationKernel, !kernel.isEmpty { text += ", the latents seen by the decoder through the Glover haemodynamic response (\(kernel.count) volumes)" }
         text += " was fitted to windows of \(model.window) volumes (stride \(model.stride)), inference \(model.inference.rawValue), hidden size \(model.hidden), "
         text += "\(model.decoder.rawValue) decoder, with Adam (Kingma & Ba, 2015; learning rate \(training.learningRate), batch \(training.batchSize)), "
         text += "KL weight \(training.beta) after a \(training.klWarmupEpochs)-epoch warm-up, gradient clipping at \(training.clipNorm), for at most "

@@ -39,4 +39,25 @@ final class RecurrentFixedPointTests: XCTestCase {
         XCTAssertEqual(report.fixedPoints.first?.memory, fixed[0].memory)
         XCTAssertTrue(report.system.contains("GRU"))
     }
+
+    /// An untrained NODE with `fieldLeak` is pure decay: the analysis must see the leak (one
+    /// stable point at the origin, every eigenvalue -leak), not the zero network alone.
+    func testLeakyNODEFixedPointIsTheOriginWithTheLeakAsEigenvalues() {
+        var configuration = SVAEConfiguration(observations: 4)
+        configuration.latent = 2
+        configuration.hidden = 3
+        configuration.fieldLeak = 0.4
+        let model = SVAE<Float>(configuration: configuration)
+        var random = RandomSource(seed: 9)
+        let starts = (0..<32).map { _ in [random.normal(), random.normal()] }
+        let (fixed, _, system) = ModelFixedPoints.find(model: model, starts: starts)
+        XCTAssertEqual(system, .flow)
+        XCTAssertEqual(fixed.count, 1)
+        XCTAssertClose(fixed[0].z, [0, 0], absolute: 1e-6, relative: 0)
+        XCTAssertEqual(fixed[0].classification, "stable")
+        for (re, im) in fixed[0].eigenvalues {
+            XCTAssertEqual(re, -0.4, accuracy: 1e-6)
+            XCTAssertEqual(im, 0, accuracy: 1e-9)
+        }
+    }
 }

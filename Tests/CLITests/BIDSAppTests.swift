@@ -140,6 +140,8 @@ final class BIDSAppTests: XCTestCase {
                        "3 latent dimensions", "neural ordinary differential equation", "Chen R. T. Q.", "FastICA"] {
             XCTAssertTrue(methods.contains(phrase), phrase)
         }
+        XCTAssertTrue(page.contains("<section id=\"methods\"><h2>Methods</h2><p>Results were produced with fmridyn"), "the methods paragraph in the report")
+        XCTAssertTrue(page.contains("<p><strong>Region signals.</strong> For each of 3 functional runs of 3 subjects"))
 
         // The simulator's dataset and the BIDS App's derivatives pass the BIDS validators.
         XCTAssertEqual(try rejectedByValidators(dataset), [])

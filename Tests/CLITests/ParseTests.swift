@@ -41,6 +41,9 @@ final class ParseTests: XCTestCase {
             ["extract", "b.nii.gz", "--out", "o.tsv", "--atlas", "power264", "--nan-policy", "drop", "--smoothing-fwhm", "6"],
             ["simulate", "--out", "s", "--grid", "1mm"],
             ["decode", "l.csv", "--out", "d.json", "--folds", "1"],
+            ["fit", "x.tsv", "--out", "m", "--field-leak", "-0.5"],
+            ["fit", "x.tsv", "--out", "m", "--field-leak", "nan"],
+            ["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--field-leak", "0.5"],
         ]
         for arguments in bad {
             XCTAssertThrowsError(try FMRIDyn.parseAsRoot(arguments), "\(arguments)") { error in
@@ -52,5 +55,9 @@ final class ParseTests: XCTestCase {
         let parsed = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--observation", "hrf"]) as? Fit
         XCTAssertEqual(parsed?.options.dynamics, .rnn)
         XCTAssertEqual(parsed?.options.observation, .hrf)
+        let leaky = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--field-leak", "0.5"]) as? Fit
+        XCTAssertEqual(leaky?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, 0.5, "recorded in config.json")
+        let plain = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m"]) as? Fit
+        XCTAssertNil(plain?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, "no key: config.json as before")
     }
 }

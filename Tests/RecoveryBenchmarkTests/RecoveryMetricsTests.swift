@@ -89,5 +89,10 @@ final class RecoveryMetricsTests: XCTestCase {
         XCTAssertEqual(model.encoderLead, 7)
         XCTAssertEqual(model.covariateCount, 7)
         XCTAssertEqual(model.observationKernel?.count, 44)
+        let leaky = ModelVariant.named("node-hrf-driven+leak=0.5")?.configurations(observations: 10, latent: 4, seed: 1, epochs: 1, repetitionTime: 0.72).0
+        XCTAssertEqual(leaky?.fieldLeak, 0.5)
+        XCTAssertEqual(leaky?.predictivePosterior, true)
+        XCTAssertNil(ModelVariant.named("node+leak=-1"))
+        XCTAssertNil(ModelVariant.named("node+leak=inf"))
     }
 }

@@ -10,6 +10,16 @@ final class ReportingTests: XCTestCase {
         XCTAssertEqual(Frame.ticks(3...97), [20, 40, 60, 80], accuracy: 1e-12)
     }
 
+    func testMethodsMarkdownBecomesEscapedHTML() {
+        let markdown = "# Methods\n\n**Region signals.** Cleaned with `signal.clean` & <scaled>.\nSecond line.\n\n## References\n\n- One (2014).\n- Two **b**.\n"
+        XCTAssertEqual(MarkdownHTML.render(markdown),
+                       "<p><strong>Region signals.</strong> Cleaned with <code>signal.clean</code> &amp; &lt;scaled&gt;. Second line.</p>"
+                       + "<h4>References</h4><ul><li>One (2014).</li><li>Two <strong>b</strong>.</li></ul>")
+        XCTAssertEqual(MarkdownHTML.render("# Title\ntext", skipTitle: false), "<h3>Title</h3><p>text</p>")
+        XCTAssertEqual(MarkdownHTML.inline("a ** b"), "a ** b", "an unpaired marker stays")
+        XCTAssertEqual(MarkdownHTML.inline("**x** and **y"), "<strong>x</strong> and **y")
+    }
+
     func testEscaping() {
         XCTAssertEqual(escapeHTML("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;")
         XCTAssertEqual(label(-0.0), "0")
