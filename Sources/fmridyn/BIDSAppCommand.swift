@@ -221,6 +221,7 @@ struct BIDSApp: ParsableCommand {
             try OutputFiles.writeTSV(result.signals, columns: result.names, to: timeseries)
             if let events = bidsRun.events {
                 let parsed = try Event.read(contentsOf: events, runDuration: Double(result.runVolumes) * tr)
+                if let warning = Event.lateEventsWarning(path: events, runDuration: Double(result.runVolumes) * tr, events: parsed) { logger.warning("\(warning)") }
                 let total = (result.keptVolumes.last ?? 0) + 1
                 let plain = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr)
                 let delayed = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr, shiftByHRFPeak: .glover)

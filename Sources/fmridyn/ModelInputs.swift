@@ -41,7 +41,13 @@ struct ModelInputOptions: ParsableArguments {
     /// with `only`, just the runs at those positions of the input order.
     func forEachRun(only: Set<Int>? = nil, progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
         if let root = bidsRoot { return try bids.forEachRun(root: root, hrfShift: hrfShift, only: only, progress: progress, body) }
-        try RunLoader.forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, only: only, body)
+        try RunLoader.forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, only: only) { data in
+            let duration = Double(data.timeseries.timePoints) * data.repetitionTime
+            if let events = data.events, let warning = Event.lateEventsWarning(path: "the events of \(data.source)", runDuration: duration, events: events) {
+                FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
+            }
+            try body(data)
+        }
     }
 
     /// Every run's subject label, in input order, without reading any run (from the BIDS

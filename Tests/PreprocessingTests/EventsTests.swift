@@ -80,6 +80,13 @@ final class EventsTests: XCTestCase {
         try "onset\tduration\ttrial_type\n10\t5\ta\n300\t5\tb\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertEqual(try Event.read(contentsOf: path).count, 2)
         XCTAssertEqual(try Event.read(contentsOf: path, runDuration: 200).count, 2, "a run stopped early keeps its events")
+        // ... and says which: the rows after the end, for the callers' warning.
+        let kept = try Event.read(contentsOf: path, runDuration: 200)
+        XCTAssertEqual(Event.rowsAfter(runDuration: 200, in: kept), [3])
+        XCTAssertEqual(Event.rowsAfter(runDuration: 400, in: kept), [])
+        XCTAssertNil(Event.lateEventsWarning(path: path, runDuration: 400, events: kept))
+        let warning = try XCTUnwrap(Event.lateEventsWarning(path: path, runDuration: 200, events: kept))
+        XCTAssertTrue(warning.contains("1 of 2 events start after the run ends (200.0 s") && warning.contains("rows 3;"), warning)
         XCTAssertThrowsError(try Event.read(contentsOf: path, runDuration: 8)) { error in
             XCTAssertTrue("\(error)".contains("row 2, column onset") && "\(error)".contains("after the run ends"), "\(error)")
         }

@@ -19,7 +19,8 @@ extension Event {
     /// Every number must be finite; with `runDuration` (seconds: volumes x TR) a file whose
     /// events all start after the run has ended is an error too (every regressor would be zero
     /// and every volume rest: the wrong file, or onsets not in seconds). Single events after
-    /// the end, as with a run stopped early, are kept and fall outside it.
+    /// the end, as with a run stopped early, are kept and fall outside it; callers warn with
+    /// their rows (`rowsAfter(runDuration:)`), so that the choice is never silent.
     /// Errors name the file, the row (the header is row 1) and the column.
     public static func read(contentsOf path: String, runDuration: Double? = nil) throws -> [Event] {
         let table = try DelimitedTable(contentsOf: path)
@@ -49,5 +50,19 @@ extension Event {
             throw TableError(path: path, row: row + 2, column: "trial_type", "is empty; name the condition of every event")
         }
         return (0..<onsets.count).map { Event(onset: onsets[$0], duration: durations[$0], condition: conditions[$0], modulation: modulations[$0]) }
+    }
+
+    /// The file rows (the header is row 1) of events that start at or after the run's end
+    /// (`runDuration` seconds): they label no volume.
+    public static func rowsAfter(runDuration: Double, in events: [Event]) -> [Int] {
+        events.indices.filter { events[$0].onset >= runDuration }.map { $0 + 2 }
+    }
+
+    /// A warning for events after the run's end, or nil when there are none.
+    public static func lateEventsWarning(path: String, runDuration: Double, events: [Event]) -> String? {
+        let rows = rowsAfter(runDuration: runDuration, in: events)
+        guard !rows.isEmpty else { return nil }
+        let listed = rows.prefix(10).map(String.init).joined(separator: ", ") + (rows.count > 10 ? ", ..." : "")
+        return "\(path): \(rows.count) of \(events.count) events start after the run ends (\(runDuration) s: volumes x TR), rows \(listed); they label no volume (a run stopped early?). Check the TR and the volume count if this is unexpected."
     }
 }
