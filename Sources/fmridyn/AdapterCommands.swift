@@ -30,7 +30,7 @@ struct Adapt: ParsableCommand {
     @Option(help: "Fraction of weight-matrix entries to fine-tune.")
     var keep = 0.05
     @Option(help: "global or layer: how the kept fraction is spread.")
-    var scope = "global"
+    var scope: AdapterScope = .global
     @Option var epochs = 10
     @Option var lr = 1e-3
     @Option var batchSize = 32
@@ -43,7 +43,6 @@ struct Adapt: ParsableCommand {
 
     func validate() throws {
         guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be in (0, 1].") }
-        guard ["global", "layer"].contains(scope) else { throw ValidationError("--scope must be global or layer.") }
         guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1.") }
         try NumericOptions.positive("--lr", lr)
     }
@@ -64,7 +63,7 @@ struct Adapt: ParsableCommand {
         let shapes = Dictionary(uniqueKeysWithValues: base.parameters.filter { names.contains($0.name) }.map { ($0.name, base[keyPath: $0.path].shape) })
         let saliency = try GradientSaliency.scores(base, names: names, data: data, windows: data.training, batches: 4, batchSize: batchSize,
                                                               seed: seed, shuffleSeed: seed ^ 0xADA9, includeWeight: false)
-        let selection = Pruning.masks(scores: saliency, order: names, shapes: shapes, sparsity: 1 - keep, scope: scope == "layer" ? .layer : .global)
+        let selection = Pruning.masks(scores: saliency, order: names, shapes: shapes, sparsity: 1 - keep, scope: scope.pruningScope)
 
         var training = TrainingConfiguration()
         training.epochs = epochs
@@ -85,7 +84,7 @@ struct Adapt: ParsableCommand {
         try adapter.write(to: out + "/adapter.safetensors", metadata: ["base_model": model])
         let total = names.reduce(0) { $0 + (shapes[$1] ?? []).reduce(1, *) }
         let record: [(String, JSONValue)] = [
-            ("base_model", .string(model)), ("keep", .number(keep)), ("scope", .string(scope)),
+            ("base_model", .string(model)), ("keep", .number(keep)), ("scope", .string(scope.rawValue)),
             ("coordinates", .integer(adapter.count)), ("prunable_weights", .integer(total)),
             ("bytes", .integer(adapter.count * 12)), ("bytes_dense_model", .integer(base.parameters.reduce(0) { $0 + base[keyPath: $1.path].count } * 4)),
             ("validation_windows", .integer(windows.count)),

@@ -3,6 +3,7 @@ import Dynamics
 import Federation
 import Model
 import Preprocessing
+import Sparse
 
 // The model's and the extraction's choices parse straight from their raw values, and --help lists them.
 extension SVAEConfiguration.Inference: ExpressibleByArgument {}
@@ -14,6 +15,21 @@ extension Standardization: ExpressibleByArgument {}
 extension TemporalFilter: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
 extension FederatedConfiguration.Exchange: ExpressibleByArgument {}
+extension PruningScope: ExpressibleByArgument {}
+extension Saliency.SiteAggregation: ExpressibleByArgument {}
+extension GroupSparseTraining.Grouping: ExpressibleByArgument {}
+
+/// How `fit --sparsity` chooses its mask (`--prune`): fixed at initialisation (snip,
+/// magnitude, random, synflow), pruned during training (gmp, gsp), or dropped and regrown at
+/// constant density (set, rigl).
+enum SparseMethod: String, CaseIterable, ExpressibleByArgument {
+    case snip, magnitude, random, synflow, gmp, gsp, set, rigl
+}
+
+/// What a site is when SNIP scores are aggregated across sites (`--sites`).
+enum SiteKind: String, CaseIterable, ExpressibleByArgument {
+    case subject, session, run
+}
 
 /// How the decoder sees the latents (`fit --observation`).
 enum ObservationModel: String, CaseIterable, ExpressibleByArgument {
@@ -21,4 +37,16 @@ enum ObservationModel: String, CaseIterable, ExpressibleByArgument {
     case instantaneous
     /// Neural-level latents seen through the Glover HRF.
     case hrf
+}
+
+/// `fmridyn prune --method`: one-shot pruning of a fitted model.
+enum OneShotPruneMethod: String, CaseIterable, ExpressibleByArgument {
+    case magnitude, random, gsp, synflow, snip
+}
+
+/// `fmridyn adapt --scope`: how the fine-tuned fraction is spread over the weight matrices.
+enum AdapterScope: String, CaseIterable, ExpressibleByArgument {
+    case global, layer
+
+    var pruningScope: PruningScope { self == .layer ? .layer : .global }
 }

@@ -27,7 +27,7 @@ extension Fit {
             let logger = diagnostics.makeLogger()
             let quiet = diagnostics.quiet || !leader
             let say: (String) -> Void = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
-            let bySession = federated && sparse.sites == "session"
+            let bySession = federated && sparse.sites == .session
             // Run labels from the input list alone (nothing read yet): subjects, and sessions for session sites.
             let subjects = try communicator.agree { try input.runSubjects() }
             let labels = bySession ? try communicator.agree { try input.runEntities("ses") } : subjects
@@ -96,9 +96,9 @@ extension Fit {
         federation.localEpochs = localEpochs
         federation.exchange = exchange
         federation.sparsity = sparse.sparsity
-        federation.scope = sparse.pruneScope
+        federation.scope = sparse.pruneScope.rawValue
         federation.pruneBatches = sparse.pruneBatches
-        federation.sites = sparse.sites ?? "subject"
+        federation.sites = (sparse.sites ?? .subject).rawValue
         var trainer = FederatedTrainer(directory: out, model: model, training: training, federation: federation, communicator: communicator)
         trainer.version = FMRIDyn.version
         trainer.progress = communicator.isLeader && !diagnostics.quiet ? say : nil

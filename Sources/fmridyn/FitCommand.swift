@@ -89,8 +89,8 @@ struct Fit: ParsableCommand {
                 throw ValidationError("--rounds must be 1 to 100000 and --local-epochs 1 to 10000.")
             }
             if shards != nil { throw ValidationError("--federated makes each rank one site; drop --shards.") }
-            if let sites = sparse.sites, sites == "run" { throw ValidationError("--federated --sites takes subject or session.") }
-            if sparse.sparsity > 0 && sparse.prune != "snip" { throw ValidationError("--federated agrees its mask by SNIP saliency; use --prune snip (the default).") }
+            if sparse.sites == .run { throw ValidationError("--federated --sites takes subject or session.") }
+            if sparse.sparsity > 0 && sparse.prune != .snip { throw ValidationError("--federated agrees its mask by SNIP saliency; use --prune snip (the default).") }
         }
     }
 
@@ -222,7 +222,7 @@ struct Fit: ParsableCommand {
         }
         if let sparsePlan {
             try SparseTrainingSetup.writeRecord(sparsePlan, directory: directory)
-            logger.info("\(directory)/sparsity.json: \(sparse.prune) at sparsity \(sparse.sparsity) (\(sparse.pruneScope)); compact export model_sparse.safetensors")
+            logger.info("\(directory)/sparsity.json: \(sparse.prune.rawValue) at sparsity \(sparse.sparsity) (\(sparse.pruneScope.rawValue)); compact export model_sparse.safetensors")
         }
     }
 }

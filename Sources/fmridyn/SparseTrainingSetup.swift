@@ -11,13 +11,13 @@ struct SparseFitOptions: ParsableArguments {
     @Option(help: "Fraction of prunable weights (weight matrices) removed; 0 trains dense.")
     var sparsity = 0.0
     @Option(help: "snip, magnitude, random or synflow (masks fixed at initialisation); gmp (gradual magnitude pruning, cubic schedule); gsp (group sparse projection, then magnitude); set or rigl (drop and grow at constant density).")
-    var prune = "snip"
+    var prune: SparseMethod = .snip
     @Option(help: "global, layer or erk.")
-    var pruneScope = "global"
+    var pruneScope: PruningScope = .global
     @Option(help: "SNIP per site (subject, session or run), aggregated into one mask (SalientGrads / SSFL).")
-    var sites: String?
+    var sites: SiteKind?
     @Option(help: "mean or weighted (by windows) aggregation of the site scores.")
-    var siteAggregation = "mean"
+    var siteAggregation: Saliency.SiteAggregation = .mean
     @Option(help: "SNIP: batches at initialisation whose |g w| are averaged (per site with --sites).")
     var pruneBatches = 4
     @Option(help: "set/rigl: steps between drop-and-grow updates; gmp/gsp: steps between pruning or projection steps.")
@@ -27,29 +27,22 @@ struct SparseFitOptions: ParsableArguments {
     @Option(help: "gsp: average Hoyer sparsity of the projection (default: --sparsity).")
     var gspTarget: Double?
     @Option(help: "gsp: project each layer's rows as one group (layer) or all layers' rows together (model).")
-    var gspGroup = "layer"
+    var gspGroup: GroupSparseTraining.Grouping = .layer
     @Option(help: "synflow: pruning rounds.")
     var synflowRounds = 100
-
-    static let methods = ["snip", "magnitude", "random", "synflow", "gmp", "gsp", "set", "rigl"]
 
     func validate() throws {
         if let gspTarget, !(gspTarget >= 0 && gspTarget <= 1) { throw ValidationError("--gsp-target must be in [0, 1] (got \(gspTarget)).") }
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
-        guard Self.methods.contains(prune) else { throw ValidationError("--prune must be one of \(Self.methods.joined(separator: ", ")).") }
-        guard PruningScope(rawValue: pruneScope) != nil else { throw ValidationError("--prune-scope must be global, layer or erk.") }
-        if let sites, !["subject", "session", "run"].contains(sites) { throw ValidationError("--sites must be subject, session or run.") }
-        if sites != nil && prune != "snip" { throw ValidationError("--sites aggregates SNIP scores; use it with --prune snip.") }
-        guard Saliency.SiteAggregation(rawValue: siteAggregation) != nil else { throw ValidationError("--site-aggregation must be mean or weighted.") }
+        if sites != nil && prune != .snip { throw ValidationError("--sites aggregates SNIP scores; use it with --prune snip.") }
         guard pruneBatches >= 1, updateInterval >= 1, synflowRounds >= 1 else {
             throw ValidationError("--prune-batches, --update-interval and --synflow-rounds must be at least 1.")
         }
         guard (0..<1).contains(dropFraction) else { throw ValidationError("--drop-fraction must be in [0, 1).") }
         if let gspTarget, !(0..<1).contains(gspTarget) { throw ValidationError("--gsp-target must be in [0, 1).") }
-        guard GroupSparseTraining.Grouping(rawValue: gspGroup) != nil else { throw ValidationError("--gsp-group must be layer or model.") }
     }
 
-    var scope: PruningScope { PruningScope(rawValue: pruneScope) ?? .global }
+    var scope: PruningScope { pruneScope }
 }
 
 /// Masks and schedules for a sparse fit, and the record of what was done.
@@ -71,18 +64,18 @@ enum SparseTrainingSetup {
         let dense = ParameterMasks<Float>(Dictionary(uniqueKeysWithValues: names.map { name in
             (name, Tensor<Float>(shape: shapes[name] ?? [], scalars: [Float](repeating: 1, count: (shapes[name] ?? []).reduce(1, *))))
         }))
-        var record: [(String, JSONValue)] = [("method", .string(options.prune)), ("sparsity", .number(options.sparsity)),
-                                             ("scope", .string(options.pruneScope))]
+        var record: [(String, JSONValue)] = [("method", .string(options.prune.rawValue)), ("sparsity", .number(options.sparsity)),
+                                             ("scope", .string(options.pruneScope.rawValue))]
         func fixed(_ criterion: PruningCriterion) -> ParameterMasks<Float> {
             Pruning.masks(scores: Pruning.scores(svae, names: names, criterion: criterion), order: names, shapes: shapes,
                           sparsity: options.sparsity, scope: options.scope)
         }
         switch options.prune {
-        case "magnitude":
+        case .magnitude:
             return Plan(masks: fixed(.magnitude), schedule: nil, record: record)
-        case "random":
+        case .random:
             return Plan(masks: fixed(.random(seed: model.seed)), schedule: nil, record: record)
-        case "snip":
+        case .snip:
             let groups = siteGroups(data, by: options.sites)
             var siteScores: [[String: [Double]]] = [], samples: [Int] = []
             for (site, windows) in groups {
@@ -91,34 +84,34 @@ enum SparseTrainingSetup {
                 samples.append(windows.count)
                 if options.sites != nil { say("SNIP scores for site \(site): \(windows.count) windows") }
             }
-            let rule = Saliency.SiteAggregation(rawValue: options.siteAggregation) ?? .mean
+            let rule = options.siteAggregation
             let scores = Saliency.aggregate(siteScores, samples: samples, rule: rule)
             let masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: options.sparsity, scope: options.scope)
             if let sites = options.sites {
-                record += [("sites", .string(sites)), ("site_count", .integer(groups.count)), ("site_aggregation", .string(rule.rawValue)),
+                record += [("sites", .string(sites.rawValue)), ("site_count", .integer(groups.count)), ("site_aggregation", .string(rule.rawValue)),
                            ("site_windows", .object(zip(groups.map(\.site), samples).map { ($0, .integer($1)) }))]
             }
             return Plan(masks: masks, schedule: nil, record: record + [("batches", .integer(options.pruneBatches))])
-        case "synflow":
+        case .synflow:
             let ones = Tensor<Float>(shape: [1, model.window, model.observations], scalars: [Float](repeating: 1, count: model.window * model.observations))
             let masks = try Saliency.synflowMasks(svae, names: names, sparsity: options.sparsity, scope: options.scope,
                                                   rounds: options.synflowRounds) { network in
                 try network.meanPathOutputs(ones).map { $0.sum() }.reduce(Tensor<Float>(shape: [], scalars: [0]), +)
             }
             return Plan(masks: masks, schedule: nil, record: record + [("rounds", .integer(options.synflowRounds))])
-        case "gmp":
+        case .gmp:
             return Plan(masks: dense, schedule: IterativeMagnitudePruning(finalSparsity: options.sparsity, interval: options.updateInterval,
                                                                           scope: options.scope),
                         record: record + [("interval", .integer(options.updateInterval)), ("schedule", .string("cubic, 10% to 75% of training"))])
-        case "gsp":
+        case .gsp:
             let target = options.gspTarget ?? options.sparsity
             return Plan(masks: dense, schedule: GroupSparseTraining(hoyerTarget: target, finalSparsity: options.sparsity,
                                                                     interval: options.updateInterval, scope: options.scope,
-                                                                    grouping: GroupSparseTraining.Grouping(rawValue: options.gspGroup) ?? .layer),
+                                                                    grouping: options.gspGroup),
                         record: record + [("hoyer_target", .number(target)), ("interval", .integer(options.updateInterval)),
-                                          ("gsp_group", .string(options.gspGroup))])
-        default:
-            let growth: DynamicSparseTraining.Growth = options.prune == "rigl" ? .gradient : .random
+                                          ("gsp_group", .string(options.gspGroup.rawValue))])
+        case .set, .rigl:
+            let growth: DynamicSparseTraining.Growth = options.prune == .rigl ? .gradient : .random
             return Plan(masks: fixed(.random(seed: model.seed)),
                         schedule: DynamicSparseTraining(growth: growth, updateInterval: options.updateInterval, dropFraction: options.dropFraction,
                                                         seed: model.seed),
@@ -127,16 +120,16 @@ enum SparseTrainingSetup {
     }
 
     /// Training windows by site (one group of all windows without sites).
-    static func siteGroups(_ data: WindowDataset, by sites: String?) -> [(site: String, windows: [WindowDataset.Window])] {
+    static func siteGroups(_ data: WindowDataset, by sites: SiteKind?) -> [(site: String, windows: [WindowDataset.Window])] {
         guard let sites else { return [("all", data.training)] }
         var groups: [String: [WindowDataset.Window]] = [:]
         for window in data.training {
             let run = data.runs[window.run]
             let key: String
             switch sites {
-            case "subject": key = run.subject
-            case "session": key = run.subject + (run.session.isEmpty ? "" : "_ses-" + run.session)
-            default: key = run.source
+            case .subject: key = run.subject
+            case .session: key = run.subject + (run.session.isEmpty ? "" : "_ses-" + run.session)
+            case .run: key = run.source
             }
             groups[key, default: []].append(window)
         }

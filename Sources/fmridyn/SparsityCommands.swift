@@ -48,7 +48,7 @@ struct Prune: ParsableCommand {
     @Option(help: "Fraction of prunable weights removed, in [0, 1).")
     var sparsity: Double
     @Option(help: "magnitude, random, gsp, synflow (data-free) or snip (|g w| on --data).")
-    var method = "magnitude"
+    var method: OneShotPruneMethod = .magnitude
     @Option(parsing: .upToNextOption, help: "snip: region-timeseries TSVs (or a manifest with --manifest) whose windows give the gradients.")
     var data: [String] = []
     @Flag(help: "snip: --data is one manifest TSV.")
@@ -56,7 +56,7 @@ struct Prune: ParsableCommand {
     @Option(help: "snip: repetition time for TSV inputs.")
     var tr: Double?
     @Option(help: "global, layer or erk (magnitude and random).")
-    var scope = "global"
+    var scope: PruningScope = .global
     @Option var seed: UInt64 = 1
     @Option var out: String
     @OptionGroup var diagnostics: DiagnosticOptions
@@ -64,11 +64,7 @@ struct Prune: ParsableCommand {
     func validate() throws {
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
         try NumericOptions.positive("--tr", tr, unit: "seconds")
-        guard ["magnitude", "random", "gsp", "synflow", "snip"].contains(method) else {
-            throw ValidationError("--method must be magnitude, random, gsp, synflow or snip.")
-        }
-        if method == "snip" && data.isEmpty { throw ValidationError("--method snip needs --data: the gradients come from windows of real data.") }
-        guard PruningScope(rawValue: scope) != nil else { throw ValidationError("--scope must be global, layer or erk.") }
+        if method == .snip && data.isEmpty { throw ValidationError("--method snip needs --data: the gradients come from windows of real data.") }
     }
 
     func run() throws {
@@ -76,30 +72,30 @@ struct Prune: ParsableCommand {
         let names = prunableParameters(svae)
         let shapes = Dictionary(uniqueKeysWithValues: svae.parameters.filter { names.contains($0.name) }.map { ($0.name, svae[keyPath: $0.path].shape) })
         let masks: ParameterMasks<Float>
-        if method == "gsp" {
+        if method == .gsp {
             // Project each weight matrix (as one vector) to the target Hoyer sparsity; zeros define the mask.
             let vectors = names.compactMap { name in svae.parameters.first { $0.name == name }.map { svae[keyPath: $0.path].scalars.map(Double.init) } }
             let projected = GroupSparseProjection.project(vectors, target: sparsity)
             masks = ParameterMasks(Dictionary(uniqueKeysWithValues: zip(names, projected).map { name, values in
                 (name, Tensor<Float>(shape: shapes[name] ?? [values.count], scalars: values.map { $0 == 0 ? 0 : 1 }))
             }))
-        } else if method == "synflow" {
+        } else if method == .synflow {
             let c = svae.configuration
             let ones = Tensor<Float>(shape: [1, c.window, c.observations], scalars: [Float](repeating: 1, count: c.window * c.observations))
-            masks = try Saliency.synflowMasks(svae, names: names, sparsity: sparsity, scope: PruningScope(rawValue: scope) ?? .global) { network in
+            masks = try Saliency.synflowMasks(svae, names: names, sparsity: sparsity, scope: scope) { network in
                 try network.meanPathOutputs(ones).map { $0.sum() }.reduce(Tensor<Float>(shape: [], scalars: [0]), +)
             }
-        } else if method == "snip" {
+        } else if method == .snip {
             let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
             let c = svae.configuration
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
             let scores = try GradientSaliency.snip(svae, names: names, data: windows, windows: windows.training + windows.validation,
                                                             batches: 4, batchSize: 32, seed: seed)
-            masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: sparsity, scope: PruningScope(rawValue: scope) ?? .global)
+            masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: sparsity, scope: scope)
         } else {
-            let criterion: PruningCriterion = method == "random" ? .random(seed: seed) : .magnitude
+            let criterion: PruningCriterion = method == .random ? .random(seed: seed) : .magnitude
             masks = Pruning.masks(scores: Pruning.scores(svae, names: names, criterion: criterion), order: names, shapes: shapes,
-                                  sparsity: sparsity, scope: PruningScope(rawValue: scope) ?? .global)
+                                  sparsity: sparsity, scope: scope)
         }
         masks.apply(to: &svae)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
