@@ -78,7 +78,7 @@ public struct ModelVariant: Sendable, Hashable {
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -129,6 +129,11 @@ public struct ModelVariant: Sendable, Hashable {
         let integers: [String: WritableKeyPath<SVAEConfiguration, Int>] = ["latent": \.latent, "hidden": \.hidden, "window": \.window, "stride": \.stride]
         let optionalIntegers: [String: WritableKeyPath<SVAEConfiguration, Int?>] = ["burn": \.burnIn, "lead": \.encoderLead]
         let trainingIntegers: [String: WritableKeyPath<TrainingConfiguration, Int>] = ["warmup": \.klWarmupEpochs, "patience": \.patience]
+        if key == "refit" {
+            guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
+            model.refitField = flag == 1 ? true : nil
+            return true
+        }
         if key == "leak" {
             guard let rate = Double(value), rate.isFinite, rate >= 0 else { return false }
             model.fieldLeak = rate > 0 ? rate : nil

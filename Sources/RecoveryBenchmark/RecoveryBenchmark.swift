@@ -1,5 +1,6 @@
 import Analysis
 import Core
+import Dynamics
 import Foundation
 import Model
 import Preprocessing
@@ -162,13 +163,14 @@ public struct RecoveryBenchmark {
                                              validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
                 let trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
                 let log = try trainer.fit(data)
-                let (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
+                var (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
                 let km = model.configuration.latent
                 let latents = try zip(modelRows, modelRuns).map { run, source -> [[Double]] in
                     let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])),
                                                          inputs: source.inputs?.floatTensor)
                     return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
+                if modelConfiguration.refitField == true { try Self.refitField(&model, latents: latents, runs: modelRuns, seed: cell.seed) }
                 let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
                 let takesTask = modelConfiguration.inputCount > 0
                 var scores: MethodScores
@@ -214,6 +216,22 @@ public struct RecoveryBenchmark {
         let testSubjects = Array(Set(testRuns.map { groups[$0] })).sorted()
         return CellResult(cell: cell, methods: methods, testSubjects: testSubjects, seconds: Date().timeIntervalSince(started),
                           errors: errors.isEmpty ? nil : errors)
+    }
+
+    /// Replaces the model's field (and input map) by one refitted to its posterior-mean paths
+    /// (`FieldOracle.fitField`: same field class, one-step prediction with the runs' inputs).
+    static func refitField(_ model: inout SVAE<Float>, latents: [[[Double]]], runs: [RunData], seed: UInt64) throws {
+        guard let node = model.dynamics.node else { return }
+        let inputs: [[[Double]]]? = model.inputMap == nil ? nil : runs.map { run in
+            guard let u = run.inputs else { return [] }
+            return (0..<u.timePoints).map { t in (0..<u.columns).map { u[t, $0] } }
+        }
+        let consecutive = runs.map { run in (0..<run.volumes.count).map { t in t + 1 < run.volumes.count && run.volumes[t + 1] == run.volumes[t] + 1 } }
+        let (field, map, _) = try FieldOracle.fitField(paths: latents, inputs: inputs, consecutive: consecutive, hidden: model.configuration.hidden,
+                                                       leak: node.field.leak, seed: seed)
+        let layers = field.network.layers.map { Linear<Float>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
+        model.dynamics.node?.field = MLPVectorField(network: MLP(layers: layers, activation: node.field.network.activation), leak: node.field.leak)
+        if let map { model.inputMap = Linear<Float>(weight: map.weight.converted(), bias: nil) }
     }
 
     /// The times t of a run at which both forecasts are scored: a full window behind, five

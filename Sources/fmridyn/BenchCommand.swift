@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
               fmridyn bench train --json
               fmridyn bench recovery --quick --out recovery
             """,
-        subcommands: [BenchRead.self, BenchGEMM.self, BenchGRU.self, BenchODE.self, BenchTrain.self, BenchDecode.self, BenchFixedPoints.self, BenchRecovery.self]
+        subcommands: [BenchRead.self, BenchGEMM.self, BenchGRU.self, BenchODE.self, BenchTrain.self, BenchDecode.self, BenchFixedPoints.self, BenchRecovery.self, BenchFieldOracle.self]
     )
 }
 

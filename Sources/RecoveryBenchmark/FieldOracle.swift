@@ -1,0 +1,130 @@
+import Analysis
+import Core
+import Dynamics
+import Foundation
+import Model
+import Simulation
+
+/// What the benchmark's fixed points can be at best with the models' own field class: the
+/// neural ODE of `fit` (MLP K-H-H-K, tanh, zero last layer, RK4 over one TR, known inputs
+/// dz/dt = f(z) + B u) fitted straight to the simulator's true neural latents and the task's
+/// boxcars by one-step prediction, with no encoder, no HRF and no observation noise between.
+///
+/// If this oracle finds the visited wells and the SVAE does not, inference loses them; if the
+/// oracle finds one stable point too, the trajectories themselves do not ask the field class
+/// for basins, and no change of inference can recover them from such data.
+public enum FieldOracle {
+    public struct Result: Codable, Sendable {
+        public var system: String
+        public var seed: UInt64
+        public var leak: Double
+        /// Whether the task's boxcars drove the field (false: the autonomous field alone has
+        /// to explain the task's pushes too, as in a model without inputs).
+        public var usesInputs: Bool
+        /// R^2 of the predicted one-TR increments z_{t+1} - z_t (0: no better than holding).
+        public var incrementR2: Double
+        /// Fixed points in the true coordinates (no alignment needed).
+        public var fixedPoints: RecoveryMetrics.FixedPointScores
+        /// True stable points the latent path occupies (at least 1% of volumes within 0.25).
+        public var visitedStable: Int
+        /// Fraction of the visited stable points with a found stable point within 0.25.
+        public var recallOfVisited: Double?
+        /// `RecoveryMetrics`' normalised vector-field error at the true states.
+        public var fieldError: Double
+        /// Real parts (per TR) of the Jacobian's eigenvalues at the found stable points, the
+        /// slowest first: a value near 0 is a nearly neutral direction.
+        public var slowestStableEigenvalues: [Double]
+    }
+
+    /// The field and the input map, trained together.
+    struct DrivenField: Module {
+        typealias Scalar = Double
+        var dynamics: NeuralODEDynamics<Double>
+        var inputMap: Linear<Double>
+
+        var parameters: [(name: String, path: WritableKeyPath<DrivenField, Tensor<Double>>)] {
+            nested(\.dynamics, prefix: "dynamics") + nested(\.inputMap, prefix: "input_map")
+        }
+    }
+
+    /// One-hot inputs [T][C] of per-volume conditions (rest: zeros), in `conditions`' order.
+    static func inputs(_ labels: [String], conditions: [String]) -> [[Double]] {
+        labels.map { label in conditions.map { $0 == label ? 1.0 : 0.0 } }
+    }
+
+    /// Fits the field class (and B, when `inputs` are given) to latent `paths` [run][t][K] by
+    /// one-step prediction over consecutive volumes: full batch, Adam, mean squared error of
+    /// z_{t+1}. Returns the trained pair and the R^2 of the predicted increments.
+    public static func fitField(paths: [[[Double]]], inputs: [[[Double]]]?, consecutive: [[Bool]]? = nil, hidden: Int = 32,
+                                iterations: Int = 3000, learningRate: Double = 5e-3, leak: Double = 0,
+                                seed: UInt64) throws -> (field: MLPVectorField<Double>, inputMap: Linear<Double>?, incrementR2: Double) {
+        guard let k = paths.first?.first?.count else { throw TrainingError("the field refit needs at least one latent path") }
+        let channels = inputs?.first?.first?.count ?? 0
+        var current: [Double] = [], next: [Double] = [], drive: [Double] = []
+        for (run, states) in paths.enumerated() where states.count > 1 {
+            for t in 0..<(states.count - 1) where consecutive?[run][t] ?? true {
+                current += states[t]
+                next += states[t + 1]
+                if let inputs { drive += inputs[run][t] }
+            }
+        }
+        let n = current.count / k
+        guard n > 0 else { throw TrainingError("the field refit found no consecutive volumes") }
+        let z = Tensor<Double>(shape: [n, k], scalars: current), target = Tensor<Double>(shape: [n, k], scalars: next)
+        var random = RandomSource(seed: seed)
+        let field = MLPVectorField<Double>(dimension: k, hidden: [hidden, hidden], activation: .tanh, zeroLastLayer: true, leak: leak, random: &random)
+        let map = Linear<Double>(inputs: max(channels, 1), outputs: k, bias: false, random: &random)
+        var model = DrivenField(dynamics: NeuralODEDynamics(field: field, method: .rk4, options: ODEOptions(stepSize: 1), stepSize: 1), inputMap: map)
+        let u = channels > 0 ? Tensor<Double>(shape: [n, channels], scalars: drive) : nil
+        func predict(_ m: DrivenField) throws -> Tensor<Double> {
+            guard let u else { return try m.dynamics.step(z, memory: nil).0 }
+            return try m.dynamics.step(z, drive: m.inputMap(u))
+        }
+        var adam = Adam<Double>(learningRate: learningRate)
+        let scale = 1 / Double(n)
+        for _ in 0..<iterations {
+            let (_, gradient) = try valueAndGradient(of: model) { m in (try predict(m) - target).squared().sum() * scale }
+            adam.update(&model, along: gradient, masks: nil)
+        }
+        let predicted = try predict(model).scalars
+        var residual = 0.0, total = 0.0
+        for index in 0..<(n * k) {
+            residual += (predicted[index] - next[index]) * (predicted[index] - next[index])
+            total += (next[index] - current[index]) * (next[index] - current[index])
+        }
+        return (model.dynamics.field, channels > 0 ? model.inputMap : nil, total > 0 ? 1 - residual / total : .nan)
+    }
+
+    /// Fits the oracle on every run of `study` (the true neural latents; the task's boxcars as
+    /// inputs unless `usesInputs` is false) and scores its fixed points.
+    public static func fit(_ study: SimulatedStudy, hidden: Int = 32, iterations: Int = 3000, learningRate: Double = 5e-3,
+                           leak: Double = 0, usesInputs: Bool = true, seed: UInt64) throws -> Result {
+        let k = study.system.dimension
+        let conditions = LatentSystem.motorConditions
+        let boxcars = study.neuralLabels.map { inputs($0, conditions: conditions) }
+        let consecutive = study.runs.map { run in (0..<run.volumes.count).map { t in t + 1 < run.volumes.count && run.volumes[t + 1] == run.volumes[t] + 1 } }
+        let (trained, _, incrementR2) = try fitField(paths: study.neural, inputs: usesInputs ? boxcars : nil, consecutive: consecutive, hidden: hidden,
+                                                     iterations: iterations, learningRate: learningRate, leak: leak, seed: seed)
+        let trajectories = study.neural.flatMap { $0 }
+        let starts = ModelFixedPoints.starts(from: trajectories, dimension: k, count: 512, seed: seed)
+        let (fixed, _) = FixedPointFinder.find({ trained(0, $0) }, system: .flow, starts: starts)
+        let identity = (0..<k).map { i in (0..<k).map { $0 == i ? 1.0 : 0.0 } } + [[Double](repeating: 0, count: k)]
+        let radius = 0.25
+        let scores = RecoveryMetrics.fixedPointScores(found: fixed, affine: identity, system: study.system, radius: radius)
+        let trueStable = study.system.fixedPoints.filter { $0.kind == "stable" }.map(\.point)
+        let visited = trueStable.filter { well in
+            Double(trajectories.filter { RecoveryMetrics.distance($0, well) <= radius }.count) >= 0.01 * Double(trajectories.count)
+        }
+        let recallOfVisited = visited.isEmpty ? nil
+            : Double(visited.filter { well in scores.alignedStable.contains { RecoveryMetrics.distance($0, well) <= radius } }.count) / Double(visited.count)
+        guard let alignment = RecoveryMetrics.Alignment(identity) else { throw TrainingError("the oracle's identity alignment is empty (K = \(k))") }
+        let error = RecoveryMetrics.vectorFieldError(states: trajectories, velocity: { rows in
+            let values = trained(0, Tensor(shape: [rows.count, k], scalars: rows.flatMap { $0 })).scalars
+            return (0..<rows.count).map { Array(values[($0 * k)..<(($0 + 1) * k)]) }
+        }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime)
+        let slowest = fixed.filter { $0.classification == "stable" }.compactMap { $0.eigenvalues.map { $0.0 }.max() }.sorted(by: >)
+        return Result(system: study.system.kind.rawValue, seed: seed, leak: leak, usesInputs: usesInputs, incrementR2: incrementR2,
+                      fixedPoints: scores, visitedStable: visited.count, recallOfVisited: recallOfVisited, fieldError: error,
+                      slowestStableEigenvalues: Array(slowest.prefix(8)))
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import RecoveryBenchmark
+import Preprocessing
+import Simulation
+
+/// `fmridyn bench field-oracle`: the models' field class fitted to the true latents, the
+/// ceiling of what inference could give the fixed-point analysis on the benchmark's data.
+struct BenchFieldOracle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "field-oracle",
+        abstract: "Fit the neural-ODE field class straight to the simulator's true latents and score its fixed points.",
+        discussion: """
+            Simulates the benchmark's data (4 subjects x 2 runs x 240 volumes) for each seed, fits \
+            fit's field class (MLP K-H-H-K tanh, zero last layer, RK4 over one TR, inputs B u from \
+            the task's boxcars) to the true neural latents by one-step prediction, and scores its \
+            fixed points in the true coordinates: recall of all true stable points and of those \
+            the path visits, the slowest eigenvalues at the stable points found, the field error. \
+            docs/recovery.md reads the result.
+
+            Example:
+              fmridyn bench field-oracle --system multistable --seeds 1,2,3 --out /tmp/oracle.json
+            """
+    )
+
+    @Option(help: "The latent system (multistable, switching, rotation, limit-cycle, vanderpol).")
+    var system: SystemKind = .multistable
+    @Option(help: "Seeds, comma-separated (data and oracle).")
+    var seeds = "1,2,3"
+    @Option(help: "Observation noise of the simulated images (the latents do not depend on it).")
+    var noise = 1.0
+    @Option(help: "A fixed decay in the field, per TR (fit --field-leak).")
+    var leak = 0.0
+    @Flag(help: "No inputs: the autonomous field alone explains the task's pushes too (as a model without --external-inputs).")
+    var withoutInputs = false
+    @Option(help: "Adam iterations (full batch).")
+    var iterations = 3000
+    @Option(help: "The JSON output file.")
+    var out: String
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !seedList.isEmpty, seedList.count == seeds.split(separator: ",").count else {
+            throw ValidationError("--seeds must be whole numbers separated by commas (got '\(seeds)').")
+        }
+        try NumericOptions.within("--noise", noise, 0...10)
+        try NumericOptions.within("--leak", leak, 0...100, unit: "per TR")
+        try NumericOptions.count("--iterations", iterations, 1...1_000_000, why: "each is a full-batch gradient step")
+    }
+
+    func run() throws {
+        var results: [FieldOracle.Result] = []
+        let work = NSTemporaryDirectory() + "fmridyn-oracle-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        for seed in seedList {
+            if !diagnostics.quiet { FileHandle.standardError.write(Data("field oracle: \(system.rawValue) seed \(seed)\n".utf8)) }
+            let directory = work + "/seed-\(seed)"
+            let study = try SimulatedStudy.make(RecoveryCell(system: system, noise: noise, seed: seed), directory: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+            results.append(try FieldOracle.fit(study, iterations: iterations, leak: leak, usesInputs: !withoutInputs, seed: seed))
+        }
+        if !diagnostics.quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try OutputFiles.write(try encoder.encode(results), to: out)
+        print("seed\tincrement_r2\tstable_found\trecall\trecall_of_visited\tvisited\tfield_error\tslowest_stable_eigenvalues")
+        for r in results {
+            let slow = r.slowestStableEigenvalues.map { String(format: "%.3f", $0) }.joined(separator: ",")
+            print(String(format: "%d\t%.3f\t%d\t%@\t%@\t%d\t%.3f\t%@", r.seed, r.incrementR2, r.fixedPoints.stable,
+                         r.fixedPoints.recall.map { String(format: "%.2f", $0) } ?? "-", r.recallOfVisited.map { String(format: "%.2f", $0) } ?? "-",
+                         r.visitedStable, r.fieldError, slow))
+        }
+    }
+}
