@@ -95,6 +95,12 @@ public enum FieldOracle {
         return (model.dynamics.field, channels > 0 ? model.inputMap : nil, total > 0 ? 1 - residual / total : .nan)
     }
 
+    /// Per run, per volume: whether the next kept volume directly follows it (censored
+    /// volumes break a pair).
+    static func consecutiveVolumes(_ runs: [RunData]) -> [[Bool]] {
+        runs.map { run in (0..<run.volumes.count).map { t in t + 1 < run.volumes.count && run.volumes[t + 1] == run.volumes[t] + 1 } }
+    }
+
     /// Fits the oracle on every run of `study` (the true neural latents; the task's boxcars as
     /// inputs unless `usesInputs` is false) and scores its fixed points.
     public static func fit(_ study: SimulatedStudy, hidden: Int = 32, iterations: Int = 3000, learningRate: Double = 5e-3,
@@ -102,7 +108,7 @@ public enum FieldOracle {
         let k = study.system.dimension
         let conditions = LatentSystem.motorConditions
         let boxcars = study.neuralLabels.map { inputs($0, conditions: conditions) }
-        let consecutive = study.runs.map { run in (0..<run.volumes.count).map { t in t + 1 < run.volumes.count && run.volumes[t + 1] == run.volumes[t] + 1 } }
+        let consecutive = consecutiveVolumes(study.runs)
         let (trained, _, incrementR2) = try fitField(paths: study.neural, inputs: usesInputs ? boxcars : nil, consecutive: consecutive, hidden: hidden,
                                                      iterations: iterations, learningRate: learningRate, leak: leak, seed: seed)
         let trajectories = study.neural.flatMap { $0 }

@@ -226,7 +226,7 @@ public struct RecoveryBenchmark {
             guard let u = run.inputs else { return [] }
             return (0..<u.timePoints).map { t in (0..<u.columns).map { u[t, $0] } }
         }
-        let consecutive = runs.map { run in (0..<run.volumes.count).map { t in t + 1 < run.volumes.count && run.volumes[t + 1] == run.volumes[t] + 1 } }
+        let consecutive = FieldOracle.consecutiveVolumes(runs)
         let (field, map, _) = try FieldOracle.fitField(paths: latents, inputs: inputs, consecutive: consecutive, hidden: model.configuration.hidden,
                                                        leak: node.field.leak, seed: seed)
         let layers = field.network.layers.map { Linear<Float>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
