@@ -10,9 +10,7 @@ public enum ModelFixedPoints {
     /// RNN's full state instead).
     public static func system(of model: SVAE<Float>) -> ((Tensor<Double>) -> Tensor<Double>, FixedPointFinder.System) {
         if let node = model.dynamics.node {
-            let layers = node.field.network.layers.map { Linear<Double>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
-            let field = MLPVectorField(network: MLP(layers: layers, activation: node.field.network.activation), usesTime: node.field.usesTime,
-                                       leak: node.field.leak)
+            let field: MLPVectorField<Double> = node.field.converted()
             return ({ field(0, $0) }, .flow)
         }
         let rnn = model.dynamics.rnn!

@@ -51,6 +51,13 @@ public struct MLPVectorField<Scalar: TensorScalar>: VectorField {
         }
         return leak == 0 ? f : f - z * Scalar(leak)
     }
+
+    /// The same field in another scalar type (Float32 training, Float64 analysis), with its
+    /// time input and leak: the one place a copy is made, so no setting is dropped.
+    public func converted<Other: TensorScalar>() -> MLPVectorField<Other> {
+        let layers = network.layers.map { Linear<Other>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
+        return MLPVectorField<Other>(network: MLP(layers: layers, activation: network.activation), usesTime: usesTime, leak: leak)
+    }
 }
 
 /// dz/dt = f(t, z) + d with a constant drive d [B, D] (an external input's contribution over one

@@ -64,11 +64,6 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     /// that holding a state is learned as a fixed point rather than inherited from a zero
     /// field. Nil or 0: none (as fitted before this option).
     public var fieldLeak: Double? = nil
-    /// Neural ODE only: after training, the field (and B) are refitted to the posterior-mean
-    /// latent paths by one-step prediction (a second stage, as SINDy or FixedPointFinder users
-    /// fit dynamics to inferred states), and the refitted field is the model's. Nil or false:
-    /// the field trained inside the ELBO.
-    public var refitField: Bool? = nil
     /// How inputs are standardised before windowing (recorded so inference does the same).
     public var standardization = "per-run z-score of each feature (mean 0, sample std 1)"
 

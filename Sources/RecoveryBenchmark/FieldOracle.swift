@@ -115,15 +115,15 @@ public enum FieldOracle {
         let starts = ModelFixedPoints.starts(from: trajectories, dimension: k, count: 512, seed: seed)
         let (fixed, _) = FixedPointFinder.find({ trained(0, $0) }, system: .flow, starts: starts)
         let identity = (0..<k).map { i in (0..<k).map { $0 == i ? 1.0 : 0.0 } } + [[Double](repeating: 0, count: k)]
+        guard let alignment = RecoveryMetrics.Alignment(identity) else { throw TrainingError("the oracle's identity alignment is empty (K = \(k))") }
         let radius = 0.25
-        let scores = RecoveryMetrics.fixedPointScores(found: fixed, affine: identity, system: study.system, radius: radius)
+        let scores = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
         let trueStable = study.system.fixedPoints.filter { $0.kind == "stable" }.map(\.point)
         let visited = trueStable.filter { well in
             Double(trajectories.filter { RecoveryMetrics.distance($0, well) <= radius }.count) >= 0.01 * Double(trajectories.count)
         }
         let recallOfVisited = visited.isEmpty ? nil
             : Double(visited.filter { well in scores.alignedStable.contains { RecoveryMetrics.distance($0, well) <= radius } }.count) / Double(visited.count)
-        guard let alignment = RecoveryMetrics.Alignment(identity) else { throw TrainingError("the oracle's identity alignment is empty (K = \(k))") }
         let error = RecoveryMetrics.vectorFieldError(states: trajectories, velocity: { rows in
             let values = trained(0, Tensor(shape: [rows.count, k], scalars: rows.flatMap { $0 })).scalars
             return (0..<rows.count).map { Array(values[($0 * k)..<(($0 + 1) * k)]) }

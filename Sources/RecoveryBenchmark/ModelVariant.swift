@@ -7,6 +7,9 @@ import Simulation
 public struct ModelVariant: Sendable, Hashable {
     public var name: String
     public var configure: @Sendable (inout SVAEConfiguration, inout TrainingConfiguration, _ repetitionTime: Double) -> Void
+    /// After training, the benchmark refits the field (and B) to the posterior-mean paths by
+    /// one-step prediction (`FieldOracle.fitField`) and scores that field (key `refit=1`).
+    public var refitsField = false
 
     public static func == (a: ModelVariant, b: ModelVariant) -> Bool { a.name == b.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -88,14 +91,22 @@ public struct ModelVariant: Sendable, Hashable {
             guard pair.count == 2 else { return nil }
             settings.append((pair[0], pair[1]))
         }
-        guard !settings.isEmpty else { return base }
+        var refits = false
+        if let index = settings.lastIndex(where: { $0.0 == "refit" }) {
+            guard let flag = Int(settings[index].1), flag == 0 || flag == 1 else { return nil }
+            refits = flag == 1
+            settings.removeAll { $0.0 == "refit" }
+        }
+        guard !settings.isEmpty || refits else { return base }
         var probeModel = SVAEConfiguration(observations: 1), probeTraining = TrainingConfiguration()
         for (key, value) in settings where !apply(key, value, model: &probeModel, training: &probeTraining) { return nil }
         let captured = settings
-        return ModelVariant(name: name) { model, training, tr in
+        var variant = ModelVariant(name: name) { model, training, tr in
             base.configure(&model, &training, tr)
             for (key, value) in captured { apply(key, value, model: &model, training: &training) }
         }
+        variant.refitsField = refits || base.refitsField
+        return variant
     }
 
     /// Applies one `key=value` override; false when the key or value is not valid.
@@ -129,11 +140,6 @@ public struct ModelVariant: Sendable, Hashable {
         let integers: [String: WritableKeyPath<SVAEConfiguration, Int>] = ["latent": \.latent, "hidden": \.hidden, "window": \.window, "stride": \.stride]
         let optionalIntegers: [String: WritableKeyPath<SVAEConfiguration, Int?>] = ["burn": \.burnIn, "lead": \.encoderLead]
         let trainingIntegers: [String: WritableKeyPath<TrainingConfiguration, Int>] = ["warmup": \.klWarmupEpochs, "patience": \.patience]
-        if key == "refit" {
-            guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
-            model.refitField = flag == 1 ? true : nil
-            return true
-        }
         if key == "leak" {
             guard let rate = Double(value), rate.isFinite, rate >= 0 else { return false }
             model.fieldLeak = rate > 0 ? rate : nil

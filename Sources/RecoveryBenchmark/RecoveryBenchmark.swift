@@ -170,7 +170,7 @@ public struct RecoveryBenchmark {
                                                          inputs: source.inputs?.floatTensor)
                     return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
-                if modelConfiguration.refitField == true { try Self.refitField(&model, latents: latents, runs: modelRuns, seed: cell.seed) }
+                if variant.refitsField { try Self.refitField(&model, latents: latents, runs: modelRuns, seed: cell.seed) }
                 let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
                 let takesTask = modelConfiguration.inputCount > 0
                 var scores: MethodScores
@@ -229,8 +229,7 @@ public struct RecoveryBenchmark {
         let consecutive = FieldOracle.consecutiveVolumes(runs)
         let (field, map, _) = try FieldOracle.fitField(paths: latents, inputs: inputs, consecutive: consecutive, hidden: model.configuration.hidden,
                                                        leak: node.field.leak, seed: seed)
-        let layers = field.network.layers.map { Linear<Float>(weight: $0.weight.converted(), bias: $0.bias?.converted()) }
-        model.dynamics.node?.field = MLPVectorField(network: MLP(layers: layers, activation: node.field.network.activation), leak: node.field.leak)
+        model.dynamics.node?.field = field.converted()
         if let map { model.inputMap = Linear<Float>(weight: map.weight.converted(), bias: nil) }
     }
 

@@ -26,7 +26,7 @@ public enum MarkdownHTML {
                 let tag = "h\(min(level + 2, 6))"
                 html += "<\(tag)>" + inline(text) + "</\(tag)>"
             } else if line.hasPrefix("- ") {
-                if !paragraph.isEmpty { let items = list; list = []; flush(); list = items }
+                if !paragraph.isEmpty { flush() }  // the list is empty here: a paragraph line flushed it
                 list.append(String(line.dropFirst(2)))
             } else {
                 if !list.isEmpty { flush() }

@@ -75,7 +75,7 @@ final class RecoveryMetricsTests: XCTestCase {
     }
 
     /// Variant names with overrides parse, and bad ones are refused.
-    func testVariantOverrides() {
+    func testVariantOverrides() throws {
         XCTAssertNotNil(ModelVariant.named("node-hrf-burn+latent=8+confounds=1"))
         XCTAssertNil(ModelVariant.named("node+latent=-1"))
         XCTAssertNil(ModelVariant.named("node+colour=blue"))
@@ -94,5 +94,12 @@ final class RecoveryMetricsTests: XCTestCase {
         XCTAssertEqual(leaky?.predictivePosterior, true)
         XCTAssertNil(ModelVariant.named("node+leak=-1"))
         XCTAssertNil(ModelVariant.named("node+leak=inf"))
+        // refit is the benchmark's second stage, not a model setting: config.json stays as without it.
+        let refit = try XCTUnwrap(ModelVariant.named("node-hrf-driven+refit=1"))
+        XCTAssertTrue(refit.refitsField)
+        XCTAssertFalse(try XCTUnwrap(ModelVariant.named("node-hrf-driven")).refitsField)
+        XCTAssertEqual(refit.configurations(observations: 10, latent: 4, seed: 1, epochs: 1, repetitionTime: 0.72).0,
+                       ModelVariant.nodeHRFDriven.configurations(observations: 10, latent: 4, seed: 1, epochs: 1, repetitionTime: 0.72).0)
+        XCTAssertNil(ModelVariant.named("node+refit=2"))
     }
 }
