@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "Federation", targets: ["Federation"]),
         .library(name: "RecoveryBenchmark", targets: ["RecoveryBenchmark"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -109,11 +110,18 @@ let package = Package(
             ]
         ),
 
+        // The stages chained: sparse set-up, voxel mode, read-outs (latents, fixed points, decoding
+        // against baselines, maps) and the report, shared by fit, demo and the BIDS App.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Core", "Model", "Analysis", "Sparse", "Federation", "Reporting", "Preprocessing", "NIfTI"]
+        ),
+
         // MARK: Command-line tool (thin shell over the modules)
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Cluster", "Federation", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Cluster", "Federation", "Pipeline", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -176,8 +184,12 @@ let package = Package(
             dependencies: ["Preprocessing", "TestSupport"]
         ),
         .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "Analysis", "Model", "Core", "TestSupport", "TrainingTestSupport"]
+        ),
+        .testTarget(
             name: "CLITests",
-            dependencies: ["fmridyn", "Model", "Core", "Dynamics", "TestSupport"]
+            dependencies: ["fmridyn", "Pipeline", "Model", "Core", "Dynamics", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

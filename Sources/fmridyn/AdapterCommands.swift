@@ -3,6 +3,7 @@ import Core
 import Federation
 import Foundation
 import Model
+import Pipeline
 import Preprocessing
 import Sparse
 

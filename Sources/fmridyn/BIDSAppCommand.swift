@@ -4,6 +4,7 @@ import Core
 import Foundation
 import Logging
 import Model
+import Pipeline
 import Preprocessing
 import Reporting
 
@@ -425,10 +426,10 @@ struct BIDSApp: ParsableCommand {
             if Set(labels).count >= 2 {
                 let k = svae.configuration.latent
                 let methods = [DecodingComparison.Method(name: model.dynamics.rawValue.uppercased(), kind: model.dynamics.rawValue, features: modelRows)]
-                    + (try Compare.baselines(["pca", "ica", "raw"], allVolumes: allRegionRows, rows: regionRows, components: k, seed: model.seed))
+                    + (try DecodingBaseline.methods(DecodingBaseline.allCases, allVolumes: allRegionRows, rows: regionRows, components: k, seed: model.seed))
                 let comparison = DecodingComparison(methods: methods, labels: labels, groups: groups, folds: min(folds, subjects.count))
-                try OutputFiles.write(Data((Compare.json(comparison, folds: min(folds, subjects.count), groups: "subject", samples: labels.count,
-                                                         classifier: "logreg").rendered() + "\n").utf8), to: group + "/decoding.json")
+                try OutputFiles.write(Data(DecodingReport(comparison, folds: min(folds, subjects.count), groups: "subject", samples: labels.count,
+                                                          classifier: "logreg").rendered.utf8), to: group + "/decoding.json")
                 decodingPath = group + "/decoding.json"
                 for warning in comparison.rows.first?.result.warnings ?? [] { logger.warning("decoding: \(warning)") }
                 print(comparison.table)
@@ -442,15 +443,15 @@ struct BIDSApp: ParsableCommand {
             logger.warning("decoding skipped: it needs events for every run and at least two subjects (have \(subjects.count))")
         }
 
-        var report = try Report.assemble(model: models, latents: group + "/latents.csv", fixedPoints: group + "/fixed_points.json")
+        var report = try ReportSections.assemble(model: models, latents: group + "/latents.csv", fixedPoints: group + "/fixed_points.json")
         report.add(id: "data", title: "Data", body: try dataSummary(derivatives))
-        if let decodingPath { report.add(id: "decoding", title: "Task decoding", body: try Report.decodingSection(path: decodingPath)) }
-        if let mapsPath { report.add(id: "maps", title: "Spatial maps", body: try Report.mapsSection(path: mapsPath)) }
+        if let decodingPath { report.add(id: "decoding", title: "Task decoding", body: try ReportSections.decodingSection(path: decodingPath)) }
+        if let mapsPath { report.add(id: "maps", title: "Spatial maps", body: try ReportSections.mapsSection(path: mapsPath)) }
         let firstSidecar = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivatives[0].stem + "_timeseries.json")))) as? [String: Any]
         let methods = MethodsText.render(description: try modelFiles.description(), settings: firstSidecar?["Settings"] as? [String: Any] ?? [:], runs: runs.count,
                                          subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: decodingPath != nil)
         report.add(id: "methods", title: "Methods", body: MarkdownHTML.render(methods))
-        report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: models))
+        report.add(id: "provenance", title: "Provenance", body: ReportSections.provenance(model: models))
         try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
         try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
@@ -459,16 +460,16 @@ struct BIDSApp: ParsableCommand {
 
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
     func dataSummary(_ derivatives: [DerivativeRun]) throws -> String {
-        var rows: [Report.DataRow] = []
+        var rows: [ReportSections.DataRow] = []
         var settings: [String: Any] = [:]
         for derivative in derivatives {
             let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivative.stem + "_timeseries.json")))) as? [String: Any] ?? [:]
             let kept = (object["KeptVolumes"] as? [Int]) ?? []
             settings = (object["Settings"] as? [String: Any]) ?? settings
-            rows.append(Report.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
+            rows.append(ReportSections.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
                                        kept: kept.count, total: (kept.last ?? -1) + 1, confounds: (object["ConfoundsRegressed"] as? [String]) ?? []))
         }
-        let flags = settings.keys.sorted().map { key in (key, Report.display(settings[key])) }
-        return Report.dataSummary(rows, settings: flags)
+        let flags = settings.keys.sorted().map { key in (key, ReportSections.display(settings[key])) }
+        return ReportSections.dataSummary(rows, settings: flags)
     }
 }

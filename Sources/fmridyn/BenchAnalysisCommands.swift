@@ -4,6 +4,7 @@ import Core
 import Dynamics
 import Foundation
 import Model
+import Pipeline
 import Preprocessing
 
 /// `fmridyn bench decode`: cross-validated logistic-regression decoding.

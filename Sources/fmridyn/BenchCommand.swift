@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIfTI
+import Pipeline
 
 /// `fmridyn bench ...`: speed measurements that `bench/` scripts compare with peer tools.
 struct Bench: ParsableCommand {

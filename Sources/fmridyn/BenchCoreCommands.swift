@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import Pipeline
 
 /// Options shared by the core benchmarks.
 struct BenchRunOptions: ParsableArguments {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Core
 import Dynamics
 import Foundation
-import Sparse
 import Model
+import Pipeline
+import Sparse
 
 /// `fmridyn bench train`: full training steps of the SVAE on random data.
 struct BenchTrain: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dynamics
 import Federation
 import Model
+import Pipeline
 import Preprocessing
 import Sparse
 
@@ -18,18 +19,9 @@ extension FederatedConfiguration.Exchange: ExpressibleByArgument {}
 extension PruningScope: ExpressibleByArgument {}
 extension Saliency.SiteAggregation: ExpressibleByArgument {}
 extension GroupSparseTraining.Grouping: ExpressibleByArgument {}
+extension SparseMethod: ExpressibleByArgument {}
+extension SiteKind: ExpressibleByArgument {}
 
-/// How `fit --sparsity` chooses its mask (`--prune`): fixed at initialisation (snip,
-/// magnitude, random, synflow), pruned during training (gmp, gsp), or dropped and regrown at
-/// constant density (set, rigl).
-enum SparseMethod: String, CaseIterable, ExpressibleByArgument {
-    case snip, magnitude, random, synflow, gmp, gsp, set, rigl
-}
-
-/// What a site is when SNIP scores are aggregated across sites (`--sites`).
-enum SiteKind: String, CaseIterable, ExpressibleByArgument {
-    case subject, session, run
-}
 
 /// How the decoder sees the latents (`fit --observation`).
 enum ObservationModel: String, CaseIterable, ExpressibleByArgument {

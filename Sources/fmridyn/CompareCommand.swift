@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import Foundation
 import Model
+import Pipeline
 import Preprocessing
 
 /// `fmridyn compare`: task decoding from fitted models' latents and from classical baselines of
@@ -48,15 +49,16 @@ struct Compare: ParsableCommand {
     var out: String?
     @OptionGroup var diagnostics: DiagnosticOptions
 
-    static let baselineKinds = ["pca", "ica", "raw"]
+    /// The parsed --baselines (validate() has refused unknown names).
+    var selectedBaselines: [DecodingBaseline] { baselineNames.compactMap(DecodingBaseline.init(rawValue:)) }
 
-    var selectedBaselines: [String] {
+    var baselineNames: [String] {
         baselines == "none" ? [] : baselines.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     }
 
     func validate() throws {
         try NumericOptions.count("--permutations", permutations, 0...100_000, why: "each permutation refits every fold of every method")
-        for kind in selectedBaselines where !Self.baselineKinds.contains(kind) {
+        for kind in baselineNames where DecodingBaseline(rawValue: kind) == nil {
             throw ValidationError("unknown baseline \(kind) in --baselines; use pca, ica, raw or none.")
         }
         guard !models.isEmpty || !selectedBaselines.isEmpty else { throw ValidationError("nothing to compare: give --model DIR or baselines.") }
@@ -64,7 +66,7 @@ struct Compare: ParsableCommand {
         guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
         if let components, components < 1 { throw ValidationError("--components must be at least 1.") }
-        if models.isEmpty && components == nil && selectedBaselines.contains(where: { $0 != "raw" }) {
+        if models.isEmpty && components == nil && selectedBaselines.contains(where: { $0 != .raw }) {
             throw ValidationError("--components K is needed for PCA/FastICA when no --model gives the dimension.")
         }
         guard permutations >= 0 else { throw ValidationError("--permutations must be 0 or more.") }
@@ -87,16 +89,11 @@ struct Compare: ParsableCommand {
         let excluded = Set(exclude.map { $0.split(separator: ",").map(String.init) } ?? [])
 
         // The volumes every method is scored on, in run order.
-        var labels: [String] = [], groupLabels: [String] = [], kept: [(run: Int, row: Int)] = []
-        for (index, run) in runs.enumerated() {
-            guard let conditions = run.conditions else { continue }
-            for (row, label) in conditions.enumerated() where !label.isEmpty && !excluded.contains(label) {
-                labels.append(label)
-                groupLabels.append(groups == "subject" ? run.subject : groups == "session" ? run.subject + "|" + run.session
-                                   : [run.subject, run.session, run.task, run.run, run.source].joined(separator: "|"))
-                kept.append((index, row))
-            }
-        }
+        let samples = DecodingSamples(labels: runs.map(\.conditions), groups: runs.map { run in
+            groups == "subject" ? run.subject : groups == "session" ? run.subject + "|" + run.session
+                : [run.subject, run.session, run.task, run.run, run.source].joined(separator: "|")
+        }, excluding: excluded)
+        let labels = samples.labels, groupLabels = samples.groups
         guard Set(labels).count >= 2 else { throw ValidationError("fewer than two conditions remain after --exclude \(exclude ?? "")") }
         guard Set(groupLabels).count >= folds else {
             throw ValidationError("--folds \(folds) needs at least \(folds) distinct \(groups) values; the inputs have \(Set(groupLabels).count)")
@@ -118,22 +115,22 @@ struct Compare: ParsableCommand {
             for run in modelRuns {
                 latents.append(try LatentExport.trajectories(model: svae, runs: [run]).flatMap(\.states))
             }
-            methods.append(.init(name: name ?? kind.uppercased(), kind: kind, features: kept.map { latents[$0.run][$0.row] }))
+            methods.append(.init(name: name ?? kind.uppercased(), kind: kind, features: samples.rows(of: latents)))
             logger.info("\(directory): \(kind) latents, \(svae.configuration.latent) dimensions")
         }
         let standardized = runs.map { run -> [[Double]] in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } }
-        let keptRows = kept.map { standardized[$0.run][$0.row] }
+        let keptRows = samples.rows(of: standardized)
         let allVolumes = standardized.flatMap { $0 }
-        methods += try Self.baselines(selectedBaselines, allVolumes: allVolumes, rows: keptRows, components: dimension ?? 1, seed: seed)
+        methods += try DecodingBaseline.methods(selectedBaselines, allVolumes: allVolumes, rows: keptRows, components: dimension ?? 1, seed: seed)
         let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: .ledoitWolf) : .logisticRegression(c: 1)
         let comparison = DecodingComparison(methods: methods, labels: labels, groups: groupLabels, folds: folds, classifier: model,
                                             permutations: permutations, seed: seed)
         for warning in comparison.rows.first?.result.warnings ?? [] { logger.warning("\(warning)") }
         if let out {
-            let object = Self.json(comparison, folds: folds, groups: groups, samples: labels.count, classifier: classifier)
+            let report = DecodingReport(comparison, folds: folds, groups: groups, samples: labels.count, classifier: classifier)
             let json = out.lowercased().hasSuffix(".json") ? out : out + "/comparison.json"
             if json != out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-            try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: json)
+            try OutputFiles.write(Data(report.rendered.utf8), to: json)
             if json != out {
                 var tsv = "method\tkind\tfeatures\tbalanced_accuracy_mean\tbalanced_accuracy_sd\tp_value\n"
                 for row in comparison.rows {
@@ -144,40 +141,6 @@ struct Compare: ParsableCommand {
             }
         }
         print(comparison.table)
-    }
-
-    /// Baseline feature sets of `rows` (the decoded volumes): PCA and FastICA with `components`
-    /// fitted on `allVolumes` (unsupervised, like the models), and the raw features.
-    static func baselines(_ kinds: [String], allVolumes: [[Double]], rows: [[Double]], components: Int, seed: UInt64) throws -> [DecodingComparison.Method] {
-        try kinds.map { kind in
-            switch kind {
-            case "pca": return .init(name: "PCA", kind: "pca", features: PCA(fitting: allVolumes, components: components).transform(rows))
-            case "ica": return .init(name: "FastICA", kind: "ica", features: try FastICA(fitting: allVolumes, components: components, seed: seed).transform(rows))
-            default: return .init(name: "raw regions", kind: "raw", features: rows)
-            }
-        }
-    }
-
-    /// The comparison as JSON: `methods` (name, kind, features, balanced_accuracy_mean,
-    /// balanced_accuracy_sd, per_fold, per_class_recall, confusion, p_value), `classes`,
-    /// `chance`, `folds`, `groups`, `samples`, `classifier`, `warnings` (classes missing from
-    /// some training folds).
-    static func json(_ comparison: DecodingComparison, folds: Int, groups: String, samples: Int, classifier: String) -> JSONValue {
-        .object([
-            ("methods", .array(comparison.rows.map { row in
-                .object([("name", .string(row.name)), ("kind", .string(row.kind)), ("features", .integer(row.dimension)),
-                         ("balanced_accuracy_mean", .number(row.result.mean)), ("balanced_accuracy_sd", .number(row.result.sd)),
-                         ("per_fold", .numbers(row.result.perFold)),
-                         ("per_class_recall", .object(row.result.classes.map { ($0, .number(row.result.perClassRecall[$0] ?? .nan)) })),
-                         ("confusion", .array(row.result.confusion.map { .integers($0) })),
-                         ("p_value", row.result.pValue.map { .number($0) } ?? .null)])
-            })),
-            ("classes", .array(comparison.classes.map { .string($0) })), ("chance", .number(comparison.chance)),
-            ("folds", .integer(folds)), ("groups", .string(groups)), ("samples", .integer(samples)),
-            ("classifier", .string(classifier)),
-            // The folds are the same for every method, so their warnings are too.
-            ("warnings", .array((comparison.rows.first?.result.warnings ?? []).map { .string($0) })),
-        ])
     }
 
     /// `NAME=DIR` or `DIR`.

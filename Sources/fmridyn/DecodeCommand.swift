@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import Pipeline
 import Preprocessing
 
 /// `fmridyn decode`: how well latent timeseries predict the task condition of each volume.

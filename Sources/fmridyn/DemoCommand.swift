@@ -3,9 +3,10 @@ import ArgumentParser
 import Core
 import Foundation
 import Model
+import Pipeline
 import Preprocessing
-import Reporting
 import RecoveryBenchmark
+import Reporting
 import Simulation
 
 /// `fmridyn demo`: the whole method on simulated data, end to end.
@@ -69,7 +70,7 @@ struct Demo: ParsableCommand {
         let timeseriesDirectory = out + "/timeseries"
         try FileManager.default.createDirectory(atPath: timeseriesDirectory, withIntermediateDirectories: true)
         var runs: [RunData] = []
-        var dataRows: [Report.DataRow] = []
+        var dataRows: [ReportSections.DataRow] = []
         for bidsRun in layout.runs {
             var request = ExtractionRequest(bold: bidsRun.bold, regions: .coordinates("power264", radius: 6, allowOverlap: true))
             request.cleaning = CleaningOptions(detrend: true, filter: .butterworth, highPass: 0.01, standardize: .zscore)
@@ -81,7 +82,7 @@ struct Demo: ParsableCommand {
             var data = try RunData.read(timeseries: timeseriesDirectory + "/" + name, repetitionTime: options.repetitionTime, events: bidsRun.events)
             data.volumes = result.keptVolumes
             runs.append(data)
-            dataRows.append(Report.DataRow(run: name, repetitionTime: options.repetitionTime, kept: result.keptVolumes.count,
+            dataRows.append(ReportSections.DataRow(run: name, repetitionTime: options.repetitionTime, kept: result.keptVolumes.count,
                                            total: options.volumes, confounds: result.confoundColumns))
         }
 
@@ -206,12 +207,12 @@ struct Demo: ParsableCommand {
                                  ("latents", .string(out + "/latents.csv")), ("report", .string(out + "/report.html")), ("fixed_points", .string(out + "/fixed_points.json")), ("training_log", .string(out + "/model/training_log.csv"))])),
         ]
         try OutputFiles.write(Data((JSONValue.object(summary).rendered() + "\n").utf8), to: out + "/summary.json")
-        var report = try Report.assemble(model: out + "/model", latents: out + "/latents.csv", fixedPoints: out + "/fixed_points.json")
+        var report = try ReportSections.assemble(model: out + "/model", latents: out + "/latents.csv", fixedPoints: out + "/fixed_points.json")
         report.add(id: "decoding", title: "Task decoding", body: BarChart(
             title: "Balanced accuracy, \(decodingFolds)-fold by subject (mean +- SD; dashed: chance)", yLabel: "balanced accuracy",
             labels: ["NODE latents", "PCA", "FastICA"], values: [nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean],
             errors: [nodeDecoding.sd, pcaDecoding.sd, icaDecoding.sd], reference: nodeDecoding.chance).svg())
-        report.add(id: "data", title: "Data", body: Report.dataSummary(dataRows, settings: [
+        report.add(id: "data", title: "Data", body: ReportSections.dataSummary(dataRows, settings: [
             ("Atlas", "power264 (spheres of 6 mm, overlap allowed)"), ("Detrend", "linear"), ("Filter", "Butterworth high-pass 0.01 Hz"),
             ("Confounds", "motion6, global (fMRIPrep-style derivatives of the simulator)"), ("Standardize", "z-score per run"),
             ("Simulation", "\(options.subjects) subjects x \(options.runs) runs x \(options.volumes) volumes, 4 mm grid, TR \(options.repetitionTime) s, seed \(seed)"),
@@ -219,8 +220,8 @@ struct Demo: ParsableCommand {
         // Where the decoder puts each condition: the NODE classifier's weights through the decoder.
         try LocalisationMapWriter.write(features: nodeFeatures, labels: labels, classifier: .logisticRegression(c: 1), latent: model.latent,
                                         modelDirectory: out + "/model", to: out + "/maps", atlas: "power264", radius: 6)
-        report.add(id: "maps", title: "Spatial maps", body: try Report.mapsSection(path: out + "/maps/maps.tsv"))
-        report.add(id: "provenance", title: "Provenance", body: Report.provenance(model: out + "/model"))
+        report.add(id: "maps", title: "Spatial maps", body: try ReportSections.mapsSection(path: out + "/maps/maps.tsv"))
+        report.add(id: "provenance", title: "Provenance", body: ReportSections.provenance(model: out + "/model"))
         try OutputFiles.write(Data(report.rendered().utf8), to: out + "/report.html")
         print(String(format: """
             fmridyn demo (%@)

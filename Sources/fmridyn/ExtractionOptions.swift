@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Preprocessing
 
 /// Region definition and cleaning options shared by `extract` and `bids` (nilearn's masker and

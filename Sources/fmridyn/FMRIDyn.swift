@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import Pipeline
 
 /// The `fmridyn` command: a thin shell over the pipeline modules.
 ///
@@ -8,7 +9,7 @@ import Foundation
 /// 2 usage error (unknown flag, invalid option value).
 @main
 struct FMRIDyn: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = FMRIDynVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "fmridyn",
@@ -51,6 +52,11 @@ struct FMRIDyn: ParsableCommand {
         }
         if code == .validationFailure {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        // The pipeline's usage errors are the user's settings, reported as a bad option is.
+        if let error = error as? PipelineError, error.kind == .usage {
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
             Foundation.exit(2)
         }
         if let exitCode = error as? ExitCode {

@@ -4,6 +4,7 @@ import Core
 import Federation
 import Foundation
 import Model
+import Pipeline
 
 extension Fit {
     /// `fit` with `--shards` or under an MPI launcher: every rank reads its subjects' runs and

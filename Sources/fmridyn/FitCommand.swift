@@ -7,6 +7,7 @@ import Federation
 import Foundation
 import Logging
 import Model
+import Pipeline
 import Preprocessing
 
 /// `fmridyn fit`: train the sequential VAE on region timeseries.
@@ -127,7 +128,10 @@ struct Fit: ParsableCommand {
         var store: RunStore? = nil
         if seedList == nil, let root = input.bidsRoot, input.bids.voxels {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            (runs, store) = try VoxelMode.stream(input, root: root, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
+            let selected = try input.bids.selectedRuns(root: root).map { (subject: $0.subject, source: $0.bold) }
+            (runs, store) = try VoxelMode.stream(runs: selected, read: { only, body in
+                try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, only: only, progress: say, body)
+            }, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
                                                  testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
                                                  directories: [out], cache: cachePath, say: say)
         } else if seedList == nil {
@@ -170,11 +174,11 @@ struct Fit: ParsableCommand {
             try train(model: seeded, training: training, data: data, directory: directory, logger: logger)
             directories.append(directory)
         }
-        let (object, table) = try Robustness.evaluate(models: directories, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
-                                                      matchDistance: 0.25, nullSamples: 20, starts: 512, seed: splitSeed)
-        try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: out + "/robustness.json")
+        let report = try RobustnessReport(models: directories, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
+                                          matchDistance: 0.25, nullSamples: 20, starts: 512, seed: splitSeed)
+        try OutputFiles.write(Data(report.rendered.utf8), to: ModelDirectory(out).robustness)
         logger.info("\(out)/robustness.json: fixed points of seeds \(seedList.dropFirst().map(String.init).joined(separator: ", ")) against seed \(splitSeed)")
-        print(table, terminator: "")
+        print(report.table, terminator: "")
     }
 
     /// The run cache's name under --out (removed once open).
@@ -205,7 +209,7 @@ struct Fit: ParsableCommand {
     func train(model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset, directory: String, logger: Logger) throws {
         var trainer = Trainer(directory: directory, model: model, training: training)
         let quietPlan = diagnostics.quiet
-        let sparsePlan: SparseTrainingSetup.Plan? = try SparseTrainingSetup.plan(sparse, model: model, data: data, batchSize: training.batchSize) { line in
+        let sparsePlan: SparseTrainingSetup.Plan? = try SparseTrainingSetup.plan(sparse.settings, model: model, data: data, batchSize: training.batchSize) { line in
             if !quietPlan { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
         trainer.masks = sparsePlan?.masks

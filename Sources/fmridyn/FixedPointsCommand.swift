@@ -3,6 +3,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Model
+import Pipeline
 import Preprocessing
 
 /// `fmridyn fixed-points`: where a fitted model's latent dynamics come to rest.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIfTI
+import Pipeline
 
 /// `fmridyn info FILE`: what a NIfTI image holds, for people or (with `--json`) for scripts.
 struct Info: ParsableCommand {

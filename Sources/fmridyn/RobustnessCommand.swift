@@ -1,8 +1,7 @@
 import Analysis
 import ArgumentParser
-import Core
 import Foundation
-import Model
+import Pipeline
 import Preprocessing
 
 /// `fmridyn robustness`: do models fitted with different seeds find the same structure?
@@ -47,44 +46,9 @@ struct Robustness: ParsableCommand {
 
     func run() throws {
         let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
-        let (object, table) = try Self.evaluate(models: models, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
-                                                matchDistance: matchDistance, nullSamples: nullSamples, starts: starts, seed: seed)
-        try OutputFiles.write(Data((object.rendered() + "\n").utf8), to: out)
-        print(table, terminator: "")
-    }
-
-    /// Latents and fixed points of every model on `runs`, compared with the first model's:
-    /// the JSON object (`reference`, `reference_fixed_points`, `alignment`, `match_distance`,
-    /// `comparisons`) and a tab-separated table. Shared with `fit --seeds`.
-    static func evaluate(models: [String], runs: [RunData], alignment: SeedRobustness.Alignment, matchDistance: Double,
-                         nullSamples: Int, starts: Int, seed: UInt64) throws -> (JSONValue, String) {
-        var latents: [[[Double]]] = [], points: [[[Double]]] = []
-        for directory in models {
-            let (svae, _) = try Trainer.loadModel(from: directory)
-            let z = try LatentExport.trajectories(model: svae, runs: runs).flatMap(\.states)
-            let (fixed, _, _) = ModelFixedPoints.find(model: svae,
-                                                      starts: ModelFixedPoints.starts(from: z, dimension: svae.configuration.latent, count: starts, seed: seed))
-            latents.append(z)
-            points.append(fixed.map(\.z))
-        }
-        guard Set(latents.map { $0.first?.count ?? 0 }).count == 1 else { throw ValidationError("the models have different latent dimensions") }
-        let results = SeedRobustness.compare(latents: latents, points: points, alignment: alignment, matchDistance: matchDistance,
-                                             nullSamples: nullSamples, seed: seed)
-        var comparisons: [(String, JSONValue)] = []
-        var table = "model\talignment_r2\tfixed_points\tmatched\tmean_distance\tnull_matched\n"
-        for (model, result) in zip(models.dropFirst(), results) {
-            comparisons.append((model, .object([
-                ("alignment_r2", .number(result.alignmentR2)), ("fixed_points", .integer(result.fixedPoints)),
-                ("matched_distances", .numbers(result.matchedDistances)), ("fraction_matched", .number(result.fractionMatched)),
-                ("mean_distance", .number(result.meanDistance)),
-                ("null_fraction_matched", .number(result.nullFractionMatched)), ("null_mean_distance", .number(result.nullMeanDistance)),
-            ])))
-            table += String(format: "%@\t%.3f\t%d\t%.2f\t%.3f\t%.2f\n", model, result.alignmentR2, result.fixedPoints, result.fractionMatched,
-                            result.meanDistance, result.nullFractionMatched)
-        }
-        let object: [(String, JSONValue)] = [("reference", .string(models[0])), ("reference_fixed_points", .integer(points[0].count)),
-                                             ("alignment", .string(alignment.rawValue)),
-                                             ("match_distance", .number(matchDistance)), ("comparisons", .object(comparisons))]
-        return (.object(object), table)
+        let report = try RobustnessReport(models: models, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
+                                          matchDistance: matchDistance, nullSamples: nullSamples, starts: starts, seed: seed)
+        try OutputFiles.write(Data(report.rendered.utf8), to: out)
+        print(report.table, terminator: "")
     }
 }

@@ -3,6 +3,7 @@ import Core
 import Federation
 import Foundation
 import Model
+import Pipeline
 import Sparse
 
 /// `fmridyn sparsity`: per-layer density of a model directory.

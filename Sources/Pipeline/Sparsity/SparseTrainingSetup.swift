@@ -1,4 +1,3 @@
-import ArgumentParser
 import Core
 import Federation
 import Foundation
@@ -6,56 +5,67 @@ import Model
 import Preprocessing
 import Sparse
 
-/// Sparse-training options of `fit` (and the group level of `bids`).
-struct SparseFitOptions: ParsableArguments {
-    @Option(help: "Fraction of prunable weights (weight matrices) removed; 0 trains dense.")
-    var sparsity = 0.0
-    @Option(help: "snip, magnitude, random or synflow (masks fixed at initialisation); gmp (gradual magnitude pruning, cubic schedule); gsp (group sparse projection, then magnitude); set or rigl (drop and grow at constant density).")
-    var prune: SparseMethod = .snip
-    @Option(help: "global, layer or erk.")
-    var pruneScope: PruningScope = .global
-    @Option(help: "SNIP per site (subject, session or run), aggregated into one mask (SalientGrads / SSFL).")
-    var sites: SiteKind?
-    @Option(help: "mean or weighted (by windows) aggregation of the site scores.")
-    var siteAggregation: Saliency.SiteAggregation = .mean
-    @Option(help: "SNIP: batches at initialisation whose |g w| are averaged (per site with --sites).")
-    var pruneBatches = 4
-    @Option(help: "set/rigl: steps between drop-and-grow updates; gmp/gsp: steps between pruning or projection steps.")
-    var updateInterval = 100
-    @Option(help: "set/rigl: initial drop fraction (cosine-decayed to 0 at 75% of training).")
-    var dropFraction = 0.3
-    @Option(help: "gsp: average Hoyer sparsity of the projection (default: --sparsity).")
-    var gspTarget: Double?
-    @Option(help: "gsp: project each layer's rows as one group (layer) or all layers' rows together (model).")
-    var gspGroup: GroupSparseTraining.Grouping = .layer
-    @Option(help: "synflow: pruning rounds.")
-    var synflowRounds = 100
+/// How `fit --sparsity` chooses its mask: fixed at initialisation (snip, magnitude, random,
+/// synflow), pruned during training (gmp, gsp), or dropped and regrown at constant density
+/// (set, rigl).
+public enum SparseMethod: String, CaseIterable, Sendable {
+    case snip, magnitude, random, synflow, gmp, gsp, set, rigl
+}
 
-    func validate() throws {
-        if let gspTarget, !(gspTarget >= 0 && gspTarget <= 1) { throw ValidationError("--gsp-target must be in [0, 1] (got \(gspTarget)).") }
-        guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
-        if sites != nil && prune != .snip { throw ValidationError("--sites aggregates SNIP scores; use it with --prune snip.") }
-        guard pruneBatches >= 1, updateInterval >= 1, synflowRounds >= 1 else {
-            throw ValidationError("--prune-batches, --update-interval and --synflow-rounds must be at least 1.")
-        }
-        guard (0..<1).contains(dropFraction) else { throw ValidationError("--drop-fraction must be in [0, 1).") }
-        if let gspTarget, !(0..<1).contains(gspTarget) { throw ValidationError("--gsp-target must be in [0, 1).") }
+/// What a site is when SNIP scores are aggregated across sites (SalientGrads / SSFL).
+public enum SiteKind: String, CaseIterable, Sendable {
+    case subject, session, run
+}
+
+/// What a sparse fit does: the fraction of prunable weights removed and how the mask is chosen.
+public struct SparsitySettings: Sendable, Equatable {
+    /// Fraction of the prunable weights (weight matrices) removed; 0 trains dense.
+    public var sparsity: Double
+    public var method: SparseMethod
+    public var scope: PruningScope
+    /// SNIP per site, aggregated into one mask; nil scores all training windows together.
+    public var sites: SiteKind?
+    public var siteAggregation: Saliency.SiteAggregation
+    /// SNIP: batches at initialisation whose |g w| are averaged.
+    public var pruneBatches: Int
+    /// set/rigl: steps between drop-and-grow updates; gmp/gsp: steps between pruning steps.
+    public var updateInterval: Int
+    /// set/rigl: initial drop fraction (cosine-decayed to 0 at 75% of training).
+    public var dropFraction: Double
+    /// gsp: average Hoyer sparsity of the projection (nil: `sparsity`).
+    public var gspTarget: Double?
+    public var gspGroup: GroupSparseTraining.Grouping
+    public var synflowRounds: Int
+
+    public init(sparsity: Double = 0, method: SparseMethod = .snip, scope: PruningScope = .global, sites: SiteKind? = nil,
+                siteAggregation: Saliency.SiteAggregation = .mean, pruneBatches: Int = 4, updateInterval: Int = 100, dropFraction: Double = 0.3,
+                gspTarget: Double? = nil, gspGroup: GroupSparseTraining.Grouping = .layer, synflowRounds: Int = 100) {
+        self.sparsity = sparsity
+        self.method = method
+        self.scope = scope
+        self.sites = sites
+        self.siteAggregation = siteAggregation
+        self.pruneBatches = pruneBatches
+        self.updateInterval = updateInterval
+        self.dropFraction = dropFraction
+        self.gspTarget = gspTarget
+        self.gspGroup = gspGroup
+        self.synflowRounds = synflowRounds
     }
-
-    var scope: PruningScope { pruneScope }
 }
 
 /// Masks and schedules for a sparse fit, and the record of what was done.
-enum SparseTrainingSetup {
-    struct Plan {
-        var masks: ParameterMasks<Float>
-        var schedule: (any MaskSchedule)?
-        var record: [(String, JSONValue)]
+public enum SparseTrainingSetup {
+    public struct Plan {
+        public var masks: ParameterMasks<Float>
+        public var schedule: (any MaskSchedule)?
+        /// What `sparsity.json` records of the choice (before the achieved densities are added).
+        public var record: [(String, JSONValue)]
     }
 
     /// nil for a dense fit. Initial masks are computed on the model the trainer will start from
     /// (same configuration and seed), from the training windows only.
-    static func plan(_ options: SparseFitOptions, model: SVAEConfiguration, data: WindowDataset, batchSize: Int,
+    public static func plan(_ options: SparsitySettings, model: SVAEConfiguration, data: WindowDataset, batchSize: Int,
                      say: (String) -> Void) throws -> Plan? {
         guard options.sparsity > 0 else { return nil }
         let svae = SVAE<Float>(configuration: model)
@@ -64,13 +74,13 @@ enum SparseTrainingSetup {
         let dense = ParameterMasks<Float>(Dictionary(uniqueKeysWithValues: names.map { name in
             (name, Tensor<Float>(shape: shapes[name] ?? [], scalars: [Float](repeating: 1, count: (shapes[name] ?? []).reduce(1, *))))
         }))
-        var record: [(String, JSONValue)] = [("method", .string(options.prune.rawValue)), ("sparsity", .number(options.sparsity)),
-                                             ("scope", .string(options.pruneScope.rawValue))]
+        var record: [(String, JSONValue)] = [("method", .string(options.method.rawValue)), ("sparsity", .number(options.sparsity)),
+                                             ("scope", .string(options.scope.rawValue))]
         func fixed(_ criterion: PruningCriterion) -> ParameterMasks<Float> {
             Pruning.masks(scores: Pruning.scores(svae, names: names, criterion: criterion), order: names, shapes: shapes,
                           sparsity: options.sparsity, scope: options.scope)
         }
-        switch options.prune {
+        switch options.method {
         case .magnitude:
             return Plan(masks: fixed(.magnitude), schedule: nil, record: record)
         case .random:
@@ -111,7 +121,7 @@ enum SparseTrainingSetup {
                         record: record + [("hoyer_target", .number(target)), ("interval", .integer(options.updateInterval)),
                                           ("gsp_group", .string(options.gspGroup.rawValue))])
         case .set, .rigl:
-            let growth: DynamicSparseTraining.Growth = options.prune == .rigl ? .gradient : .random
+            let growth: DynamicSparseTraining.Growth = options.method == .rigl ? .gradient : .random
             return Plan(masks: fixed(.random(seed: model.seed)),
                         schedule: DynamicSparseTraining(growth: growth, updateInterval: options.updateInterval, dropFraction: options.dropFraction,
                                                         seed: model.seed),
@@ -120,7 +130,7 @@ enum SparseTrainingSetup {
     }
 
     /// Training windows by site (one group of all windows without sites).
-    static func siteGroups(_ data: WindowDataset, by sites: SiteKind?) -> [(site: String, windows: [WindowDataset.Window])] {
+    public static func siteGroups(_ data: WindowDataset, by sites: SiteKind?) -> [(site: String, windows: [WindowDataset.Window])] {
         guard let sites else { return [("all", data.training)] }
         var groups: [String: [WindowDataset.Window]] = [:]
         for window in data.training {
@@ -137,7 +147,7 @@ enum SparseTrainingSetup {
     }
 
     /// `sparsity.json` and the compact export of a sparse model directory.
-    static func writeRecord(_ plan: Plan, directory: String) throws {
+    public static func writeRecord(_ plan: Plan, directory: String) throws {
         let record = plan.record
         let (svae, _) = try Trainer.loadModel(from: directory)
         guard let masks: ParameterMasks<Float> = try Checkpoint.loadMasks(from: directory) else { return }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value with object keys kept in insertion order, so printed output reads the
 /// way the documentation lists it.
-enum JSONValue {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -11,11 +11,11 @@ enum JSONValue {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    static func numbers(_ values: [Double]) -> JSONValue { .array(values.map { .number($0) }) }
-    static func integers(_ values: [Int]) -> JSONValue { .array(values.map { .integer($0) }) }
+    public static func numbers(_ values: [Double]) -> JSONValue { .array(values.map { .number($0) }) }
+    public static func integers(_ values: [Int]) -> JSONValue { .array(values.map { .integer($0) }) }
 
     /// Compact or indented text. Non-finite numbers become null (JSON has no NaN).
-    func rendered(indent: Int? = 2, level: Int = 0) -> String {
+    public func rendered(indent: Int? = 2, level: Int = 0) -> String {
         let pad = indent.map { String(repeating: " ", count: $0 * (level + 1)) } ?? ""
         let closePad = indent.map { String(repeating: " ", count: $0 * level) } ?? ""
         let newline = indent == nil ? "" : "\n"

@@ -1,5 +1,5 @@
 import Analysis
-import ArgumentParser
+import Core
 import Foundation
 import Model
 import NIfTI
@@ -7,15 +7,15 @@ import Preprocessing
 
 /// `decode --maps`: the classifier refitted on every sample, its weights mapped through the
 /// model's linear decoder to regions, written as TSV and (with the atlas) as a 4-D NIfTI.
-enum LocalisationMapWriter {
-    static func write(features: [[Double]], labels: [String], classifier: Decoding.Classifier, latent: Int, modelDirectory: String,
+public enum LocalisationMapWriter {
+    public static func write(features: [[Double]], labels: [String], classifier: Decoding.Classifier, latent: Int, modelDirectory: String,
                       to directory: String, atlas: String?, radius: Double) throws {
         let (svae, description) = try Trainer.loadModel(from: modelDirectory)
         guard let linear = svae.decoder.linear else {
-            throw ValidationError("\(modelDirectory): --maps needs a linear decoder (this model's is an MLP, which has no single spatial map per latent)")
+            throw PipelineError("\(modelDirectory): --maps needs a linear decoder (this model's is an MLP, which has no single spatial map per latent)")
         }
         guard svae.configuration.latent == latent else {
-            throw ValidationError("\(modelDirectory) has \(svae.configuration.latent) latents but the CSV has \(latent) z columns; use the model that wrote the latents")
+            throw PipelineError("\(modelDirectory) has \(svae.configuration.latent) latents but the CSV has \(latent) z columns; use the model that wrote the latents")
         }
         // Scales as the cross-validation uses (population SD over all samples).
         let d = features[0].count, n = Double(features.count)
