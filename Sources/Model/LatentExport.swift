@@ -64,6 +64,19 @@ public enum LatentExport {
         }
     }
 
+    /// One run's latents as a BIDS derivative table (tab-separated): `volume`, `time_s`,
+    /// `condition` (`n/a` without one), `z1..zK`.
+    public static func runTable(_ trajectory: LatentTrajectory, latent k: Int) -> String {
+        var text = (["volume", "time_s", "condition"] + (0..<k).map { "z\($0 + 1)" }).joined(separator: "\t") + "\n"
+        let times = trajectory.times
+        for t in trajectory.volumes.indices {
+            let condition = trajectory.conditions?[t] ?? ""
+            text += ([String(trajectory.volumes[t]), String(times[t]), condition.isEmpty ? "n/a" : condition]
+                     + trajectory.values[t].map { String($0) }).joined(separator: "\t") + "\n"
+        }
+        return text
+    }
+
     /// Writes the CSV of `trajectories` atomically.
     public static func write(_ trajectories: [LatentTrajectory], latent k: Int, to path: String) throws {
         var text = header(latent: k).joined(separator: ",") + "\n"

@@ -345,8 +345,8 @@ struct BIDSApp: ParsableCommand {
         // Fit (or finish an interrupted fit); --force starts over.
         if force { try? FileManager.default.removeItem(atPath: models) }
         let (model, training) = fit.configurations(observations: runs[0].timeseries.columns, repetitionTime: runs[0].repetitionTime)
-        let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
-                                     testFraction: fit.testFraction, seed: model.seed)
+        let plan = FitPlan(model: model, training: training, testFraction: fit.testFraction)
+        let data = try plan.dataset(runs: runs)
         let newestInput = derivatives.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0.timeseries))?[.modificationDate] as? Date }.max()
         let modelFiles = ModelDirectory(models)
         let configPath = modelFiles.configuration
@@ -354,38 +354,37 @@ struct BIDSApp: ParsableCommand {
             say("group: participant outputs changed since the model was fitted; refitting")
             try FileManager.default.removeItem(atPath: models)
         }
-        var trainer = Trainer(directory: models, model: model, training: training)
-        trainer.version = FMRIDyn.version
-        trainer.progress = { line in self.say("group: " + line) }
         do {
-            try trainer.fit(data, resume: FileManager.default.fileExists(atPath: configPath))
+            _ = try plan.train(on: data, into: modelFiles, resume: FileManager.default.fileExists(atPath: configPath)) { line in self.say("group: " + line) }
         } catch let error as TrainingError where error.reason == .settingsChanged || error.reason == .inputsChanged {
             throw TrainingError("\(models) was fitted with other settings or inputs; pass --force to refit with these")
         }
-        try trainer.evaluateTest(data)
 
         // The read-outs are up to date when made with these settings after the model and the inputs.
         let readoutSettings: [(String, JSONValue)] = [("Atlas", .string(atlas)), ("Folds", .integer(folds)),
                                                       ("Runs", .array(derivatives.map { .string($0.timeseries) })),
                                                       ("Model", .string((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""))]
-        let readouts = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/methods.md", group + "/settings.json"]
+        let readoutFiles = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/methods.md", group + "/settings.json"]
         let readoutInputs = [modelFiles.weights, configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
-        if !force, Self.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readouts, inputs: readoutInputs) {
+        if !force, Self.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readoutFiles, inputs: readoutInputs) {
             say("group: latents, fixed points, decoding and report are up to date, skipped (--force redoes them)")
             return
         }
 
-        let (svae, _) = try Trainer.loadModel(from: models)
-        // Per-run latents beside the participant outputs, and all of them in one CSV.
-        let trajectories = try LatentExport.trajectories(model: svae, runs: derivatives.map(\.data))
-        let latents = trajectories.flatMap(\.states)
-        let k = svae.configuration.latent
-        for (derivative, trajectory) in zip(derivatives, trajectories) {
-            var text = (["volume", "time_s", "condition"] + LatentExport.header(latent: k).suffix(k)).joined(separator: "\t") + "\n"
-            for row in LatentExport.rows(trajectory) {
-                text += ([row[4], row[5], row[6].isEmpty ? "n/a" : row[6]] + row.suffix(k)).joined(separator: "\t") + "\n"
-            }
-            try OutputFiles.write(Data(text.utf8), to: derivative.stem + "_desc-latents_timeseries.tsv")
+        var readoutPlan = ReadoutPlan(model: modelFiles, directory: group)
+        readoutPlan.seed = model.seed
+        readoutPlan.folds = folds
+        readoutPlan.mapsAtlas = atlas
+        readoutPlan.mapsRadius = cleaning.radius
+        let readouts = try Readouts.compute(readoutPlan, runs: runs, labels: derivatives.map(\.hrfConditions))
+        if let skipped = readouts.decodingSkipped { logger.warning("decoding skipped: \(skipped)") }
+        for warning in readouts.decoding?.warnings ?? [] { logger.warning("decoding: \(warning)") }
+        if let table = readouts.decodingTable { print(table) }
+
+        // Per-run latents beside the participant outputs.
+        let k = model.latent
+        for (derivative, trajectory) in zip(derivatives, readouts.trajectories) {
+            try OutputFiles.write(Data(LatentExport.runTable(trajectory, latent: k).utf8), to: derivative.stem + "_desc-latents_timeseries.tsv")
             let tr = derivative.data.repetitionTime
             let described: [(String, JSONValue)] = [
                 ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)),
@@ -396,66 +395,15 @@ struct BIDSApp: ParsableCommand {
                                         + (1...k).map { ("z\($0)", "Posterior mean of latent \($0)") })
             try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: derivative.stem + "_desc-latents_timeseries.json")
         }
-        try LatentExport.write(trajectories, latent: k, to: group + "/latents.csv")
 
-        // Fixed points of the learned dynamics from starts on the latents.
-        let starts = ModelFixedPoints.starts(from: latents, dimension: svae.configuration.latent, count: 1024, seed: model.seed)
-        let (fixed, slow, system) = ModelFixedPoints.find(model: svae, starts: starts)
-        try OutputFiles.write(try ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: starts.count).encoded(), to: group + "/fixed_points.json")
-
-        // Decoding against the baselines, when there are conditions and at least two subjects.
-        var decodingPath: String?, mapsPath: String?
-        let labelled = derivatives.allSatisfy { $0.hrfConditions != nil }
-        if labelled && subjects.count >= 2 {
-            var labels: [String] = [], groups: [String] = [], modelRows: [[Double]] = [], regionRows: [[Double]] = []
-            var allRegionRows: [[Double]] = []
-            var cursor = 0
-            for derivative in derivatives {
-                let standardized = derivative.data.standardized
-                for (t, label) in (derivative.hrfConditions ?? []).enumerated() {
-                    defer { cursor += 1 }
-                    let row = (0..<standardized.columns).map { standardized[t, $0] }
-                    allRegionRows.append(row)
-                    guard label != "rest", label != "n/a", !label.isEmpty else { continue }
-                    labels.append(label)
-                    groups.append(derivative.data.subject)
-                    modelRows.append(latents[cursor])
-                    regionRows.append(row)
-                }
-            }
-            if Set(labels).count >= 2 {
-                let k = svae.configuration.latent
-                let methods = [DecodingComparison.Method(name: model.dynamics.rawValue.uppercased(), kind: model.dynamics.rawValue, features: modelRows)]
-                    + (try DecodingBaseline.methods(DecodingBaseline.allCases, allVolumes: allRegionRows, rows: regionRows, components: k, seed: model.seed))
-                let comparison = DecodingComparison(methods: methods, labels: labels, groups: groups, folds: min(folds, subjects.count))
-                try OutputFiles.write(Data(DecodingReport(comparison, folds: min(folds, subjects.count), groups: "subject", samples: labels.count,
-                                                          classifier: "logreg").rendered.utf8), to: group + "/decoding.json")
-                decodingPath = group + "/decoding.json"
-                for warning in comparison.rows.first?.result.warnings ?? [] { logger.warning("decoding: \(warning)") }
-                print(comparison.table)
-                if model.decoder == .linear {
-                    try LocalisationMapWriter.write(features: modelRows, labels: labels, classifier: .logisticRegression(c: 1), latent: k,
-                                                    modelDirectory: models, to: group + "/maps", atlas: atlas, radius: cleaning.radius)
-                    mapsPath = group + "/maps/maps.tsv"
-                }
-            }
-        } else {
-            logger.warning("decoding skipped: it needs events for every run and at least two subjects (have \(subjects.count))")
-        }
-
-        var report = try ReportSections.assemble(model: models, latents: group + "/latents.csv", fixedPoints: group + "/fixed_points.json")
-        report.add(id: "data", title: "Data", body: try dataSummary(derivatives))
-        if let decodingPath { report.add(id: "decoding", title: "Task decoding", body: try ReportSections.decodingSection(path: decodingPath)) }
-        if let mapsPath { report.add(id: "maps", title: "Spatial maps", body: try ReportSections.mapsSection(path: mapsPath)) }
         let firstSidecar = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivatives[0].stem + "_timeseries.json")))) as? [String: Any]
         let methods = MethodsText.render(description: try modelFiles.description(), settings: firstSidecar?["Settings"] as? [String: Any] ?? [:], runs: runs.count,
-                                         subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: decodingPath != nil)
-        report.add(id: "methods", title: "Methods", body: MarkdownHTML.render(methods))
-        report.add(id: "provenance", title: "Provenance", body: ReportSections.provenance(model: models))
+                                         subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: readouts.decoding != nil)
+        let report = try readouts.report(readoutPlan, data: try dataSummary(derivatives), methods: methods)
         try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
         try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
-        logger.info("\(group): latents.csv, fixed_points.json (\(fixed.count) fixed points)\(decodingPath == nil ? "" : ", decoding.json"), report.html")
+        logger.info("\(group): latents.csv, fixed_points.json (\(readouts.fixedPoints.count) fixed points)\(readouts.decoding == nil ? "" : ", decoding.json"), report.html")
     }
 
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.

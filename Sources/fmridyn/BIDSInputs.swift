@@ -156,12 +156,3 @@ extension BIDSInputOptions {
         return selected
     }
 }
-
-extension ModelInputOptions {
-    /// Whether the single input is a BIDS directory.
-    var bidsRoot: String? {
-        guard inputs.count == 1 else { return nil }
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory) && isDirectory.boolValue ? inputs[0] : nil
-    }
-}

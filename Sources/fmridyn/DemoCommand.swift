@@ -99,16 +99,28 @@ struct Demo: ParsableCommand {
         training.learningRate = 5e-3
         training.klWarmupEpochs = 3
         training.patience = 20
-        let data = try WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: 0.25, seed: seed)
-        var trainer = Trainer(directory: out + "/model", model: model, training: training)
-        trainer.version = FMRIDyn.version
-        trainer.progress = { line in if line.contains("done") { say("   " + line) } }
-        let log = try trainer.fit(data)
+        training.validationFraction = 0.25
+        let plan = FitPlan(model: model, training: training)
+        let log = try plan.train(on: try plan.dataset(runs: runs), into: ModelDirectory(out + "/model")) { line in
+            if line.contains("done") { say("   " + line) }
+        }.log
 
         say("4/4 latents, fixed points, decoding and ground-truth recovery")
-        let (svae, _) = try Trainer.loadModel(from: out + "/model")
-        let trajectories = try LatentExport.trajectories(model: svae, runs: runs)
-        try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out + "/latents.csv")
+        // Task capture: the condition of each task volume (labels delayed by the HRF peak, rest
+        // excluded) decoded from the latents and from PCA, FastICA and all regions.
+        let labels = try zip(runs, layout.runs).map { run, bidsRun -> [String]? in
+            let events = try Event.read(contentsOf: bidsRun.events ?? "")
+            let all = ConditionLabels.labels(events: events, volumes: options.volumes, repetitionTime: options.repetitionTime, shiftByHRFPeak: .glover)
+            return run.volumes.map { all[$0] }
+        }
+        var readoutPlan = ReadoutPlan(model: ModelDirectory(out + "/model"), directory: out)
+        readoutPlan.fixedPointStarts = 512
+        readoutPlan.seed = seed
+        readoutPlan.mapsAtlas = "power264"
+        readoutPlan.mapsRadius = 6
+        readoutPlan.modelName = "NODE latents"
+        let readouts = try Readouts.compute(readoutPlan, runs: runs, labels: labels)
+        let trajectories = readouts.trajectories, fixed = readouts.fixedPoints
         var recovered: [[Double]] = [], truth: [[Double]] = []
         var runLatents: [[[Double]]] = [], runBold: [[[Double]]] = [], runNeural: [[[Double]]] = []
         for ((run, bidsRun), trajectory) in zip(zip(runs, layout.runs), trajectories) {
@@ -127,11 +139,7 @@ struct Demo: ParsableCommand {
         }
         let r2 = Recovery.affineR2(recovered: recovered, truth: truth)
 
-        // Fixed points of the learned field, from starts on the latent trajectories; their
-        // distance to the true stable points after the same affine alignment.
-        let (fixed, slow, system) = ModelFixedPoints.find(model: svae,
-                                                          starts: ModelFixedPoints.starts(from: recovered, dimension: model.latent, count: 512, seed: seed))
-        try OutputFiles.write(try ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: 512).encoded(), to: out + "/fixed_points.json")
+        // The fixed points' distance to the true stable points after the same affine alignment.
         let trueStable = LatentSystem(dimension: options.latentDimension, seed: seed).fixedPoints.filter { $0.kind == "stable" }.map(\.point)
         var fixedPointError = Double.nan
         if let map = Recovery.affineMap(recovered: recovered, truth: truth), !fixed.isEmpty {
@@ -161,37 +169,17 @@ struct Demo: ParsableCommand {
         let fixedPointScores = RecoveryMetrics.fixedPointScores(found: fixed, affine: Recovery.affineMap(recovered: recovered, truth: truth),
                                                                 system: LatentSystem(dimension: options.latentDimension, seed: seed), radius: 0.25)
 
-        // Task capture: decode the condition of each task volume (labels delayed by the HRF
-        // peak, rest excluded) from the latents and from PCA and FastICA of the same regions.
-        var pcaInput: [[Double]] = [], labels: [String] = [], volumeGroups: [String] = [], nodeFeatures: [[Double]] = []
-        var cursor = 0
-        for (run, bidsRun) in zip(runs, layout.runs) {
-            let events = try Event.read(contentsOf: bidsRun.events ?? "")
-            let all = ConditionLabels.labels(events: events, volumes: options.volumes, repetitionTime: options.repetitionTime, shiftByHRFPeak: .glover)
-            let standardized = run.standardized
-            for (t, volume) in run.volumes.enumerated() {
-                defer { cursor += 1 }
-                guard all[volume] != "rest" else { continue }
-                labels.append(all[volume])
-                volumeGroups.append(run.subject)
-                nodeFeatures.append(recovered[cursor])
-                pcaInput.append((0..<standardized.columns).map { standardized[t, $0] })
-            }
-        }
-        let ica = try FastICA(fitting: allVolumes, components: model.latent, seed: seed)
-        let decodingFolds = min(5, options.subjects)
-        let nodeDecoding = Decoding.crossValidate(features: nodeFeatures, labels: labels, groups: volumeGroups, folds: decodingFolds)
-        let pcaDecoding = Decoding.crossValidate(features: pca.transform(pcaInput), labels: labels, groups: volumeGroups, folds: decodingFolds)
-        let icaDecoding = Decoding.crossValidate(features: ica.transform(pcaInput), labels: labels, groups: volumeGroups, folds: decodingFolds)
-        let rawDecoding = Decoding.crossValidate(features: pcaInput, labels: labels, groups: volumeGroups, folds: decodingFolds)
+        func decoding(_ kind: String) -> DecodingReport.Method? { readouts.decoding?.methods.first { $0.kind == kind } }
+        let (nodeDecoding, pcaDecoding, icaDecoding, rawDecoding) = (decoding(model.dynamics.rawValue), decoding("pca"), decoding("ica"), decoding("raw"))
+        let chance = readouts.decoding?.chance ?? .nan, decodingFolds = readouts.decoding?.folds ?? 0
         let best = log.map(\.validationELBO).max() ?? .nan
         let summary: [(String, JSONValue)] = [
             ("elbo", .number(best)),
-            ("decoding", .object([("node", .number(nodeDecoding.mean)), ("pca", .number(pcaDecoding.mean)),
-                                  ("ica", .number(icaDecoding.mean)), ("ica_sd", .number(icaDecoding.sd)),
-                                  ("raw", .number(rawDecoding.mean)), ("raw_sd", .number(rawDecoding.sd)),
-                                  ("chance", .number(nodeDecoding.chance)), ("node_sd", .number(nodeDecoding.sd)),
-                                  ("pca_sd", .number(pcaDecoding.sd)), ("folds", .integer(decodingFolds))])),
+            ("decoding", .object([("node", .number(nodeDecoding?.balancedAccuracyMean ?? .nan)), ("pca", .number(pcaDecoding?.balancedAccuracyMean ?? .nan)),
+                                  ("ica", .number(icaDecoding?.balancedAccuracyMean ?? .nan)), ("ica_sd", .number(icaDecoding?.balancedAccuracySD ?? .nan)),
+                                  ("raw", .number(rawDecoding?.balancedAccuracyMean ?? .nan)), ("raw_sd", .number(rawDecoding?.balancedAccuracySD ?? .nan)),
+                                  ("chance", .number(chance)), ("node_sd", .number(nodeDecoding?.balancedAccuracySD ?? .nan)),
+                                  ("pca_sd", .number(pcaDecoding?.balancedAccuracySD ?? .nan)), ("folds", .integer(decodingFolds))])),
             ("fixed_points", .object([("count", .integer(fixed.count)), ("stable", .integer(count("stable"))),
                                       ("unstable", .integer(count("unstable"))), ("saddle", .integer(count("saddle"))),
                                       ("true_stable", .integer(trueStable.count))])),
@@ -207,21 +195,11 @@ struct Demo: ParsableCommand {
                                  ("latents", .string(out + "/latents.csv")), ("report", .string(out + "/report.html")), ("fixed_points", .string(out + "/fixed_points.json")), ("training_log", .string(out + "/model/training_log.csv"))])),
         ]
         try OutputFiles.write(Data((JSONValue.object(summary).rendered() + "\n").utf8), to: out + "/summary.json")
-        var report = try ReportSections.assemble(model: out + "/model", latents: out + "/latents.csv", fixedPoints: out + "/fixed_points.json")
-        report.add(id: "decoding", title: "Task decoding", body: BarChart(
-            title: "Balanced accuracy, \(decodingFolds)-fold by subject (mean +- SD; dashed: chance)", yLabel: "balanced accuracy",
-            labels: ["NODE latents", "PCA", "FastICA"], values: [nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean],
-            errors: [nodeDecoding.sd, pcaDecoding.sd, icaDecoding.sd], reference: nodeDecoding.chance).svg())
-        report.add(id: "data", title: "Data", body: ReportSections.dataSummary(dataRows, settings: [
+        let report = try readouts.report(readoutPlan, data: ReportSections.dataSummary(dataRows, settings: [
             ("Atlas", "power264 (spheres of 6 mm, overlap allowed)"), ("Detrend", "linear"), ("Filter", "Butterworth high-pass 0.01 Hz"),
             ("Confounds", "motion6, global (fMRIPrep-style derivatives of the simulator)"), ("Standardize", "z-score per run"),
             ("Simulation", "\(options.subjects) subjects x \(options.runs) runs x \(options.volumes) volumes, 4 mm grid, TR \(options.repetitionTime) s, seed \(seed)"),
-        ]))
-        // Where the decoder puts each condition: the NODE classifier's weights through the decoder.
-        try LocalisationMapWriter.write(features: nodeFeatures, labels: labels, classifier: .logisticRegression(c: 1), latent: model.latent,
-                                        modelDirectory: out + "/model", to: out + "/maps", atlas: "power264", radius: 6)
-        report.add(id: "maps", title: "Spatial maps", body: try ReportSections.mapsSection(path: out + "/maps/maps.tsv"))
-        report.add(id: "provenance", title: "Provenance", body: ReportSections.provenance(model: out + "/model"))
+        ]), methods: nil)
         try OutputFiles.write(Data(report.rendered().utf8), to: out + "/report.html")
         print(String(format: """
             fmridyn demo (%@)
@@ -239,7 +217,8 @@ struct Demo: ParsableCommand {
             fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError,
             stateScores.node.0, stateScores.node.1, stateScores.pca.0, stateScores.pca.1, stateScores.raw.0, stateScores.raw.1,
             fixedPointScores.recall.map { String(format: "%.2f", $0) } ?? "n/a", fixedPointScores.precision.map { String(format: "%.2f", $0) } ?? "n/a (no stable point)",
-            nodeDecoding.mean, pcaDecoding.mean, icaDecoding.mean, rawDecoding.mean, nodeDecoding.chance, decodingFolds, out, Date().timeIntervalSince(start)))
+            nodeDecoding?.balancedAccuracyMean ?? .nan, pcaDecoding?.balancedAccuracyMean ?? .nan, icaDecoding?.balancedAccuracyMean ?? .nan,
+            rawDecoding?.balancedAccuracyMean ?? .nan, chance, decodingFolds, out, Date().timeIntervalSince(start)))
         logger.debug("done")
         if check, !(stateScores.node.1 >= stateScores.pca.1) {
             FileHandle.standardError.write(Data(String(format: "fmridyn demo --check: the latents recover the HRF-convolved state worse than PCA (R2 %.3f < %.3f, leave-one-subject-out)\n",

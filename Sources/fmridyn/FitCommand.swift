@@ -155,11 +155,7 @@ struct Fit: ParsableCommand {
             try ExternalInputs.attach(&runs, for: model)
             say("external inputs: \(names.joined(separator: ", ")) (\(model.observationKernel == nil ? "HRF-convolved regressors" : "neural-level boxcars"))")
         }
-        let data = try store.map {
-            try WindowDataset(runs: runs, store: $0, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
-                              testFraction: options.testFraction, seed: splitSeed)
-        } ?? WindowDataset(runs: runs, window: model.window, stride: model.stride, validationFraction: training.validationFraction,
-                           testFraction: options.testFraction, seed: splitSeed)
+        let data = try FitPlan(model: model, training: training, testFraction: options.testFraction, splitSeed: splitSeed).dataset(runs: runs, store: store)
         logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
         guard let seedList else {
             try train(model: model, training: training, data: data, directory: out, logger: logger)
@@ -207,25 +203,18 @@ struct Fit: ParsableCommand {
 
     /// Trains one model into `directory` and scores its test split.
     func train(model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset, directory: String, logger: Logger) throws {
-        var trainer = Trainer(directory: directory, model: model, training: training)
-        let quietPlan = diagnostics.quiet
-        let sparsePlan: SparseTrainingSetup.Plan? = try SparseTrainingSetup.plan(sparse.settings, model: model, data: data, batchSize: training.batchSize) { line in
-            if !quietPlan { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
-        trainer.masks = sparsePlan?.masks
-        trainer.maskSchedule = sparsePlan?.schedule
-        trainer.version = FMRIDyn.version
+        let plan = FitPlan(model: model, training: training, testFraction: options.testFraction, sparsity: sparse.sparsity > 0 ? sparse.settings : nil)
         let quiet = diagnostics.quiet
-        trainer.progress = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
-        let log = try trainer.fit(data, resume: resume)
-        if let best = log.map(\.validationELBO).max() {
-            logger.info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
+        let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume) { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
-        if let test = try trainer.evaluateTest(data) {
+        if let best = outcome.bestValidationELBO {
+            logger.info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(outcome.log.count) epochs")
+        }
+        if let test = outcome.testELBO {
             logger.info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
         }
-        if let sparsePlan {
-            try SparseTrainingSetup.writeRecord(sparsePlan, directory: directory)
+        if outcome.sparseRecord {
             logger.info("\(directory)/sparsity.json: \(sparse.prune.rawValue) at sparsity \(sparse.sparsity) (\(sparse.pruneScope.rawValue)); compact export model_sparse.safetensors")
         }
     }

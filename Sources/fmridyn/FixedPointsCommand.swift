@@ -12,7 +12,8 @@ struct FixedPoints: ParsableCommand {
         commandName: "fixed-points",
         abstract: "Find the fixed points of a fitted model's latent dynamics.",
         discussion: """
-            Starts are sampled from the model's posterior-mean latents on the data (--data, plus \
+            Starts are sampled from the model's posterior-mean latents on the data (--data: a BIDS \
+            directory, region TSVs or a manifest, as fit takes them; plus \
             Gaussian noise of --noise-scale) or from N(0, I); q = 1/2 |f(z)|^2 is minimised jointly \
             by Adam, then polished by Newton steps with the exact Jacobian. Fixed points (q < \
             --tol-q) are de-duplicated within --tol-unique, classified from their Jacobian \
@@ -24,17 +25,14 @@ struct FixedPoints: ParsableCommand {
 
             Example:
               fmridyn fixed-points --model model --data runs.tsv --manifest --out fixed_points.json
+              fmridyn fixed-points --model model --data bids_dir --task motor --atlas power264 --out fixed_points.json
             """
     )
 
     @Option(help: "Model directory written by fmridyn fit.")
     var model: String
-    @Option(parsing: .upToNextOption, help: "Region-timeseries TSVs (or a manifest with --manifest) to sample starts from.")
-    var data: [String] = []
-    @Flag(help: "The single --data input is a manifest.")
-    var manifest = false
-    @Option(help: "Repetition time for --data TSVs.")
-    var tr: Double?
+    /// Where the starts are sampled from (the model's latents on these runs).
+    @OptionGroup var data: ModelDataOptions
     @Option(help: "Output JSON.")
     var out: String
     @Option var starts = 1024
@@ -49,7 +47,6 @@ struct FixedPoints: ParsableCommand {
 
     func validate() throws {
         try NumericOptions.count("--starts", starts, 1...1_000_000, why: "each start is optimised with its own Jacobian; a million is already hours")
-        try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard starts >= 1, maxIters >= 1 else { throw ValidationError("--starts and --max-iters must be at least 1.") }
         guard out.lowercased().hasSuffix(".json") else { throw ValidationError("--out must be a .json file.") }
         for entry in inputs {
@@ -62,8 +59,8 @@ struct FixedPoints: ParsableCommand {
         let (svae, description) = try Trainer.loadModel(from: model)
         let names = svae.configuration.externalInputs ?? []
         var trajectories: [[Double]] = []
-        if !data.isEmpty {
-            var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
+        if !data.data.isEmpty {
+            var runs = try VoxelMode.runs(try data.inputs.loadRuns(), for: model)
             try description.requireMatchingFeatures(runs, modelDirectory: model)
             try ExternalInputs.attach(&runs, for: svae.configuration)
             trajectories = try LatentExport.trajectories(model: svae, runs: runs).flatMap(\.states)

@@ -23,13 +23,44 @@ struct ModelInputOptions: ParsableArguments {
     var hrfShift = false
 
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give at least one region-timeseries TSV (or --manifest FILE).") }
+        guard !inputs.isEmpty else { throw ValidationError("give a BIDS directory, region-timeseries TSVs, or --manifest FILE.") }
+        try Self.check(inputs: inputs, manifest: manifest, events: events, tr: tr)
+    }
+
+    /// The checks shared with `ModelDataOptions`.
+    static func check(inputs: [String], manifest: Bool, events: String?, tr: Double?) throws {
         if manifest && inputs.count != 1 { throw ValidationError("--manifest takes exactly one manifest file.") }
         if events != nil && inputs.count != 1 { throw ValidationError("--events applies to a single input; use a manifest with an events column for several runs.") }
         try NumericOptions.positive("--tr", tr, unit: "seconds")
     }
 
     @OptionGroup var bids: BIDSInputOptions
+
+    /// The parsed inputs.
+    var source: ModelInputSource {
+        ModelInputSource(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, bids: bids)
+    }
+
+    func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] { try source.loadRuns(progress: progress) }
+
+    func forEachRun(only: Set<Int>? = nil, progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
+        try source.forEachRun(only: only, progress: progress, body)
+    }
+
+    func runSubjects() throws -> [String] { try source.runSubjects() }
+    func runEntities(_ entity: String) throws -> [String] { try source.runEntities(entity) }
+    var bidsRoot: String? { source.bidsRoot }
+}
+
+/// Model inputs as parsed (by `ModelInputOptions` or `ModelDataOptions`): a BIDS directory
+/// (extracted on the fly), region-timeseries TSV files, or one manifest.
+struct ModelInputSource {
+    var inputs: [String]
+    var manifest: Bool
+    var tr: Double?
+    var events: String?
+    var hrfShift: Bool
+    var bids: BIDSInputOptions
 
     func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] {
         var runs: [RunData] = []
@@ -66,9 +97,43 @@ struct ModelInputOptions: ParsableArguments {
         if table.columnIndex(column) != nil { return try table.column(column) }
         return try table.column("timeseries").map(fromName)
     }
+
+    /// Whether the single input is a BIDS directory (a directory whose name is not a TSV's).
+    var bidsRoot: String? {
+        guard inputs.count == 1, !manifest, !inputs[0].lowercased().hasSuffix(".tsv") else { return nil }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isDirectory) && isDirectory.boolValue ? inputs[0] : nil
+    }
 }
 
-/// Reads the runs named on a command line (timeseries TSVs or one manifest).
+/// The same inputs as `ModelInputOptions`, named by `--data` for the commands whose positional
+/// arguments are model directories (`fixed-points`, `robustness`): a BIDS directory (with
+/// the same extraction options), region-timeseries TSVs, or a manifest.
+struct ModelDataOptions: ParsableArguments {
+    @Option(parsing: .upToNextOption, help: "A BIDS directory, region-timeseries TSV files, or one manifest TSV (--manifest).")
+    var data: [String] = []
+
+    @Flag(help: "The single --data input is a manifest of runs.")
+    var manifest = false
+
+    @Option(help: "Repetition time in seconds for inputs without one in the manifest or a sidecar.")
+    var tr: Double?
+
+    @Option(help: "A BIDS events.tsv for per-volume conditions (single input only; manifests have an events column).")
+    var events: String?
+
+    @OptionGroup var bids: BIDSInputOptions
+
+    func validate() throws {
+        try ModelInputOptions.check(inputs: data, manifest: manifest, events: events, tr: tr)
+    }
+
+    /// The inputs as fit, latents and compare take them.
+    var inputs: ModelInputSource {
+        ModelInputSource(inputs: data, manifest: manifest, tr: tr, events: events, hrfShift: false, bids: bids)
+    }
+}
+
 enum RunLoader {
     static func load(inputs: [String], manifest: Bool, tr: Double?, events: String?, hrfShift: Bool = false) throws -> [RunData] {
         var runs: [RunData] = []

@@ -22,10 +22,8 @@ struct Robustness: ParsableCommand {
 
     @Argument(help: "Model directories (the first is the reference).")
     var models: [String]
-    @Option(parsing: .upToNextOption, help: "Region-timeseries TSVs (or a manifest with --manifest).")
-    var data: [String]
-    @Flag var manifest = false
-    @Option var tr: Double?
+    /// The runs every model's latents are aligned on.
+    @OptionGroup var data: ModelDataOptions
     @Option(help: "orthogonal (Procrustes, default) or affine (least squares) alignment of latent spaces.")
     var alignment = "orthogonal"
     @Option var matchDistance = 0.25
@@ -39,13 +37,12 @@ struct Robustness: ParsableCommand {
         try NumericOptions.count("--starts", starts, 1...1_000_000, why: "each start is optimised with its own Jacobian")
         try NumericOptions.count("--null-samples", nullSamples, 1...100_000, why: "each null sample repeats the matching")
         guard models.count >= 2 else { throw ValidationError("give at least two model directories.") }
-        try NumericOptions.positive("--tr", tr, unit: "seconds")
-        guard !data.isEmpty else { throw ValidationError("--data is required: the latents are aligned on the same data.") }
+        guard !data.data.isEmpty else { throw ValidationError("--data is required: the latents are aligned on the same data.") }
         guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
     }
 
     func run() throws {
-        let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+        let runs = try data.inputs.loadRuns()
         let report = try RobustnessReport(models: models, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
                                           matchDistance: matchDistance, nullSamples: nullSamples, starts: starts, seed: seed)
         try OutputFiles.write(Data(report.rendered.utf8), to: out)
