@@ -1,6 +1,5 @@
 import Analysis
 import ArgumentParser
-import Core
 import Foundation
 import Model
 import Pipeline
