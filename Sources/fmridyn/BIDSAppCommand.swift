@@ -279,6 +279,7 @@ struct BIDSApp: ParsableCommand {
         var stem: String
         var hrfConditions: [String]?
         var timeseries: String
+        var sidecar: RegionTimeseriesSidecar
     }
 
     func derivativeRuns() throws -> [DerivativeRun] {
@@ -303,14 +304,12 @@ struct BIDSApp: ParsableCommand {
                     if !runLabels.isEmpty && !runLabels.contains(where: { Int($0) == Int(name["run"] ?? "") || $0 == name["run"] }) { continue }
                     let path = folder + "/" + file
                     let base = String(path.dropLast("_timeseries.tsv".count))
-                    guard let sidecar = manager.contents(atPath: base + "_timeseries.json"),
-                          let object = try? JSONSerialization.jsonObject(with: sidecar) as? [String: Any],
-                          let tr = object["RepetitionTime"] as? Double else {
+                    guard let sidecar = try? RegionTimeseriesSidecar.read(contentsOf: base + "_timeseries.json") else {
                         throw TrainingError("\(path) has no complete sidecar (\(base)_timeseries.json with RepetitionTime); rerun the participant level for \(subject)")
                     }
-                    var data = try RunData.read(timeseries: path, repetitionTime: tr)
+                    var data = try RunData.read(timeseries: path, repetitionTime: sidecar.repetitionTime)
                     data.source = path
-                    if let kept = object["KeptVolumes"] as? [Int], kept.count == data.timeseries.timePoints { data.volumes = kept }
+                    if sidecar.keptVolumes.count == data.timeseries.timePoints { data.volumes = sidecar.keptVolumes }
                     var hrf: [String]?
                     // Participant outputs before the BEP012-style names wrote ..._conditions.tsv.
                     let conditions = [base + "_desc-conditions_timeseries.tsv", base + "_conditions.tsv"].first { manager.fileExists(atPath: $0) }
@@ -323,7 +322,7 @@ struct BIDSApp: ParsableCommand {
                         data.conditions = plain
                         hrf = try table.column("condition_hrf")
                     }
-                    result.append(DerivativeRun(data: data, stem: base, hrfConditions: hrf, timeseries: path))
+                    result.append(DerivativeRun(data: data, stem: base, hrfConditions: hrf, timeseries: path, sidecar: sidecar))
                 }
             }
         }
@@ -396,10 +395,9 @@ struct BIDSApp: ParsableCommand {
             try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: derivative.stem + "_desc-latents_timeseries.json")
         }
 
-        let firstSidecar = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivatives[0].stem + "_timeseries.json")))) as? [String: Any]
-        let methods = MethodsText.render(description: try modelFiles.description(), settings: firstSidecar?["Settings"] as? [String: Any] ?? [:], runs: runs.count,
+        let methods = MethodsText.render(description: try modelFiles.description(), settings: derivatives[0].sidecar.settings, runs: runs.count,
                                          subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: readouts.decoding != nil)
-        let report = try readouts.report(readoutPlan, data: try dataSummary(derivatives), methods: methods)
+        let report = try readouts.report(readoutPlan, data: dataSummary(derivatives), methods: methods)
         try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
         try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
@@ -407,17 +405,12 @@ struct BIDSApp: ParsableCommand {
     }
 
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
-    func dataSummary(_ derivatives: [DerivativeRun]) throws -> String {
-        var rows: [ReportSections.DataRow] = []
-        var settings: [String: Any] = [:]
-        for derivative in derivatives {
-            let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: derivative.stem + "_timeseries.json")))) as? [String: Any] ?? [:]
-            let kept = (object["KeptVolumes"] as? [Int]) ?? []
-            settings = (object["Settings"] as? [String: Any]) ?? settings
-            rows.append(ReportSections.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
-                                       kept: kept.count, total: (kept.last ?? -1) + 1, confounds: (object["ConfoundsRegressed"] as? [String]) ?? []))
+    func dataSummary(_ derivatives: [DerivativeRun]) -> String {
+        let rows = derivatives.map { derivative in
+            ReportSections.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
+                                   kept: derivative.sidecar.keptVolumes.count, total: (derivative.sidecar.keptVolumes.last ?? -1) + 1,
+                                   confounds: derivative.sidecar.confoundsRegressed)
         }
-        let flags = settings.keys.sorted().map { key in (key, ReportSections.display(settings[key])) }
-        return ReportSections.dataSummary(rows, settings: flags)
+        return ReportSections.dataSummary(rows, settings: derivatives.last?.sidecar.displayedSettings ?? [])
     }
 }

@@ -10,16 +10,16 @@ public enum MethodsText {
     /// - Parameters:
     ///   - settings: the participant level's cleaning settings (a derivative sidecar's `Settings`).
     ///   - runs, subjects: what the model was fitted on; `atlas`: the atlas name.
-    public static func render(description: ModelDescription, settings: [String: Any], runs: Int, subjects: Int, atlas: String,
+    public static func render(description: ModelDescription, settings: JSONValue, runs: Int, subjects: Int, atlas: String,
                        repetitionTime: Double, decoding: Bool) -> String {
         let model = description.model, training = description.training
-        func setting(_ key: String) -> String { ReportSections.display(settings[key]) }
+        func setting(_ key: String) -> String { settings[key]?.display ?? "none" }
         let versions = LibraryVersions.all.map { $0.version.hasPrefix($0.name) ? $0.version : "\($0.name) \($0.version)" }.joined(separator: "; ")
         var text = "# Methods\n\n"
         text += "Results were produced with fmridyn \(FMRIDynVersion.current) (Swift; libraries: \(versions)).\n\n"
         text += "**Region signals.** For each of \(runs) functional runs of \(subjects) subjects (repetition time \(String(format: "%.3g", repetitionTime)) s), "
         text += "regional signals were extracted with the \(atlas) atlas (\(setting("Strategy")) over each region's voxels"
-        if BundledAtlases.coordinateAtlases.contains(atlas), let radius = settings["Radius"] { text += "; spheres of \(ReportSections.display(radius)) mm around its coordinates" }
+        if BundledAtlases.coordinateAtlases.contains(atlas), let radius = settings["Radius"] { text += "; spheres of \(radius.display) mm around its coordinates" }
         text += "). Signals were cleaned in the order of nilearn's `signal.clean` (Abraham et al., 2014): "
         var steps: [String] = []
         if setting("Detrend") == "true" { steps.append("linear detrending") }

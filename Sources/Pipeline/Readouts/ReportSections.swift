@@ -159,17 +159,6 @@ public enum ReportSections {
         return table + "</table><h3>Preprocessing</h3>" + HTMLReport.table(settings)
     }
 
-    /// A JSON value as a reader expects it: booleans as true/false (JSON numbers and booleans
-    /// both arrive as NSNumber; a boolean's type code is "c"), null as none, lists joined.
-    public static func display(_ value: Any?) -> String {
-        switch value {
-        case nil, is NSNull: return "none"
-        case let number as NSNumber where String(cString: number.objCType) == "c": return number.boolValue ? "true" : "false"
-        case let list as [Any]: return list.isEmpty ? "none" : list.map { display($0) }.joined(separator: ", ")
-        case let value?: return "\(value)"
-        }
-    }
-
     /// Per condition, the decoder-mapped weights grouped by network (mean +- SD over the
     /// network's regions), or the 20 regions of largest magnitude when no networks are known.
     public static func mapsSection(path: String) throws -> String {
