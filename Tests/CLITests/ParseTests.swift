@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pipeline
 import XCTest
 
 @testable import fmridyn
@@ -59,5 +60,36 @@ final class ParseTests: XCTestCase {
         XCTAssertEqual(leaky?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, 0.5, "recorded in config.json")
         let plain = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m"]) as? Fit
         XCTAssertNil(plain?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, "no key: config.json as before")
+    }
+
+    /// fit, fixed-points and robustness read model inputs through one source: the same BIDS
+    /// options land in the same place whether the inputs are positional or --data.
+    func testModelInputsParseTheSameWayInEveryCommand() throws {
+        let bids = ["--task", "motor", "--atlas", "schaefer100", "--high-pass", "0.01", "--no-detrend"]
+        let fit = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fit", "bids_dir", "--out", "m"] + bids) as? Fit)
+        let points = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fixed-points", "--model", "m", "--data", "bids_dir", "--out", "f.json"] + bids) as? FixedPoints)
+        let robust = try XCTUnwrap(try FMRIDyn.parseAsRoot(["robustness", "a", "b", "--data", "bids_dir", "--out", "r.json"] + bids) as? Robustness)
+        for source in [fit.input.source, points.data.inputs, robust.data.inputs] {
+            XCTAssertEqual(source.inputs, ["bids_dir"])
+            XCTAssertEqual(source.bids.task, "motor")
+            XCTAssertEqual(source.bids.atlas, "schaefer100")
+            XCTAssertEqual(source.bids.highPass, 0.01)
+            XCTAssertFalse(source.bids.detrend)
+        }
+        XCTAssertEqual(robust.models, ["a", "b"])
+        // A manifest through --data takes exactly one file, as fit's inputs do.
+        XCTAssertThrowsError(try FMRIDyn.parseAsRoot(["fixed-points", "--model", "m", "--data", "a.tsv", "b.tsv", "--manifest", "--out", "f.json"]))
+    }
+
+    /// The sparse options arrive in the pipeline as typed settings, and compare's baselines as kinds.
+    func testSparseSettingsAndBaselinesAreTyped() throws {
+        let fit = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--sparsity", "0.8", "--prune", "rigl", "--prune-scope", "erk",
+                                                         "--drop-fraction", "0.2", "--update-interval", "50"]) as? Fit)
+        XCTAssertEqual(fit.sparse.settings, SparsitySettings(sparsity: 0.8, method: .rigl, scope: .erk, updateInterval: 50, dropFraction: 0.2))
+        let compare = try XCTUnwrap(try FMRIDyn.parseAsRoot(["compare", "--model", "m", "x.tsv", "--baselines", "raw, PCA"]) as? Compare)
+        XCTAssertEqual(compare.selectedBaselines, [.raw, .pca])
+        XCTAssertThrowsError(try FMRIDyn.parseAsRoot(["compare", "--model", "m", "x.tsv", "--baselines", "pca,nmf"])) { error in
+            XCTAssertTrue(FMRIDyn.message(for: error).contains("unknown baseline nmf"))
+        }
     }
 }
