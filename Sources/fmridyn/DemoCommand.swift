@@ -1,11 +1,9 @@
-import Analysis
 import ArgumentParser
 import Foundation
 import Model
 import Pipeline
 import Preprocessing
 import RecoveryBenchmark
-import Reporting
 import Simulation
 
 /// `fmridyn demo`: the whole method on simulated data, end to end.
@@ -119,55 +117,11 @@ struct Demo: ParsableCommand {
         readoutPlan.mapsRadius = 6
         readoutPlan.modelName = "NODE latents"
         let readouts = try Readouts.compute(readoutPlan, runs: runs, labels: labels)
-        let trajectories = readouts.trajectories, fixed = readouts.fixedPoints
-        var recovered: [[Double]] = [], truth: [[Double]] = []
-        var runLatents: [[[Double]]] = [], runBold: [[[Double]]] = [], runNeural: [[[Double]]] = []
-        for ((run, bidsRun), trajectory) in zip(zip(runs, layout.runs), trajectories) {
-            let truthFile = dataset + "/ground_truth/" + (bidsRun.bold as NSString).lastPathComponent.replacingOccurrences(of: "_bold.nii.gz", with: "_latents.tsv")
-            let table = try DelimitedTable(contentsOf: truthFile)
-            let columns = (1...options.latentDimension).map { "bold_z\($0)" }
-            let values = try columns.map { try table.numericColumn($0) }
-            let neural = try (1...options.latentDimension).map { try table.numericColumn("z\($0)") }
-            for (state, volume) in zip(trajectory.states, run.volumes) {
-                recovered.append(state)
-                truth.append(values.map { $0[volume] })
-            }
-            runLatents.append(Array(recovered.suffix(run.volumes.count)))
-            runBold.append(run.volumes.map { v in values.map { $0[v] } })
-            runNeural.append(run.volumes.map { v in neural.map { $0[v] } })
-        }
-        let r2 = Recovery.affineR2(recovered: recovered, truth: truth)
-
-        // The fixed points' distance to the true stable points after the same affine alignment.
-        let trueStable = LatentSystem(dimension: options.latentDimension, seed: seed).fixedPoints.filter { $0.kind == "stable" }.map(\.point)
-        var fixedPointError = Double.nan
-        if let map = Recovery.affineMap(recovered: recovered, truth: truth), !fixed.isEmpty {
-            let distances = fixed.map { point -> Double in
-                let mapped = Recovery.apply(map, to: point.z)
-                return trueStable.map { zip($0, mapped).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }.min() ?? .nan
-            }
-            fixedPointError = distances.reduce(0, +) / Double(distances.count)
-        }
+        let fixed = readouts.fixedPoints
+        let truthFiles = layout.runs.map { dataset + "/ground_truth/" + ($0.bold as NSString).lastPathComponent.replacingOccurrences(of: "_bold.nii.gz", with: "_latents.tsv") }
+        let recovery = try DemoRecovery(truthFiles: truthFiles, runs: runs, trajectories: readouts.trajectories, fixedPoints: fixed,
+                                        system: LatentSystem(dimension: options.latentDimension, seed: seed))
         func count(_ kind: String) -> Int { fixed.filter { $0.classification == kind }.count }
-        // The recovery benchmark's scores (docs/recovery.md): leave-one-subject-out affine R^2
-        // of the latents, PCA and all regions against both truths; recall and precision of the
-        // true stable points within 0.25 after alignment.
-        let groups = runs.map(\.subject)
-        // The standardised regions of each run, and one PCA of all their volumes (decoding below
-        // uses the same fit).
-        let regionRows = runs.map { $0.standardized.rows }
-        let allVolumes = regionRows.flatMap { $0 }
-        let pca = PCA(fitting: allVolumes, components: model.latent)
-        let pcaRows = regionRows.map { pca.transform($0) }
-        func stateR2(_ features: [[[Double]]], _ target: [[[Double]]]) -> Double {
-            RecoveryMetrics.crossValidatedR2(features: features, truth: target, groups: groups)
-        }
-        let stateScores = (node: (stateR2(runLatents, runNeural), stateR2(runLatents, runBold)),
-                           pca: (stateR2(pcaRows, runNeural), stateR2(pcaRows, runBold)),
-                           raw: (stateR2(regionRows, runNeural), stateR2(regionRows, runBold)))
-        let fixedPointScores = RecoveryMetrics.fixedPointScores(found: fixed, affine: Recovery.affineMap(recovered: recovered, truth: truth),
-                                                                system: LatentSystem(dimension: options.latentDimension, seed: seed), radius: 0.25)
-
         func decoding(_ kind: String) -> DecodingReport.Method? { readouts.decoding?.methods.first { $0.kind == kind } }
         let (nodeDecoding, pcaDecoding, icaDecoding, rawDecoding) = (decoding(model.dynamics.rawValue), decoding("pca"), decoding("ica"), decoding("raw"))
         let chance = readouts.decoding?.chance ?? .nan, decodingFolds = readouts.decoding?.folds ?? 0
@@ -181,13 +135,13 @@ struct Demo: ParsableCommand {
                                   ("pca_sd", .number(pcaDecoding?.balancedAccuracySD ?? .nan)), ("folds", .integer(decodingFolds))])),
             ("fixed_points", .object([("count", .integer(fixed.count)), ("stable", .integer(count("stable"))),
                                       ("unstable", .integer(count("unstable"))), ("saddle", .integer(count("saddle"))),
-                                      ("true_stable", .integer(trueStable.count))])),
-            ("recovery", .object([("latent_r2", .number(r2)), ("fixed_point_error", .number(fixedPointError)),
-                                  ("state_r2_neural", .number(stateScores.node.0)), ("state_r2_bold", .number(stateScores.node.1)),
-                                  ("pca_state_r2_neural", .number(stateScores.pca.0)), ("pca_state_r2_bold", .number(stateScores.pca.1)),
-                                  ("raw_state_r2_neural", .number(stateScores.raw.0)), ("raw_state_r2_bold", .number(stateScores.raw.1)),
-                                  ("fixed_point_recall", fixedPointScores.recall.map { .number($0) } ?? .null),
-                                  ("fixed_point_precision", fixedPointScores.precision.map { .number($0) } ?? .null)])),
+                                      ("true_stable", .integer(recovery.trueStable))])),
+            ("recovery", .object([("latent_r2", .number(recovery.latentR2)), ("fixed_point_error", .number(recovery.fixedPointError)),
+                                  ("state_r2_neural", .number(recovery.model.neural)), ("state_r2_bold", .number(recovery.model.bold)),
+                                  ("pca_state_r2_neural", .number(recovery.pca.neural)), ("pca_state_r2_bold", .number(recovery.pca.bold)),
+                                  ("raw_state_r2_neural", .number(recovery.regions.neural)), ("raw_state_r2_bold", .number(recovery.regions.bold)),
+                                  ("fixed_point_recall", recovery.fixedPoints.recall.map { .number($0) } ?? .null),
+                                  ("fixed_point_precision", recovery.fixedPoints.precision.map { .number($0) } ?? .null)])),
             ("epochs", .integer(log.count)),
             ("seconds", .number(Date().timeIntervalSince(start))),
             ("outputs", .object([("dataset", .string(dataset)), ("timeseries", .string(timeseriesDirectory)), ("model", .string(out + "/model")),
@@ -212,16 +166,16 @@ struct Demo: ParsableCommand {
               decoding            NODE %.3f, PCA %.3f, ICA %.3f, all regions %.3f, chance %.3f (balanced accuracy, %d-fold by subject)
               outputs             %@/summary.json, report.html, latents.csv, model/, sim/ (BIDS), timeseries/
               time                %.1f s
-            """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, r2,
-            fixed.count, count("stable"), count("saddle"), count("unstable"), trueStable.count, fixedPointError,
-            stateScores.node.0, stateScores.node.1, stateScores.pca.0, stateScores.pca.1, stateScores.raw.0, stateScores.raw.1,
-            fixedPointScores.recall.map { String(format: "%.2f", $0) } ?? "n/a", fixedPointScores.precision.map { String(format: "%.2f", $0) } ?? "n/a (no stable point)",
+            """, quick ? "quick" : "default", runs.count, model.observations, best, log.count, recovery.latentR2,
+            fixed.count, count("stable"), count("saddle"), count("unstable"), recovery.trueStable, recovery.fixedPointError,
+            recovery.model.neural, recovery.model.bold, recovery.pca.neural, recovery.pca.bold, recovery.regions.neural, recovery.regions.bold,
+            recovery.fixedPoints.recall.map { String(format: "%.2f", $0) } ?? "n/a", recovery.fixedPoints.precision.map { String(format: "%.2f", $0) } ?? "n/a (no stable point)",
             nodeDecoding?.balancedAccuracyMean ?? .nan, pcaDecoding?.balancedAccuracyMean ?? .nan, icaDecoding?.balancedAccuracyMean ?? .nan,
             rawDecoding?.balancedAccuracyMean ?? .nan, chance, decodingFolds, out, Date().timeIntervalSince(start)))
         logger.debug("done")
-        if check, !(stateScores.node.1 >= stateScores.pca.1) {
+        if check, !(recovery.model.bold >= recovery.pca.bold) {
             FileHandle.standardError.write(Data(String(format: "fmridyn demo --check: the latents recover the HRF-convolved state worse than PCA (R2 %.3f < %.3f, leave-one-subject-out)\n",
-                                                       stateScores.node.1, stateScores.pca.1).utf8))
+                                                       recovery.model.bold, recovery.pca.bold).utf8))
             throw ExitCode(1)
         }
     }
