@@ -49,6 +49,16 @@ public struct ModelDirectory: Sendable, Equatable {
         try AtomicWrite.write(encoder.encode(state), to: trainingState)
     }
 
+    /// Writes a model derived from another (pruned, merged): `config.json` with `description`,
+    /// `model.safetensors` (and the masks), and the source's voxel projection when it has one.
+    public func save(_ svae: SVAE<Float>, description: ModelDescription, masks: ParameterMasks<Float>? = nil,
+                     projectionFrom source: ModelDirectory? = nil) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Checkpoint.save(svae, configuration: try encoder.encode(description), masks: masks, to: path)
+        if let source, let projection = try VoxelProjection.load(from: source.path) { try projection.save(to: path) }
+    }
+
     /// The saved settings.
     public func description() throws -> ModelDescription {
         guard let data = FileManager.default.contents(atPath: configuration) else {

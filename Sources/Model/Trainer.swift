@@ -289,16 +289,9 @@ public struct Trainer {
         return try meanELBO(svae, data, windows: windows)
     }
 
-    /// Mean ELBO per window over `windows` (nats per window), with fixed noise.
+    /// Mean ELBO per window over `windows` (nats per window), with fixed noise (`Evaluator`).
     public func meanELBO(_ svae: SVAE<Float>, _ data: WindowDataset, windows: [WindowDataset.Window]) throws -> Double {
-        var noise = RandomSource(seed: model.seed ^ 0x0A11_DA7E)
-        var total = 0.0
-        for start in stride(from: 0, to: windows.count, by: training.batchSize) {
-            let slice = Array(windows[start..<min(windows.count, start + training.batchSize)])
-            let objective = try svae.objective(data.batch(slice), inputs: model.inputCount > 0 ? data.inputBatch(slice) : nil, klWeight: 1, random: &noise)
-            total += Double(objective.reconstruction + objective.kl) * Double(slice.count)
-        }
-        return -total / Double(windows.count)
+        try Evaluator(model: model, batchSize: training.batchSize).meanELBO(svae, data, windows: windows)
     }
 
     /// Scores the best model on the held-out test windows and writes `evaluation.json`

@@ -142,10 +142,7 @@ struct Merge: ParsableCommand {
         let merged = SparseAdapter.merge(loaded, rule: SparseAdapter.MergeRule(rawValue: rule) ?? .mean)
         var result = base
         try merged.apply(to: &result)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Checkpoint.save(result, configuration: try encoder.encode(description), to: out)
-        try VoxelMode.copyProjection(from: model, to: out)
+        try ModelDirectory(out).save(result, description: description, projectionFrom: ModelDirectory(model))
         var record: [(String, JSONValue)] = [("base_model", .string(model)), ("rule", .string(rule)),
                                              ("adapters", .array(zip(adapters, loaded).map { .object([("path", .string($0)), ("coordinates", .integer($1.count))]) })),
                                              ("merged_coordinates", .integer(merged.count))]
@@ -156,7 +153,7 @@ struct Merge: ParsableCommand {
             try ExternalInputs.attach(&runs, for: c)
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)
             let all = windows.training + windows.validation
-            let evaluator = Trainer(directory: out, model: c, training: TrainingConfiguration())
+            let evaluator = Evaluator(model: c)
             var individual: [(String, JSONValue)] = [], lines: [String] = []
             for (path, adapter) in zip(adapters, loaded) {
                 var alone = base

@@ -99,12 +99,7 @@ struct Prune: ParsableCommand {
                                   sparsity: sparsity, scope: scope)
         }
         masks.apply(to: &svae)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(encoder.encode(description), to: ModelDirectory(out).configuration)
-        try Checkpoint.save(svae, masks: masks, to: out)
-        try VoxelMode.copyProjection(from: model, to: out)
+        try ModelDirectory(out).save(svae, description: description, masks: masks, projectionFrom: ModelDirectory(model))
         let kept = masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }
         let total = masks.masks.values.reduce(0) { $0 + $1.count }
         print(String(format: "%@: kept %d of %d prunable weights (density %.4f)", out, kept, total, Double(kept) / Double(max(1, total))))

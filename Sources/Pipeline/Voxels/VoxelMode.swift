@@ -102,12 +102,6 @@ public enum VoxelMode {
         }
     }
 
-    /// Carries a voxel model's projection into a derived model directory (pruned, merged).
-    public static func copyProjection(from source: String, to destination: String) throws {
-        guard let projection = try VoxelProjection.load(from: source) else { return }
-        try projection.save(to: destination)
-    }
-
     /// The runs as the model at `directory` expects them: projected for voxel models.
     public static func runs(_ runs: [RunData], for directory: String) throws -> [RunData] {
         guard let projection = try VoxelProjection.load(from: directory) else { return runs }
