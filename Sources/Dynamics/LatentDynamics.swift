@@ -59,7 +59,7 @@ public struct NeuralODEDynamics<Scalar: TensorScalar>: LatentDynamics {
 
     /// One step of dz/dt = f(z) + d with the drive d [B, D] held constant over the step.
     public func step(_ z: Tensor<Scalar>, drive: Tensor<Scalar>) throws -> Tensor<Scalar> {
-        guard !adjoint else { throw ODEError("external inputs need the direct (non-adjoint) gradient; fit without --adjoint") }
+        guard !adjoint else { throw ODEError("external inputs need the direct (non-adjoint) gradient; fit without `adjoint`") }
         let solution = try odeSolve(DrivenVectorField(base: field, drive: drive), initial: z, times: [0, stepSize], method: method, options: options)
         return solution.states[1]
     }

@@ -222,7 +222,7 @@ public struct FederatedTrainer {
         var noise = RandomSource(seed: seed)
         let (value, gradient) = try valueAndGradient(of: svae) { try $0.objective(x, inputs: u, klWeight: klWeight, random: &noise).loss }
         guard value.isFinite else {
-            throw TrainingError("the loss became \(value) on site \(communicator.rank); lower --lr or raise --clip-norm protection")
+            throw TrainingError("the loss became \(value) on site \(communicator.rank); lower `learningRate` or raise `clipNorm` protection")
         }
         return (value, gradient)
     }

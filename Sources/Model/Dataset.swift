@@ -147,7 +147,7 @@ public struct WindowDataset: Sendable {
         for (index, run) in runs.enumerated() {
             let count = store.extents[index].timePoints
             guard count >= window else {
-                throw TrainingError("\(run.source) has \(count) volumes, fewer than the window of \(window); use --window \(count) or less")
+                throw TrainingError("\(run.source) has \(count) volumes, fewer than the window of \(window); use `window` \(count) or less")
             }
             perRun.append(Swift.stride(from: 0, through: count - window, by: stride).map { Window(run: index, start: $0) })
         }
@@ -165,7 +165,7 @@ public struct WindowDataset: Sendable {
             shuffled.shuffle(using: &random)
             let counts = heldCounts(subjects.count)
             guard counts.validation + counts.test < subjects.count else {
-                throw TrainingError("\(subjects.count) subjects cannot give \(counts.validation) validation and \(counts.test) test subjects and still train; lower --test-fraction or add subjects")
+                throw TrainingError("\(subjects.count) subjects cannot give \(counts.validation) validation and \(counts.test) test subjects and still train; lower `testFraction` or add subjects")
             }
             let held = Set(shuffled.prefix(counts.validation))
             let tested = Set(shuffled.dropFirst(counts.validation).prefix(counts.test))
@@ -180,7 +180,7 @@ public struct WindowDataset: Sendable {
             order.shuffle(using: &random)
             let counts = heldCounts(runs.count)
             guard counts.validation + counts.test < runs.count else {
-                throw TrainingError("\(runs.count) runs of one subject cannot give \(counts.validation) validation and \(counts.test) test runs and still train; lower --test-fraction or add runs")
+                throw TrainingError("\(runs.count) runs of one subject cannot give \(counts.validation) validation and \(counts.test) test runs and still train; lower `testFraction` or add runs")
             }
             let held = Set(order.prefix(counts.validation))
             let tested = Set(order.dropFirst(counts.validation).prefix(counts.test))
@@ -277,7 +277,7 @@ public enum ExternalInputs {
     public static func attach(_ runs: inout [RunData], names: [String], convolved: Bool = true) throws {
         for index in runs.indices {
             guard let events = runs[index].events else {
-                throw TrainingError("\(runs[index].source) has no events: external inputs need the events of every run (--events, a manifest events column, or BIDS events.tsv)")
+                throw TrainingError("\(runs[index].source) has no events: external inputs need the events of every run (`events`, a manifest events column, or BIDS events.tsv)")
             }
             let run = runs[index]
             let total = (run.volumes.last ?? -1) + 1

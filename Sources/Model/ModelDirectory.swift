@@ -84,7 +84,7 @@ public struct ModelDirectory: Sendable, Equatable {
     public func load(allowUnfinished: Bool = false) throws -> (SVAE<Float>, ModelDescription) {
         let description = try description()
         if !allowUnfinished, let stopped = unfinishedFit {
-            throw TrainingError("\(path) holds an unfinished fit (stopped in epoch \(stopped.epoch) at step \(stopped.step)): finish it with fmridyn fit --resume, or accept its best parameters so far with --allow-unfinished")
+            throw TrainingError("\(path) holds an unfinished fit (stopped in epoch \(stopped.epoch) at step \(stopped.step)): finish it with fmridyn fit `resume`, or accept its best parameters so far with `allowUnfinished`")
         }
         var svae = SVAE<Float>(configuration: description.model)
         try Checkpoint.load(into: &svae, from: path)

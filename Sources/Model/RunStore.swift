@@ -97,7 +97,7 @@ public final class RunStore: @unchecked Sendable {
             let got = pread(descriptor, UnsafeMutableRawPointer(target) + done, bytes - done, off_t(first * MemoryLayout<Float>.size + done))
             if got < 0 && errno == EINTR { continue }
             guard got > 0 else {
-                throw TrainingError("reading the run cache \(path ?? "") failed (\(String(cString: strerror(errno)))); check the disk under --out and run again")
+                throw TrainingError("reading the run cache \(path ?? "") failed (\(String(cString: strerror(errno)))); check the disk under `out` and run again")
             }
             done += got
         }
@@ -144,7 +144,7 @@ public final class RunStore: @unchecked Sendable {
         public init(file: String) throws {
             path = file
             guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
-                throw TrainingError("cannot create the run cache \(file); check that the --out directory is writable")
+                throw TrainingError("cannot create the run cache \(file); check that the `out` directory is writable")
             }
             self.handle = handle
         }
@@ -157,7 +157,7 @@ public final class RunStore: @unchecked Sendable {
             do {
                 try rows.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
             } catch {
-                throw TrainingError("writing the run cache \(path) failed (\(error)); check the free disk space under --out")
+                throw TrainingError("writing the run cache \(path) failed (\(error)); check the free disk space under `out`")
             }
             written += rows.count
         }

@@ -148,10 +148,10 @@ public struct Trainer {
             state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
             let saved = try files.description()
             guard saved.model == model, saved.training.batchSize == training.batchSize, saved.training.shards == training.shards else {
-                throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new --out", reason: .settingsChanged)
+                throw TrainingError("\(directory) was started with other model or batch settings; resume with the same options, or use a new `out`", reason: .settingsChanged)
             }
             if let recorded = state.inputs, recorded != data.fingerprint {
-                throw TrainingError("\(directory) was trained on other inputs (runs, their lengths or the split differ); resume with the same runs, or use a new --out", reason: .inputsChanged)
+                throw TrainingError("\(directory) was trained on other inputs (runs, their lengths or the split differ); resume with the same runs, or use a new `out`", reason: .inputsChanged)
             }
             try Checkpoint.load(into: &svae, from: checkpointDirectory)
             if let optimizer: OptimizerState<Float> = try Checkpoint.loadOptimizerState(from: checkpointDirectory) { adam.state = optimizer }
@@ -211,7 +211,7 @@ public struct Trainer {
                 let value = step.loss
                 var gradient = step.gradient
                 guard value.isFinite, value < 1e12 else {
-                    throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with --resume); lower --lr, raise --clip-norm protection, or use --solver rk4")
+                    throw TrainingError("the loss became \(value) at step \(state.globalStep) (epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with `resume`); lower `learningRate`, raise `clipNorm` protection, or use `solver` rk4")
                 }
                 if let trainableMasks {
                     // Only the selected entries learn: parameters without a mask are frozen whole.

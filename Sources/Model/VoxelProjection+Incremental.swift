@@ -53,7 +53,7 @@ extension VoxelProjection {
                 sums = mean
                 squares = mean
             }
-            guard v == voxels else { throw TrainingError("every run needs the same \(voxels) voxels (use one --mask for all runs); this one has \(v)") }
+            guard v == voxels else { throw TrainingError("every run needs the same \(voxels) voxels (use one `mask` for all runs); this one has \(v)") }
             // Centre the run on its own mean (column-major m x V, each voxel contiguous).
             var centred = run.values
             var batchMean = [Double](repeating: 0, count: v)
@@ -142,7 +142,7 @@ extension VoxelProjection {
             guard count > 0 else { throw TrainingError("voxel PCA needs at least one training run") }
             guard voxelIndices.count == voxels else { throw TrainingError("voxel PCA: \(voxelIndices.count) voxel indices for \(voxels) voxels") }
             guard components >= 1, components < count, components <= rows else {
-                throw TrainingError("--voxel-pca \(components) needs more training volumes than components (the training runs have \(count)); lower --voxel-pca")
+                throw TrainingError("`voxelPCA` \(components) needs more training volumes than components (the training runs have \(count)); lower `voxelPCA`")
             }
             var axes = [Float](repeating: 0, count: components * voxels)
             var variances: [Double] = []

@@ -32,11 +32,11 @@ public struct VoxelProjection: Sendable {
         guard let first = runs.first else { throw TrainingError("voxel PCA needs at least one training run") }
         let v = first.columns
         guard runs.allSatisfy({ $0.columns == v }), voxelIndices.count == v else {
-            throw TrainingError("every run needs the same \(v) voxels (use one --mask for all runs)")
+            throw TrainingError("every run needs the same \(v) voxels (use one `mask` for all runs)")
         }
         let total = runs.reduce(0) { $0 + $1.timePoints }
         guard k >= 1, k < total else {
-            throw TrainingError("--voxel-pca \(k) needs more training volumes than components (the training runs have \(total)); lower --voxel-pca")
+            throw TrainingError("`voxelPCA` \(k) needs more training volumes than components (the training runs have \(total)); lower `voxelPCA`")
         }
         // Voxel means over all training volumes.
         var mean = [Double](repeating: 0, count: v)
@@ -121,7 +121,7 @@ public struct VoxelProjection: Sendable {
     /// A run's volumes [T, V] as component scores [T, K].
     public func project(_ run: SignalMatrix) throws -> SignalMatrix {
         guard run.columns == voxels else {
-            throw TrainingError("the run has \(run.columns) voxels but the model's projection was learned on \(voxels); extract it with the same --mask")
+            throw TrainingError("the run has \(run.columns) voxels but the model's projection was learned on \(voxels); extract it with the same `mask`")
         }
         let t = run.timePoints
         var centred = [Float](repeating: 0, count: t * voxels)  // column-major T x V

@@ -58,7 +58,7 @@ public struct Simulator {
 
     public func run(into root: String) throws -> SimulationResult {
         let o = options
-        guard [2, 3, 4].contains(o.grid) else { throw AtlasError("--grid must be 2mm, 3mm or 4mm") }
+        guard [2, 3, 4].contains(o.grid) else { throw AtlasError("`grid` must be 2mm, 3mm or 4mm") }
         guard o.subjects >= 1, o.runs >= 1, o.volumes >= 10, o.repetitionTime > 0, o.latentDimension >= 2, o.noise >= 0, o.noise.isFinite,
               o.nuisance >= 0, o.nuisance.isFinite else {
             throw AtlasError("simulation needs at least 1 subject and run, 10 volumes, a positive TR, 2 latent dimensions, finite noise >= 0 and nuisance >= 0")
@@ -246,7 +246,7 @@ public struct Simulator {
     /// write a NaN image and NaN ground truth with exit status 0).
     static func requireFinite(_ states: [[Double]], times: [Double], system: SystemKind, subject: String, run: Int) throws {
         guard let bad = states.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) else { return }
-        throw AtlasError("simulation: the \(system.rawValue) latent system diverged in sub-\(subject) run \(run) at \(times[bad]) s (a non-finite state); nothing is written for that run: use another --seed or --noise")
+        throw AtlasError("simulation: the \(system.rawValue) latent system diverged in sub-\(subject) run \(run) at \(times[bad]) s (a non-finite state); nothing is written for that run: use another `seed` or `noise`")
     }
 
     /// Time courses [T][3] of the nuisance components: AR(1) with phi 0.5 per volume, scaled so

@@ -51,18 +51,18 @@ struct FMRIDyn: ParsableCommand {
             Foundation.exit(0)
         }
         if code == .validationFailure {
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data((SettingFlags.rewrite(fullMessage(for: error)) + "\n").utf8))
             Foundation.exit(2)
         }
         // The pipeline's usage errors are the user's settings, reported as a bad option is.
         if let error = error as? PipelineError, error.kind == .usage {
-            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(SettingFlags.rewrite(error.message))\n".utf8))
             Foundation.exit(2)
         }
         if let exitCode = error as? ExitCode {
             Foundation.exit(exitCode.rawValue)
         }
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(SettingFlags.rewrite("\(error)"))\n".utf8))
         Foundation.exit(1)
     }
 }

@@ -85,7 +85,7 @@ extension Fit {
                 throw error
             }
             // Only this rank knows: report it and end every rank (no rank waits forever).
-            FileHandle.standardError.write(Data("error (rank \(communicator.rank) of \(communicator.size)): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error (rank \(communicator.rank) of \(communicator.size)): \(SettingFlags.rewrite("\(error)"))\n".utf8))
             communicator.abort(code: 1)
         }
     }

@@ -92,4 +92,13 @@ final class ParseTests: XCTestCase {
             XCTAssertTrue(FMRIDyn.message(for: error).contains("unknown baseline nmf"))
         }
     }
+
+    /// Library errors name settings; the tool shows the flags.
+    func testLibrarySettingNamesBecomeFlags() {
+        XCTAssertEqual(SettingFlags.rewrite("lower `testFraction` or add subjects; `highPass` must be below `lowPass`"),
+                       "lower --test-fraction or add subjects; --high-pass must be below --low-pass")
+        XCTAssertEqual(SettingFlags.rewrite("pass `repetitionTime` SECONDS, `unknownThing` stays, a lone ` too"),
+                       "pass --tr SECONDS, `unknownThing` stays, a lone ` too")
+        XCTAssertEqual(SettingFlags.rewrite("no settings here"), "no settings here")
+    }
 }

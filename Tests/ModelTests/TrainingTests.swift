@@ -68,7 +68,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try killed.fit(data))
         // What the killed fit left is refused as a model until it is finished (or asked for).
         XCTAssertThrowsError(try Trainer.loadModel(from: interrupted)) { error in
-            XCTAssertTrue("\(error)".contains("unfinished fit") && "\(error)".contains("--resume"), "\(error)")
+            XCTAssertTrue("\(error)".contains("unfinished fit") && "\(error)".contains("`resume`"), "\(error)")
         }
         XCTAssertNoThrow(try Trainer.loadModel(from: interrupted, allowUnfinished: true))
         let resumed = try Trainer(directory: interrupted, model: model, training: training).fit(data, resume: true)
@@ -251,7 +251,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(subjectsOf(split.test).isDisjoint(with: subjectsOf(split.training).union(subjectsOf(split.validation))))
         XCTAssertTrue(split.splitDescription.contains("; test "), split.splitDescription)
         XCTAssertThrowsError(try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.34, testFraction: 0.67, seed: 1)) {
-            XCTAssertTrue("\($0)".contains("--test-fraction"), "\($0)")
+            XCTAssertTrue("\($0)".contains("`testFraction`"), "\($0)")
         }
 
         let directory = try TemporaryDirectory()
@@ -274,7 +274,7 @@ final class TrainingTests: XCTestCase {
     func testBadInputsAreExplained() throws {
         var runs = makeRuns(volumes: 10)
         XCTAssertThrowsError(try WindowDataset(runs: runs, window: 12, stride: 6, validationFraction: 0.2, seed: 1)) {
-            XCTAssertTrue("\($0)".contains("--window 10"), "\($0)")
+            XCTAssertTrue("\($0)".contains("`window` 10"), "\($0)")
         }
         runs[1].timeseries = SignalMatrix(timePoints: 10, columns: 4)
         XCTAssertThrowsError(try WindowDataset(runs: runs, window: 5, stride: 5, validationFraction: 0.2, seed: 1)) {

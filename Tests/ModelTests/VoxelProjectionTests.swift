@@ -62,7 +62,7 @@ final class VoxelProjectionTests: XCTestCase {
         XCTAssertEqual(loaded.voxelIndices, Array(0..<500))
         XCTAssertNil(try VoxelProjection.load(from: directory.file("none")))
         XCTAssertThrowsError(try VoxelProjection(fitting: runs, components: 70, grid: grid, voxelIndices: Array(0..<500))) {
-            XCTAssertTrue("\($0)".contains("--voxel-pca"), "\($0)")
+            XCTAssertTrue("\($0)".contains("`voxelPCA`"), "\($0)")
         }
     }
 

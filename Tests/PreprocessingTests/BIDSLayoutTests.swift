@@ -112,7 +112,7 @@ final class BIDSLayoutTests: XCTestCase {
     /// A folder is a BIDS dataset when dataset_description.json has Name and BIDSVersion.
     func testRequireDataset() throws {
         XCTAssertThrowsError(try BIDSLayout.requireDataset(directory.path)) { error in
-            XCTAssertTrue("\(error)".contains("dataset_description.json is missing") && "\(error)".contains("--skip-bids-validation"), "\(error)")
+            XCTAssertTrue("\(error)".contains("dataset_description.json is missing") && "\(error)".contains("`skipBIDSValidation`"), "\(error)")
         }
         try touch("dataset_description.json", #"{"Name": "t"}"#)
         XCTAssertThrowsError(try BIDSLayout.requireDataset(directory.path)) { error in

@@ -83,7 +83,7 @@ final class ExtractionTests: XCTestCase {
         }
         let seeds = [(x: 88.0, y: -40.0, z: -60.0), (x: 89.0, y: -40.0, z: -60.0)]
         XCTAssertThrowsError(try RegionSet.spheres(seeds: seeds, radius: 6, on: grid)) { error in
-            XCTAssertTrue("\(error)".contains("--allow-overlap"), "\(error)")
+            XCTAssertTrue("\(error)".contains("`allowOverlap`"), "\(error)")
         }
         // A label atlas that does not overlap the data prints both extents.
         let directory = try TemporaryDirectory()

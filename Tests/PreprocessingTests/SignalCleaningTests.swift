@@ -110,12 +110,12 @@ final class SignalCleaningTests: XCTestCase {
         func message(_ options: CleaningOptions, timePoints: Int = 150) -> String {
             do { _ = try SignalCleaner(options: options, timePoints: timePoints); return "" } catch { return "\(error)" }
         }
-        XCTAssertTrue(message(CleaningOptions(filter: .butterworth, lowPass: 0.1)).contains("--tr"))
+        XCTAssertTrue(message(CleaningOptions(filter: .butterworth, lowPass: 0.1)).contains("`repetitionTime`"))
         XCTAssertTrue(message(CleaningOptions(filter: .butterworth, lowPass: 0.3, repetitionTime: 2)).contains("Nyquist"))
-        XCTAssertTrue(message(CleaningOptions(filter: .butterworth, highPass: 0.1, lowPass: 0.05, repetitionTime: 2)).contains("below --low-pass"))
-        XCTAssertTrue(message(CleaningOptions(filter: .cosine, lowPass: 0.1, repetitionTime: 2)).contains("--high-pass"))
+        XCTAssertTrue(message(CleaningOptions(filter: .butterworth, highPass: 0.1, lowPass: 0.05, repetitionTime: 2)).contains("below `lowPass`"))
+        XCTAssertTrue(message(CleaningOptions(filter: .cosine, lowPass: 0.1, repetitionTime: 2)).contains("`highPass`"))
         XCTAssertTrue(message(CleaningOptions(filter: .butterworth, highPass: 0.01, lowPass: 0.1, repetitionTime: 2), timePoints: 30).contains("33 volumes"))
-        XCTAssertTrue(message(CleaningOptions(highPass: 0.01)).contains("--filter"))
+        XCTAssertTrue(message(CleaningOptions(highPass: 0.01)).contains("`filter`"))
     }
 
     func testFourierFilterKeepsOnlyTheBand() {

@@ -101,15 +101,15 @@ public enum CheckpointSet {
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
-            throw CheckpointError("\(target)/\(manifestFile) is not a checkpoint manifest (\(error)); the checkpoint is damaged: fit again without --resume")
+            throw CheckpointError("\(target)/\(manifestFile) is not a checkpoint manifest (\(error)); the checkpoint is damaged: fit again without `resume`")
         }
         for entry in manifest.files {
             let path = target + "/" + entry.name
             guard let contents = FileManager.default.contents(atPath: path) else {
-                throw CheckpointError("\(path) is missing from the checkpoint its manifest describes; the checkpoint is damaged: fit again without --resume")
+                throw CheckpointError("\(path) is missing from the checkpoint its manifest describes; the checkpoint is damaged: fit again without `resume`")
             }
             guard contents.count == entry.bytes, hash(contents) == entry.hash else {
-                throw CheckpointError("\(path) does not match the checkpoint's manifest (\(contents.count) bytes, \(entry.bytes) recorded): the files come from different steps or were changed; fit again without --resume")
+                throw CheckpointError("\(path) does not match the checkpoint's manifest (\(contents.count) bytes, \(entry.bytes) recorded): the files come from different steps or were changed; fit again without `resume`")
             }
         }
         return true

@@ -10,7 +10,7 @@ public enum DecoderMaps {
     public static func write(_ svae: SVAE<Float>, description: ModelDescription, modelDirectory: String, to directory: String,
                       atlas: String?, radius: Double) throws {
         guard let linear = svae.decoder.linear else {
-            throw PipelineError("\(modelDirectory): --maps needs a linear decoder (an MLP decoder has no single map per latent)")
+            throw PipelineError("\(modelDirectory): `maps` needs a linear decoder (an MLP decoder has no single map per latent)")
         }
         let k = svae.configuration.latent, observations = svae.configuration.observations
         let columns = (0..<k).map { latent in (0..<observations).map { Double(linear.weight.scalars[$0 * k + latent]) } }

@@ -12,7 +12,7 @@ public enum LocalisationMapWriter {
                       to directory: String, atlas: String?, radius: Double) throws {
         let (svae, description) = try Trainer.loadModel(from: modelDirectory)
         guard let linear = svae.decoder.linear else {
-            throw PipelineError("\(modelDirectory): --maps needs a linear decoder (this model's is an MLP, which has no single spatial map per latent)")
+            throw PipelineError("\(modelDirectory): `maps` needs a linear decoder (this model's is an MLP, which has no single spatial map per latent)")
         }
         guard svae.configuration.latent == latent else {
             throw PipelineError("\(modelDirectory) has \(svae.configuration.latent) latents but the CSV has \(latent) z columns; use the model that wrote the latents")

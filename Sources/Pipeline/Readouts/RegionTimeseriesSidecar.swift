@@ -23,7 +23,7 @@ public struct RegionTimeseriesSidecar: Sendable {
         default: tr = nil
         }
         guard let object, let tr, tr > 0 else {
-            throw PipelineError("\(path) has no RepetitionTime; rerun the participant level with --force", kind: .input)
+            throw PipelineError("\(path) has no RepetitionTime; rerun the participant level with `force`", kind: .input)
         }
         func integers(_ value: JSONValue?) -> [Int] {
             guard case .array(let values)? = value else { return [] }

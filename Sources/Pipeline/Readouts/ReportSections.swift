@@ -44,7 +44,7 @@ public enum ReportSections {
     public static func trainingSection(model: String) throws -> String {
         let path = ModelDirectory(model).trainingLog
         guard FileManager.default.fileExists(atPath: path) else {
-            throw PipelineError("\(path) does not exist: --model must be a directory written by fmridyn fit.")
+            throw PipelineError("\(path) does not exist: `model` must be a directory written by fmridyn fit.")
         }
         let log = try DelimitedTable(contentsOf: path, delimiter: ",")
         let epoch = try log.numericColumn("epoch")
@@ -164,7 +164,7 @@ public enum ReportSections {
     public static func mapsSection(path: String) throws -> String {
         let table = try DelimitedTable(contentsOf: path)
         guard table.header.count >= 3, table.header[0] == "region", table.header[1] == "network" else {
-            throw PipelineError("\(path) is not a maps.tsv (region, network, one column per condition); write one with fmridyn decode --maps.")
+            throw PipelineError("\(path) is not a maps.tsv (region, network, one column per condition); write one with fmridyn decode `maps`.")
         }
         let regions = try table.column("region"), networks = try table.column("network")
         let known = networks.contains { $0 != "n/a" && !$0.isEmpty }
@@ -220,7 +220,7 @@ public enum ReportSections {
             body += ProjectionMap(title: "z\(latent)", shape: Array(image.header.shape.prefix(3)), values: try image.readAll()).svg()
             latent += 1
         }
-        guard latent > 1 else { throw PipelineError("\(directory) has no z1.nii.gz; write the maps with fmridyn latents --maps") }
+        guard latent > 1 else { throw PipelineError("\(directory) has no z1.nii.gz; write the maps with fmridyn latents `maps`") }
         return body
     }
 

@@ -38,7 +38,7 @@ public enum VoxelMode {
         var fit = VoxelProjection.IncrementalFit(components: components)
         var space: VoxelSpace?
         try read(trainingRuns) { run in
-            guard let runSpace = run.voxelSpace else { throw PipelineError("\(run.source): voxel mode needs --voxels extraction") }
+            guard let runSpace = run.voxelSpace else { throw PipelineError("\(run.source): voxel mode needs `voxels` extraction") }
             if space == nil { space = runSpace }
             guard runSpace == space else { throw sameVoxels }
             try fit.add(run.timeseries)
@@ -57,7 +57,7 @@ public enum VoxelMode {
     }
 
     public static var sameVoxels: PipelineError {
-        PipelineError("voxel mode needs the same voxels in every run: give one --mask (e.g. mni152) and inputs in one space")
+        PipelineError("voxel mode needs the same voxels in every run: give one `mask` (e.g. mni152) and inputs in one space")
     }
 
     /// Which runs train: the trainer's split, made on placeholder runs (entities only), which is
@@ -93,7 +93,7 @@ public enum VoxelMode {
     public static func apply(_ projection: VoxelProjection, to runs: [RunData]) throws -> [RunData] {
         try runs.map { run in
             guard run.voxelSpace != nil else {
-                throw PipelineError("\(run.source): this model works on voxels; load the inputs with --voxels (and the model's --mask)")
+                throw PipelineError("\(run.source): this model works on voxels; load the inputs with `voxels` (and the model's `mask`)")
             }
             var projected = run
             projected.timeseries = try projection.project(run.timeseries)

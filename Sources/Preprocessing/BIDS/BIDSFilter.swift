@@ -15,7 +15,7 @@ public struct BIDSFilter: Sendable, Equatable {
     /// Parses `path`; errors name the file, the field and the fix.
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BIDSError("\(path): cannot read the BIDS filter file; check the path given to --bids-filter-file")
+            throw BIDSError("\(path): cannot read the BIDS filter file; check the path given to `bidsFilterFile`")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw BIDSError("\(path): not a JSON object; a BIDS filter file looks like {\"bold\": {\"task\": \"motor\", \"session\": [\"01\", \"02\"]}}")
@@ -67,13 +67,13 @@ extension BIDSLayout {
     public static func requireDataset(_ root: String) throws {
         let path = root + "/dataset_description.json"
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BIDSError("\(root) is not a BIDS dataset: \(path) is missing; point at the dataset's root, or pass --skip-bids-validation")
+            throw BIDSError("\(root) is not a BIDS dataset: \(path) is missing; point at the dataset's root, or pass `skipBIDSValidation`")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw BIDSError("\(path) is not a JSON object; fix the file, or pass --skip-bids-validation")
+            throw BIDSError("\(path) is not a JSON object; fix the file, or pass `skipBIDSValidation`")
         }
         for field in ["Name", "BIDSVersion"] where object[field] == nil {
-            throw BIDSError("\(path) has no \(field) (a required field); add it, or pass --skip-bids-validation")
+            throw BIDSError("\(path) has no \(field) (a required field); add it, or pass `skipBIDSValidation`")
         }
     }
 }

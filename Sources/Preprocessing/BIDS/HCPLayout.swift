@@ -22,7 +22,7 @@ public enum HCPLayout {
         let candidates = ((try? manager.contentsOfDirectory(atPath: root)) ?? []).sorted()
             .filter { manager.fileExists(atPath: root + "/" + $0 + "/MNINonLinear/Results") }
         guard !candidates.isEmpty else {
-            throw BIDSError("\(root) holds no HCP subject (no SUBJECT/MNINonLinear/Results); point --hcp at the folder of subject folders")
+            throw BIDSError("\(root) holds no HCP subject (no SUBJECT/MNINonLinear/Results); point `hcp` at the folder of subject folders")
         }
         var runs: [BIDSRun] = []
         for subject in candidates where wanted.isEmpty || wanted.contains(subject) {
@@ -44,7 +44,7 @@ public enum HCPLayout {
             }
         }
         guard !runs.isEmpty else {
-            throw BIDSError("\(root): no tfMRI_\(task)_LR or _RL folder for \(wanted.isEmpty ? "any subject" : "subjects " + wanted.sorted().joined(separator: ", ")); check --task (HCP spells tasks in capitals: MOTOR, WM, RELATIONAL)")
+            throw BIDSError("\(root): no tfMRI_\(task)_LR or _RL folder for \(wanted.isEmpty ? "any subject" : "subjects " + wanted.sorted().joined(separator: ", ")); check `task` (HCP spells tasks in capitals: MOTOR, WM, RELATIONAL)")
         }
         return runs
     }

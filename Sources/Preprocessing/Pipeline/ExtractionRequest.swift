@@ -136,7 +136,7 @@ extension ExtractionRequest {
             names = set.names
         case .voxels:
             guard let brainMask else {
-                throw AtlasError("voxel mode needs a mask: pass --mask FILE, or --mask epi|background|mni152")
+                throw AtlasError("voxel mode needs a mask: pass `mask` FILE, or `mask` epi|background|mni152")
             }
             signals = try VoxelExtraction.extract(image, mask: brainMask, smoothingFWHM: smoothingFWHM, nonFinite: nonFinitePolicy,
                                                   tally: &tally, progress: progress)
@@ -170,7 +170,7 @@ extension ExtractionRequest {
         case .voxels:
             (signals, names) = try source.everyColumn()
         case .coordinates:
-            throw AtlasError("\(bold) is \(source.kind): coordinate atlases need a volume; give a \(source.atlasKind), or no --atlas for every column")
+            throw AtlasError("\(bold) is \(source.kind): coordinate atlases need a volume; give a \(source.atlasKind), or no `atlas` for every column")
         }
         if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing \(source.kind) needs its surfaces; \(source.smoothingAdvice)") }
         if mask != .none { throw AtlasError("\(bold): masks apply to volumes, not to \(source.kind)'s columns") }
@@ -224,7 +224,7 @@ extension ExtractionRequest {
             }
             if dropInitial == nil { drop = try table.nonSteadyStateVolumes() }
         } else if framewiseDisplacementThreshold != nil || dvarsThreshold != nil || !confoundColumns.isEmpty || !confoundPresets.isEmpty {
-            throw AtlasError("confound columns, presets and FD/DVARS thresholds need --confounds FILE (an fMRIPrep confounds TSV)")
+            throw AtlasError("confound columns, presets and FD/DVARS thresholds need `confounds` FILE (an fMRIPrep confounds TSV)")
         }
         if let censorFile {
             let text = try String(contentsOfFile: censorFile, encoding: .utf8)
@@ -240,7 +240,7 @@ extension ExtractionRequest {
                 }
             }
         }
-        guard drop < volumes else { throw AtlasError("--drop-initial \(drop) removes every volume of the \(volumes)-volume run") }
+        guard drop < volumes else { throw AtlasError("`dropInitial` \(drop) removes every volume of the \(volumes)-volume run") }
         let remaining = Array(drop..<volumes)
         if drop > 0 {
             signals = signals.selectingTimePoints(remaining)

@@ -89,7 +89,7 @@ public struct SignalCleaner: Sendable {
             throw CleaningError("the censoring mask has \(keep.count) entries but the run has \(timePoints) volumes; give one 1/0 line per volume")
         }
         let kept = keep.map { flags in flags.indices.filter { flags[$0] } } ?? Array(0..<timePoints)
-        guard !kept.isEmpty else { throw CleaningError("every volume is censored; loosen --fd-threshold/--dvars-threshold or check the censor file") }
+        guard !kept.isEmpty else { throw CleaningError("every volume is censored; loosen `fdThreshold`/`dvarsThreshold` or check the censor file") }
         keptTimePoints = kept
         let censoredCount = timePoints - kept.count
 
@@ -127,7 +127,7 @@ public struct SignalCleaner: Sendable {
             }
             let filter = ZeroPhaseFilter(Butterworth.design(order: options.butterworthOrder, band: band, samplingRate: rate))
             guard workingLength > filter.padLength else {
-                throw CleaningError("the Butterworth filter needs more than \(filter.padLength) volumes (its zero-phase padding); the run has \(workingLength). Use --filter cosine or a longer run")
+                throw CleaningError("the Butterworth filter needs more than \(filter.padLength) volumes (its zero-phase padding); the run has \(workingLength). Use `filter` cosine or a longer run")
             }
             zeroPhase = filter
         }
@@ -170,19 +170,19 @@ public struct SignalCleaner: Sendable {
 
     private static func validate(_ options: CleaningOptions) throws {
         // Written so that NaN fails too (every comparison with NaN is false).
-        if let high = options.highPass, !(high > 0 && high.isFinite) { throw CleaningError("--high-pass must be a positive number of Hz (got \(high))") }
-        if let low = options.lowPass, !(low > 0 && low.isFinite) { throw CleaningError("--low-pass must be a positive number of Hz (got \(low))") }
+        if let high = options.highPass, !(high > 0 && high.isFinite) { throw CleaningError("`highPass` must be a positive number of Hz (got \(high))") }
+        if let low = options.lowPass, !(low > 0 && low.isFinite) { throw CleaningError("`lowPass` must be a positive number of Hz (got \(low))") }
         if let high = options.highPass, let low = options.lowPass, high >= low {
-            throw CleaningError("--high-pass (\(high) Hz) must be below --low-pass (\(low) Hz): the band between them is what is kept")
+            throw CleaningError("`highPass` (\(high) Hz) must be below `lowPass` (\(low) Hz): the band between them is what is kept")
         }
         guard let filter = options.filter else {
             if options.highPass != nil || options.lowPass != nil {
-                throw CleaningError("cutoffs were given without a filter; add --filter butterworth (or cosine, fft)")
+                throw CleaningError("cutoffs were given without a filter; add `filter` butterworth (or cosine, fft)")
             }
             return
         }
         guard let tr = options.repetitionTime, tr > 0, tr.isFinite else {
-            throw CleaningError("filtering needs the repetition time; pass --tr SECONDS (or fix pixdim[4] / RepetitionTime)")
+            throw CleaningError("filtering needs the repetition time; pass `repetitionTime` SECONDS (or fix pixdim[4] / RepetitionTime)")
         }
         let nyquist = 0.5 / tr
         for (name, cutoff) in [("--high-pass", options.highPass), ("--low-pass", options.lowPass)] {
@@ -193,10 +193,10 @@ public struct SignalCleaner: Sendable {
         switch filter {
         case .butterworth, .fft:
             if options.highPass == nil && options.lowPass == nil {
-                throw CleaningError("--filter \(filter.rawValue) needs --high-pass and/or --low-pass")
+                throw CleaningError("`filter` \(filter.rawValue) needs `highPass` and/or `lowPass`")
             }
         case .cosine:
-            if options.highPass == nil { throw CleaningError("--filter cosine is a high-pass filter; give --high-pass HZ") }
+            if options.highPass == nil { throw CleaningError("`filter` cosine is a high-pass filter; give `highPass` HZ") }
         }
     }
 

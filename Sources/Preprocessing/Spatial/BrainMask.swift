@@ -74,7 +74,7 @@ public struct BrainMask: Equatable, Sendable {
         var sorted = mean.sorted()
         if excludeZeros { sorted = sorted.filter { $0 != 0 } }
         guard sorted.count > 2 else {
-            throw NIfTIError(.invalidArgument, path: image.path, "too few voxels to compute an EPI mask; pass --mask")
+            throw NIfTIError(.invalidArgument, path: image.path, "too few voxels to compute an EPI mask; pass `mask`")
         }
         let lower = Int((lowerCutoff * Double(sorted.count)).rounded(.down))
         let upper = min(Int((upperCutoff * Double(sorted.count)).rounded(.down)), sorted.count - 1)

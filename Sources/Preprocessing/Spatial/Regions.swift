@@ -138,13 +138,13 @@ extension RegionSet {
             members.sort()
             let label = names?[number] ?? String(number + 1)
             guard !members.isEmpty else {
-                throw AtlasError("the sphere around seed \(label) at (\(seed.x), \(seed.y), \(seed.z)) mm holds no voxel\(mask == nil ? "" : " of the mask"); the data covers \(grid.extentDescription). Check the coordinates' space or enlarge --radius")
+                throw AtlasError("the sphere around seed \(label) at (\(seed.x), \(seed.y), \(seed.z)) mm holds no voxel\(mask == nil ? "" : " of the mask"); the data covers \(grid.extentDescription). Check the coordinates' space or enlarge `radius`")
             }
             if !allowOverlap {
                 for index in members {
                     if owner[index] >= 0 {
                         let other = names?[owner[index]] ?? String(owner[index] + 1)
-                        throw AtlasError("the spheres around seeds \(other) and \(label) overlap at radius \(radius) mm; reduce --radius or pass --allow-overlap")
+                        throw AtlasError("the spheres around seeds \(other) and \(label) overlap at radius \(radius) mm; reduce `radius` or pass `allowOverlap`")
                     }
                     owner[index] = number
                 }
