@@ -12,6 +12,10 @@
 #    each must fail with a message, and latents must refuse what the fit left.
 # 4. gzip mutations: MUTANTS copies of a .nii.gz with bytes of the deflate stream or the trailer
 #    changed; every one must either fail with an error or read the original voxels.
+# 5. kills of a running bids job: the participant level killed mid-extraction and the group
+#    level killed mid-fit, each rerun until it completes; the derivatives, the group model and its
+#    read-outs must equal those of uninterrupted runs byte for byte.
+# SECTIONS=kill,writers,disk,gzip,bids (the default: all) runs a subset.
 # Prints one line per check and a summary; exits non-zero when any check fails.
 set -u
 cd "$(dirname "$0")/.."
@@ -22,6 +26,8 @@ export FMRIDYN_ATLAS_DIR=$PWD/atlases
 work=$(mktemp -d)
 trap 'umount "$work/full" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
+SECTIONS=${SECTIONS:-kill,writers,disk,gzip,bids}
+want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 say() { printf '%s\n' "$*"; }
 fail() { say "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -29,6 +35,7 @@ fail() { say "FAIL: $*"; failures=$((failures + 1)); }
 "$F" simulate --out "$work/sim" --subjects 3 --runs 1 --volumes 120 --grid 4mm --seed 3 -q || exit 2
 fit=(fit "$work/sim" --epochs 400 --patience 500 --window 16 --stride 4 --latent-dim 4 --hidden 32 --batch-size 8 --checkpoint-every 1 --threads 2 -q)
 
+if want kill; then
 # 1. Repeated kill -9 and resume.
 "$F" "${fit[@]}" --out "$work/reference" || exit 2
 kills=0; resumed=0; started=$(date +%s)
@@ -55,6 +62,9 @@ leftovers=$(find "$work/killed" -name '.*' ! -name '.fmridyn.lock' -o -name '*st
 [ "$leftovers" -eq 0 ] || fail "$leftovers temporary files left in the killed fit's directory"
 say "kill -9: $kills kills, $resumed resumes in $(( $(date +%s) - started )) s; bit-identical: $([ $identical -eq 1 ] && echo yes || echo no); temporaries left: $leftovers"
 
+fi
+
+if want writers; then
 # 2. Two writers into one directory.
 "$F" "${fit[@]}" --out "$work/both" > "$work/one.txt" 2>&1 & first=$!
 sleep 0.3
@@ -66,6 +76,9 @@ else
     fail "two writers: exit codes $first_status and $second; $(cat "$work/two.txt" | head -3)"
 fi
 
+fi
+
+if want disk; then
 # 3. Disk full (for bids: participant outputs into a tmpfs left with about 100 kB free).
 mkdir -p "$work/full"
 if mount -t tmpfs -o size=2m tmpfs "$work/full" 2>/dev/null; then
@@ -112,6 +125,9 @@ else
     say "disk full: skipped (cannot mount a tmpfs here)"
 fi
 
+fi
+
+if want gzip; then
 # 4. gzip mutations of the deflate stream and the trailer.
 "$F" simulate --out "$work/small" --subjects 1 --runs 1 --volumes 20 --grid 4mm --seed 5 -q
 source=$(ls "$work/small/sub-01/func/"*_bold.nii.gz | head -1)
@@ -155,6 +171,49 @@ print(f"gzip mutations: {count} mutants: {outcomes['refused']} refused with an e
       f"{outcomes['silent_wrong']} silent wrong answers, {outcomes['crash']} crashes")
 sys.exit(1 if outcomes['silent_wrong'] or outcomes['crash'] else 0)
 EOF
+
+fi
+
+if want bids; then
+# 5. Kills of a running bids job, participant then group level, each rerun until it finishes.
+bids_participant=(bids "$work/sim" OUT participant --atlas power264 --radius 6 --allow-overlap --skip-bids-validation -q)
+bids_group=(bids "$work/sim" OUT group --atlas power264 --radius 6 --allow-overlap --skip-bids-validation --epochs 60 --patience 100
+            --window 16 --stride 4 --latent-dim 4 --hidden 16 --batch-size 8 --checkpoint-every 1 --threads 2 -q)
+run_bids() { local out=$1; shift; local args=("${@/OUT/$out}"); "$F" "${args[@]}"; }
+run_bids "$work/bids-ref" "${bids_participant[@]}" > /dev/null 2>&1 || fail "bids participant (uninterrupted) failed"
+run_bids "$work/bids-ref" "${bids_group[@]}" > /dev/null 2>&1 || fail "bids group (uninterrupted) failed"
+for level in participant group; do
+    if [ $level = participant ]; then args=("${bids_participant[@]}"); else args=("${bids_group[@]}"); fi
+    kills=0; reruns=0
+    run_bids "$work/bids-killed" "${args[@]}" > /dev/null 2>&1 & pid=$!
+    while true; do
+        sleep "0.$((RANDOM % 9 + 2))"
+        if kill -0 $pid 2>/dev/null && [ $kills -lt 12 ]; then
+            kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; kills=$((kills + 1))
+        else
+            wait $pid; status=$?
+            [ $status -eq 0 ] && break
+            [ $kills -ge 12 ] && { fail "bids $level: the rerun after $kills kills exited $status"; break; }
+        fi
+        run_bids "$work/bids-killed" "${args[@]}" > /dev/null 2>&1 & pid=$!; reruns=$((reruns + 1))
+    done
+    run_bids "$work/bids-killed" "${args[@]}" > /dev/null 2>&1 || fail "bids $level: the final rerun failed"
+    differ=0; compared=0
+    if [ $level = participant ]; then
+        files=$(cd "$work/bids-ref" && find sub-* -type f \( -name '*_timeseries.tsv' -o -name '*_timeseries.json' \) ! -name '*desc-latents*' | sort)
+    else
+        files="models/model.safetensors models/config.json group/latents.csv group/fixed_points.json group/decoding.json"
+        files="$files $(cd "$work/bids-ref" && find sub-* -type f -name '*desc-latents_timeseries.tsv' | sort)"
+    fi
+    for file in $files; do
+        compared=$((compared + 1))
+        cmp -s "$work/bids-ref/$file" "$work/bids-killed/$file" || { differ=$((differ + 1)); fail "bids $level: $file differs after $kills kills"; }
+    done
+    leftovers=$(find "$work/bids-killed" \( -name '.*tmp*' -o -name '.dat.nosync*' -o -name '*staging*' -o -name '.fmridyn-runs-*' \) | wc -l)
+    [ "$leftovers" -eq 0 ] || fail "bids $level: $leftovers temporary files left"
+    say "bids $level kill -9: $kills kills, $reruns reruns; $compared files compared, $differ differ; temporaries left: $leftovers"
+done
+fi
 
 say "fault suite: $failures failures"
 exit $((failures > 0))

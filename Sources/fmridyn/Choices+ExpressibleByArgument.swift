@@ -21,6 +21,7 @@ extension Saliency.SiteAggregation: ExpressibleByArgument {}
 extension GroupSparseTraining.Grouping: ExpressibleByArgument {}
 extension SparseMethod: ExpressibleByArgument {}
 extension SiteKind: ExpressibleByArgument {}
+extension OneShotPruneMethod: ExpressibleByArgument {}
 
 
 /// How the decoder sees the latents (`fit --observation`).
@@ -31,10 +32,6 @@ enum ObservationModel: String, CaseIterable, ExpressibleByArgument {
     case hrf
 }
 
-/// `fmridyn prune --method`: one-shot pruning of a fitted model.
-enum OneShotPruneMethod: String, CaseIterable, ExpressibleByArgument {
-    case magnitude, random, gsp, synflow, snip
-}
 
 /// `fmridyn adapt --scope`: how the fine-tuned fraction is spread over the weight matrices.
 enum AdapterScope: String, CaseIterable, ExpressibleByArgument {

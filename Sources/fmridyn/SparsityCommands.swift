@@ -1,6 +1,4 @@
 import ArgumentParser
-import Core
-import Federation
 import Foundation
 import Model
 import Pipeline
@@ -70,34 +68,13 @@ struct Prune: ParsableCommand {
 
     func run() throws {
         var (svae, description) = try Trainer.loadModel(from: model)
-        let names = prunableParameters(svae)
-        let shapes = Dictionary(uniqueKeysWithValues: svae.parameters.filter { names.contains($0.name) }.map { ($0.name, svae[keyPath: $0.path].shape) })
-        let masks: ParameterMasks<Float>
-        if method == .gsp {
-            // Project each weight matrix (as one vector) to the target Hoyer sparsity; zeros define the mask.
-            let vectors = names.compactMap { name in svae.parameters.first { $0.name == name }.map { svae[keyPath: $0.path].scalars.map(Double.init) } }
-            let projected = GroupSparseProjection.project(vectors, target: sparsity)
-            masks = ParameterMasks(Dictionary(uniqueKeysWithValues: zip(names, projected).map { name, values in
-                (name, Tensor<Float>(shape: shapes[name] ?? [values.count], scalars: values.map { $0 == 0 ? 0 : 1 }))
-            }))
-        } else if method == .synflow {
-            let c = svae.configuration
-            let ones = Tensor<Float>(shape: [1, c.window, c.observations], scalars: [Float](repeating: 1, count: c.window * c.observations))
-            masks = try Saliency.synflowMasks(svae, names: names, sparsity: sparsity, scope: scope) { network in
-                try network.meanPathOutputs(ones).map { $0.sum() }.reduce(Tensor<Float>(shape: [], scalars: [0]), +)
-            }
-        } else if method == .snip {
+        var windows: WindowDataset?
+        if method == .snip {
             let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
             let c = svae.configuration
-            let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
-            let scores = try GradientSaliency.snip(svae, names: names, data: windows, windows: windows.training + windows.validation,
-                                                            batches: 4, batchSize: 32, seed: seed)
-            masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: sparsity, scope: scope)
-        } else {
-            let criterion: PruningCriterion = method == .random ? .random(seed: seed) : .magnitude
-            masks = Pruning.masks(scores: Pruning.scores(svae, names: names, criterion: criterion), order: names, shapes: shapes,
-                                  sparsity: sparsity, scope: scope)
+            windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
         }
+        let masks = try OneShotPruning.masks(svae, method: method, sparsity: sparsity, scope: scope, seed: seed, windows: windows)
         masks.apply(to: &svae)
         try ModelDirectory(out).save(svae, description: description, masks: masks, projectionFrom: ModelDirectory(model))
         let kept = masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }

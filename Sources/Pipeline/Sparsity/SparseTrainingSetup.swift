@@ -103,11 +103,7 @@ public enum SparseTrainingSetup {
             }
             return Plan(masks: masks, schedule: nil, record: record + [("batches", .integer(options.pruneBatches))])
         case .synflow:
-            let ones = Tensor<Float>(shape: [1, model.window, model.observations], scalars: [Float](repeating: 1, count: model.window * model.observations))
-            let masks = try Saliency.synflowMasks(svae, names: names, sparsity: options.sparsity, scope: options.scope,
-                                                  rounds: options.synflowRounds) { network in
-                try network.meanPathOutputs(ones).map { $0.sum() }.reduce(Tensor<Float>(shape: [], scalars: [0]), +)
-            }
+            let masks = try synflowMasks(svae, names: names, sparsity: options.sparsity, scope: options.scope, rounds: options.synflowRounds)
             return Plan(masks: masks, schedule: nil, record: record + [("rounds", .integer(options.synflowRounds))])
         case .gmp:
             return Plan(masks: dense, schedule: IterativeMagnitudePruning(finalSparsity: options.sparsity, interval: options.updateInterval,
@@ -126,6 +122,17 @@ public enum SparseTrainingSetup {
                         schedule: DynamicSparseTraining(growth: growth, updateInterval: options.updateInterval, dropFraction: options.dropFraction,
                                                         seed: model.seed),
                         record: record + [("update_interval", .integer(options.updateInterval)), ("drop_fraction", .number(options.dropFraction))])
+        }
+    }
+
+    /// SynFlow masks of an SVAE: the data-free score of an all-ones window through the
+    /// noise-free (mean) path, pruned over `rounds` rounds.
+    public static func synflowMasks(_ svae: SVAE<Float>, names: [String], sparsity: Double, scope: PruningScope,
+                                    rounds: Int) throws -> ParameterMasks<Float> {
+        let c = svae.configuration
+        let ones = Tensor<Float>(shape: [1, c.window, c.observations], scalars: [Float](repeating: 1, count: c.window * c.observations))
+        return try Saliency.synflowMasks(svae, names: names, sparsity: sparsity, scope: scope, rounds: rounds) { network in
+            try network.meanPathOutputs(ones).map { $0.sum() }.reduce(Tensor<Float>(shape: [], scalars: [0]), +)
         }
     }
 
