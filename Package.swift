@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Federation", targets: ["Federation"]),
         .library(name: "RecoveryBenchmark", targets: ["RecoveryBenchmark"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,6 +57,11 @@ let package = Package(
         ),
 
         // MARK: Pipeline stages
+        // Dense decompositions over LAPACKE (solve, eigen, least squares), shared by the stages.
+        .target(
+            name: "LinearAlgebra",
+            dependencies: ["CLinearAlgebra"]
+        ),
         .target(
             name: "NIfTI",
             dependencies: ["CNIfTI", "CCompression"]
@@ -71,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "Model",
-            dependencies: ["Core", "Dynamics", "Preprocessing", "NIfTI"]
+            dependencies: ["Core", "Dynamics", "Preprocessing", "NIfTI", "LinearAlgebra"]
         ),
         .target(
             name: "Sparse",
@@ -89,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "Analysis",
-            dependencies: ["Core", "Dynamics", "Model", "CLinearAlgebra"]
+            dependencies: ["Core", "Dynamics", "Model", "CLinearAlgebra", "LinearAlgebra"]
         ),
         .target(name: "Reporting"),
         // Scores fitted dynamics against the simulator's ground truth (fmridyn bench recovery).
@@ -99,12 +105,12 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra"]
+            dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra", "LinearAlgebra"]
         ),
         .target(
             name: "Preprocessing",
             dependencies: [
-                "NIfTI", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "CLinearAlgebra", "LinearAlgebra", "CFFTW",
                 .product(name: "Numerics", package: "swift-numerics"),
                 .product(name: "CSV", package: "CSV.swift"),
             ]
@@ -142,6 +148,10 @@ let package = Package(
         .testTarget(
             name: "NIfTITests",
             dependencies: ["NIfTI", "CNIfTI", "TestSupport"]
+        ),
+        .testTarget(
+            name: "LinearAlgebraTests",
+            dependencies: ["LinearAlgebra", "TestSupport"]
         ),
         .testTarget(
             name: "CoreTests",

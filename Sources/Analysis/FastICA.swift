@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 import Core
 import Foundation
@@ -72,9 +73,12 @@ public struct FastICA: Sendable {
         let k = w.count
         var s = [Double](repeating: 0, count: k * k)
         for i in 0..<k { for j in 0..<k { s[i * k + j] = zip(w[i], w[j]).reduce(0) { $0 + $1.0 * $1.1 } } }
-        var values = [Double](repeating: 0, count: k)
-        let info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(k), &s, Int32(k), &values)
-        guard info == 0 else { throw FastICAError("the eigen-decomposition of W W^T failed (LAPACK dsyev info \(info))") }
+        let values: [Double]
+        do {
+            values = try DenseLinearAlgebra.symmetricEigen(&s, n: k)
+        } catch {
+            throw FastICAError("the eigen-decomposition of W W^T failed (\(error))")
+        }
         // (W W^T)^(-1/2) = V diag(1/sqrt(d)) V^T
         var inverseRoot = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
         for i in 0..<k { for j in 0..<k { for m in 0..<k { inverseRoot[i][j] += s[i * k + m] * s[j * k + m] / max(values[m], 1e-300).squareRoot() } } }

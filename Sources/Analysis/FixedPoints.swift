@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 import Core
 import Dynamics
@@ -185,8 +186,7 @@ public enum FixedPointFinder {
             for row in 0..<indices.count {
                 var a = Array(jacobian.scalars[(row * dimension * dimension)..<((row + 1) * dimension * dimension)])
                 var b = Array(values.scalars[(row * dimension)..<((row + 1) * dimension)])
-                var pivots = [Int32](repeating: 0, count: dimension)
-                guard LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(dimension), 1, &a, Int32(dimension), &pivots, &b, 1) == 0 else { continue }
+                guard (try? DenseLinearAlgebra.solve(&a, &b, n: dimension)) != nil else { continue }
                 for d in 0..<dimension { next[row * dimension + d] -= b[d] }
             }
             let after = qValues(residual, Tensor(shape: z.shape, scalars: next), dimension)
@@ -212,13 +212,8 @@ public enum FixedPointFinder {
 
     /// Eigenvalues of a row-major square matrix (LAPACK dgeev).
     public static func eigenvalues(_ matrix: [Double], dimension n: Int) -> [(Double, Double)] {
-        var a = matrix
-        var real = [Double](repeating: 0, count: n), imaginary = [Double](repeating: 0, count: n)
-        var left = [Double](repeating: 0, count: 1), right = [Double](repeating: 0, count: 1)
-        let status = LAPACKE_dgeev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")), Int32(n), &a, Int32(n),
-                                   &real, &imaginary, &left, 1, &right, 1)
-        guard status == 0 else { return [] }
-        return zip(real, imaginary).map { ($0, $1) }.sorted { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) }
+        guard let values = try? DenseLinearAlgebra.eigenvalues(matrix, n: n) else { return [] }
+        return values.sorted { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) }
     }
 
     public static func classify(_ eigenvalues: [(Double, Double)], system: System, tolerance: Double = 1e-9) -> String {

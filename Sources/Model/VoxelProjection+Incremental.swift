@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 import Foundation
 import NIfTI
@@ -101,9 +102,11 @@ extension VoxelProjection {
                     }
                 }
             }
-            var eigenvalues = [Double](repeating: 0, count: size)
-            let info = LAPACKE_dsyev(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(size), &gram, Int32(size), &eigenvalues)
-            guard info == 0 else { throw TrainingError("voxel PCA: the eigen-decomposition failed (LAPACK dsyev info \(info))") }
+            do {
+                _ = try DenseLinearAlgebra.symmetricEigen(&gram, n: size, layout: .columnMajor)
+            } catch {
+                throw TrainingError("voxel PCA: the eigen-decomposition failed (\(error))")
+            }
             // The leading eigenvectors (dsyev sorts ascending), as the columns of U_R (size x R').
             let kept = min(retained, size, count + m)
             var leading = [Double](repeating: 0, count: size * kept)

@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 import Core
 import Foundation
@@ -69,9 +70,12 @@ public struct VoxelProjection: Sendable {
                 cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, Int32(total), Int32(v), 1, xb, Int32(total), 0, gb, Int32(total))
             }
         }
-        var eigenvalues = [Double](repeating: 0, count: total)
-        let info = LAPACKE_dsyev(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(total), &gram, Int32(total), &eigenvalues)
-        guard info == 0 else { throw TrainingError("voxel PCA: the eigen-decomposition failed (LAPACK dsyev info \(info))") }
+        let eigenvalues: [Double]
+        do {
+            eigenvalues = try DenseLinearAlgebra.symmetricEigen(&gram, n: total, layout: .columnMajor)
+        } catch {
+            throw TrainingError("voxel PCA: the eigen-decomposition failed (\(error))")
+        }
         // dsyev sorts ascending: the last k columns, largest first.
         let order = (0..<k).map { total - 1 - $0 }
         // Axes: C = diag(1 / sqrt(l)) U_k^T X_c, one GEMM (K x T times T x V).

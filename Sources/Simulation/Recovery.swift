@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 
 /// How well recovered latents explain the true ones: R^2 of the least-squares affine map from
@@ -18,8 +19,8 @@ public enum Recovery {
             a[(kr - 1) * rows + r] = 1
             for c in 0..<kt { b[c * rows + r] = truth[r][c] }
         }
-        guard LAPACKE_dgels(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(rows), Int32(kr), Int32(kt), &a, Int32(rows), &b, Int32(rows)) == 0 else { return nil }
-        return (0..<kr).map { i in (0..<kt).map { j in b[j * rows + i] } }
+        guard let fit = try? DenseLinearAlgebra.leastSquaresQR(a, b, rows: rows, columns: kr, rightHandSides: kt) else { return nil }
+        return (0..<kr).map { i in (0..<kt).map { j in fit.solution[j * kr + i] } }
     }
 
     /// Applies `affineMap`'s coefficients to one recovered state.
@@ -41,12 +42,10 @@ public enum Recovery {
             a[(kr - 1) * rows + r] = 1
             for c in 0..<kt { b[c * rows + r] = truth[r][c] }
         }
-        let status = LAPACKE_dgels(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(rows), Int32(kr), Int32(kt), &a, Int32(rows), &b, Int32(rows))
-        guard status == 0 else { return .nan }
-        // dgels leaves the residual sum of squares of column j in b[j*rows + kr ..< j*rows + rows].
-        var residual = 0.0, total = 0.0
+        guard let fit = try? DenseLinearAlgebra.leastSquaresQR(a, b, rows: rows, columns: kr, rightHandSides: kt) else { return .nan }
+        let residual = fit.residualSumOfSquares.reduce(0, +)
+        var total = 0.0
         for c in 0..<kt {
-            for r in kr..<rows { residual += b[c * rows + r] * b[c * rows + r] }
             let mean = truth.reduce(0) { $0 + $1[c] } / Double(rows)
             total += truth.reduce(0) { $0 + ($1[c] - mean) * ($1[c] - mean) }
         }

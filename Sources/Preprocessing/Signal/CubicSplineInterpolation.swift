@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 
 /// Cubic-spline interpolation with not-a-knot ends (scipy.interpolate.CubicSpline's default,
@@ -72,9 +73,8 @@ public struct CubicSplineWeights: Sendable {
             b[i * n + i] = -6 / h[i - 1] - 6 / h[i]
             b[i * n + i + 1] = 6 / h[i]
         }
-        var pivots = [Int32](repeating: 0, count: n)
-        let status = LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(n), &a, Int32(n), &pivots, &b, Int32(n))
-        precondition(status == 0, "the not-a-knot system is singular only for repeated sample times")
+        // The not-a-knot system is singular only for repeated sample times, which the caller excludes.
+        precondition((try? DenseLinearAlgebra.solve(&a, &b, n: n, rightHandSides: n)) != nil, "the not-a-knot system is singular only for repeated sample times")
         g = b
         return g
     }

@@ -1,0 +1,63 @@
+import LinearAlgebra
+import XCTest
+
+/// Each wrapper against a hand-solved case, in both layouts where the layout matters.
+final class DenseLinearAlgebraTests: XCTestCase {
+    func testSolveGivesTheInverseTimesTheRightHandSides() throws {
+        var a = [2.0, 1, 1, 3], b = [3.0, 5]
+        try DenseLinearAlgebra.solve(&a, &b, n: 2)
+        XCTAssertEqual(b[0], 0.8, accuracy: 1e-14)
+        XCTAssertEqual(b[1], 1.4, accuracy: 1e-14)
+        // Two right-hand sides, row-major B (2 x 2) = [[3, 1], [5, 0]]; column-major storage of the same system.
+        var rowA = [2.0, 1, 1, 3], rowB = [3.0, 1, 5, 0]
+        try DenseLinearAlgebra.solve(&rowA, &rowB, n: 2, rightHandSides: 2)
+        var colA = [2.0, 1, 1, 3], colB = [3.0, 5, 1, 0]
+        try DenseLinearAlgebra.solve(&colA, &colB, n: 2, rightHandSides: 2, layout: .columnMajor)
+        // Second column: A x = (1, 0) gives x = (3, -1) / 5.
+        XCTAssertEqual(rowB, [0.8, 0.6, 1.4, -0.2].map { $0 }, accuracy: 1e-14)
+        XCTAssertEqual(colB, [0.8, 1.4, 0.6, -0.2], accuracy: 1e-14)
+        var singular = [1.0, 2, 2, 4], rhs = [1.0, 1]
+        XCTAssertThrowsError(try DenseLinearAlgebra.solve(&singular, &rhs, n: 2)) { error in
+            XCTAssertEqual((error as? LinearAlgebraError)?.routine, "dgesv")
+            XCTAssertGreaterThan((error as? LinearAlgebraError)?.info ?? 0, 0)
+        }
+    }
+
+    func testEigenvaluesOfARotationAndADiagonal() throws {
+        let rotation = try DenseLinearAlgebra.eigenvalues([0, -2, 2, 0], n: 2).sorted { $0.1 < $1.1 }
+        XCTAssertEqual(rotation.map(\.0), [0, 0], accuracy: 1e-14)
+        XCTAssertEqual(rotation.map(\.1), [-2, 2], accuracy: 1e-14)
+        let diagonal = try DenseLinearAlgebra.eigenvalues([2, 0, 0, -1], n: 2).map(\.0).sorted()
+        XCTAssertEqual(diagonal, [-1, 2], accuracy: 1e-14)
+    }
+
+    func testSymmetricEigenVectorsSatisfyTheEquationInEitherLayout() throws {
+        for layout in [MatrixLayout.rowMajor, .columnMajor] {
+            let matrix = [2.0, 1, 0, 1, 2, 0, 0, 0, 5]
+            var a = matrix
+            let values = try DenseLinearAlgebra.symmetricEigen(&a, n: 3, layout: layout)
+            XCTAssertEqual(values, [1, 3, 5], accuracy: 1e-13)
+            for j in 0..<3 {
+                let v = (0..<3).map { i in layout == .rowMajor ? a[i * 3 + j] : a[j * 3 + i] }
+                XCTAssertEqual(v.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-13)
+                for i in 0..<3 {
+                    let product = (0..<3).reduce(0.0) { $0 + matrix[i * 3 + $1] * v[$1] }
+                    XCTAssertEqual(product, values[j] * v[i], accuracy: 1e-13)
+                }
+            }
+        }
+    }
+
+    /// y = 1, 3, 6 at x = 0, 1, 2: normal equations give intercept 5/6, slope 5/2, RSS 1/6.
+    func testLeastSquaresLineAndItsResidual() throws {
+        let design = [1.0, 1, 1, 0, 1, 2]  // column-major 3 x 2: intercept, x
+        let fit = try DenseLinearAlgebra.leastSquaresQR(design, [1, 3, 6], rows: 3, columns: 2, rightHandSides: 1)
+        XCTAssertEqual(fit.solution, [5.0 / 6, 2.5], accuracy: 1e-13)
+        XCTAssertEqual(fit.residualSumOfSquares[0], 1.0 / 6, accuracy: 1e-13)
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}
