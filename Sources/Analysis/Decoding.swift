@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 import Core
 import Foundation
@@ -363,11 +364,7 @@ public struct PCA: Sendable {
         var a = [Double](repeating: 0, count: n * d)  // row-major n x d
         for i in 0..<n { for f in 0..<d { a[i * d + f] = x[i][f] - mean[f] } }
         let m = min(n, d)
-        var s = [Double](repeating: 0, count: m), u = [Double](repeating: 0, count: n * m)
-        var vt = [Double](repeating: 0, count: m * d)
-        let status = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int32(n), Int32(d), &a, Int32(d), &s,
-                                    &u, Int32(m), &vt, Int32(d))
-        guard status == 0 else { return }
+        guard let (_, s, vt) = try? DenseLinearAlgebra.svd(a, rows: n, columns: d) else { return }
         components = (0..<min(k, m)).map { Array(vt[($0 * d)..<(($0 + 1) * d)]) }
         explainedVariance = (0..<min(k, m)).map { s[$0] * s[$0] / Double(max(1, n - 1)) }
     }
@@ -431,12 +428,11 @@ public struct LinearDiscriminant: Sendable {
             priors.append(prior)
         }
         // Solve Sigma W^T = means^T for all classes at once (least squares, as scipy's lstsq).
-        var a = covariance
         var b = [Double](repeating: 0, count: d * classes.count)  // row-major d x classes
         for (k, mean) in means.enumerated() { for f in 0..<d { b[f * classes.count + k] = mean[f] } }
-        var singular = [Double](repeating: 0, count: d)
-        var rank: Int32 = 0
-        _ = LAPACKE_dgelsd(LAPACK_ROW_MAJOR, Int32(d), Int32(d), Int32(classes.count), &a, Int32(d), &b, Int32(classes.count), &singular, -1, &rank)
+        // A failed solve (non-finite covariance) gives zero weights: every class scored by its prior.
+        b = (try? DenseLinearAlgebra.leastSquaresSVD(covariance, b, rows: d, columns: d, rightHandSides: classes.count).solution)
+            ?? [Double](repeating: 0, count: d * classes.count)
         weights = classes.indices.map { k in (0..<d).map { b[$0 * classes.count + k] } }
         intercepts = classes.indices.map { k in -0.5 * zip(means[k], weights[k]).reduce(0) { $0 + $1.0 * $1.1 } + Foundation.log(priors[k]) }
     }

@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 import Core
 import Foundation
@@ -12,8 +13,9 @@ public enum SeedRobustness {
         let mt = (0..<k).map { c in target.reduce(0) { $0 + $1[c] } / Double(n) }
         var m = [Double](repeating: 0, count: k * k)  // row-major k x k
         for r in 0..<n { for i in 0..<k { for j in 0..<k { m[i * k + j] += (source[r][i] - ms[i]) * (target[r][j] - mt[j]) } } }
-        var s = [Double](repeating: 0, count: k), u = [Double](repeating: 0, count: k * k), vt = [Double](repeating: 0, count: k * k)
-        _ = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "A")), Int32(k), Int32(k), &m, Int32(k), &s, &u, Int32(k), &vt, Int32(k))
+        // A failed SVD (non-finite latents) gives the zero map, which matches nothing.
+        let (u, _, vt) = (try? DenseLinearAlgebra.svd(m, rows: k, columns: k, full: true))
+            ?? ([Double](repeating: 0, count: k * k), [], [Double](repeating: 0, count: k * k))
         let rotation = (0..<k).map { i in (0..<k).map { j in (0..<k).reduce(0.0) { $0 + u[i * k + $1] * vt[$1 * k + j] } } }
         return (rotation, ms, mt)
     }
@@ -25,11 +27,9 @@ public enum SeedRobustness {
         let k = source[0].count, n = source.count
         let ms = (0..<k).map { c in source.reduce(0) { $0 + $1[c] } / Double(n) }
         let mt = (0..<k).map { c in target.reduce(0) { $0 + $1[c] } / Double(n) }
-        var a = [Double](repeating: 0, count: n * k), b = [Double](repeating: 0, count: max(n, k) * k)
+        var a = [Double](repeating: 0, count: n * k), b = [Double](repeating: 0, count: n * k)
         for r in 0..<n { for c in 0..<k { a[r * k + c] = source[r][c] - ms[c]; b[r * k + c] = target[r][c] - mt[c] } }
-        var singular = [Double](repeating: 0, count: k)
-        var rank: Int32 = 0
-        _ = LAPACKE_dgelsd(LAPACK_ROW_MAJOR, Int32(n), Int32(k), Int32(k), &a, Int32(k), &b, Int32(k), &singular, -1, &rank)
+        b = (try? DenseLinearAlgebra.leastSquaresSVD(a, b, rows: n, columns: k, rightHandSides: k).solution) ?? [Double](repeating: 0, count: k * k)
         let matrix = (0..<k).map { i in (0..<k).map { j in b[i * k + j] } }
         return (matrix, ms, mt)
     }

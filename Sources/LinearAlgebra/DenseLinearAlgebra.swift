@@ -75,4 +75,53 @@ public enum DenseLinearAlgebra {
         }
         return (solution, residual)
     }
+
+    /// Singular value decomposition of a row-major m x n matrix (dgesdd, divide and conquer):
+    /// thin (U m x p, V^T p x n with p = min(m, n)) or full (U m x m, V^T n x n); singular
+    /// values descending. U and V^T row-major.
+    public static func svd(_ matrix: [Double], rows m: Int, columns n: Int, full: Bool = false) throws -> (u: [Double], s: [Double], vt: [Double]) {
+        precondition(matrix.count == m * n, "svd: the matrix must be m x n")
+        let p = min(m, n), uColumns = full ? m : p, vtRows = full ? n : p
+        var a = matrix
+        var s = [Double](repeating: 0, count: p), u = [Double](repeating: 0, count: m * uColumns), vt = [Double](repeating: 0, count: vtRows * n)
+        try check("dgesdd", LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: full ? "A" : "S")), Int32(m), Int32(n), &a, Int32(n), &s,
+                                           &u, Int32(uColumns), &vt, Int32(n)))
+        return (u, s, vt)
+    }
+
+    /// Minimum-norm least squares min |A X - B| for any rank (dgelsd, SVD with singular values
+    /// below machine precision times the largest treated as zero, as scipy's lstsq). A is
+    /// row-major m x n, B row-major m x r. Returns X (row-major n x r) and the effective rank.
+    public static func leastSquaresSVD(_ a: [Double], _ b: [Double], rows m: Int, columns n: Int,
+                                       rightHandSides r: Int) throws -> (solution: [Double], rank: Int) {
+        precondition(a.count == m * n && b.count == m * r, "leastSquaresSVD: A must be m x n and B m x r")
+        var a = a
+        var work = [Double](repeating: 0, count: max(m, n) * r)
+        for i in 0..<(m * r) { work[i] = b[i] }
+        var singular = [Double](repeating: 0, count: min(m, n))
+        var rank: Int32 = 0
+        try check("dgelsd", LAPACKE_dgelsd(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(r), &a, Int32(n), &work, Int32(r), &singular, -1, &rank))
+        return (Array(work[0..<(n * r)]), Int(rank))
+    }
+
+    /// An orthonormal basis of the column space of a column-major m x n matrix by QR with
+    /// column pivoting (dgeqp3, then dorgqr): the columns of Q whose |R_ii| exceeds `tolerance`
+    /// (nilearn's rank rule for confounds), column-major m x rank.
+    public static func orthonormalColumnBasis(_ matrix: [Double], rows m: Int, columns n: Int,
+                                              tolerance: Double) throws -> (basis: [Double], rank: Int) {
+        precondition(matrix.count == m * n, "orthonormalColumnBasis: the matrix must be m x n")
+        guard m > 0, n > 0 else { return ([], 0) }
+        var a = matrix
+        var pivots = [Int32](repeating: 0, count: n)
+        let k = min(m, n)
+        var tau = [Double](repeating: 0, count: k)
+        try check("dgeqp3", LAPACKE_dgeqp3(LAPACK_COL_MAJOR, Int32(m), Int32(n), &a, Int32(m), &pivots, &tau))
+        // Read R's diagonal before Q overwrites it.
+        let kept = (0..<k).filter { abs(a[$0 * m + $0]) > tolerance }
+        try check("dorgqr", LAPACKE_dorgqr(LAPACK_COL_MAJOR, Int32(m), Int32(k), Int32(k), &a, Int32(m), tau))
+        var basis: [Double] = []
+        basis.reserveCapacity(m * kept.count)
+        for index in kept { basis += a[(index * m)..<((index + 1) * m)] }
+        return (basis, kept.count)
+    }
 }

@@ -57,6 +57,52 @@ final class DenseLinearAlgebraTests: XCTestCase {
     }
 }
 
+extension DenseLinearAlgebraTests {
+    func testSVDReconstructsTheMatrixWithDescendingValues() throws {
+        let a = [3.0, 1, -1, 2, 0.5, 4]  // 3 x 2
+        let (u, s, vt) = try DenseLinearAlgebra.svd(a, rows: 3, columns: 2)
+        XCTAssertEqual(s.count, 2)
+        XCTAssertGreaterThanOrEqual(s[0], s[1])
+        for i in 0..<3 {
+            for j in 0..<2 {
+                let value = (0..<2).reduce(0.0) { $0 + u[i * 2 + $1] * s[$1] * vt[$1 * 2 + j] }
+                XCTAssertEqual(value, a[i * 2 + j], accuracy: 1e-13)
+            }
+        }
+        let full = try DenseLinearAlgebra.svd([2, 0, 0, -3], rows: 2, columns: 2, full: true)
+        XCTAssertEqual(full.s, [3, 2], accuracy: 1e-14)
+    }
+
+    /// A rank-one system: the minimum-norm solution splits the value equally.
+    func testSVDLeastSquaresGivesTheMinimumNormSolution() throws {
+        let fit = try DenseLinearAlgebra.leastSquaresSVD([1, 1, 1, 1], [2, 2], rows: 2, columns: 2, rightHandSides: 1)
+        XCTAssertEqual(fit.rank, 1)
+        XCTAssertEqual(fit.solution, [1, 1], accuracy: 1e-13)
+    }
+
+    /// Columns (1,1,0), (2,2,0), (0,0,1) span a plane: two orthonormal columns that reproduce them.
+    func testColumnBasisDropsDependentColumns() throws {
+        let a = [1.0, 1, 0, 2, 2, 0, 0, 0, 1]  // column-major 3 x 3
+        let (basis, rank) = try DenseLinearAlgebra.orthonormalColumnBasis(a, rows: 3, columns: 3, tolerance: 100 * Double.ulpOfOne)
+        XCTAssertEqual(rank, 2)
+        for p in 0..<rank {
+            for q in 0..<rank {
+                let dot = (0..<3).reduce(0.0) { $0 + basis[p * 3 + $1] * basis[q * 3 + $1] }
+                XCTAssertEqual(dot, p == q ? 1 : 0, accuracy: 1e-13)
+            }
+        }
+        for column in 0..<3 {
+            let x = Array(a[(column * 3)..<(column * 3 + 3)])
+            var projected = [Double](repeating: 0, count: 3)
+            for p in 0..<rank {
+                let c = (0..<3).reduce(0.0) { $0 + basis[p * 3 + $1] * x[$1] }
+                for i in 0..<3 { projected[i] += c * basis[p * 3 + i] }
+            }
+            XCTAssertEqual(projected, x, accuracy: 1e-13)
+        }
+    }
+}
+
 private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }

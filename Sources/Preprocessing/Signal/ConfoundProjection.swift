@@ -1,3 +1,4 @@
+import LinearAlgebra
 import CLinearAlgebra
 
 /// Removes the span of a set of confounds from signals: x <- x - Q Q^T x, with Q an
@@ -15,19 +16,11 @@ public struct ConfoundProjection: Sendable {
         let m = confounds.timePoints, n = confounds.columns
         timePoints = m
         guard m > 0, n > 0 else { basis = []; rank = 0; return }
-        var a = confounds.values
-        var pivots = [Int32](repeating: 0, count: n)
-        let k = min(m, n)
-        var tau = [Double](repeating: 0, count: k)
-        _ = LAPACKE_dgeqp3(LAPACK_COL_MAJOR, Int32(m), Int32(n), &a, Int32(m), &pivots, &tau)
-        // nilearn keeps Q[:, |diag R| > 100 eps]; read the diagonal before Q overwrites R.
-        let kept = (0..<k).filter { abs(a[$0 * m + $0]) > Double.ulpOfOne * 100 }
-        _ = LAPACKE_dorgqr(LAPACK_COL_MAJOR, Int32(m), Int32(k), Int32(k), &a, Int32(m), tau)
-        var selected: [Double] = []
-        selected.reserveCapacity(m * kept.count)
-        for index in kept { selected += a[(index * m)..<((index + 1) * m)] }
-        basis = selected
-        rank = kept.count
+        // nilearn keeps Q[:, |diag R| > 100 eps] of a pivoted QR. A failure (non-finite confounds,
+        // which the cleaner refuses before this) leaves nothing to project out.
+        let qr = (try? DenseLinearAlgebra.orthonormalColumnBasis(confounds.values, rows: m, columns: n, tolerance: Double.ulpOfOne * 100)) ?? (basis: [], rank: 0)
+        basis = qr.basis
+        rank = qr.rank
     }
 
     /// Projects the confounds out of a column-major block (`timePoints x columns`) in place.
