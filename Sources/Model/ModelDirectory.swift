@@ -28,6 +28,10 @@ public struct ModelDirectory: Sendable, Equatable {
                                     Checkpoint.optimizerFile, "training_log.csv", "evaluation.json", "sparsity.json",
                                     VoxelProjection.fileName, "robustness.json", "federated.json", "checkpoint", "checkpoint.previous"]
 
+    /// The files of a finished model that a reader needs (no checkpoint), `config.json` last.
+    public static let publishedFiles = [Checkpoint.modelFile, Checkpoint.masksFile, "model_sparse.safetensors", "training_log.csv",
+                                        "evaluation.json", "sparsity.json", VoxelProjection.fileName, Checkpoint.configFile]
+
     /// Whether a model has been (or is being) fitted here.
     public var holdsModel: Bool { FileManager.default.fileExists(atPath: configuration) }
 

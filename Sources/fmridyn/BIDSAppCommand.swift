@@ -58,6 +58,8 @@ struct BIDSApp: ParsableCommand {
     var force = false
     @Option(help: "group: cross-validation folds for decoding (at most the number of subjects).")
     var folds = 5
+    @Option(help: "group: where the fit's intermediates go (checkpoints, training state), e.g. a scratch disk; OUTPUT_DIR/models receives only the finished model. A rerun resumes from here, or reuses the published model when this folder is gone and the settings match.")
+    var workDir: String?
 
     @OptionGroup(title: "BIDS-App conventions") var conventions: BIDSAppOptions
     @OptionGroup(title: "Extraction and cleaning (participant level)") var cleaning: ExtractionOptions
@@ -342,7 +344,10 @@ struct BIDSApp: ParsableCommand {
         defer { groupLock.release() }
 
         // Fit (or finish an interrupted fit); --force starts over.
-        if force { try? FileManager.default.removeItem(atPath: models) }
+        if force {
+            try? FileManager.default.removeItem(atPath: models)
+            if let workDir { try? FileManager.default.removeItem(atPath: workDir + "/models") }
+        }
         let (model, training) = fit.configurations(observations: runs[0].timeseries.columns, repetitionTime: runs[0].repetitionTime)
         let plan = FitPlan(model: model, training: training, testFraction: fit.testFraction)
         let data = try plan.dataset(runs: runs)
@@ -352,12 +357,9 @@ struct BIDSApp: ParsableCommand {
         if let made = (try? FileManager.default.attributesOfItem(atPath: configPath))?[.modificationDate] as? Date, let newestInput, newestInput > made {
             say("group: participant outputs changed since the model was fitted; refitting")
             try FileManager.default.removeItem(atPath: models)
+            if let workDir { try? FileManager.default.removeItem(atPath: workDir + "/models") }
         }
-        do {
-            _ = try plan.train(on: data, into: modelFiles, resume: FileManager.default.fileExists(atPath: configPath)) { line in self.say("group: " + line) }
-        } catch let error as TrainingError where error.reason == .settingsChanged || error.reason == .inputsChanged {
-            throw TrainingError("\(models) was fitted with other settings or inputs; pass --force to refit with these")
-        }
+        try fitGroupModel(plan, data: data, published: modelFiles)
 
         // The read-outs are up to date when made with these settings after the model and the inputs.
         let readoutSettings: [(String, JSONValue)] = [("Atlas", .string(atlas)), ("Folds", .integer(folds)),
@@ -402,6 +404,37 @@ struct BIDSApp: ParsableCommand {
         try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
         try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
         logger.info("\(group): latents.csv, fixed_points.json (\(readouts.fixedPoints.count) fixed points)\(readouts.decoding == nil ? "" : ", decoding.json"), report.html")
+    }
+
+    /// Fits (or finishes) the group model. Without --work-dir it trains in OUTPUT_DIR/models;
+    /// with it, in WORK_DIR/models, and copies the finished model's files into OUTPUT_DIR/models
+    /// (each atomically; no checkpoint there). A published model whose recorded settings and
+    /// split match is reused when the work folder is gone (scratch disks are wiped).
+    func fitGroupModel(_ plan: FitPlan, data: WindowDataset, published: ModelDirectory) throws {
+        let training = workDir.map { ModelDirectory($0 + "/models") } ?? published
+        if workDir != nil, !training.holdsModel, let existing = try? published.description(),
+           existing.model == plan.model, existing.training == plan.training, existing.split == data.splitDescription {
+            say("group: \(published.path) holds a finished model with these settings and split; reused (--force refits)")
+            return
+        }
+        if let workDir {
+            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            DirectoryLock.removeStaleTemporaries(in: workDir)
+        }
+        do {
+            _ = try plan.train(on: data, into: training, resume: training.holdsModel) { line in self.say("group: " + line) }
+        } catch let error as TrainingError where error.reason == .settingsChanged || error.reason == .inputsChanged {
+            throw TrainingError("\(training.path) was fitted with other settings or inputs; pass --force to refit with these")
+        }
+        guard training != published else { return }
+        try FileManager.default.createDirectory(atPath: published.path, withIntermediateDirectories: true)
+        // The weights first and config.json last: a reader that finds the configuration finds a complete model.
+        for file in ModelDirectory.publishedFiles {
+            let source = training.path + "/" + file
+            guard let contents = FileManager.default.contents(atPath: source) else { continue }
+            try OutputFiles.write(contents, to: published.path + "/" + file)
+        }
+        say("group: the finished model is published in \(published.path) (checkpoints stay in \(training.path))")
     }
 
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.

@@ -198,4 +198,44 @@ final class BIDSAppTests: XCTestCase {
         XCTAssertEqual((config["training"] as? [String: Any])?["threads"] as? Int, 1)
         XCTAssertTrue((config["split"] as? String ?? "").contains("one run"), "\(config["split"] ?? "")")
     }
+
+    /// --work-dir: checkpoints stay in the work folder, OUTPUT_DIR/models gets the finished model
+    /// only; with the work folder gone a rerun reuses a published model of the same settings and
+    /// refits for other settings.
+    func testGroupWorkDirectory() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dataset = directory.file("sim"), out = directory.file("out"), work = directory.file("scratch")
+        XCTAssertEqual(try CommandRunner.run(["simulate", "--out", dataset, "--subjects", "3", "--runs", "1", "--volumes", "60", "--grid", "4mm", "-q"]).status, 0)
+        let atlas = ["--atlas", "dosenbach160", "--radius", "6", "--allow-overlap"]
+        let fit = ["--epochs", "2", "--window", "16", "--stride", "8", "--latent-dim", "3", "--hidden", "8", "--batch-size", "8"]
+        XCTAssertEqual(try CommandRunner.run(["bids", dataset, out, "participant", "-q"] + atlas).status, 0)
+        let group = try CommandRunner.run(["bids", dataset, out, "group", "--folds", "3", "--work-dir", work] + atlas + fit)
+        XCTAssertEqual(group.status, 0, group.stderr)
+        let manager = FileManager.default
+        XCTAssertTrue(manager.fileExists(atPath: work + "/models/checkpoint/state.json"), "the checkpoints are in the work folder")
+        XCTAssertFalse(manager.fileExists(atPath: out + "/models/checkpoint"), "no checkpoint in the published model")
+        for file in ["config.json", "model.safetensors", "training_log.csv"] {
+            XCTAssertEqual(manager.contents(atPath: out + "/models/" + file), manager.contents(atPath: work + "/models/" + file), file)
+        }
+        XCTAssertTrue(manager.fileExists(atPath: out + "/group/latents.csv"))
+        let weights = try XCTUnwrap(manager.contents(atPath: out + "/models/model.safetensors"))
+
+        // The scratch disk is wiped: the published model is reused, not refitted.
+        try manager.removeItem(atPath: work)
+        let reused = try CommandRunner.run(["bids", dataset, out, "group", "--folds", "3", "--work-dir", work] + atlas + fit)
+        XCTAssertEqual(reused.status, 0, reused.stderr)
+        XCTAssertTrue(reused.stderr.contains("reused"), reused.stderr)
+        XCTAssertFalse(manager.fileExists(atPath: work + "/models"))
+        XCTAssertEqual(manager.contents(atPath: out + "/models/model.safetensors"), weights)
+
+        // Other settings: refitted in the work folder and published anew.
+        let other = try CommandRunner.run(["bids", dataset, out, "group", "--folds", "3", "--work-dir", work] + atlas
+                                          + fit.dropLast(6) + ["--latent-dim", "2", "--hidden", "8", "--batch-size", "8"])
+        XCTAssertEqual(other.status, 0, other.stderr)
+        XCTAssertTrue(manager.fileExists(atPath: work + "/models/checkpoint/state.json"))
+        XCTAssertNotEqual(manager.contents(atPath: out + "/models/model.safetensors"), weights)
+        let config = try json(out + "/models/config.json")
+        XCTAssertEqual((config["model"] as? [String: Any])?["latent"] as? Int, 2)
+    }
 }
