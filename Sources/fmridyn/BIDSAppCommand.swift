@@ -70,7 +70,7 @@ struct BIDSApp: ParsableCommand {
         guard ["participant", "group"].contains(analysisLevel) else {
             throw ValidationError("analysis_level must be participant or group (got \(analysisLevel)).")
         }
-        let source = Self.canonical(bidsDir), target = Self.canonical(outputDir)
+        let source = BIDSParticipantLevel.canonical(bidsDir), target = BIDSParticipantLevel.canonical(outputDir)
         if target == source || target.hasPrefix(source + "/") {
             throw ValidationError("output_dir \(outputDir) is \(target == source ? "the BIDS directory itself" : "inside the BIDS directory"); choose a folder outside \(bidsDir) (BIDS datasets stay read-only)")
         }
@@ -78,12 +78,6 @@ struct BIDSApp: ParsableCommand {
             throw ValidationError("the BIDS App extracts regions: give --atlas (voxel mode is not offered here).")
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
-    }
-
-    /// An absolute path with symbolic links and `..` resolved (for the output-inside-input check).
-    static func canonical(_ path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     var atlas: String { cleaning.atlas ?? "power264" }
@@ -129,9 +123,9 @@ struct BIDSApp: ParsableCommand {
         }
         generatedBy.append(.object([("Name", .string("fmridyn")), ("Version", .string(FMRIDyn.version)), ("Description", .string(level)),
                                     ("CommandLine", .string(CommandLine.arguments.joined(separator: " ")))]))
-        let source = "file://" + Self.canonical(bidsDir)
+        let source = "file://" + BIDSParticipantLevel.canonical(bidsDir)
         let description: [(String, JSONValue)] = [
-            ("Name", .string("fmridyn derivatives of \((Self.canonical(bidsDir) as NSString).lastPathComponent)")),
+            ("Name", .string("fmridyn derivatives of \((BIDSParticipantLevel.canonical(bidsDir) as NSString).lastPathComponent)")),
             ("BIDSVersion", .string("1.9.0")), ("DatasetType", .string("derivative")),
             ("GeneratedBy", .array(generatedBy)),
             ("SourceDatasets", .array([.object([("URL", .string(source))])])),
@@ -155,29 +149,7 @@ struct BIDSApp: ParsableCommand {
             """.utf8), to: outputDir + "/.bidsignore")
     }
 
-    /// `path` as a BIDS URI into the input dataset (`bids:raw:sub-01/func/...`), or the path
-    /// itself when it lies outside it.
-    func bidsURI(_ path: String) -> String {
-        let root = Self.canonical(bidsDir), file = Self.canonical(path)
-        return file.hasPrefix(root + "/") ? "bids:raw:" + file.dropFirst(root.count + 1) : path
-    }
-
-    /// Descriptions of a TSV's columns, as a sidecar's column keys.
-    static func columnDescriptions(_ columns: [(String, String)]) -> [(String, JSONValue)] {
-        columns.map { ($0.0, .object([("Description", .string($0.1))])) }
-    }
-
     // MARK: participant level
-
-    /// The derivative path stem of a run: OUTPUT_DIR/sub-XX/[ses-YY/]func/sub-XX_[ses-YY_]task-T_[acq-..._][run-N_][space-S_]atlas-A,
-    /// with the space of the preprocessed BOLD it was extracted from (none for raw BOLD).
-    func stem(for run: BIDSRun) -> String {
-        let folder = outputDir + "/sub-\(run.subject)" + (run.session.map { "/ses-\($0)" } ?? "") + "/func"
-        let entities = run.name.entities.filter { ["sub", "ses", "task", "acq", "ce", "rec", "dir", "run", "echo"].contains($0.key) }
-        let space = run.preprocessedBold.flatMap { BIDSName(($0 as NSString).lastPathComponent)?["space"] }
-        return folder + "/" + (entities.map { "\($0.key)-\($0.value)" } + (space.map { ["space-\($0)"] } ?? []) + ["atlas-\(atlasEntity)"])
-            .joined(separator: "_")
-    }
 
     func participantLevel(logger: Logger) throws {
         let layout = try BIDSLayout(root: bidsDir, derivatives: conventions.derivativeRoots, space: space)
@@ -186,91 +158,11 @@ struct BIDSApp: ParsableCommand {
         guard !runs.isEmpty else {
             throw ValidationError("\(bidsDir): no BOLD runs match (participants \(participantLabel.isEmpty ? "all" : participantLabel.joined(separator: " ")), task \(task ?? "any"))")
         }
-        var options = cleaning
-        options.atlas = atlas
-        var written = 0, skipped = 0
-        // One writer per subject's output folder (jobs for different subjects run side by side).
-        var locks: [String: DirectoryLock] = [:]
-        defer { locks.values.forEach { $0.release() } }
-        for (index, bidsRun) in runs.enumerated() {
-            let subjectFolder = outputDir + "/sub-\(bidsRun.subject)"
-            if locks[subjectFolder] == nil { locks[subjectFolder] = try DirectoryLock.acquire(subjectFolder, purpose: "bids participant") }
-            let base = stem(for: bidsRun)
-            let timeseries = base + "_timeseries.tsv", sidecar = base + "_timeseries.json"
-            let conditions = base + "_desc-conditions_timeseries.tsv", conditionsSidecar = base + "_desc-conditions_timeseries.json"
-            let bold = bidsRun.preprocessedBold ?? bidsRun.bold
-            var inputs = [bold] + bidsRun.sidecars
-            if let events = bidsRun.events { inputs.append(events) }
-            if options.needsConfounds {
-                guard let confounds = bidsRun.confounds else {
-                    throw ValidationError("\(bidsRun.bold): the confound options need fMRIPrep confounds under derivatives/, none found for this run")
-                }
-                inputs.append(confounds)
-            }
-            let settings: [(String, JSONValue)] = options.sidecar + [("Source", .string(bold)),
-                                                                      ("Confounds", options.needsConfounds ? .string(bidsRun.confounds ?? "") : .null)]
-            let outputs = [timeseries, sidecar] + (bidsRun.events != nil ? [conditions, conditionsSidecar] : [])
-            if !force, Self.isUpToDate(sidecar: sidecar, settings: settings, outputs: outputs, inputs: inputs) {
-                say("[\(index + 1)/\(runs.count)] \((timeseries as NSString).lastPathComponent): up to date, skipped (--force redoes it)")
-                skipped += 1
-                continue
-            }
-            say("[\(index + 1)/\(runs.count)] extracting \((bidsRun.bold as NSString).lastPathComponent)")
-            let request = options.makeRequest(bold: bold, confounds: options.needsConfounds ? bidsRun.confounds : nil, repetitionTime: bidsRun.repetitionTime)
-            let result = try request.run()
-            for warning in result.warnings { logger.warning("\(bidsRun.bold): \(warning)") }
-            guard let tr = result.repetitionTime else { throw ValidationError("\(bidsRun.bold): no repetition time in the sidecar or header") }
-            try FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try OutputFiles.writeTSV(result.signals, columns: result.names, to: timeseries)
-            if let events = bidsRun.events {
-                let parsed = try Event.read(contentsOf: events, runDuration: Double(result.runVolumes) * tr)
-                if let warning = Event.lateEventsWarning(path: events, runDuration: Double(result.runVolumes) * tr, events: parsed) { logger.warning("\(warning)") }
-                let total = (result.keptVolumes.last ?? 0) + 1
-                let plain = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr)
-                let delayed = ConditionLabels.labels(events: parsed, volumes: total, repetitionTime: tr, shiftByHRFPeak: .glover)
-                var text = "volume\tonset\tcondition\tcondition_hrf\n"
-                for volume in result.keptVolumes {
-                    text += "\(volume)\t\((Double(volume) * tr * 1e6).rounded() / 1e6)\t\(plain[volume])\t\(delayed[volume])\n"
-                }
-                try OutputFiles.write(Data(text.utf8), to: conditions)
-                let described: [(String, JSONValue)] = [
-                    ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)),
-                    ("Sources", .array([.string(bidsURI(events)), .string(bidsURI(bold))])),
-                ] + Self.columnDescriptions([
-                    ("volume", "Index of the volume in the original run (0-based; censored volumes are absent)"),
-                    ("onset", "Start of the volume in seconds from the start of the run"),
-                    ("condition", "The events' trial_type at the volume's onset, at face value (rest where none)"),
-                    ("condition_hrf", "The same with the events delayed by the peak of the Glover HRF (about 5 s), so labels follow the BOLD response"),
-                ])
-                try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: conditionsSidecar)
-            }
-            // The sidecar goes last: its presence with these settings marks the run complete.
-            let record: [(String, JSONValue)] = [("RepetitionTime", .number(tr)), ("KeptVolumes", .integers(result.keptVolumes)),
-                                                 ("DroppedInitialVolumes", .integer(result.droppedInitial)),
-                                                 ("ConfoundsRegressed", .array(result.confoundColumns.map { .string($0) })),
-                                                 ("Regions", .integer(result.names.count)), ("Events", bidsRun.events.map { .string($0) } ?? .null),
-                                                 ("GeneratedBy", .string("fmridyn \(FMRIDyn.version)")), ("Settings", .object(settings)),
-                                                 ("SamplingFrequency", .number(1 / tr)), ("Atlas", .string(atlas)),
-                                                 ("Sources", .array(([bold] + (options.needsConfounds ? [bidsRun.confounds ?? ""] : [])).map { .string(bidsURI($0)) }))]
-                + Self.columnDescriptions(result.names.map { ($0, "Cleaned signal of region \($0) of \(atlas), one row per kept volume (KeptVolumes)") })
-            try OutputFiles.write(Data((JSONValue.object(record).rendered() + "\n").utf8), to: sidecar)
-            written += 1
-        }
+        var settings = cleaning.settings
+        settings.atlas = atlas
+        let level = BIDSParticipantLevel(bidsDir: bidsDir, outputDir: outputDir, atlas: atlas, atlasEntity: atlasEntity, settings: settings)
+        let (written, skipped) = try level.extract(runs, force: force, progress: say) { logger.warning("\($0)") }
         logger.info("\(outputDir): \(written) runs extracted, \(skipped) up to date")
-    }
-
-    /// Complete (every output present), made with `settings`, and newer than every input.
-    static func isUpToDate(sidecar: String, settings: [(String, JSONValue)], outputs: [String], inputs: [String]) -> Bool {
-        let manager = FileManager.default
-        guard outputs.allSatisfy({ manager.fileExists(atPath: $0) }),
-              let data = manager.contents(atPath: sidecar),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let recorded = object["Settings"],
-              let expected = try? JSONSerialization.jsonObject(with: Data(JSONValue.object(settings).rendered().utf8)),
-              NSDictionary(dictionary: ["s": recorded]).isEqual(to: ["s": expected]) else { return false }
-        func modified(_ path: String) -> Date? { (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
-        guard let made = outputs.compactMap(modified).min() else { return false }
-        return inputs.allSatisfy { (modified($0) ?? .distantFuture) <= made }
     }
 
     // MARK: group level
@@ -367,7 +259,7 @@ struct BIDSApp: ParsableCommand {
                                                       ("Model", .string((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""))]
         let readoutFiles = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/methods.md", group + "/settings.json"]
         let readoutInputs = [modelFiles.weights, configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
-        if !force, Self.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readoutFiles, inputs: readoutInputs) {
+        if !force, BIDSParticipantLevel.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readoutFiles, inputs: readoutInputs) {
             say("group: latents, fixed points, decoding and report are up to date, skipped (--force redoes them)")
             return
         }
@@ -389,9 +281,9 @@ struct BIDSApp: ParsableCommand {
             let tr = derivative.data.repetitionTime
             let described: [(String, JSONValue)] = [
                 ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)),
-                ("Sources", .array([.string("bids::" + Self.canonical(derivative.timeseries).dropFirst(Self.canonical(outputDir).count + 1))])),
+                ("Sources", .array([.string("bids::" + BIDSParticipantLevel.canonical(derivative.timeseries).dropFirst(BIDSParticipantLevel.canonical(outputDir).count + 1))])),
                 ("Model", .string("models/ (fmridyn \(FMRIDyn.version), \(model.dynamics.rawValue) dynamics, \(k) latents)")),
-            ] + Self.columnDescriptions([("volume", "Index of the volume in the original run (0-based)"), ("time_s", "Onset of the volume in seconds"),
+            ] + BIDSParticipantLevel.columnDescriptions([("volume", "Index of the volume in the original run (0-based)"), ("time_s", "Onset of the volume in seconds"),
                                          ("condition", "The events' condition at the volume (n/a without events)")]
                                         + (1...k).map { ("z\($0)", "Posterior mean of latent \($0)") })
             try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: derivative.stem + "_desc-latents_timeseries.json")

@@ -89,59 +89,34 @@ struct ExtractionOptions: ParsableArguments {
 
     var presetNames: [String] { confoundStrategy.map { $0.split(separator: ",").map(String.init) } ?? [] }
 
+    /// The options as the pipeline takes them.
+    var settings: ExtractionSettings {
+        var settings = ExtractionSettings()
+        settings.atlas = atlas
+        settings.mask = mask
+        settings.strategy = strategy
+        settings.radius = radius
+        settings.allowOverlap = allowOverlap
+        settings.confoundColumns = confoundColumns.map { $0.split(separator: ",").map(String.init) } ?? []
+        settings.confoundStrategy = presetNames
+        settings.detrend = detrend
+        settings.highPass = highPass
+        settings.lowPass = lowPass
+        settings.filter = filter
+        settings.standardize = standardize
+        settings.smoothingFWHM = smoothingFwhm
+        settings.fdThreshold = fdThreshold
+        settings.dvarsThreshold = dvarsThreshold
+        settings.nonFinitePolicy = nanPolicy
+        settings.dropInitial = dropInitial
+        return settings
+    }
+
     /// Whether any option needs a confounds table.
-    var needsConfounds: Bool { !presetNames.isEmpty || confoundColumns != nil || fdThreshold != nil || dvarsThreshold != nil }
+    var needsConfounds: Bool { settings.needsConfounds }
 
     /// The request for one run.
     func makeRequest(bold: String, confounds: String?, repetitionTime: Double?) -> ExtractionRequest {
-        let regions: ExtractionRequest.Regions
-        if let atlas {
-            let lower = atlas.lowercased()
-            if BundledAtlases.coordinateAtlases.contains(atlas) || lower.hasSuffix(".tsv") || lower.hasSuffix(".csv") {
-                regions = .coordinates(atlas, radius: radius, allowOverlap: allowOverlap)
-            } else {
-                regions = .labels(atlas)
-            }
-        } else {
-            regions = .voxels
-        }
-        var request = ExtractionRequest(bold: bold, regions: regions)
-        switch mask {
-        case nil: request.mask = .none
-        case "epi": request.mask = .epi
-        case "background": request.mask = .background
-        case let path?: request.mask = .file(path)
-        }
-        request.strategy = strategy
-        request.smoothingFWHM = smoothingFwhm
-        request.repetitionTime = repetitionTime
-        request.confounds = confounds
-        request.confoundColumns = confoundColumns.map { $0.split(separator: ",").map(String.init) } ?? []
-        request.confoundPresets = presetNames.compactMap(ConfoundsTable.Preset.init(rawValue:))
-        request.framewiseDisplacementThreshold = fdThreshold
-        request.dvarsThreshold = dvarsThreshold
-        request.dropInitial = dropInitial
-        request.nonFinitePolicy = nanPolicy
-        var cleaning = CleaningOptions(detrend: detrend, highPass: highPass, lowPass: lowPass,
-                                       standardize: standardize)
-        cleaning.filter = filter ?? ((highPass != nil || lowPass != nil) ? .butterworth : nil)
-        request.cleaning = cleaning
-        return request
-    }
-
-    /// The settings as JSON (BIDS-style keys) for derivative sidecars and up-to-date checks.
-    var sidecar: [(String, JSONValue)] {
-        func optional(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
-        return [
-            ("Atlas", atlas.map { .string($0) } ?? .null), ("Radius", .number(radius)), ("AllowOverlap", .bool(allowOverlap)),
-            ("Mask", mask.map { .string($0) } ?? .null), ("Strategy", .string(strategy.rawValue)),
-            ("Detrend", .bool(detrend)), ("HighPass", optional(highPass)), ("LowPass", optional(lowPass)),
-            ("Filter", filter.map { .string($0.rawValue) } ?? ((highPass ?? lowPass) != nil ? .string("butterworth") : .null)),
-            ("Standardize", .string(standardize.rawValue)), ("SmoothingFWHM", optional(smoothingFwhm)),
-            ("ConfoundStrategy", .array(presetNames.map { .string($0) })),
-            ("ConfoundColumns", .array((confoundColumns?.split(separator: ",").map(String.init) ?? []).map { .string($0) })),
-            ("FramewiseDisplacementThreshold", optional(fdThreshold)), ("DVARSThreshold", optional(dvarsThreshold)),
-            ("DropInitial", dropInitial.map { .integer($0) } ?? .null),
-        ]
+        settings.request(bold: bold, confounds: confounds, repetitionTime: repetitionTime)
     }
 }
