@@ -1,4 +1,3 @@
-import Analysis
 import ArgumentParser
 import Core
 import Foundation
@@ -6,7 +5,6 @@ import Logging
 import Model
 import Pipeline
 import Preprocessing
-import Reporting
 
 /// `fmridyn bids BIDS_DIR OUTPUT_DIR participant|group`: the BIDS-App convention.
 struct BIDSApp: ParsableCommand {
@@ -167,60 +165,16 @@ struct BIDSApp: ParsableCommand {
 
     // MARK: group level
 
-    /// One participant-level derivative run.
-    struct DerivativeRun {
-        var data: RunData
-        var stem: String
-        var hrfConditions: [String]?
-        var timeseries: String
-        var sidecar: RegionTimeseriesSidecar
-    }
-
-    func derivativeRuns() throws -> [DerivativeRun] {
-        let manager = FileManager.default
-        let wantedSubjects = Set(participantLabel.map { $0.hasPrefix("sub-") ? String($0.dropFirst(4)) : $0 })
-        let wantedSessions = Set(session.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 })
-        var result: [DerivativeRun] = []
-        let filter = try conventions.filter()
-        let subjects = ((try? manager.contentsOfDirectory(atPath: outputDir)) ?? []).filter { $0.hasPrefix("sub-") }.sorted()
-        for subject in subjects {
-            let root = outputDir + "/" + subject
-            let sessions = ((try? manager.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("ses-") }.sorted()
-            for folder in (sessions.isEmpty ? [root + "/func"] : sessions.map { root + "/" + $0 + "/func" }) {
-                for file in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
-                    guard let name = BIDSName(file), name.suffix == "timeseries", name.fileExtension == ".tsv",
-                          name["atlas"] == atlasEntity, name["desc"] == nil, let subjectLabel = name["sub"] else { continue }
-                    if let space, name["space"] != space { continue }
-                    if let filter, !filter.accepts(name) { continue }
-                    if !wantedSubjects.isEmpty && !wantedSubjects.contains(subjectLabel) { continue }
-                    if !wantedSessions.isEmpty && !wantedSessions.contains(name["ses"] ?? "") { continue }
-                    if let task, name["task"] != task { continue }
-                    if !runLabels.isEmpty && !runLabels.contains(where: { Int($0) == Int(name["run"] ?? "") || $0 == name["run"] }) { continue }
-                    let path = folder + "/" + file
-                    let base = String(path.dropLast("_timeseries.tsv".count))
-                    guard let sidecar = try? RegionTimeseriesSidecar.read(contentsOf: base + "_timeseries.json") else {
-                        throw TrainingError("\(path) has no complete sidecar (\(base)_timeseries.json with RepetitionTime); rerun the participant level for \(subject)")
-                    }
-                    var data = try RunData.read(timeseries: path, repetitionTime: sidecar.repetitionTime)
-                    data.source = path
-                    if sidecar.keptVolumes.count == data.timeseries.timePoints { data.volumes = sidecar.keptVolumes }
-                    var hrf: [String]?
-                    // Participant outputs before the BEP012-style names wrote ..._conditions.tsv.
-                    let conditions = [base + "_desc-conditions_timeseries.tsv", base + "_conditions.tsv"].first { manager.fileExists(atPath: $0) }
-                    if let conditions {
-                        let table = try DelimitedTable(contentsOf: conditions)
-                        let plain = try table.column("condition")
-                        guard plain.count == data.timeseries.timePoints else {
-                            throw TrainingError("\(conditions) has \(plain.count) rows for \(data.timeseries.timePoints) volumes; rerun the participant level with --force")
-                        }
-                        data.conditions = plain
-                        hrf = try table.column("condition_hrf")
-                    }
-                    result.append(DerivativeRun(data: data, stem: base, hrfConditions: hrf, timeseries: path, sidecar: sidecar))
-                }
-            }
-        }
-        return result
+    /// The participant-level outputs this group run reads.
+    func derivativeRuns() throws -> [BIDSDerivativeRun] {
+        var selection = BIDSDerivativeRun.Selection(atlasEntity: atlasEntity)
+        selection.subjects = Set(participantLabel.map { $0.hasPrefix("sub-") ? String($0.dropFirst(4)) : $0 })
+        selection.sessions = Set(session.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 })
+        selection.task = task
+        selection.runs = runLabels
+        selection.space = space
+        selection.filter = try conventions.filter()
+        return try BIDSDerivativeRun.read(outputDir: outputDir, selection: selection)
     }
 
     func groupLevel(logger: Logger) throws {
@@ -330,7 +284,7 @@ struct BIDSApp: ParsableCommand {
     }
 
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
-    func dataSummary(_ derivatives: [DerivativeRun]) -> String {
+    func dataSummary(_ derivatives: [BIDSDerivativeRun]) -> String {
         let rows = derivatives.map { derivative in
             ReportSections.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
                                    kept: derivative.sidecar.keptVolumes.count, total: (derivative.sidecar.keptVolumes.last ?? -1) + 1,
