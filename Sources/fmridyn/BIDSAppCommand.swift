@@ -229,18 +229,8 @@ struct BIDSApp: ParsableCommand {
         if let table = readouts.decodingTable { print(table) }
 
         // Per-run latents beside the participant outputs.
-        let k = model.latent
         for (derivative, trajectory) in zip(derivatives, readouts.trajectories) {
-            try OutputFiles.write(Data(LatentExport.runTable(trajectory, latent: k).utf8), to: derivative.stem + "_desc-latents_timeseries.tsv")
-            let tr = derivative.data.repetitionTime
-            let described: [(String, JSONValue)] = [
-                ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)),
-                ("Sources", .array([.string("bids::" + BIDSParticipantLevel.canonical(derivative.timeseries).dropFirst(BIDSParticipantLevel.canonical(outputDir).count + 1))])),
-                ("Model", .string("models/ (fmridyn \(FMRIDyn.version), \(model.dynamics.rawValue) dynamics, \(k) latents)")),
-            ] + BIDSParticipantLevel.columnDescriptions([("volume", "Index of the volume in the original run (0-based)"), ("time_s", "Onset of the volume in seconds"),
-                                         ("condition", "The events' condition at the volume (n/a without events)")]
-                                        + (1...k).map { ("z\($0)", "Posterior mean of latent \($0)") })
-            try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: derivative.stem + "_desc-latents_timeseries.json")
+            try derivative.writeLatents(trajectory, latent: model.latent, dynamics: model.dynamics.rawValue, outputDir: outputDir)
         }
 
         let methods = MethodsText.render(description: try modelFiles.description(), settings: derivatives[0].sidecar.settings, runs: runs.count,

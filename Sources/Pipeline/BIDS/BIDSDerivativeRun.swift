@@ -74,4 +74,22 @@ public struct BIDSDerivativeRun: Sendable {
         }
         return result
     }
+
+    /// The run's latents beside its region timeseries: `..._desc-latents_timeseries.tsv`
+    /// (volume, time_s, condition, z1..zK) and its sidecar (RepetitionTime, SamplingFrequency,
+    /// Sources as a BIDS URI into the derivative dataset, the model, column descriptions).
+    public func writeLatents(_ trajectory: LatentTrajectory, latent k: Int, dynamics: String, outputDir: String) throws {
+        try OutputFiles.write(Data(LatentExport.runTable(trajectory, latent: k).utf8), to: stem + "_desc-latents_timeseries.tsv")
+        let tr = data.repetitionTime
+        let source = "bids::" + BIDSParticipantLevel.canonical(timeseries).dropFirst(BIDSParticipantLevel.canonical(outputDir).count + 1)
+        var described: [(String, JSONValue)] = [
+            ("RepetitionTime", .number(tr)), ("SamplingFrequency", .number(1 / tr)), ("Sources", .array([.string(source)])),
+            ("Model", .string("models/ (fmridyn \(FMRIDynVersion.current), \(dynamics) dynamics, \(k) latents)")),
+        ]
+        described += BIDSParticipantLevel.columnDescriptions([("volume", "Index of the volume in the original run (0-based)"),
+                                                              ("time_s", "Onset of the volume in seconds"),
+                                                              ("condition", "The events' condition at the volume (n/a without events)")]
+                                                             + (1...k).map { ("z\($0)", "Posterior mean of latent \($0)") })
+        try OutputFiles.write(Data((JSONValue.object(described).rendered() + "\n").utf8), to: stem + "_desc-latents_timeseries.json")
+    }
 }
