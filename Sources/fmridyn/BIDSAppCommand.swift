@@ -91,6 +91,8 @@ struct BIDSApp: ParsableCommand {
         let logger = diagnostics.makeLogger()
         if !conventions.skipBidsValidation { try BIDSLayout.requireDataset(bidsDir) }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        // A killed job of either level may have left temporaries in any folder of the tree.
+        DirectoryLock.removeStaleTemporaries(inTree: outputDir)
         try writeDatasetDescription()
         if analysisLevel == "participant" {
             try participantLevel(logger: logger)

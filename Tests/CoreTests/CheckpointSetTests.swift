@@ -58,6 +58,21 @@ final class CheckpointSetTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: directory.file("config.json")), Data("{}".utf8))
     }
 
+    /// A killed writer's temporaries anywhere in a derivative tree are removed; a live one's stay.
+    func testStaleTemporariesAreRemovedThroughoutATree() throws {
+        let root = NSTemporaryDirectory() + "tree-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/sub-01/func", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dead = root + "/sub-01/func/.x_timeseries.tsv.tmp-4194303-1", live = root + "/sub-01/func/.y.tmp-\(getppid())-1"
+        let table = root + "/sub-01/func/x_timeseries.tsv", top = root + "/.dataset_description.json.tmp-4194303-2"
+        for path in [dead, live, table, top] { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("x".utf8))) }
+        DirectoryLock.removeStaleTemporaries(inTree: root)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: top))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live), "a live process's temporary stays")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: table))
+    }
+
     func testDirectoryLockAdmitsOneWriter() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

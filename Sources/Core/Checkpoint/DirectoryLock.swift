@@ -83,6 +83,22 @@ public final class DirectoryLock: @unchecked Sendable {
         }
     }
 
+    /// `removeStaleTemporaries(in:)` in `root` and every folder below it: a derivative tree
+    /// whose writers (one per subject folder, one per group folder) may each have been killed.
+    /// Temporaries of live processes (concurrent jobs) stay.
+    public static func removeStaleTemporaries(inTree root: String) {
+        removeStaleTemporaries(in: root)
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
+        var folders: [String] = []
+        while let entry = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &isDirectory), isDirectory.boolValue {
+                folders.append(root + "/" + entry)
+            }
+        }
+        for folder in folders { removeStaleTemporaries(in: folder) }
+    }
+
     /// The writer's pid encoded in a temporary's name (nil for other files).
     static func ownerPID(of name: String) -> pid_t? {
         if name.hasPrefix(".fmridyn-runs-"), name.hasSuffix(".f32") {
