@@ -63,6 +63,17 @@ public struct ModelDirectory: Sendable, Equatable {
         if let source, let projection = try VoxelProjection.load(from: source.path) { try projection.save(to: path) }
     }
 
+    /// Copies the finished model's files (`publishedFiles`, no checkpoint) into `destination`,
+    /// each atomically and `config.json` last, so a reader that finds the configuration finds a
+    /// complete model.
+    public func publish(to destination: ModelDirectory) throws {
+        try FileManager.default.createDirectory(atPath: destination.path, withIntermediateDirectories: true)
+        for file in Self.publishedFiles {
+            guard let contents = FileManager.default.contents(atPath: path + "/" + file) else { continue }
+            try AtomicWrite.write(contents, to: destination.path + "/" + file)
+        }
+    }
+
     /// The saved settings.
     public func description() throws -> ModelDescription {
         guard let data = FileManager.default.contents(atPath: configuration) else {

@@ -265,13 +265,7 @@ struct BIDSApp: ParsableCommand {
             throw TrainingError("\(training.path) was fitted with other settings or inputs; pass --force to refit with these")
         }
         guard training != published else { return }
-        try FileManager.default.createDirectory(atPath: published.path, withIntermediateDirectories: true)
-        // The weights first and config.json last: a reader that finds the configuration finds a complete model.
-        for file in ModelDirectory.publishedFiles {
-            let source = training.path + "/" + file
-            guard let contents = FileManager.default.contents(atPath: source) else { continue }
-            try OutputFiles.write(contents, to: published.path + "/" + file)
-        }
+        try training.publish(to: published)
         say("group: the finished model is published in \(published.path) (checkpoints stay in \(training.path))")
     }
 

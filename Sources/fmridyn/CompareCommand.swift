@@ -118,7 +118,7 @@ struct Compare: ParsableCommand {
             methods.append(.init(name: name ?? kind.uppercased(), kind: kind, features: samples.rows(of: latents)))
             logger.info("\(directory): \(kind) latents, \(svae.configuration.latent) dimensions")
         }
-        let standardized = runs.map { run -> [[Double]] in let m = run.standardized; return (0..<m.timePoints).map { t in (0..<m.columns).map { m[t, $0] } } }
+        let standardized = runs.map(\.standardized.rows)
         let keptRows = samples.rows(of: standardized)
         let allVolumes = standardized.flatMap { $0 }
         methods += try DecodingBaseline.methods(selectedBaselines, allVolumes: allVolumes, rows: keptRows, components: dimension ?? 1, seed: seed)

@@ -214,7 +214,7 @@ struct Fit: ParsableCommand {
         if let test = outcome.testELBO {
             logger.info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
         }
-        if outcome.sparseRecord {
+        if plan.sparsity != nil {
             logger.info("\(directory)/sparsity.json: \(sparse.prune.rawValue) at sparsity \(sparse.sparsity) (\(sparse.pruneScope.rawValue)); compact export model_sparse.safetensors")
         }
     }

@@ -39,12 +39,9 @@ public struct FitPlan: Sendable {
 
     /// What a fit left.
     public struct Outcome: Sendable {
-        public var directory: ModelDirectory
         public var log: [TrainingLogRow]
         /// Mean test ELBO per window (nil without a test split).
         public var testELBO: Double?
-        /// The sparse set-up used (nil for a dense fit).
-        public var sparseRecord: Bool
         public var bestValidationELBO: Double? { log.map(\.validationELBO).max() }
     }
 
@@ -64,6 +61,6 @@ public struct FitPlan: Sendable {
         let log = try trainer.fit(data, resume: resume)
         let test = try trainer.evaluateTest(data)
         if let sparsePlan { try SparseTrainingSetup.writeRecord(sparsePlan, directory: directory.path) }
-        return Outcome(directory: directory, log: log, testELBO: test, sparseRecord: sparsePlan != nil)
+        return Outcome(log: log, testELBO: test)
     }
 }

@@ -8,9 +8,10 @@ import Preprocessing
 /// `decode --maps`: the classifier refitted on every sample, its weights mapped through the
 /// model's linear decoder to regions, written as TSV and (with the atlas) as a 4-D NIfTI.
 public enum LocalisationMapWriter {
+    /// `model`: the model of `modelDirectory` when the caller has it loaded (read from the directory otherwise).
     public static func write(features: [[Double]], labels: [String], classifier: Decoding.Classifier, latent: Int, modelDirectory: String,
-                      to directory: String, atlas: String?, radius: Double) throws {
-        let (svae, description) = try Trainer.loadModel(from: modelDirectory)
+                             to directory: String, atlas: String?, radius: Double, model: (SVAE<Float>, ModelDescription)? = nil) throws {
+        let (svae, description) = try model ?? Trainer.loadModel(from: modelDirectory)
         guard let linear = svae.decoder.linear else {
             throw PipelineError("\(modelDirectory): `maps` needs a linear decoder (this model's is an MLP, which has no single spatial map per latent)")
         }

@@ -46,9 +46,8 @@ public struct Readouts: Sendable {
     public var fixedPointReport: FixedPointReport
     /// nil when decoding was skipped (`decodingSkipped` says why).
     public var decoding: DecodingReport?
-    /// The decoded volumes and the latents' features at them (with `decoding`).
+    /// The decoded volumes (with `decoding`).
     public var samples: DecodingSamples?
-    public var latentFeatures: [[Double]]
     public var decodingSkipped: String?
     /// The comparison as a plain-text table (with `decoding`).
     public var decodingTable: String?
@@ -74,7 +73,7 @@ public struct Readouts: Sendable {
         let fixedPointReport = ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: starts.count)
         try OutputFiles.write(try fixedPointReport.encoded(), to: plan.fixedPoints)
         var readouts = Readouts(trajectories: trajectories, fixedPoints: fixed, fixedPointReport: fixedPointReport, decoding: nil, samples: nil,
-                                latentFeatures: [], decodingSkipped: nil, decodingTable: nil, mapsTable: nil)
+                                decodingSkipped: nil, decodingTable: nil, mapsTable: nil)
 
         let subjects = Set(runs.map(\.subject))
         guard labels.allSatisfy({ $0 != nil }), subjects.count >= 2 else {
@@ -90,10 +89,7 @@ public struct Readouts: Sendable {
             readouts.decodingSkipped = "fewer than two conditions remain after leaving out \(plan.excluded.sorted().joined(separator: ", "))"
             return readouts
         }
-        let regions = runs.map { run -> [[Double]] in
-            let standardized = run.standardized
-            return (0..<standardized.timePoints).map { t in (0..<standardized.columns).map { standardized[t, $0] } }
-        }
+        let regions = runs.map(\.standardized.rows)
         let latentRows = trajectories.map(\.states)
         let k = svae.configuration.latent
         let dynamics = description.model.dynamics.rawValue
@@ -107,12 +103,12 @@ public struct Readouts: Sendable {
         try OutputFiles.write(Data(decoding.rendered.utf8), to: plan.decoding)
         readouts.decoding = decoding
         readouts.samples = samples
-        readouts.latentFeatures = features
         readouts.decodingTable = comparison.table
 
         if svae.decoder.linear != nil {
             try LocalisationMapWriter.write(features: features, labels: samples.labels, classifier: .logisticRegression(c: 1), latent: k,
-                                            modelDirectory: plan.model.path, to: plan.maps, atlas: plan.mapsAtlas, radius: plan.mapsRadius)
+                                            modelDirectory: plan.model.path, to: plan.maps, atlas: plan.mapsAtlas, radius: plan.mapsRadius,
+                                            model: (svae, description))
             readouts.mapsTable = plan.maps + "/maps.tsv"
         }
         return readouts
