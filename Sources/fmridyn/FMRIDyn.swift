@@ -45,24 +45,27 @@ struct FMRIDyn: ParsableCommand {
 
     /// Prints `error` the way its kind deserves and exits with the documented code.
     static func exit(reporting error: Error) -> Never {
+        Foundation.exit(report(error))
+    }
+
+    /// Prints `error` the way its kind deserves and returns the documented exit code.
+    static func report(_ error: Error) -> Int32 {
         let code = exitCode(for: error)
         if code == .success {
             print(fullMessage(for: error))  // --help, --version
-            Foundation.exit(0)
+            return 0
         }
         if code == .validationFailure {
             FileHandle.standardError.write(Data((SettingFlags.rewrite(fullMessage(for: error)) + "\n").utf8))
-            Foundation.exit(2)
+            return 2
         }
         // The pipeline's usage errors are the user's settings, reported as a bad option is.
         if let error = error as? PipelineError, error.kind == .usage {
             FileHandle.standardError.write(Data("Error: \(SettingFlags.rewrite(error.message))\n".utf8))
-            Foundation.exit(2)
+            return 2
         }
-        if let exitCode = error as? ExitCode {
-            Foundation.exit(exitCode.rawValue)
-        }
+        if let exitCode = error as? ExitCode { return exitCode.rawValue }
         FileHandle.standardError.write(Data("error: \(SettingFlags.rewrite("\(error)"))\n".utf8))
-        Foundation.exit(1)
+        return 1
     }
 }

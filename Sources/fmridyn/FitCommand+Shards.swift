@@ -73,12 +73,16 @@ extension Fit {
             try communicator.barrier()
             if communicator is MPICommunicator { MPICommunicator.finalize() }
         } catch let failure as GroupFailure {
-            // Every rank knows: the failing rank's own error is reported by rank 0 (once).
+            // Every rank knows: the failing rank's own error is reported by rank 0 (once), and no
+            // rank exits before it is written (mpirun ends the whole job at the first non-zero exit).
+            var code: Int32 = 1
+            if leader {
+                if let underlying = failure.underlying { code = FMRIDyn.report(underlying) }
+                else { FileHandle.standardError.write(Data("error: \(failure)\n".utf8)) }
+            }
+            try? communicator.barrier()
             MPICommunicator.finalize()
-            guard leader else { Foundation.exit(1) }
-            if let underlying = failure.underlying { FMRIDyn.exit(reporting: underlying) }
-            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
-            Foundation.exit(1)
+            Foundation.exit(code)
         } catch {
             guard communicator.size > 1 else {
                 if communicator is MPICommunicator { MPICommunicator.finalize() }
