@@ -101,7 +101,7 @@ let package = Package(
         // Scores fitted dynamics against the simulator's ground truth (fmridyn bench recovery).
         .target(
             name: "RecoveryBenchmark",
-            dependencies: ["Core", "Dynamics", "Model", "Analysis", "Simulation", "Preprocessing"]
+            dependencies: ["Core", "Dynamics", "Model", "Analysis", "Simulation", "Preprocessing", "LinearAlgebra"]
         ),
         .target(
             name: "Simulation",

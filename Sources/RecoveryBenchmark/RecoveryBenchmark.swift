@@ -149,6 +149,17 @@ public struct RecoveryBenchmark {
             errors["ica"] = "\(error)"
         }
         methods["raw"] = stateScores(rows)
+        // The baseline of the input-driven models: what the events alone say about the regions,
+        // at the true dimension and at the input-driven variants' (K + 8). Not decoded (it is the task).
+        for (name, rank) in [("glm", k), ("glm+8", k + 8)] {
+            do {
+                let glm = try TaskGLM(regions: rows, labels: study.neuralLabels, conditions: LatentSystem.motorConditions,
+                                      repetitionTime: study.repetitionTime, rank: rank)
+                methods[name] = stateScores(study.neuralLabels.map { glm.states(labels: $0) }, decode: false)
+            } catch {
+                errors[name] = "\(error)"
+            }
+        }
 
         for variant in variants {
             do {

@@ -78,6 +78,8 @@ public struct RecoveryReport: Codable, Sendable {
         case "raw": return "0"
         case "pca": return "1"
         case "ica": return "2"
+        case "glm": return "2a"
+        case "glm+8": return "2b"
         case "rnn": return "3"
         default: return "4" + method
         }

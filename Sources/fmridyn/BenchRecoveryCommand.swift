@@ -4,7 +4,8 @@ import Preprocessing
 import RecoveryBenchmark
 
 /// `fmridyn bench recovery`: how well fitted dynamics recover the simulator's true latents,
-/// fields, fixed points and cycles, against PCA, FastICA and the raw regions.
+/// fields, fixed points and cycles, against PCA, FastICA, the raw regions and
+/// (for models given the task) a GLM of the regions on the task's lagged boxcars.
 struct BenchRecovery: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recovery",
@@ -16,7 +17,9 @@ struct BenchRecovery: ParsableCommand {
             noise 1 with nuisance 2, and the four systems at noise 1, seeds 11-13 (the held-out \
             part). Each cell simulates 4 subjects x 2 runs x 240 volumes (4 mm), extracts \
             Power-264, fits every --models variant and scores it with PCA, FastICA and the raw \
-            regions. Writes OUT/recovery.json and OUT/recovery.md; finished cells are kept in \
+            regions, and (the baseline of models given the task) `glm`/`glm+8`: a ridge GLM of the \
+            regions on the task's boxcars at lags 0-22 s, its fitted part reduced to K and K + 8 \
+            dimensions. Writes OUT/recovery.json and OUT/recovery.md; finished cells are kept in \
             OUT/cells/ and a rerun resumes from them.
 
             Examples:
