@@ -82,10 +82,14 @@ public struct RunData: Sendable {
 public struct VoxelSpace: Sendable, Equatable {
     public var grid: Grid
     public var indices: [Int]
+    /// Grayordinates of a CIFTI input: the brain-models element of its XML (`grid` is then a
+    /// placeholder and `indices` count the columns); nil for voxels of a volume.
+    public var brainModels: String?
 
-    public init(grid: Grid, indices: [Int]) {
+    public init(grid: Grid, indices: [Int], brainModels: String? = nil) {
         self.grid = grid
         self.indices = indices
+        self.brainModels = brainModels
     }
 }
 

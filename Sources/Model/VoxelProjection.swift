@@ -25,6 +25,10 @@ public struct VoxelProjection: Sendable {
     /// Where the voxels sit: the image grid and their flat NIfTI indices (column order).
     public let grid: Grid
     public let voxelIndices: [Int]
+    /// Grayordinate models (CIFTI inputs): the brain-models element of the runs' CIFTI XML,
+    /// whose grayordinates the columns are (then `grid` is a placeholder and the indices count
+    /// columns); maps are written as dense scalar files over it. Nil for voxels of a volume.
+    public var brainModels: String?
 
     public static let fileName = "voxel_projection.safetensors"
 
@@ -167,8 +171,9 @@ public struct VoxelProjection: Sendable {
             ("mean", [voxels], .float32(mean)), ("axes", [components, voxels], .float32(axes)),
             ("explained_variance", [components], .float64(explainedVariance)), ("voxel_indices", [voxels], .int64(voxelIndices.map(Int64.init))),
         ]
-        let metadata = ["format": "fmridyn-voxel-projection", "grid_shape": grid.shape.map(String.init).joined(separator: ","),
+        var metadata = ["format": "fmridyn-voxel-projection", "grid_shape": grid.shape.map(String.init).joined(separator: ","),
                         "grid_affine": grid.affine.elements.map { String($0) }.joined(separator: ",")]
+        if let brainModels { metadata["cifti_brain_models"] = brainModels }
         try SafeTensors.write(payloads: payloads, metadata: metadata, to: directory + "/" + Self.fileName)
     }
 
@@ -184,7 +189,9 @@ public struct VoxelProjection: Sendable {
         let affine = affineText.split(separator: ",").compactMap { Double($0) }
         guard affine.count == 16 else { throw CheckpointError("\(path): grid_affine needs 16 numbers") }
         let grid = Grid(shape: shapeText.split(separator: ",").compactMap { Int($0) }, affine: Affine(elements: affine))
-        return VoxelProjection(components: axes.shape[0], voxels: axes.shape[1], mean: mean.values.map(Float.init), axes: axes.values.map(Float.init),
-                               explainedVariance: variance.values, grid: grid, voxelIndices: indices.values.map { Int($0) })
+        var projection = VoxelProjection(components: axes.shape[0], voxels: axes.shape[1], mean: mean.values.map(Float.init), axes: axes.values.map(Float.init),
+                                         explainedVariance: variance.values, grid: grid, voxelIndices: indices.values.map { Int($0) })
+        projection.brainModels = metadata["cifti_brain_models"]
+        return projection
     }
 }

@@ -70,6 +70,8 @@ public struct CIFTIIndexMap: Sendable, Equatable {
 public struct CIFTIImage: Sendable {
     public let image: NIfTIImage
     public let maps: [CIFTIIndexMap]
+    /// The extension's CIFTI XML as read (UTF-8).
+    public let xml: Data
     public var path: String { image.path }
 
     /// The header extension code of CIFTI (NIFTI_ECODE_CIFTI).
@@ -88,6 +90,7 @@ public struct CIFTIImage: Sendable {
         }
         let xml = try Self.ciftiExtension(of: image)
         self.image = image
+        self.xml = xml
         maps = try CIFTIXML.parse(xml, path: path)
         let shape = image.header.shape
         guard shape.count >= 6 else {
@@ -115,6 +118,26 @@ public struct CIFTIImage: Sendable {
     public var brainModelMap: CIFTIIndexMap? { maps.first { $0.kind == .brainModels } }
     /// The repetition time of a dense timeseries (the series step in seconds).
     public var repetitionTime: Double? { map(for: 0)?.stepSeconds }
+
+    /// The brain-models `MatrixIndicesMap` element of dimension 1, as its XML text (nil when
+    /// dimension 1 is not brain models): what a derived dense file (maps of the same
+    /// grayordinates) copies so that it covers them exactly as this file does.
+    public var brainModelsElement: String? {
+        guard let text = String(data: xml, encoding: .utf8) else { return nil }
+        var cursor = text.startIndex
+        while let open = text.range(of: "<MatrixIndicesMap", range: cursor..<text.endIndex),
+              let tagEnd = text.range(of: ">", range: open.upperBound..<text.endIndex) {
+            let tag = text[open.lowerBound..<tagEnd.upperBound]
+            // A self-closing map (a series map has no children) has no closing tag of its own.
+            if tag.hasSuffix("/>") { cursor = tagEnd.upperBound; continue }
+            guard let close = text.range(of: "</MatrixIndicesMap>", range: tagEnd.upperBound..<text.endIndex) else { return nil }
+            if tag.contains("CIFTI_INDEX_TYPE_BRAIN_MODELS"), tag.contains("AppliesToMatrixDimension=\"1\"") {
+                return String(text[open.lowerBound..<close.upperBound])
+            }
+            cursor = close.upperBound
+        }
+        return nil
+    }
 
     /// Every value, grayordinate-major: `values[g * rows + r]` is row r of grayordinate g.
     public func readAll() throws -> [Float] { try image.readAll() }
@@ -246,5 +269,35 @@ final class CIFTIXML: NSObject, XMLParserDelegate {
         default: break
         }
         text = ""
+    }
+}
+
+/// Writes CIFTI-2 dense scalar files (`.dscalar.nii`): named maps over the grayordinates of a
+/// brain-models element copied from the file they came from (`CIFTIImage.brainModelsElement`).
+public enum CIFTIWriter {
+    /// - Parameters:
+    ///   - maps: maps[m][g], one value per grayordinate of `brainModels` (in its order).
+    ///   - names: one name per map (the scalar map's MapName).
+    public static func writeDenseScalars(_ maps: [[Double]], names: [String], brainModels: String, to path: String) throws {
+        let columns = maps.first?.count ?? 0
+        guard !maps.isEmpty, names.count == maps.count, maps.allSatisfy({ $0.count == columns }), columns > 0 else {
+            throw NIfTIError(.invalidArgument, path: path, field: "dim", "dense scalars need one name per map and maps of equal, non-zero length")
+        }
+        func escaped(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        let named = names.map { "<NamedMap><MapName>\(escaped($0))</MapName></NamedMap>" }.joined()
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CIFTI Version=\"2\"><Matrix>"
+            + "<MatrixIndicesMap AppliesToMatrixDimension=\"0\" IndicesMapToDataType=\"CIFTI_INDEX_TYPE_SCALARS\">\(named)</MatrixIndicesMap>"
+            + brainModels + "</Matrix></CIFTI>\n"
+        var header = NIfTIHeader.make(shape: [1, 1, 1, 1, maps.count, columns], code: 0)
+        header.sformCode = 0
+        header.qformCode = 0
+        header.intentCode = 3006  // NIFTI_INTENT_CONNECTIVITY_DENSE_SCALARS
+        header.intentName = "ConnDenseScalar"
+        // NIfTI order: dimension 0 (the maps) varies fastest, so each grayordinate's maps are contiguous.
+        var values = [Float](repeating: 0, count: maps.count * columns)
+        for g in 0..<columns { for m in maps.indices { values[g * maps.count + m] = Float(maps[m][g]) } }
+        try NIfTIWriter.write(values, header: header, to: path, forceVersion: 2, extensions: [(code: CIFTIImage.extensionCode, content: Array(xml.utf8))])
     }
 }

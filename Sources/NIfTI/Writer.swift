@@ -52,10 +52,14 @@ public enum NIfTIWriter {
     ///     header records slope and intercept; nil stores values directly (no scaling).
     ///   - gzipLevel: zlib level for `.gz` output (1 is nibabel's default).
     ///   - forceVersion: 1 or 2 to pick the header version; NIfTI-2 is used when required anyway.
+    ///   - extensions: header extensions (code, content) written between the header and the
+    ///     data, each padded with zeros to a multiple of 16 bytes as the standard asks (CIFTI's
+    ///     XML is code 32).
     /// - Throws: `NIfTIError` when the values do not fit the datatype or the file cannot be written.
     public static func write<Value: VoxelScalar>(
         _ values: UnsafeBufferPointer<Value>, header template: NIfTIHeader, to path: String,
-        scaling: (slope: Double, intercept: Double)? = nil, gzipLevel: Int32 = 1, forceVersion: Int? = nil
+        scaling: (slope: Double, intercept: Double)? = nil, gzipLevel: Int32 = 1, forceVersion: Int? = nil,
+        extensions: [(code: Int32, content: [UInt8])] = []
     ) throws {
         var header = template
         guard header.datatype.isSupported else {
@@ -69,7 +73,14 @@ public enum NIfTIWriter {
         header.version = needsVersion2 ? 2 : (forceVersion ?? (header.version == 2 ? 2 : 1))
         header.isPair = false
         header.isBigEndian = false
-        header.voxOffset = Int64(header.headerSize + 4)
+        var extensionBytes: [UInt8] = []
+        for (code, content) in extensions {
+            // esize counts its own 8 bytes and is a multiple of 16.
+            let size = (content.count + 8 + 15) / 16 * 16
+            for value in [Int32(size), code] { withUnsafeBytes(of: value.littleEndian) { extensionBytes += $0 } }
+            extensionBytes += content + [UInt8](repeating: 0, count: size - 8 - content.count)
+        }
+        header.voxOffset = Int64(header.headerSize + 4 + extensionBytes.count)
         header.bitpix = Int16(header.datatype.byteSize * 8)
         if let scaling, header.datatype.isInteger {
             guard scaling.slope != 0, scaling.slope.isFinite, scaling.intercept.isFinite else {
@@ -84,7 +95,8 @@ public enum NIfTIWriter {
 
         let output = try AtomicFile(path: path, gzipLevel: path.lowercased().hasSuffix(".gz") ? gzipLevel : nil)
         do {
-            try output.write(header.encoded() + [0, 0, 0, 0])  // no extensions
+            // The extender: byte 0 says whether extensions follow.
+            try output.write(header.encoded() + [extensions.isEmpty ? 0 : 1, 0, 0, 0] + extensionBytes)
             try encodeVoxels(values, as: header.datatype, scaling: header.datatype.isInteger ? scaling : nil, path: path) { try output.write($0) }
             try output.commit()
         } catch {
@@ -96,10 +108,11 @@ public enum NIfTIWriter {
     /// Convenience for arrays.
     public static func write<Value: VoxelScalar>(
         _ values: [Value], header: NIfTIHeader, to path: String,
-        scaling: (slope: Double, intercept: Double)? = nil, gzipLevel: Int32 = 1, forceVersion: Int? = nil
+        scaling: (slope: Double, intercept: Double)? = nil, gzipLevel: Int32 = 1, forceVersion: Int? = nil,
+        extensions: [(code: Int32, content: [UInt8])] = []
     ) throws {
         try values.withUnsafeBufferPointer {
-            try write($0, header: header, to: path, scaling: scaling, gzipLevel: gzipLevel, forceVersion: forceVersion)
+            try write($0, header: header, to: path, scaling: scaling, gzipLevel: gzipLevel, forceVersion: forceVersion, extensions: extensions)
         }
     }
 

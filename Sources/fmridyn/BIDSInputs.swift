@@ -32,6 +32,8 @@ struct BIDSInputOptions: ParsableArguments {
     var detrend = true
     @Flag(help: "BIDS: voxel mode, every voxel of --mask instead of atlas regions (fit reduces them with --voxel-pca).")
     var voxels = false
+    @Flag(help: "With --hcp: every grayordinate of the _Atlas.dtseries.nii runs (91,282 for HCP's standard space), reduced by fit's voxel PCA (--voxel-pca) as in voxel mode; maps are written as .dscalar.nii over the same grayordinates.")
+    var grayordinates = false
     @Option(help: "BIDS: mask image, or epi|background|mni152|mni152gm (voxel mode; restricts regions otherwise).")
     var mask: String?
     @Option(help: "BIDS: region reduction: mean, median, sum, min, max, std.")
@@ -53,7 +55,18 @@ struct BIDSInputOptions: ParsableArguments {
     @Option(help: "BIDS: NaN or infinite voxels: error (default: the run is refused, naming region and volume), zero (set to 0, as nilearn) or drop (left out of their region).")
     var nanPolicy: NonFinitePolicy = .error
 
+    /// Every column of the input through the voxel PCA: voxels of a mask, or grayordinates.
+    var columnMode: Bool { voxels || grayordinates }
+
     func validate() throws {
+        if grayordinates {
+            guard hcp else {
+                throw ValidationError("--grayordinates reads the HCP layout's _Atlas.dtseries.nii runs: add --hcp (BIDS CIFTI runs are not read yet; extract them with `fmridyn extract RUN.dtseries.nii` first)")
+            }
+            guard mask == nil, atlas == "power264" else {
+                throw ValidationError("--grayordinates takes every grayordinate: leave out --mask and --atlas (or give --atlas PARCELS.dlabel.nii without --grayordinates for parcel means)")
+            }
+        }
         try ExtractionOptions.check(radius: radius, dropInitial: dropInitial)
         try ExtractionOptions.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: voxels)
         try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
@@ -79,10 +92,11 @@ struct BIDSInputOptions: ParsableArguments {
         let coordinates = BundledAtlases.coordinateAtlases.contains(atlas) || lower.hasSuffix(".tsv") || lower.hasSuffix(".csv")
         for (index, run) in selected.enumerated() where only?.contains(index) ?? true {
             progress("extracting \(index + 1)/\(selected.count): \((run.bold as NSString).lastPathComponent)")
-            var request = ExtractionRequest(bold: run.preprocessedBold ?? run.bold,
-                                            regions: voxels ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
+            let bold = run.preprocessedBold ?? run.bold
+            var request = ExtractionRequest(bold: bold,
+                                            regions: columnMode ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
             switch mask {
-            case nil: request.mask = voxels ? .file("mni152") : .none  // one mask for every run: the same voxels
+            case nil: request.mask = voxels && !grayordinates ? .file("mni152") : .none  // one mask for every run: the same voxels
             case "epi": request.mask = .epi
             case "background": request.mask = .background
             case let path?: request.mask = .file(path)
@@ -123,6 +137,12 @@ struct BIDSInputOptions: ParsableArguments {
             data.volumes = result.keptVolumes
             data.featureNames = result.names
             if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
+            if grayordinates {
+                guard let brainModels = try CIFTIImage(contentsOf: bold).brainModelsElement else {
+                    throw ValidationError("\(bold): its CIFTI XML has no brain models on dimension 1; --grayordinates needs a dense timeseries (.dtseries.nii)")
+                }
+                data.voxelSpace = VoxelSpace(grid: result.grid, indices: Array(0..<result.names.count), brainModels: brainModels)
+            }
             if run.events != nil || run.eventFolder != nil {
                 let duration = Double(result.runVolumes) * tr
                 data.events = try run.events.map { try Event.read(contentsOf: $0, runDuration: duration) }
@@ -144,7 +164,7 @@ extension BIDSInputOptions {
     func selectedRuns(root: String) throws -> [BIDSRun] {
         if hcp {
             guard let task else { throw ValidationError("--hcp needs --task, as HCP names it (MOTOR, WM, RELATIONAL, ...)") }
-            let runs = try HCPLayout.runs(root: root, task: task, subjects: subjects, grayordinates: CIFTIImage.isCIFTI(atlas))
+            let runs = try HCPLayout.runs(root: root, task: task, subjects: subjects, grayordinates: grayordinates || CIFTIImage.isCIFTI(atlas))
             guard let filter = try conventions.filter() else { return runs }
             return runs.filter(filter.accepts)
         }

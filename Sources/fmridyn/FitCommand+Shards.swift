@@ -16,7 +16,7 @@ extension Fit {
         do {
             try communicator.agree {
                 if seedList != nil { throw ValidationError("--seeds is not available with --shards or under mpirun yet; fit the seeds one after another") }
-                if input.bids.voxels { throw ValidationError("--voxels is not available with --shards or under mpirun yet (its PCA needs every rank's voxels)") }
+                if input.bids.columnMode { throw ValidationError("--voxels and --grayordinates are not available with --shards or under mpirun yet (its PCA needs every rank's voxels)") }
                 if externalInputs { throw ValidationError("--external-inputs is not available with --shards or under mpirun yet") }
                 if sparse.sparsity > 0 && !federated { throw ValidationError("--sparsity is not available with --shards or under mpirun yet; see --federated for sparse masks across sites") }
                 if shardCount < communicator.size {

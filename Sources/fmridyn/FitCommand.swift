@@ -32,6 +32,7 @@ struct Fit: ParsableCommand {
               fmridyn fit runs.tsv --manifest --out models --seeds 1,2,3
               fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model-hrf --observation hrf --window 48 --burn-in 16 --latent-dim 12
               fmridyn fit bids_dir --out model-driven --observation hrf --window 48 --burn-in 16 --latent-dim 12 --external-inputs --predictive-posterior --transition-scale 0.1
+              fmridyn fit HCP_dir --hcp --task MOTOR --grayordinates --voxel-pca 128 --out model-91k
               fmridyn fit runs.tsv --manifest --out sparse --sparsity 0.9 --prune snip --prune-scope global --sites subject
               mpirun -n 3 fmridyn fit runs.tsv --manifest --out model --shards 6    (the same model as without mpirun; docs/cluster.md)
             """
@@ -126,7 +127,7 @@ struct Fit: ParsableCommand {
         // comparison needs.
         var runs: [RunData]
         var store: RunStore? = nil
-        if seedList == nil, let root = input.bidsRoot, input.bids.voxels {
+        if seedList == nil, let root = input.bidsRoot, input.bids.columnMode {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let selected = try input.bids.selectedRuns(root: root).map { (subject: $0.subject, source: $0.bold) }
             (runs, store) = try VoxelMode.stream(runs: selected, read: { only, body in

@@ -154,6 +154,25 @@ final class HCPLayoutTests: XCTestCase {
         XCTAssertEqual(config["featureNames"] as? [String], ["motor_left", "visual_left", "thalamus_left"])
         XCTAssertEqual((config["model"] as? [String: Any])?["repetitionTime"] as? Double ?? 0.72, 0.72, accuracy: 1e-9)
 
+        // Every grayordinate through the voxel PCA; decoder maps as dense scalars over the runs' brain models.
+        let whole = directory.file("grayordinates"), wholeMaps = directory.file("grayordinate-maps")
+        let grayordinates = ["--hcp", "--task", "MOTOR", "--grayordinates"]
+        let wholeFit = try CommandRunner.run(["fit", hcp, "--out", whole, "--voxel-pca", "4", "--window", "8", "--stride", "2", "--epochs", "1",
+                                              "--hidden", "4", "--latent-dim", "2"] + grayordinates)
+        XCTAssertEqual(wholeFit.status, 0, wholeFit.stderr)
+        XCTAssertTrue(wholeFit.stderr.contains("voxel PCA: 4 components from 1 training runs x 50 grayordinates"), wholeFit.stderr)
+        let wholeLatents = try CommandRunner.run(["latents", "--model", whole, hcp, "--out", directory.file("grayordinates.csv"), "--maps", wholeMaps, "-q"] + grayordinates)
+        XCTAssertEqual(wholeLatents.status, 0, wholeLatents.stderr)
+        let z1 = try CIFTIImage(contentsOf: wholeMaps + "/z1.dscalar.nii")
+        let series = try CIFTIImage(contentsOf: Fixtures.path("cifti/sim.dtseries.nii"))
+        XCTAssertEqual([z1.rows, z1.columns], [1, 50])
+        XCTAssertEqual(z1.map(for: 0)?.mapNames, ["z1"])
+        XCTAssertEqual(z1.brainModelMap, series.brainModelMap)
+        XCTAssertGreaterThan(try z1.readAll().filter { $0 != 0 }.count, 40)
+        let refused = try CommandRunner.run(["fit", hcp, "--out", directory.file("none"), "--grayordinates", "--task", "MOTOR", "-q"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--hcp"), refused.stderr)
+
         let missing = try CommandRunner.run(["fit", hcp, "--out", directory.file("none"), "--hcp", "--task", "motor", "-q"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("MOTOR, WM, RELATIONAL"), missing.stderr)

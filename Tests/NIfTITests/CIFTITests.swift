@@ -53,6 +53,35 @@ final class CIFTITests: XCTestCase {
         XCTAssertEqual([scalars.rows, scalars.columns], (golden["dscalar"] as? [String: Any])?["shape"] as? [Int])
     }
 
+    /// Dense scalars written over a dense timeseries' brain models read back with the same
+    /// grayordinates (structures, offsets, vertices, voxels), map names and values; nibabel
+    /// 5.4.2 reads the same file as a (2, 50) dscalar (checked once by hand, see docs/nifti.md).
+    func testDenseScalarsWrittenOverBrainModelsRoundTrip() throws {
+        let series = try CIFTIImage(contentsOf: Fixtures.path("cifti/sim.dtseries.nii"))
+        let brainModels = try XCTUnwrap(series.brainModelsElement)
+        XCTAssertTrue(brainModels.hasPrefix("<MatrixIndicesMap") && brainModels.hasSuffix("</MatrixIndicesMap>"), brainModels)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("maps.dscalar.nii")
+        let ramp: [Double] = (0..<50).map { Double($0) * 0.5 - 3 }
+        let square: [Double] = (0..<50).map { Double($0 * $0) / 100 }
+        let maps: [[Double]] = [ramp, square]
+        try CIFTIWriter.writeDenseScalars(maps, names: ["left & hand", "z2"], brainModels: brainModels, to: path)
+        let scalars = try CIFTIImage(contentsOf: path)
+        XCTAssertEqual([scalars.rows, scalars.columns], [2, 50])
+        XCTAssertEqual(scalars.map(for: 0)?.kind, .scalars)
+        XCTAssertEqual(scalars.map(for: 0)?.mapNames, ["left & hand", "z2"])
+        XCTAssertEqual(scalars.brainModelMap, series.brainModelMap)
+        XCTAssertEqual(scalars.image.header.intentCode, 3006)
+        let values = try scalars.readAll()
+        for g in 0..<50 {
+            XCTAssertEqual(Double(values[g * 2]), maps[0][g], accuracy: 1e-6)
+            XCTAssertEqual(Double(values[g * 2 + 1]), maps[1][g], accuracy: 1e-6)
+        }
+        XCTAssertThrowsError(try CIFTIWriter.writeDenseScalars(maps, names: ["one"], brainModels: brainModels, to: directory.file("bad.dscalar.nii")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("bad.dscalar.nii")))
+    }
+
     /// Not CIFTI, or CIFTI with damaged XML: an error naming the file and the field, no crash.
     func testDamagedFilesAreRefused() throws {
         XCTAssertThrowsError(try CIFTIImage(contentsOf: Fixtures.path("nifti/functional.nii"))) { error in

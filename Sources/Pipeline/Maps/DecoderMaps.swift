@@ -20,9 +20,10 @@ public enum DecoderMaps {
         for row in 0..<observations { tsv += ([names[row]] + columns.map { String($0[row]) }).joined(separator: "\t") + "\n" }
         try OutputFiles.write(Data(tsv.utf8), to: directory + "/decoder_maps.tsv")
         if let projection = try VoxelProjection.load(from: modelDirectory) {
+            // zK.nii.gz on the mask's grid, or zK.dscalar.nii over a grayordinate model's brain models.
             for (latent, column) in columns.enumerated() {
-                let header = NIfTIHeader.make(shape: projection.grid.shape, zooms: projection.grid.voxelSizes, affine: projection.grid.affine, code: 4)
-                try NIfTIWriter.write(projection.image(projection.voxelMap(column)), header: header, to: directory + "/z\(latent + 1).nii.gz")
+                try ProjectedMaps.write([column], names: ["z\(latent + 1)"], projection: projection,
+                                        to: directory + "/z\(latent + 1)" + ProjectedMaps.fileExtension(projection))
             }
         } else if let atlas {
             let image = try AtlasImage(atlas, radius: radius, regions: names)

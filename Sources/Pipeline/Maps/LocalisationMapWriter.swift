@@ -45,21 +45,14 @@ public enum LocalisationMapWriter {
         // Voxel models: the component-space maps through the PCA axes, one volume per condition.
         if let projection = try VoxelProjection.load(from: modelDirectory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let voxels = projection.grid.voxelCount
-            var volume = [Float](repeating: 0, count: voxels * classes.count)
-            for (c, map) in maps.enumerated() {
-                let image = projection.image(projection.voxelMap(map))
-                for v in 0..<voxels { volume[c * voxels + v] = image[v] }
-            }
-            let header = NIfTIHeader.make(shape: projection.grid.shape + [classes.count], zooms: projection.grid.voxelSizes + [1],
-                                          affine: projection.grid.affine, code: 4)
-            try NIfTIWriter.write(volume, header: header, to: directory + "/maps.nii.gz")
+            let file = "maps" + ProjectedMaps.fileExtension(projection)
+            try ProjectedMaps.write(maps, names: classes, projection: projection, to: directory + "/" + file)
             var tsv = (["component"] + classes).joined(separator: "\t") + "\n"
             for r in 0..<regions { tsv += ([names[r]] + maps.map { String($0[r]) }).joined(separator: "\t") + "\n" }
             try OutputFiles.write(Data(tsv.utf8), to: directory + "/maps_components.tsv")
             let sidecar: [(String, JSONValue)] = [("conditions", .array(classes.map { .string($0) })), ("voxels", .integer(projection.voxels)),
                                                    ("model", .string(modelDirectory)),
-                                                   ("volumes", .string("maps.nii.gz has one volume per condition, in the order of conditions")),
+                                                   ("volumes", .string("\(file) has one \(projection.brainModels == nil ? "volume" : "map") per condition, in the order of conditions")),
                                                    ("units", .string("decoded standardised signal per unit of the condition's classifier score, through the voxel PCA"))]
             try OutputFiles.write(Data((JSONValue.object(sidecar).rendered() + "\n").utf8), to: directory + "/maps.json")
             return

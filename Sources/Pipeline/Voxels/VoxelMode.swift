@@ -78,8 +78,9 @@ public enum VoxelMode {
     /// The projection from a finished fit, saved into every model directory.
     public static func finish(_ fit: VoxelProjection.IncrementalFit, space: VoxelSpace, trainingRuns: Int, directories: [String],
                        say: (String) -> Void) throws -> VoxelProjection {
-        say("voxel PCA: \(fit.components) components from \(trainingRuns) training runs x \(space.indices.count) voxels")
-        let projection = try fit.projection(grid: space.grid, voxelIndices: space.indices)
+        say("voxel PCA: \(fit.components) components from \(trainingRuns) training runs x \(space.indices.count) \(space.brainModels == nil ? "voxels" : "grayordinates")")
+        var projection = try fit.projection(grid: space.grid, voxelIndices: space.indices)
+        projection.brainModels = space.brainModels
         for directory in directories {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try projection.save(to: directory)
