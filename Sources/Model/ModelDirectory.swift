@@ -47,7 +47,7 @@ public struct ModelDirectory: Sendable, Equatable {
         state.epoch = epoch
         state.globalStep = step
         state.finished = finished
-        try FileManager.default.createDirectory(atPath: checkpoint, withIntermediateDirectories: true)
+        try OutputDirectory.create(checkpoint)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicWrite.write(encoder.encode(state), to: trainingState)
@@ -67,7 +67,7 @@ public struct ModelDirectory: Sendable, Equatable {
     /// each atomically and `config.json` last, so a reader that finds the configuration finds a
     /// complete model.
     public func publish(to destination: ModelDirectory) throws {
-        try FileManager.default.createDirectory(atPath: destination.path, withIntermediateDirectories: true)
+        try OutputDirectory.create(destination.path)
         for file in Self.publishedFiles {
             guard let contents = FileManager.default.contents(atPath: path + "/" + file) else { continue }
             try AtomicWrite.write(contents, to: destination.path + "/" + file)

@@ -97,7 +97,7 @@ public struct RecoveryBenchmark {
         let started = Date()
         let directory = workDirectory + "/" + Self.name(cell)
         try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(directory)
         defer { if !keepWork { try? FileManager.default.removeItem(atPath: directory) } }
         progress?("\(cell.setting) seed \(cell.seed): simulating and extracting")
         let study = try SimulatedStudy.make(cell, directory: directory + "/sim", subjects: subjects, volumes: volumes)

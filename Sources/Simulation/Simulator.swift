@@ -72,7 +72,7 @@ public struct Simulator {
         let mask = try mniMask.resampled(to: grid, path: maskPath)
         let system = LatentSystem(kind: o.system, dimension: o.latentDimension, seed: o.seed)
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: root + "/ground_truth", withIntermediateDirectories: true)
+        try OutputDirectory.create(root + "/ground_truth")
         try writeJSON(["Name": "fmridyn simulated motor task", "BIDSVersion": "1.8.0", "DatasetType": "raw",
                        "GeneratedBy": [["Name": "fmridyn simulate", "Version": "0.1.0"]]], to: root + "/dataset_description.json")
         try writeJSON(["Name": "fmridyn-sim confounds", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
@@ -342,7 +342,7 @@ public struct Simulator {
     }
 
     func ensureDirectory(_ path: String) throws -> String {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try OutputDirectory.create(path)
         return path
     }
 

@@ -90,7 +90,7 @@ struct BIDSApp: ParsableCommand {
     func run() throws {
         let logger = diagnostics.makeLogger()
         if !conventions.skipBidsValidation { try BIDSLayout.requireDataset(bidsDir) }
-        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        try OutputDirectory.create(outputDir)
         // A killed job of either level may have left temporaries in any folder of the tree.
         DirectoryLock.removeStaleTemporaries(inTree: outputDir)
         try writeDatasetDescription()
@@ -256,7 +256,7 @@ struct BIDSApp: ParsableCommand {
             return
         }
         if let workDir {
-            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            try OutputDirectory.create(workDir)
             DirectoryLock.removeStaleTemporaries(in: workDir)
         }
         do {

@@ -73,6 +73,9 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        if let out {
+            if out.lowercased().hasSuffix(".json") { try OutputLocation.requireWritable(file: out) } else { try OutputLocation.requireWritable(directory: out) }
+        }
         let logger = diagnostics.makeLogger()
         let quiet = diagnostics.quiet
         var runs = try input.loadRuns { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }

@@ -76,6 +76,7 @@ struct Decode: ParsableCommand {
     }
 
     func run() throws {
+        try OutputLocation.requireWritable(file: out)
         let table = try DelimitedTable(contentsOf: latents, delimiter: ",")
         let featureColumns = table.header.filter { $0.count > 1 && $0.hasPrefix("z") && Int($0.dropFirst()) != nil }
         guard !featureColumns.isEmpty else { throw TableError(path: latents, "has no z1..zK columns") }

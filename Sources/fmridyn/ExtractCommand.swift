@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIfTI
+import Pipeline
 import Preprocessing
 
 /// `fmridyn extract`: region (or voxel) timeseries of one run, cleaned as nilearn would.
@@ -74,6 +75,7 @@ struct Extract: ParsableCommand {
     }
 
     func run() throws {
+        try OutputLocation.requireWritable(file: out)
         let logger = diagnostics.makeLogger()
         let progress = ProgressReporter(label: "extract", quiet: diagnostics.quiet)
         let result = try makeRequest().run { done, total in progress.update(done, total) }

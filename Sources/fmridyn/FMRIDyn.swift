@@ -37,10 +37,28 @@ struct FMRIDyn: ParsableCommand {
         BLASKernels.preferAVX512()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            do {
+                try command.run()
+            } catch let error as ValidationError {
+                // A check that needs the inputs (run, not validate): the user's mistake, reported
+                // with the subcommand's name rather than the root's usage line.
+                let name = (["fmridyn"] + commandPath(to: type(of: command))).joined(separator: " ")
+                FileHandle.standardError.write(Data("Error: \(SettingFlags.rewrite(error.message))\n  See '\(name) --help' for more information.\n".utf8))
+                Foundation.exit(2)
+            }
         } catch {
             exit(reporting: error)
         }
+    }
+
+    /// The subcommand names from the root down to `command` (empty for the root itself).
+    static func commandPath(to command: any ParsableCommand.Type, from root: any ParsableCommand.Type = FMRIDyn.self) -> [String] {
+        for child in root.configuration.subcommands {
+            if child == command { return [child._commandName] }
+            let below = commandPath(to: command, from: child)
+            if !below.isEmpty { return [child._commandName] + below }
+        }
+        return []
     }
 
     /// Prints `error` the way its kind deserves and exits with the documented code.

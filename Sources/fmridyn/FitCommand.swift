@@ -128,7 +128,7 @@ struct Fit: ParsableCommand {
         var runs: [RunData]
         var store: RunStore? = nil
         if seedList == nil, let root = input.bidsRoot, input.bids.columnMode {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try OutputDirectory.create(out)
             let selected = try input.bids.selectedRuns(root: root).map { (subject: $0.subject, source: $0.bold) }
             (runs, store) = try VoxelMode.stream(runs: selected, read: { only, body in
                 try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, only: only, progress: say, body)
@@ -187,9 +187,9 @@ struct Fit: ParsableCommand {
     /// Reads the runs one at a time into a run cache under --out (unlinked once open, so it
     /// never stays behind) and keeps only their metadata.
     func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try OutputDirectory.create(out)
         if let workDir {
-            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            try OutputDirectory.create(workDir)
             DirectoryLock.removeStaleTemporaries(in: workDir)
         }
         return try RunStore.collect(file: cachePath) { add in try input.forEachRun(progress: say, add) }
@@ -263,6 +263,7 @@ struct Latents: ParsableCommand {
     }
 
     func run() throws {
+        try OutputLocation.requireWritable(file: out)
         let (svae, description) = try Trainer.loadModel(from: model, allowUnfinished: allowUnfinished)
         let projection = try VoxelProjection.load(from: model)
         // One run in memory at a time: read, project (voxel models), encode, keep its rows.

@@ -55,6 +55,7 @@ struct FixedPoints: ParsableCommand {
     }
 
     func run() throws {
+        try OutputLocation.requireWritable(file: out)
         let (svae, description) = try Trainer.loadModel(from: model)
         let names = svae.configuration.externalInputs ?? []
         var trajectories: [[Double]] = []

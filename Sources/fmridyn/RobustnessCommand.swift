@@ -42,6 +42,7 @@ struct Robustness: ParsableCommand {
     }
 
     func run() throws {
+        try OutputLocation.requireWritable(file: out)
         let runs = try data.inputs.loadRuns()
         let report = try RobustnessReport(models: models, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
                                           matchDistance: matchDistance, nullSamples: nullSamples, starts: starts, seed: seed)

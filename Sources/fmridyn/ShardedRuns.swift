@@ -14,7 +14,7 @@ enum ShardedRuns {
         let owned = subjects.indices.filter { WindowDataset.rank(ofShard: shardOfRun[$0], ranks: communicator.size) == communicator.rank }
         let cache = cacheDirectory + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32"
         let (local, store) = try communicator.agree { () -> ([RunData], RunStore) in
-            try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+            try OutputDirectory.create(cacheDirectory)
             return try RunStore.collect(file: cache) { add in try input.forEachRun(only: Set(owned), progress: say, add) }
         }
         let mine = try communicator.agree { () -> [RunMetadata] in

@@ -13,11 +13,7 @@ public enum Checkpoint {
     public static func save<M: Module>(_ model: M, configuration: Data? = nil, optimizer: OptimizerState<M.Scalar>? = nil,
                                        masks: ParameterMasks<M.Scalar>? = nil, metadata: [String: String] = [:],
                                        to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError("\(directory): could not create the model directory (\(error.localizedDescription))")
-        }
+        try OutputDirectory.create(directory, what: "model directory")
         try SafeTensors.write(model.namedParameters, metadata: metadata.merging(["format": "fmridyn"]) { a, _ in a },
                               to: directory + "/" + modelFile)
         if let configuration {

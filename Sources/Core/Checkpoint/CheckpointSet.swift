@@ -30,11 +30,7 @@ public enum CheckpointSet {
         let previous = directory + "/" + name + ".previous"
         let files = FileManager.default
         try? files.removeItem(atPath: staging)
-        do {
-            try files.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError("\(staging): could not create the checkpoint staging directory (\(error.localizedDescription))")
-        }
+        try OutputDirectory.create(staging, what: "checkpoint staging directory")
         do {
             try seal(staging, write)
         } catch {

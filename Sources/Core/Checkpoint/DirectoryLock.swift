@@ -22,11 +22,7 @@ public final class DirectoryLock: @unchecked Sendable {
     /// Locks `directory` (created if missing) for writing.
     /// - Parameter purpose: what the caller writes, for the other writer's message.
     public static func acquire(_ directory: String, purpose: String = "writing") throws -> DirectoryLock {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError("\(directory): could not create the output directory (\(error.localizedDescription)); check the path and its permissions")
-        }
+        try OutputDirectory.create(directory)
         let key = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath().path
         registry.lock()
         defer { registry.unlock() }

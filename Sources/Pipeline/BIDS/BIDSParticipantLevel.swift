@@ -100,7 +100,7 @@ public struct BIDSParticipantLevel: Sendable {
             let result = try request.run()
             for warning in result.warnings { warn("\(bidsRun.bold): \(warning)") }
             guard let tr = result.repetitionTime else { throw PipelineError("\(bidsRun.bold): no repetition time in the sidecar or header") }
-            try FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try OutputDirectory.create((base as NSString).deletingLastPathComponent)
             try OutputFiles.writeTSV(result.signals, columns: result.names, to: timeseries)
             if let events = bidsRun.events {
                 let parsed = try Event.read(contentsOf: events, runDuration: Double(result.runVolumes) * tr)

@@ -14,7 +14,7 @@ public enum DecoderMaps {
         }
         let k = svae.configuration.latent, observations = svae.configuration.observations
         let columns = (0..<k).map { latent in (0..<observations).map { Double(linear.weight.scalars[$0 * k + latent]) } }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(directory)
         let names = description.featureNames ?? (1...observations).map { "feature_\($0)" }
         var tsv = (["feature"] + (1...k).map { "z\($0)" }).joined(separator: "\t") + "\n"
         for row in 0..<observations { tsv += ([names[row]] + columns.map { String($0[row]) }).joined(separator: "\t") + "\n" }

@@ -44,7 +44,7 @@ public enum LocalisationMapWriter {
 
         // Voxel models: the component-space maps through the PCA axes, one volume per condition.
         if let projection = try VoxelProjection.load(from: modelDirectory) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try OutputDirectory.create(directory)
             let file = "maps" + ProjectedMaps.fileExtension(projection)
             try ProjectedMaps.write(maps, names: classes, projection: projection, to: directory + "/" + file)
             var tsv = (["component"] + classes).joined(separator: "\t") + "\n"
@@ -62,7 +62,7 @@ public enum LocalisationMapWriter {
         let image = try atlas.map { try AtlasImage($0, radius: radius, regions: names) }
         let networks = image?.networks ?? [String](repeating: "n/a", count: regions)
 
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(directory)
         var tsv = (["region", "network"] + classes).joined(separator: "\t") + "\n"
         for r in 0..<regions {
             tsv += ([names[r], networks[r]] + maps.map { String($0[r]) }).joined(separator: "\t") + "\n"

@@ -63,7 +63,7 @@ public struct Readouts: Sendable {
     public static func compute(_ plan: ReadoutPlan, runs: [RunData], labels: [[String]?]) throws -> Readouts {
         precondition(labels.count == runs.count, "one label list per run")
         let (svae, description) = try plan.model.load()
-        try FileManager.default.createDirectory(atPath: plan.directory, withIntermediateDirectories: true)
+        try OutputDirectory.create(plan.directory)
         let trajectories = try LatentExport.trajectories(model: svae, runs: runs)
         try LatentExport.write(trajectories, latent: svae.configuration.latent, to: plan.latents)
         let states = trajectories.flatMap(\.states)

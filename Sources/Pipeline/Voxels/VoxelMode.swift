@@ -82,7 +82,7 @@ public enum VoxelMode {
         var projection = try fit.projection(grid: space.grid, voxelIndices: space.indices)
         projection.brainModels = space.brainModels
         for directory in directories {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try OutputDirectory.create(directory)
             try projection.save(to: directory)
         }
         let explained = projection.explainedVariance.reduce(0, +)
