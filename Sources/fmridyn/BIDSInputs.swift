@@ -148,7 +148,7 @@ struct BIDSInputOptions: ParsableArguments {
                 data.events = try run.events.map { try Event.read(contentsOf: $0, runDuration: duration) }
                     ?? Event.readFSL(folder: run.eventFolder ?? "", runDuration: duration)
                 if let warning = Event.lateEventsWarning(path: run.events ?? run.eventFolder ?? run.bold, runDuration: duration, events: data.events ?? []) {
-                    FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
+                    WarningsOnce.warn(warning)
                 }
                 let labels = ConditionLabels.labels(events: data.events ?? [], volumes: (result.keptVolumes.last ?? 0) + 1,
                                                     repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)

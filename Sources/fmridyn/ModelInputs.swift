@@ -75,7 +75,7 @@ struct ModelInputSource {
         try RunLoader.forEach(inputs: inputs, manifest: manifest, tr: tr, events: events, hrfShift: hrfShift, only: only) { data in
             let duration = Double(data.timeseries.timePoints) * data.repetitionTime
             if let events = data.events, let warning = Event.lateEventsWarning(path: "the events of \(data.source)", runDuration: duration, events: events) {
-                FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
+                WarningsOnce.warn(warning)
             }
             try body(data)
         }

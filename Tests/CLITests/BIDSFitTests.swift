@@ -161,6 +161,8 @@ final class HCPLayoutTests: XCTestCase {
                                               "--hidden", "4", "--latent-dim", "2"] + grayordinates)
         XCTAssertEqual(wholeFit.status, 0, wholeFit.stderr)
         XCTAssertTrue(wholeFit.stderr.contains("voxel PCA: 4 components from 1 training runs x 50 grayordinates"), wholeFit.stderr)
+        // Each run's late-events warning once, though the two passes read the training run twice.
+        XCTAssertEqual(wholeFit.stderr.components(separatedBy: "start after the run ends").count - 1, 2, wholeFit.stderr)
         let wholeLatents = try CommandRunner.run(["latents", "--model", whole, hcp, "--out", directory.file("grayordinates.csv"), "--maps", wholeMaps, "-q"] + grayordinates)
         XCTAssertEqual(wholeLatents.status, 0, wholeLatents.stderr)
         let z1 = try CIFTIImage(contentsOf: wholeMaps + "/z1.dscalar.nii")
