@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "Federation", targets: ["Federation"]),
         .library(name: "RecoveryBenchmark", targets: ["RecoveryBenchmark"]),
+        .library(name: "Benchmarks", targets: ["Benchmarks"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     ],
@@ -104,6 +105,10 @@ let package = Package(
             dependencies: ["Core", "Dynamics", "Model", "Analysis", "Simulation", "Preprocessing", "LinearAlgebra"]
         ),
         .target(
+            name: "Benchmarks",
+            dependencies: ["Core", "Dynamics", "Model", "Analysis", "Sparse", "Preprocessing"]
+        ),
+        .target(
             name: "Simulation",
             dependencies: ["Core", "NIfTI", "Preprocessing", "CLinearAlgebra", "LinearAlgebra"]
         ),
@@ -127,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Cluster", "Federation", "Pipeline", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Benchmarks", "Cluster", "Federation", "Pipeline", "CLinearAlgebra", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

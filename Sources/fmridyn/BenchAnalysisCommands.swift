@@ -1,11 +1,7 @@
-import Analysis
 import ArgumentParser
-import Core
-import Dynamics
+import Benchmarks
 import Foundation
-import Model
 import Pipeline
-import Preprocessing
 
 /// `fmridyn bench decode`: cross-validated logistic-regression decoding.
 struct BenchDecode: ParsableCommand {
@@ -39,32 +35,10 @@ struct BenchDecode: ParsableCommand {
     }
 
     func run() throws {
-        var x: [[Double]] = [], labels: [String] = [], groupLabels: [String] = []
-        if let data {
-            let table = try DelimitedTable(contentsOf: data, delimiter: ",")
-            labels = try table.column("label")
-            groupLabels = try table.column("group")
-            let columns = try table.header.filter { $0.hasPrefix("f") }.map { try table.numericColumn($0, allowMissing: false) }
-            x = (0..<labels.count).map { row in columns.map { $0[row] } }
-        } else {
-            var random = RandomSource(seed: 5)
-            let means = (0..<classes).map { _ in (0..<features).map { _ in random.normal() } }
-            for i in 0..<samples {
-                let label = i % classes  // every group holds every class
-                x.append(means[label].map { $0 + random.normal() })
-                labels.append("c\(label)")
-                groupLabels.append("g\((i / classes) % groups)")
-            }
-        }
-        var times: [Double] = []
-        var accuracy = 0.0
-        for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result = Decoding.crossValidate(features: x, labels: labels, groups: groupLabels, folds: folds)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            accuracy = result.mean
-        }
-        let median = times.sorted()[times.count / 2]
+        let samples = try data.map { try AnalysisBenchmarks.DecodingData.read(csv: $0) }
+            ?? .synthetic(samples: self.samples, features: features, classes: classes, groups: groups)
+        let x = samples.features
+        let (median, accuracy) = AnalysisBenchmarks.decoding(samples, folds: folds, repeats: repeats)
         if json {
             print(JSONValue.object([("seconds", .number(median)), ("balanced_accuracy", .number(accuracy)),
                                     ("samples", .integer(x.count)), ("features", .integer(x.first?.count ?? 0))]).rendered(indent: nil))
@@ -97,32 +71,13 @@ struct BenchFixedPoints: ParsableCommand {
     @Flag var json = false
 
     func run() throws {
-        if let threads { ComputeThreads.set(threads) }
-        // f(z) = -z + W3 tanh(W2 tanh(W1 z + b1) + b2) + b3 with Gaussian weights of gain 1.5:
-        // the shape of the SVAE's NODE field (latent -> hidden -> hidden -> latent, tanh), with
-        // weights strong enough for several fixed points (a freshly initialised SVAE field has a
-        // zero last layer, so every start would already be a fixed point).
-        var weights = RandomSource(seed: seed &+ 100)
-        let widths = [latent, hidden, hidden, latent]
-        let layers = (0..<3).map { index -> Linear<Double> in
-            let fanIn = widths[index], fanOut = widths[index + 1]
-            let scale = 1.5 / Double(fanIn).squareRoot()
-            return Linear<Double>(weight: Tensor(shape: [fanOut, fanIn], scalars: (0..<(fanIn * fanOut)).map { _ in scale * weights.normal() }),
-                                  bias: Tensor(shape: [fanOut], scalars: (0..<fanOut).map { _ in 0.1 * weights.normal() }))
-        }
-        let network = MLP(layers: layers, activation: .tanh)
-        let function: (Tensor<Double>) -> Tensor<Double> = { z in network(z) - z }
-        let system = FixedPointFinder.System.flow
-        var random = RandomSource(seed: seed)
-        let initial = (0..<starts).map { _ in (0..<latent).map { _ in random.normal() } }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let (fixed, slow) = FixedPointFinder.find(function, system: system, starts: initial)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if let threads { ComputeSettings.setThreads(threads) }
+        let (seconds, fixed, slow) = AnalysisBenchmarks.fixedPoints(starts: starts, latent: latent, hidden: hidden, seed: seed)
         if json {
-            print(JSONValue.object([("seconds", .number(seconds)), ("fixed_points", .integer(fixed.count)), ("slow_points", .integer(slow.count)),
+            print(JSONValue.object([("seconds", .number(seconds)), ("fixed_points", .integer(fixed)), ("slow_points", .integer(slow)),
                                     ("starts", .integer(starts))]).rendered(indent: nil))
         } else {
-            print(String(format: "%d starts, latent %d, hidden %d: %.2f s, %d fixed and %d slow points", starts, latent, hidden, seconds, fixed.count, slow.count))
+            print(String(format: "%d starts, latent %d, hidden %d: %.2f s, %d fixed and %d slow points", starts, latent, hidden, seconds, fixed, slow))
         }
     }
 }

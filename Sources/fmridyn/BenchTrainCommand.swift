@@ -1,10 +1,8 @@
 import ArgumentParser
-import Core
-import Dynamics
+import Benchmarks
 import Foundation
 import Model
 import Pipeline
-import Sparse
 
 /// `fmridyn bench train`: full training steps of the SVAE on random data.
 struct BenchTrain: ParsableCommand {
@@ -41,58 +39,28 @@ struct BenchTrain: ParsableCommand {
     func validate() throws {
         if let sparsity, !(sparsity >= 0 && sparsity < 1) { throw ValidationError("--sparsity must be in [0, 1) (got \(sparsity)).") }
         guard SVAEConfiguration.DynamicsKind(rawValue: dynamics) != nil else { throw ValidationError("--dynamics must be node or rnn.") }
-        guard ODEMethod(rawValue: solver) != nil else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
+        guard KernelBenchmarks.solvers.contains(solver) else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
         guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be initial or sequential.") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1.") }
         if let sparsity, !(0..<1).contains(sparsity) { throw ValidationError("--sparsity must be in [0, 1).") }
     }
 
     func run() throws {
-        if let threads { ComputeThreads.set(threads) }
+        if let threads { ComputeSettings.setThreads(threads) }
         var configuration = SVAEConfiguration(observations: rois)
         configuration.latent = latent
         configuration.hidden = hidden
         configuration.window = window
         configuration.dynamics = SVAEConfiguration.DynamicsKind(rawValue: dynamics) ?? .node
-        configuration.solver = ODEMethod(rawValue: solver) ?? .rk4
+        configuration.solver = .init(rawValue: solver) ?? .rk4
         configuration.inference = SVAEConfiguration.Inference(rawValue: inference) ?? .initial
-        var model = SVAE<Float>(configuration: configuration)
-        var adam = Adam<Float>(learningRate: 1e-3)
-        var random = RandomSource(seed: 4)
-        let x = Tensor<Float>(shape: [batch, window, rois], scalars: (0..<(batch * window * rois)).map { _ in Float(random.normal()) })
-        var masks: ParameterMasks<Float>? = nil
-        if let sparsity {
-            let names = prunableParameters(model)
-            let shapes = Dictionary(uniqueKeysWithValues: model.parameters.filter { names.contains($0.name) }.map { ($0.name, model[keyPath: $0.path].shape) })
-            masks = Pruning.masks(scores: Pruning.scores(model, names: names, criterion: .random(seed: 9)), order: names, shapes: shapes,
-                                  sparsity: sparsity, scope: .global)
-            masks?.apply(to: &model)
-        }
-        // As in `fit`: the batch split across the cores, BLAS on one thread in each part.
-        let parts = ComputeThreads.cores
-        func step(masked: Bool) throws {
-            try ComputeThreads.withSingleThreadedBLAS {
-                let result = try model.objectiveAndGradient(x, klWeight: 1, random: &random, parts: parts)
-                adam.update(&model, along: result.gradient, masks: masked ? masks : nil)
-            }
-        }
-        for _ in 0..<3 { try step(masked: masks != nil) }
-        ScalarPool.shared.resetStatistics()
-        // Dense and masked steps alternate so that both see the same machine state.
-        var times: [Double] = [], maskedTimes: [Double] = []
-        for _ in 0..<steps {
-            for masked in masks == nil ? [false] : [false, true] {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try step(masked: masked)
-                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                if masked { maskedTimes.append(elapsed) } else { times.append(elapsed) }
-            }
-        }
-        // Scalar buffers per timed step: taken from the pool, or newly allocated (0 once warm).
-        let pool = ScalarPool.shared.statistics, timedSteps = Double(times.count + maskedTimes.count)
-        let (allocatedPerStep, reusedPerStep) = (Double(pool.allocated) / timedSteps, Double(pool.reused) / timedSteps)
-        let median = times.sorted()[times.count / 2]
-        let maskedMedian = maskedTimes.isEmpty ? nil : maskedTimes.sorted()[maskedTimes.count / 2]
+        var benchmark = TrainingStepBenchmark(configuration: configuration)
+        benchmark.batch = batch
+        benchmark.steps = steps
+        benchmark.sparsity = sparsity
+        let result = try benchmark.run()
+        let median = result.millisecondsPerStep, maskedMedian = result.maskedMillisecondsPerStep
+        let (allocatedPerStep, reusedPerStep) = (result.buffersAllocatedPerStep, result.buffersReusedPerStep)
         if json {
             var object: [(String, JSONValue)] = [("ms_per_step", .number(median)), ("windows_per_s", .number(Double(batch) / median * 1000)),
                                                  ("inference", .string(inference)), ("dynamics", .string(dynamics)), ("solver", .string(solver)),

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Core
 import Foundation
 import Pipeline
 
@@ -33,8 +32,7 @@ struct FMRIDyn: ParsableCommand {
     )
 
     static func main() {
-        AllocatorTuning.keepLargeBuffers()
-        BLASKernels.preferAVX512()
+        ProcessSetup.prepare()
         do {
             var command = try parseAsRoot()
             do {
