@@ -1,6 +1,4 @@
 import ArgumentParser
-import Core
-import Federation
 import Foundation
 import Model
 import Pipeline
@@ -49,54 +47,17 @@ struct Adapt: ParsableCommand {
     }
 
     func run() throws {
-        let logger = diagnostics.makeLogger()
-        let (base, description) = try Trainer.loadModel(from: model)
-        var runs = try VoxelMode.runs(try input.loadRuns(), for: model)
-        try description.requireMatchingFeatures(runs, modelDirectory: model)
-        let c = base.configuration
-        try ExternalInputs.attach(&runs, for: c)
-        guard runs[0].timeseries.columns == c.observations else {
-            throw ValidationError("the inputs have \(runs[0].timeseries.columns) features but \(model) was fitted on \(c.observations); extract them with the same atlas")
-        }
-        let data = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0.2, seed: seed)
-        // Gradient saliency on the new data at the base parameters.
-        let names = prunableParameters(base)
-        let shapes = Dictionary(uniqueKeysWithValues: base.parameters.filter { names.contains($0.name) }.map { ($0.name, base[keyPath: $0.path].shape) })
-        let saliency = try GradientSaliency.scores(base, names: names, data: data, windows: data.training, batches: 4, batchSize: batchSize,
-                                                              seed: seed, shuffleSeed: seed ^ 0xADA9, includeWeight: false)
-        let selection = Pruning.masks(scores: saliency, order: names, shapes: shapes, sparsity: 1 - keep, scope: scope.pruningScope)
-
-        var training = TrainingConfiguration()
-        training.epochs = epochs
-        training.learningRate = lr
-        training.batchSize = batchSize
-        training.klWarmupEpochs = 0
-        var trainer = Trainer(directory: out + "/training", model: c, training: training)
-        trainer.initialModel = base
-        trainer.trainableMasks = selection
-        trainer.version = FMRIDyn.version
+        var settings = SparseAdaptation.Settings()
+        (settings.keep, settings.scope, settings.epochs, settings.learningRate) = (keep, scope.pruningScope, epochs, lr)
+        (settings.batchSize, settings.seed, settings.resume) = (batchSize, seed, resume)
         let quiet = diagnostics.quiet
-        trainer.progress = { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
-        try trainer.fit(data, resume: resume)
-        let (tuned, _) = try Trainer.loadModel(from: out + "/training")
-        let adapter = SparseAdapter.difference(base: base, tuned: tuned, selection: selection)
-        let windows = data.validation.isEmpty ? data.training : data.validation
-        let baseELBO = try trainer.meanELBO(base, data, windows: windows), adaptedELBO = try trainer.meanELBO(tuned, data, windows: windows)
-        try adapter.write(to: out + "/adapter.safetensors", metadata: ["base_model": model])
-        let total = names.reduce(0) { $0 + (shapes[$1] ?? []).reduce(1, *) }
-        let record: [(String, JSONValue)] = [
-            ("base_model", .string(model)), ("keep", .number(keep)), ("scope", .string(scope.rawValue)),
-            ("coordinates", .integer(adapter.count)), ("prunable_weights", .integer(total)),
-            ("bytes", .integer(adapter.count * 12)), ("bytes_dense_model", .integer(base.parameters.reduce(0) { $0 + base[keyPath: $1.path].count } * 4)),
-            ("validation_windows", .integer(windows.count)),
-            ("base_validation_elbo", .number(baseELBO)), ("adapted_validation_elbo", .number(adaptedELBO)),
-            ("inputs", .array(runs.map { .string($0.source) })), ("fmridyn_version", .string(FMRIDyn.version)),
-            ("base_split", .string(description.split)),
-        ]
-        try OutputFiles.write(Data((JSONValue.object(record).rendered() + "\n").utf8), to: out + "/adapter.json")
-        let summary = String(format: "%@: %d coordinates (%.1f%% of %d weights); validation ELBO %.2f -> %.2f nats per window", out, adapter.count,
-                             100 * Double(adapter.count) / Double(max(1, total)), total, baseELBO, adaptedELBO)
-        logger.info("\(summary)")
+        let summary = try SparseAdaptation.adapt(modelDirectory: model, runs: try input.loadRuns(), settings: settings, out: out) { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        let text = String(format: "%@: %d coordinates (%.1f%% of %d weights); validation ELBO %.2f -> %.2f nats per window", out, summary.coordinates,
+                          100 * Double(summary.coordinates) / Double(max(1, summary.prunableWeights)), summary.prunableWeights,
+                          summary.baseValidationELBO, summary.adaptedValidationELBO)
+        diagnostics.makeLogger().info("\(text)")
     }
 }
 
@@ -137,37 +98,13 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        let (base, description) = try Trainer.loadModel(from: model)
-        let loaded = try adapters.map { try SparseAdapter.read($0 + "/adapter.safetensors") }
-        let merged = SparseAdapter.merge(loaded, rule: SparseAdapter.MergeRule(rawValue: rule) ?? .mean)
-        var result = base
-        try merged.apply(to: &result)
-        try ModelDirectory(out).save(result, description: description, projectionFrom: ModelDirectory(model))
-        var record: [(String, JSONValue)] = [("base_model", .string(model)), ("rule", .string(rule)),
-                                             ("adapters", .array(zip(adapters, loaded).map { .object([("path", .string($0)), ("coordinates", .integer($1.count))]) })),
-                                             ("merged_coordinates", .integer(merged.count))]
-        if !data.isEmpty {
-            var runs = try VoxelMode.runs(try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil), for: model)
-            try description.requireMatchingFeatures(runs, modelDirectory: model)
-            let c = base.configuration
-            try ExternalInputs.attach(&runs, for: c)
-            let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)
-            let all = windows.training + windows.validation
-            let evaluator = Evaluator(model: c)
-            var individual: [(String, JSONValue)] = [], lines: [String] = []
-            for (path, adapter) in zip(adapters, loaded) {
-                var alone = base
-                try adapter.apply(to: &alone)
-                let elbo = try evaluator.meanELBO(alone, windows, windows: all)
-                individual.append((path, .number(elbo)))
-                lines.append(path + " " + String(format: "%.2f", elbo))
-            }
-            let baseELBO = try evaluator.meanELBO(base, windows, windows: all), mergedELBO = try evaluator.meanELBO(result, windows, windows: all)
-            record += [("evaluation_windows", .integer(all.count)), ("base_elbo", .number(baseELBO)), ("adapter_elbo", .object(individual)),
-                       ("merged_elbo", .number(mergedELBO))]
-            print(String(format: "ELBO per window: base %.2f, merged %.2f; adapters alone: ", baseELBO, mergedELBO) + lines.joined(separator: ", "))
+        let runs = data.isEmpty ? nil : try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+        let summary = try SparseAdaptation.merge(adapters: adapters, modelDirectory: model, rule: SparseAdapter.MergeRule(rawValue: rule) ?? .mean,
+                                                 ruleName: rule, evaluationRuns: runs, out: out)
+        if let baseELBO = summary.baseELBO, let mergedELBO = summary.mergedELBO {
+            print(String(format: "ELBO per window: base %.2f, merged %.2f; adapters alone: ", baseELBO, mergedELBO)
+                  + summary.adapterELBOs.map { $0.path + " " + String(format: "%.2f", $0.elbo) }.joined(separator: ", "))
         }
-        try OutputFiles.write(Data((JSONValue.object(record).rendered() + "\n").utf8), to: out + "/merge.json")
-        diagnostics.makeLogger().info("\(out): \(merged.count) coordinates from \(adapters.count) adapters (\(rule))")
+        diagnostics.makeLogger().info("\(out): \(summary.coordinates) coordinates from \(adapters.count) adapters (\(rule))")
     }
 }
