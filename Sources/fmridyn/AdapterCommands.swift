@@ -100,7 +100,7 @@ struct Merge: ParsableCommand {
     func run() throws {
         let runs = data.isEmpty ? nil : try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
         let summary = try SparseAdaptation.merge(adapters: adapters, modelDirectory: model, rule: SparseAdapter.MergeRule(rawValue: rule) ?? .mean,
-                                                 ruleName: rule, evaluationRuns: runs, out: out)
+                                                 evaluationRuns: runs, out: out)
         if let baseELBO = summary.baseELBO, let mergedELBO = summary.mergedELBO {
             print(String(format: "ELBO per window: base %.2f, merged %.2f; adapters alone: ", baseELBO, mergedELBO)
                   + summary.adapterELBOs.map { $0.path + " " + String(format: "%.2f", $0.elbo) }.joined(separator: ", "))

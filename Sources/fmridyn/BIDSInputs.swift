@@ -63,8 +63,8 @@ struct BIDSInputOptions: ParsableArguments {
             guard hcp else {
                 throw ValidationError("--grayordinates reads the HCP layout's _Atlas.dtseries.nii runs: add --hcp (BIDS CIFTI runs are not read yet; extract them with `fmridyn extract RUN.dtseries.nii` first)")
             }
-            guard mask == nil, atlas == "power264" else {
-                throw ValidationError("--grayordinates takes every grayordinate: leave out --mask and --atlas (or give --atlas PARCELS.dlabel.nii without --grayordinates for parcel means)")
+            guard !voxels, mask == nil, atlas == "power264" else {
+                throw ValidationError("--grayordinates takes every grayordinate: leave out --voxels, --mask and --atlas (or give --atlas PARCELS.dlabel.nii without --grayordinates for parcel means)")
             }
         }
         try ExtractionOptions.check(radius: radius, dropInitial: dropInitial)
@@ -96,7 +96,7 @@ struct BIDSInputOptions: ParsableArguments {
             var request = ExtractionRequest(bold: bold,
                                             regions: columnMode ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
             switch mask {
-            case nil: request.mask = voxels && !grayordinates ? .file("mni152") : .none  // one mask for every run: the same voxels
+            case nil: request.mask = voxels ? .file("mni152") : .none  // one mask for every run: the same voxels
             case "epi": request.mask = .epi
             case "background": request.mask = .background
             case let path?: request.mask = .file(path)
@@ -138,7 +138,7 @@ struct BIDSInputOptions: ParsableArguments {
             data.featureNames = result.names
             if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
             if grayordinates {
-                guard let brainModels = try CIFTIImage(contentsOf: bold).brainModelsElement else {
+                guard let brainModels = result.ciftiBrainModels else {
                     throw ValidationError("\(bold): its CIFTI XML has no brain models on dimension 1; --grayordinates needs a dense timeseries (.dtseries.nii)")
                 }
                 data.voxelSpace = VoxelSpace(grid: result.grid, indices: Array(0..<result.names.count), brainModels: brainModels)

@@ -37,12 +37,8 @@ struct FMRIDyn: ParsableCommand {
             var command = try parseAsRoot()
             do {
                 try command.run()
-            } catch let error as ValidationError {
-                // A check that needs the inputs (run, not validate): the user's mistake, reported
-                // with the subcommand's name rather than the root's usage line.
-                let name = (["fmridyn"] + commandPath(to: type(of: command))).joined(separator: " ")
-                FileHandle.standardError.write(Data("Error: \(SettingFlags.rewrite(error.message))\n  See '\(name) --help' for more information.\n".utf8))
-                Foundation.exit(2)
+            } catch {
+                exit(reporting: error, in: type(of: command))
             }
         } catch {
             exit(reporting: error)
@@ -60,12 +56,20 @@ struct FMRIDyn: ParsableCommand {
     }
 
     /// Prints `error` the way its kind deserves and exits with the documented code.
-    static func exit(reporting error: Error) -> Never {
-        Foundation.exit(report(error))
+    /// - Parameter command: the subcommand that was running, if parsing had finished.
+    static func exit(reporting error: Error, in command: (any ParsableCommand.Type)? = nil) -> Never {
+        Foundation.exit(report(error, in: command))
     }
 
     /// Prints `error` the way its kind deserves and returns the documented exit code.
-    static func report(_ error: Error) -> Int32 {
+    static func report(_ error: Error, in command: (any ParsableCommand.Type)? = nil) -> Int32 {
+        // A check that needs the inputs (thrown by run, not validate) is the user's mistake too,
+        // reported with the subcommand's help hint rather than the root's usage line.
+        if let error = error as? ValidationError, let command {
+            let name = (["fmridyn"] + commandPath(to: command)).joined(separator: " ")
+            FileHandle.standardError.write(Data("Error: \(SettingFlags.rewrite(error.message))\n  See '\(name) --help' for more information.\n".utf8))
+            return 2
+        }
         let code = exitCode(for: error)
         if code == .success {
             print(fullMessage(for: error))  // --help, --version

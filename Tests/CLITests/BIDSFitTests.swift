@@ -174,6 +174,9 @@ final class HCPLayoutTests: XCTestCase {
         let refused = try CommandRunner.run(["fit", hcp, "--out", directory.file("none"), "--grayordinates", "--task", "MOTOR", "-q"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--hcp"), refused.stderr)
+        let both = try CommandRunner.run(["fit", hcp, "--out", directory.file("none"), "--voxels", "-q"] + grayordinates)
+        XCTAssertEqual(both.status, 2, both.stderr)
+        XCTAssertTrue(both.stderr.contains("leave out --voxels"), both.stderr)
 
         let missing = try CommandRunner.run(["fit", hcp, "--out", directory.file("none"), "--hcp", "--task", "motor", "-q"])
         XCTAssertNotEqual(missing.status, 0)

@@ -54,8 +54,8 @@ final class CIFTITests: XCTestCase {
     }
 
     /// Dense scalars written over a dense timeseries' brain models read back with the same
-    /// grayordinates (structures, offsets, vertices, voxels), map names and values; nibabel
-    /// 5.4.2 reads the same file as a (2, 50) dscalar (checked once by hand, see docs/nifti.md).
+    /// grayordinates (structures, offsets, vertices, voxels), map names and values (nibabel
+    /// 5.4.2 was checked by hand on a map `latents --maps` wrote with this writer, docs/nifti.md).
     func testDenseScalarsWrittenOverBrainModelsRoundTrip() throws {
         let series = try CIFTIImage(contentsOf: Fixtures.path("cifti/sim.dtseries.nii"))
         let brainModels = try XCTUnwrap(series.brainModelsElement)

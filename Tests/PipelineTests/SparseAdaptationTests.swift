@@ -37,7 +37,7 @@ final class SparseAdaptationTests: XCTestCase {
         let (baseModel, _) = try Trainer.loadModel(from: base)
         let (tuned, _) = try Trainer.loadModel(from: out + "/training")
         let merged = directory.file("merged")
-        let merge = try SparseAdaptation.merge(adapters: [out], modelDirectory: base, rule: .mean, ruleName: "mean", evaluationRuns: newRuns, out: merged)
+        let merge = try SparseAdaptation.merge(adapters: [out], modelDirectory: base, rule: .mean, evaluationRuns: newRuns, out: merged)
         XCTAssertEqual(merge.coordinates, summary.coordinates)
         let (mergedModel, _) = try Trainer.loadModel(from: merged)
         var changed = 0

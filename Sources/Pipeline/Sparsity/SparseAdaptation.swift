@@ -73,7 +73,7 @@ public enum SparseAdaptation {
         try adapter.write(to: out + "/adapter.safetensors", metadata: ["base_model": model])
         let total = names.reduce(0) { $0 + (shapes[$1] ?? []).reduce(1, *) }
         let record: [(String, JSONValue)] = [
-            ("base_model", .string(model)), ("keep", .number(settings.keep)), ("scope", .string(settings.scope == .layer ? "layer" : "global")),
+            ("base_model", .string(model)), ("keep", .number(settings.keep)), ("scope", .string(settings.scope.rawValue)),
             ("coordinates", .integer(adapter.count)), ("prunable_weights", .integer(total)),
             ("bytes", .integer(adapter.count * 12)), ("bytes_dense_model", .integer(base.parameters.reduce(0) { $0 + base[keyPath: $1.path].count } * 4)),
             ("validation_windows", .integer(windows.count)),
@@ -99,7 +99,7 @@ public enum SparseAdaptation {
     /// by the number of adapters (`.uniform`). Writes a model directory at `out` with
     /// OUT/merge.json; with `evaluationRuns`, the mean ELBO per window of the base, of each
     /// adapter alone and of the merged model.
-    public static func merge(adapters: [String], modelDirectory model: String, rule: SparseAdapter.MergeRule, ruleName: String,
+    public static func merge(adapters: [String], modelDirectory model: String, rule: SparseAdapter.MergeRule,
                              evaluationRuns: [RunData]?, out: String) throws -> MergeSummary {
         let (base, description) = try Trainer.loadModel(from: model)
         let loaded = try adapters.map { try SparseAdapter.read($0 + "/adapter.safetensors") }
@@ -107,7 +107,7 @@ public enum SparseAdaptation {
         var result = base
         try merged.apply(to: &result)
         try ModelDirectory(out).save(result, description: description, projectionFrom: ModelDirectory(model))
-        var record: [(String, JSONValue)] = [("base_model", .string(model)), ("rule", .string(ruleName)),
+        var record: [(String, JSONValue)] = [("base_model", .string(model)), ("rule", .string(rule.rawValue)),
                                              ("adapters", .array(zip(adapters, loaded).map { .object([("path", .string($0)), ("coordinates", .integer($1.count))]) })),
                                              ("merged_coordinates", .integer(merged.count))]
         var baseELBO: Double?, mergedELBO: Double?, individual: [(path: String, elbo: Double)] = []

@@ -66,6 +66,9 @@ public struct ExtractionResult: Sendable {
     public var droppedInitial: Int
     /// Volumes of the run as read (before dropping and censoring).
     public var runVolumes: Int = 0
+    /// Every grayordinate of a CIFTI dense timeseries (no atlas): the XML of its brain-models
+    /// element, over which maps of these columns are written; nil otherwise.
+    public var ciftiBrainModels: String?
 }
 
 extension ExtractionRequest {
@@ -182,10 +185,12 @@ extension ExtractionRequest {
     /// every grayordinate without one.
     func runCIFTI() throws -> ExtractionResult {
         let series = try CIFTIImage(contentsOf: bold)
-        return try runColumns(ColumnSource(
+        var result = try runColumns(ColumnSource(
             kind: "a CIFTI file", atlasKind: "CIFTI dense label file (.dlabel.nii, e.g. Glasser's 360)", isAtlas: CIFTIImage.isCIFTI,
             parcels: { try CIFTIExtraction.parcels(series, labels: CIFTIImage(contentsOf: $0)) }, everyColumn: { try CIFTIExtraction.grayordinates(series) },
             repetitionTime: series.repetitionTime, grid: Grid(series.image.header), smoothingAdvice: "smooth with wb_command -cifti-smoothing first"))
+        if case .voxels = regions { result.ciftiBrainModels = series.brainModelsElement }
+        return result
     }
 
     /// Region signals of a GIfTI surface timeseries: label means of a `.label.gii` atlas, or
