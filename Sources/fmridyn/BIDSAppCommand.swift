@@ -90,10 +90,9 @@ struct BIDSApp: ParsableCommand {
     func run() throws {
         let logger = diagnostics.makeLogger()
         if !conventions.skipBidsValidation { try BIDSLayout.requireDataset(bidsDir) }
-        try OutputDirectory.create(outputDir)
-        // A killed job of either level may have left temporaries in any folder of the tree.
-        DirectoryLock.removeStaleTemporaries(inTree: outputDir)
-        try writeDatasetDescription()
+        // Also removes temporaries a killed job of either level left in any folder of the tree.
+        try BIDSDerivativeDataset.prepare(outputDir: outputDir, bidsDir: bidsDir, level: analysisLevel,
+                                          commandLine: CommandLine.arguments.joined(separator: " "))
         if analysisLevel == "participant" {
             try participantLevel(logger: logger)
         } else {
@@ -103,50 +102,6 @@ struct BIDSApp: ParsableCommand {
 
     func say(_ line: String) {
         if !diagnostics.quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-    }
-
-    // MARK: dataset_description.json
-
-    /// The derivative dataset's description. `GeneratedBy` keeps one entry per level: this
-    /// level's replaces its previous run, the other level's stays. `DatasetLinks` names the
-    /// input dataset `raw`, which the sidecars' `bids:raw:` URIs refer to.
-    func writeDatasetDescription() throws {
-        let path = outputDir + "/dataset_description.json"
-        let level = "\(analysisLevel) level"
-        var generatedBy: [JSONValue] = []
-        if let data = FileManager.default.contents(atPath: path),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let previous = object["GeneratedBy"] as? [[String: Any]] {
-            for entry in previous where (entry["Description"] as? String) != level {
-                generatedBy.append(.object(entry.keys.sorted().map { ($0, .string("\(entry[$0] ?? "")")) }))
-            }
-        }
-        generatedBy.append(.object([("Name", .string("fmridyn")), ("Version", .string(FMRIDyn.version)), ("Description", .string(level)),
-                                    ("CommandLine", .string(CommandLine.arguments.joined(separator: " ")))]))
-        let source = "file://" + BIDSParticipantLevel.canonical(bidsDir)
-        let description: [(String, JSONValue)] = [
-            ("Name", .string("fmridyn derivatives of \((BIDSParticipantLevel.canonical(bidsDir) as NSString).lastPathComponent)")),
-            ("BIDSVersion", .string("1.9.0")), ("DatasetType", .string("derivative")),
-            ("GeneratedBy", .array(generatedBy)),
-            ("SourceDatasets", .array([.object([("URL", .string(source))])])),
-            ("DatasetLinks", .object([("raw", .string(source))])),
-        ]
-        try OutputFiles.write(Data((JSONValue.object(description).rendered() + "\n").utf8), to: path)
-        // BIDS 1.11 has no suffix for region or latent timeseries of func data; the files follow
-        // BEP012's names (`_timeseries.tsv` with space-, atlas-, desc-) and are listed here, as
-        // are the non-BIDS model and group folders, so validators accept the dataset.
-        try OutputFiles.write(Data("""
-            # fmridyn: region, condition and latent timeseries (BEP012-style names; no BIDS 1.11 suffix exists for them)
-            *_timeseries.tsv
-            *_timeseries.json
-            # the group model and its read-outs (docs/bids-app.md); each folder twice: in git's pattern syntax
-            # (the BIDS validator's) and as a pattern on full paths (bidsschematools')
-            models/
-            group/
-            */models/*
-            */group/*
-
-            """.utf8), to: outputDir + "/.bidsignore")
     }
 
     // MARK: participant level
