@@ -125,14 +125,14 @@ let package = Package(
         // against baselines, maps) and the report, shared by fit, demo and the BIDS App.
         .target(
             name: "Pipeline",
-            dependencies: ["Core", "Model", "Analysis", "Sparse", "Federation", "Reporting", "Preprocessing", "NIfTI"]
+            dependencies: ["Core", "Model", "Analysis", "Sparse", "Federation", "Cluster", "Reporting", "Preprocessing", "NIfTI"]
         ),
 
         // MARK: Command-line tool (thin shell over the modules)
         .executableTarget(
             name: "fmridyn",
             dependencies: [
-                "NIfTI", "Preprocessing", "Core", "Dynamics", "Model", "Simulation", "Analysis", "Sparse", "Reporting", "RecoveryBenchmark", "Benchmarks", "Cluster", "Federation", "Pipeline", "CLinearAlgebra", "CFFTW",
+                "NIfTI", "Preprocessing", "Model", "Simulation", "Analysis", "Sparse", "RecoveryBenchmark", "Benchmarks", "Federation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,10 @@ import Dynamics
 
 /// Everything that defines an SVAE's architecture and training; saved as `config.json`.
 public struct SVAEConfiguration: Codable, Equatable, Sendable {
+    /// The neural ODE's integrator (`Dynamics.ODEMethod`), named here so that callers that
+    /// configure a model need not depend on the solver module.
+    public typealias Solver = ODEMethod
+
     public enum Inference: String, Codable, Sendable, CaseIterable {
         /// State-space VAE: per-step posterior q(z_t | z_{t-1}, x) (default).
         case sequential
@@ -24,7 +28,7 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     public var hidden: Int = 64
     public var inference: Inference = .sequential
     public var dynamics: DynamicsKind = .node
-    public var solver: ODEMethod = .rk4
+    public var solver: Solver = .rk4
     /// Integration step, in TRs.
     public var solverStep: Double = 1
     public var adjoint = false
@@ -60,6 +64,12 @@ public struct SVAEConfiguration: Codable, Equatable, Sendable {
     /// follows the field wherever the data do not ask otherwise. Nil or false: the encoder's
     /// estimate (as fitted before this option; older config.json files have no key).
     public var predictivePosterior: Bool? = nil
+    /// Predictive posterior only (multiple shooting): the encoder corrects the path only at
+    /// every this-many-th step (t = 0, M, 2M, ... of a window or run); in between z_t is the
+    /// dynamics' prediction from z_{t-1} exactly, so the generative model has transition noise
+    /// only at those nodes and the field alone carries the state for M - 1 steps. Nil or 1:
+    /// a correction at every step (as fitted before this option).
+    public var shootingInterval: Int? = nil
     /// Neural ODE only: a fixed linear decay in the field, f(z) = MLP(z) - leak z, per TR, so
     /// that holding a state is learned as a fixed point rather than inherited from a zero
     /// field. Nil or 0: none (as fitted before this option).

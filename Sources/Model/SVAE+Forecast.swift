@@ -50,6 +50,11 @@ extension SVAE {
                     memory = nextMemory
                     prediction = next.detached
                 }
+                if let prediction, !isShootingNode(t) {
+                    previous = prediction
+                    path.append(previous)
+                    continue
+                }
                 let (mean, _) = posterior(states, step: t, previous: previous, prediction: prediction)
                 previous = mean.detached
                 path.append(previous)

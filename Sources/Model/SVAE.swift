@@ -119,6 +119,12 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                     memory = nextMemory
                     priorMean = prediction
                 }
+                if let priorMean, !isShootingNode(t) {
+                    // Between shooting nodes the field carries the state with no noise (no KL).
+                    path.append(priorMean)
+                    previous = priorMean
+                    continue
+                }
                 let (mean, logVariance) = posterior(states, step: t, previous: previous, prediction: priorMean)
                 let z = Tensor.reparameterized(mean: mean, logVariance: logVariance, using: &random)
                 let perDimension: Tensor<Scalar>
@@ -161,6 +167,11 @@ public struct SVAE<Scalar: TensorScalar>: Module {
                     memory = nextMemory
                     predictions.append(prediction)
                     priorMean = prediction
+                }
+                if let priorMean, !isShootingNode(t) {
+                    path.append(priorMean)
+                    previous = priorMean
+                    continue
                 }
                 let (mean, _) = posterior(states, step: t, previous: previous, prediction: priorMean)
                 path.append(mean)
@@ -237,6 +248,13 @@ public struct SVAE<Scalar: TensorScalar>: Module {
         let (mean, logVariance) = encoder.gaussian(combined, latent: configuration.latent)
         guard configuration.predictivePosterior == true, let prediction else { return (mean, logVariance) }
         return (prediction + mean, logVariance)
+    }
+
+    /// Whether the encoder corrects step t (every step unless `shootingInterval` M > 1 with a
+    /// predictive posterior; then t = 0, M, 2M, ...).
+    func isShootingNode(_ t: Int) -> Bool {
+        guard configuration.predictivePosterior == true, let interval = configuration.shootingInterval, interval > 1 else { return true }
+        return t % interval == 0
     }
 
     /// States [B, K] of consecutive steps as [B, T, K].

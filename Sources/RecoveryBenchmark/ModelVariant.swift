@@ -81,7 +81,7 @@ public struct ModelVariant: Sendable, Hashable {
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -125,6 +125,11 @@ public struct ModelVariant: Sendable, Hashable {
         if key == "predictive" {
             guard let flag = Int(value), flag == 0 || flag == 1 else { return false }
             model.predictivePosterior = flag == 1 ? true : nil
+            return true
+        }
+        if key == "shoot" {
+            guard let interval = Int(value), interval >= 1 else { return false }
+            model.shootingInterval = interval > 1 ? interval : nil
             return true
         }
         if key == "inference" {

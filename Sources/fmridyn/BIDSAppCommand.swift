@@ -1,5 +1,4 @@
 import ArgumentParser
-import Core
 import Foundation
 import Logging
 import Model
@@ -143,7 +142,7 @@ struct BIDSApp: ParsableCommand {
         let subjects = Set(runs.map(\.subject))
         say("group: \(runs.count) runs of \(subjects.count) subjects, \(runs[0].timeseries.columns) regions")
         let models = outputDir + "/models", group = outputDir + "/group"
-        let groupLock = try DirectoryLock.acquire(group, purpose: "bids group")
+        let groupLock = try OutputClaim.lock(group, purpose: "bids group")
         defer { groupLock.release() }
 
         // Fit (or finish an interrupted fit); --force starts over.
@@ -210,10 +209,7 @@ struct BIDSApp: ParsableCommand {
             say("group: \(published.path) holds a finished model with these settings and split; reused (--force refits)")
             return
         }
-        if let workDir {
-            try OutputDirectory.create(workDir)
-            DirectoryLock.removeStaleTemporaries(in: workDir)
-        }
+        if let workDir { try WorkFolder.prepare(workDir) }
         do {
             _ = try plan.train(on: data, into: training, resume: training.holdsModel) { line in self.say("group: " + line) }
         } catch let error as TrainingError where error.reason == .settingsChanged || error.reason == .inputsChanged {

@@ -82,7 +82,6 @@ struct BenchRecovery: ParsableCommand {
         benchmark.epochs = epochs
         benchmark.keepWork = keepWork
         benchmark.progress = { say("   " + $0) }
-        let variantKey = variants.map(\.name).joined(separator: "+")
         var results: [CellResult] = [], missing: [RecoveryCell] = []
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -90,7 +89,7 @@ struct BenchRecovery: ParsableCommand {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         for (index, cell) in cells.enumerated() {
-            let path = cellDirectory + "/\(variantKey)_epochs\(epochs)_" + RecoveryBenchmark.name(cell) + ".json"
+            let path = cellDirectory + "/" + RecoveryBenchmark.cacheFileName(variants: variants.map(\.name), epochs: epochs, cell: cell)
             if let data = FileManager.default.contents(atPath: path), let cached = try? decoder.decode(CellResult.self, from: data) {
                 say("[\(index + 1)/\(cells.count)] \(cell.setting) seed \(cell.seed): kept from \(path)")
                 results.append(cached)

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dynamics
 import Federation
 import Model
 import Pipeline
@@ -10,7 +9,7 @@ import Sparse
 extension SVAEConfiguration.Inference: ExpressibleByArgument {}
 extension SVAEConfiguration.DynamicsKind: ExpressibleByArgument {}
 extension SVAEConfiguration.DecoderKind: ExpressibleByArgument {}
-extension ODEMethod: ExpressibleByArgument {}
+extension SVAEConfiguration.Solver: ExpressibleByArgument {}
 extension ReductionStrategy: ExpressibleByArgument {}
 extension Standardization: ExpressibleByArgument {}
 extension TemporalFilter: ExpressibleByArgument {}

@@ -1,8 +1,5 @@
 import Analysis
 import ArgumentParser
-import Cluster
-import Core
-import Dynamics
 import Federation
 import Foundation
 import Logging
@@ -97,25 +94,13 @@ struct Fit: ParsableCommand {
     }
 
     /// One writer per --out, and no silent overwrite of another model.
-    func claimOutput() throws -> DirectoryLock {
-        let lock = try DirectoryLock.acquire(out, purpose: "fit")
-        let directories = seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out]
-        let existing = directories.map(ModelDirectory.init).filter(\.holdsModel)
-        if !existing.isEmpty && !resume {
-            guard force else {
-                lock.release()
-                throw ValidationError("\(existing[0].path) already holds a fitted model (config.json); pass --resume to continue it, --force to replace it, or choose another --out.")
-            }
-            for directory in existing { directory.removeModelFiles() }
-        }
-        return lock
+    func claimOutput() throws -> OutputClaim {
+        try OutputClaim.fit(out, models: seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out], resume: resume, replace: force)
     }
 
     func run() throws {
-        let communicator = try Launcher.communicator(force: distributed)
-        guard communicator.size == 1 && shards == nil && !federated && !(communicator is MPICommunicator) else {
-            return try runSharded(communicator)
-        }
+        let group = try ProcessGroup.detect(force: distributed)
+        guard group.isSingleProcess && shards == nil && !federated else { return try runSharded(group) }
         let lock = try claimOutput()
         defer { lock.release() }
         let logger = diagnostics.makeLogger()
@@ -128,13 +113,13 @@ struct Fit: ParsableCommand {
         var runs: [RunData]
         var store: RunStore? = nil
         if seedList == nil, let root = input.bidsRoot, input.bids.columnMode {
-            try OutputDirectory.create(out)
+            let cache = try WorkFolder.runCache(output: out, scratch: workDir)
             let selected = try input.bids.selectedRuns(root: root).map { (subject: $0.subject, source: $0.bold) }
             (runs, store) = try VoxelMode.stream(runs: selected, read: { only, body in
                 try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, only: only, progress: say, body)
             }, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
                                                  testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
-                                                 directories: [out], cache: cachePath, say: say)
+                                                 directories: [out], cache: cache, say: say)
         } else if seedList == nil {
             (runs, store) = try streamRuns(say: say)
         } else {
@@ -178,21 +163,14 @@ struct Fit: ParsableCommand {
         print(report.table, terminator: "")
     }
 
-    /// The run cache's name under --out (removed once open).
-    var cachePath: String { cacheDirectory + "/.fmridyn-runs-\(ProcessInfo.processInfo.processIdentifier).f32" }
-
     /// --work-dir, or --out.
     var cacheDirectory: String { workDir ?? out }
 
     /// Reads the runs one at a time into a run cache under --out (unlinked once open, so it
     /// never stays behind) and keeps only their metadata.
     func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
-        try OutputDirectory.create(out)
-        if let workDir {
-            try OutputDirectory.create(workDir)
-            DirectoryLock.removeStaleTemporaries(in: workDir)
-        }
-        return try RunStore.collect(file: cachePath) { add in try input.forEachRun(progress: say, add) }
+        let cache = try WorkFolder.runCache(output: out, scratch: workDir)
+        return try RunStore.collect(file: cache) { add in try input.forEachRun(progress: say, add) }
     }
 
     /// The parsed --seeds.

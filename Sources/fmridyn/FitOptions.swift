@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dynamics
 import Model
 import Preprocessing
 
@@ -10,7 +9,7 @@ struct FitOptions: ParsableArguments {
     @Option(help: "Dynamics: node (neural ODE) or rnn (GRU baseline).")
     var dynamics: SVAEConfiguration.DynamicsKind = .node
     @Option(help: "ODE solver.")
-    var solver: ODEMethod = .rk4
+    var solver: SVAEConfiguration.Solver = .rk4
     @Option(help: "Solver step in TRs (fixed-step solvers).")
     var solverStep: Double = 1
     @Flag(help: "Adjoint gradients for the neural ODE.")
@@ -50,6 +49,8 @@ struct FitOptions: ParsableArguments {
     var burnIn = 0
     @Flag(help: "Sequential inference: the posterior mean of z_t is the dynamics' prediction plus the encoder's correction (docs/recovery.md, node-hrf-driven).")
     var predictivePosterior = false
+    @Option(help: "With --predictive-posterior: multiple shooting, the encoder corrects the path every this many volumes and the field carries it in between (default 1: every volume; docs/recovery.md, fifth round).")
+    var shootingInterval = 1
     @Option(help: "Initial standard deviation of the sequential prior's transition noise (then learned).")
     var transitionScale = 0.5
     @Option(help: "Neural ODE: a fixed decay added to the field, f(z) = MLP(z) - leak z, per TR (default 0; docs/recovery.md, third round).")
@@ -75,6 +76,8 @@ struct FitOptions: ParsableArguments {
         try NumericOptions.within("--field-leak", fieldLeak, 0...100, unit: "per TR")
         if fieldLeak > 0 && dynamics != .node { throw ValidationError("--field-leak applies to --dynamics node (the GRU baseline has no vector field).") }
         if predictivePosterior && inference != .sequential { throw ValidationError("--predictive-posterior applies to --inference sequential.") }
+        if shootingInterval < 1 { throw ValidationError("--shooting-interval must be at least 1 volume.") }
+        if shootingInterval > 1 && !predictivePosterior { throw ValidationError("--shooting-interval applies with --predictive-posterior (the field's prediction carries the path between corrections).") }
         if klWarmup < 0 || patience < 0 { throw ValidationError("--kl-warmup and --patience must be 0 or more.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
         let sizes = Self.networkBytes(hidden: hidden, latent: latentDim, window: window, batch: batchSize)
@@ -98,7 +101,7 @@ struct FitOptions: ParsableArguments {
     /// steps per window x stages per step x batch x the field's activations (two hidden layers
     /// and the state, values and gradients, Float32), with a factor 2 for the tape's own
     /// bookkeeping. The default settings come to about 9 MB.
-    static func integrationTapeBytes(window: Int, solverStep: Double, solver: ODEMethod, batch: Int, hidden: Int, latent: Int) -> Double {
+    static func integrationTapeBytes(window: Int, solverStep: Double, solver: SVAEConfiguration.Solver, batch: Int, hidden: Int, latent: Int) -> Double {
         let stages: Double
         switch solver {
         case .euler: stages = 1
@@ -145,6 +148,7 @@ struct FitOptions: ParsableArguments {
         }
         if burnIn > 0 { model.burnIn = burnIn }
         if predictivePosterior { model.predictivePosterior = true }
+        if shootingInterval > 1 { model.shootingInterval = shootingInterval }
         model.transitionScale = transitionScale
         if fieldLeak > 0 { model.fieldLeak = fieldLeak }
         var training = TrainingConfiguration()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Pipeline
 import Preprocessing
 
 /// Inputs of `fit` and `latents`: a BIDS directory (extracted on the fly, see `BIDSInputOptions`),
@@ -54,7 +55,7 @@ struct ModelInputOptions: ParsableArguments {
 
 /// Model inputs as parsed (by `ModelInputOptions` or `ModelDataOptions`): a BIDS directory
 /// (extracted on the fly), region-timeseries TSV files, or one manifest.
-struct ModelInputSource {
+struct ModelInputSource: RunSource {
     var inputs: [String]
     var manifest: Bool
     var tr: Double?

@@ -135,6 +135,59 @@ final class ObservationModelTests: XCTestCase {
         }
     }
 
+    /// Multiple shooting (`shootingInterval` M): the gradient against central differences;
+    /// between the nodes t = 0, M, 2M the filtered path is exactly the field's driven rollout
+    /// from the last node, at a node the encoder's correction moves it off that rollout; with
+    /// one node per window the KL is the t = 0 posterior's against N(0, I) alone.
+    func testMultipleShooting() throws {
+        for dynamics in SVAEConfiguration.DynamicsKind.allCases {
+            var c = configuration()
+            c.dynamics = dynamics
+            c.covariates = nil
+            c.predictivePosterior = true
+            c.externalInputs = ["a", "b"]
+            c.shootingInterval = 3
+            var model = SVAE<Double>(configuration: c)
+            for (name, path) in model.parameters where name.contains("node") {
+                model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
+            }
+            let x = windows(2, 6, 5, seed: 1), u = windows(2, 6, 2, seed: 4)
+            func loss(_ m: SVAE<Double>) -> Tensor<Double> {
+                var random = RandomSource(seed: 99)
+                return (try? m.objective(x, inputs: u, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
+            }
+            let checked = assertGradientsMatchCentralDifferences(model, every: 5, label: "shooting \(dynamics)", loss)
+            XCTAssertGreaterThan(checked, 20)
+
+            let path = try model.filteredPath(x, inputs: u)
+            func state(_ t: Int) -> Tensor<Double> { path.slice(alongAxis: 1, t..<(t + 1)).reshaped([2, 2]) }
+            // The GRU carries a memory across steps, so its rollout restarts only at t = 0.
+            for node in dynamics == .node ? [0, 3] : [0] {
+                let drive = model.drives(u.slice(alongAxis: 1, node..<6), steps: 3)
+                let rollout = try model.dynamics.path(state(node), steps: 3, drives: drive)
+                for offset in 1...2 {
+                    let expected = rollout.slice(alongAxis: 1, offset..<(offset + 1)).scalars
+                    for (a, b) in zip(state(node + offset).scalars, expected) { XCTAssertEqual(a, b, accuracy: 1e-12, "\(dynamics) t=\(node + offset)") }
+                }
+                if node == 0 {
+                    // The node at t = 3 is corrected: it is not where the rollout from t = 0 arrives.
+                    let arrival = rollout.slice(alongAxis: 1, 3..<4).scalars
+                    XCTAssertGreaterThan(zip(state(3).scalars, arrival).map { abs($0 - $1) }.max() ?? 0, 1e-4, "\(dynamics)")
+                }
+            }
+
+            var single = c
+            single.shootingInterval = 6
+            var one = SVAE<Double>(configuration: single)
+            for (name, path) in one.parameters { one[keyPath: path] = model[keyPath: model.parameters.first { $0.name == name }!.path] }
+            var random = RandomSource(seed: 5)
+            let kl = try one.objective(x, inputs: u, klWeight: 1, random: &random).kl
+            let (mean, logVariance) = one.posterior(one.encoderStates(x), step: 0, previous: Tensor(zeros: [2, 2]))
+            let expected = GaussianTerms.klPerDimension(mean: mean, logVariance: logVariance).sum().scalar / 2
+            XCTAssertEqual(kl, expected, accuracy: 1e-10, "\(dynamics)")
+        }
+    }
+
     /// Known inputs follow the latents' level: a model with an observation kernel takes the
     /// events' boxcars (neural time), one without takes nilearn's HRF-convolved regressors.
     func testExternalInputsFollowTheLatentsLevel() throws {
