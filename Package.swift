@@ -125,7 +125,7 @@ let package = Package(
         // against baselines, maps) and the report, shared by fit, demo and the BIDS App.
         .target(
             name: "Pipeline",
-            dependencies: ["Core", "Model", "Analysis", "Sparse", "Federation", "Cluster", "Reporting", "Preprocessing", "NIfTI"]
+            dependencies: ["Core", "Model", "Analysis", "Sparse", "Federation", "Cluster", "Reporting", "Preprocessing", "NIfTI", "Simulation", "RecoveryBenchmark"]
         ),
 
         // MARK: Command-line tool (thin shell over the modules)
@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Analysis", "Model", "Core", "TestSupport", "TrainingTestSupport"]
+            dependencies: ["Pipeline", "Analysis", "Model", "Core", "NIfTI", "TestSupport", "TrainingTestSupport"]
         ),
         .testTarget(
             name: "CLITests",

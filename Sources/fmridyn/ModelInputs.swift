@@ -184,10 +184,6 @@ enum RunLoader {
     /// The sidecar's `RepetitionTime` (or 1 / `SamplingFrequency`), when it has one: fmridyn's
     /// own derivatives carry it, so `--tr` is needed only to override it.
     static func sidecarRepetitionTime(_ path: String) -> Double? {
-        guard let data = FileManager.default.contents(atPath: sidecar(of: path)),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        if let tr = object["RepetitionTime"] as? Double, tr.isFinite, tr > 0 { return tr }
-        if let frequency = object["SamplingFrequency"] as? Double, frequency.isFinite, frequency > 0 { return 1 / frequency }
-        return nil
+        RegionTimeseriesSidecar.repetitionTime(atPath: sidecar(of: path))
     }
 }

@@ -37,6 +37,23 @@ public struct RegionTimeseriesSidecar: Sendable {
                                        confoundsRegressed: strings(object["ConfoundsRegressed"]), settings: object["Settings"] ?? .object([]))
     }
 
+    /// The sidecar's `RepetitionTime`, or 1 / `SamplingFrequency` (BEP012 timeseries carry
+    /// either), when the file at `path` exists and has a positive one; nil otherwise.
+    public static func repetitionTime(atPath path: String) -> Double? {
+        guard let data = FileManager.default.contents(atPath: path), let object = try? JSONValue(parsing: data) else { return nil }
+        func positive(_ value: JSONValue?) -> Double? {
+            let number: Double?
+            switch value {
+            case .number(let v)?: number = v
+            case .integer(let v)?: number = Double(v)
+            default: number = nil
+            }
+            return number.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        }
+        if let tr = positive(object["RepetitionTime"]) { return tr }
+        return positive(object["SamplingFrequency"]).map { 1 / $0 }
+    }
+
     /// The settings as (key, displayed value), sorted by key.
     public var displayedSettings: [(String, String)] {
         guard case .object(let members) = settings else { return [] }

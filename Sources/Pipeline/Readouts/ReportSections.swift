@@ -10,6 +10,11 @@ import Reporting
 /// `fixed_points.json`, decoding JSON, maps): what `fmridyn report`, `demo` and the BIDS App's
 /// group level put on their pages.
 public enum ReportSections {
+    /// `maps.json` beside localisation maps: one condition name per volume.
+    struct MapTitles: Decodable {
+        var conditions: [String]?
+    }
+
     /// Training, latent and fixed-point sections (shared with `fmridyn demo`).
     public static func assemble(model: String, latents: String?, fixedPoints: String?) throws -> HTMLReport {
         var report = HTMLReport(title: "fmridyn report: \((model as NSString).lastPathComponent)")
@@ -29,14 +34,12 @@ public enum ReportSections {
                                               ("written", ISO8601DateFormatter().string(from: Date())), ("model directory", model)]
         provenance += LibraryVersions.all.map { ("library: \($0.name)", $0.version) }
         if let data = FileManager.default.contents(atPath: ModelDirectory(model).configuration),
-           var config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+           case .object(var members)? = try? JSONValue(parsing: data) {
             // Region names would drown the settings: give their count and the first few.
-            if let names = config["featureNames"] as? [String], names.count > 6 {
-                config["featureNames"] = "\(names.count) regions: " + names.prefix(5).joined(separator: ", ") + ", ..."
+            if let index = members.firstIndex(where: { $0.0 == "featureNames" }), case .array(let names) = members[index].1, names.count > 6 {
+                members[index].1 = .string("\(names.count) regions: " + names.prefix(5).map(\.display).joined(separator: ", ") + ", ...")
             }
-            if let text = try? JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) {
-                provenance.append(("model configuration", String(decoding: text, as: UTF8.self)))
-            }
+            provenance.append(("model configuration", JSONValue.object(members).rendered()))
         }
         return HTMLReport.table(provenance)
     }
@@ -201,7 +204,7 @@ public enum ReportSections {
         let values: [Float] = try image.readAll()
         let count = shape.reduce(1, *), volumes = max(1, values.count / max(1, count))
         let sidecar = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("maps.json")
-        let titles = (FileManager.default.contents(atPath: sidecar).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["conditions"] as? [String])
+        let titles = FileManager.default.contents(atPath: sidecar).flatMap { try? JSONDecoder().decode(MapTitles.self, from: $0) }?.conditions
             ?? (1...volumes).map { "volume \($0)" }
         var body = "<p>Maximum-intensity projections (largest magnitude along each axis, sign kept; orange positive, blue negative).</p>"
         for volume in 0..<volumes {
