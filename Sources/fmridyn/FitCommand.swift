@@ -29,6 +29,7 @@ struct Fit: ParsableCommand {
               fmridyn fit runs.tsv --manifest --out models --seeds 1,2,3
               fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model-hrf --observation hrf --window 48 --burn-in 16 --latent-dim 12
               fmridyn fit bids_dir --out model-driven --observation hrf --window 48 --burn-in 16 --latent-dim 12 --external-inputs --predictive-posterior --transition-scale 0.1
+              fmridyn fit bids_dir --out model-shooting --observation hrf --window 64 --burn-in 32 --latent-dim 12 --external-inputs --predictive-posterior --shooting-interval 8 --transition-scale 0.1
               fmridyn fit HCP_dir --hcp --task MOTOR --grayordinates --voxel-pca 128 --out model-91k
               fmridyn fit runs.tsv --manifest --out sparse --sparsity 0.9 --prune snip --prune-scope global --sites subject
               mpirun -n 3 fmridyn fit runs.tsv --manifest --out model --shards 6    (the same model as without mpirun; docs/cluster.md)
