@@ -45,6 +45,9 @@ final class ParseTests: XCTestCase {
             ["fit", "x.tsv", "--out", "m", "--field-leak", "-0.5"],
             ["fit", "x.tsv", "--out", "m", "--field-leak", "nan"],
             ["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--field-leak", "0.5"],
+            ["fit", "x.tsv", "--out", "m", "--predictive-posterior", "--shooting-interval", "0"],
+            ["fit", "x.tsv", "--out", "m", "--shooting-interval", "8"],
+            ["fit", "x.tsv", "--out", "m", "--inference", "initial", "--predictive-posterior", "--shooting-interval", "8"],
         ]
         for arguments in bad {
             XCTAssertThrowsError(try FMRIDyn.parseAsRoot(arguments), "\(arguments)") { error in
@@ -60,6 +63,10 @@ final class ParseTests: XCTestCase {
         XCTAssertEqual(leaky?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, 0.5, "recorded in config.json")
         let plain = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m"]) as? Fit
         XCTAssertNil(plain?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, "no key: config.json as before")
+        XCTAssertNil(plain?.options.configurations(observations: 10, repetitionTime: 0.72).0.shootingInterval)
+        let shooting = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--predictive-posterior", "--shooting-interval", "8"]) as? Fit
+        XCTAssertEqual(shooting?.options.configurations(observations: 10, repetitionTime: 0.72).0.shootingInterval, 8)
+        XCTAssertEqual(shooting?.options.configurations(observations: 10, repetitionTime: 0.72).0.predictivePosterior, true)
     }
 
     /// fit, fixed-points and robustness read model inputs through one source: the same BIDS
