@@ -351,30 +351,22 @@ public enum Decoding {
     }
 }
 
-/// Principal component analysis by LAPACK SVD of the centred data (dgesdd).
+/// Principal component analysis by LAPACK SVD of the centred data (dgesdd): the SVD route of
+/// `PrincipalComponents`, with the axes as rows.
 public struct PCA: Sendable {
-    public private(set) var mean: [Double] = []
+    public let fit: PrincipalComponents
+    public var mean: [Double] { fit.mean }
     /// [components x features], unit rows, in decreasing variance.
-    public private(set) var components: [[Double]] = []
-    public private(set) var explainedVariance: [Double] = []
+    public let components: [[Double]]
+    public var explainedVariance: [Double] { fit.explainedVariance }
 
     public init(fitting x: [[Double]], components k: Int) {
-        let n = x.count, d = x.first?.count ?? 0
-        mean = (0..<d).map { f in x.reduce(0) { $0 + $1[f] } / Double(n) }
-        var a = [Double](repeating: 0, count: n * d)  // row-major n x d
-        for i in 0..<n { for f in 0..<d { a[i * d + f] = x[i][f] - mean[f] } }
-        let m = min(n, d)
-        guard let (_, s, vt) = try? DenseLinearAlgebra.svd(a, rows: n, columns: d) else { return }
-        components = (0..<min(k, m)).map { Array(vt[($0 * d)..<(($0 + 1) * d)]) }
-        explainedVariance = (0..<min(k, m)).map { s[$0] * s[$0] / Double(max(1, n - 1)) }
+        let fit = PrincipalComponents(rows: x, components: k)
+        self.fit = fit
+        components = (0..<fit.count).map { Array(fit.axes[($0 * fit.features)..<(($0 + 1) * fit.features)]) }
     }
 
-    public func transform(_ x: [[Double]]) -> [[Double]] {
-        x.map { row in
-            let centered = zip(row, mean).map { $0 - $1 }
-            return components.map { c in zip(c, centered).reduce(0) { $0 + $1.0 * $1.1 } }
-        }
-    }
+    public func transform(_ x: [[Double]]) -> [[Double]] { fit.transform(x) }
 }
 
 /// Linear discriminant analysis as scikit-learn's `solver="lsqr"`: class means, the

@@ -43,70 +43,13 @@ public struct VoxelProjection: Sendable {
         guard k >= 1, k < total else {
             throw TrainingError("`voxelPCA` \(k) needs more training volumes than components (the training runs have \(total)); lower `voxelPCA`")
         }
-        // Voxel means over all training volumes.
-        var mean = [Double](repeating: 0, count: v)
-        for run in runs {
-            run.values.withUnsafeBufferPointer { values in
-                for column in 0..<v {
-                    var sum = 0.0
-                    for t in 0..<run.timePoints { sum += values[column * run.timePoints + t] }
-                    mean[column] += sum
-                }
-            }
-        }
-        for column in 0..<v { mean[column] /= Double(total) }
-        // X_c as one column-major T x V buffer (each voxel's centred timeseries contiguous).
-        var centred = [Double](repeating: 0, count: total * v)
-        var offset = 0
-        for run in runs {
-            run.values.withUnsafeBufferPointer { values in
-                for column in 0..<v {
-                    for t in 0..<run.timePoints { centred[column * total + offset + t] = values[column * run.timePoints + t] - mean[column] }
-                }
-            }
-            offset += run.timePoints
-        }
-        // G = X_c X_c^T (T x T), then its leading eigenvectors.
-        var gram = [Double](repeating: 0, count: total * total)
-        centred.withUnsafeBufferPointer { x in
-            gram.withUnsafeMutableBufferPointer { g in
-                guard let xb = x.baseAddress, let gb = g.baseAddress else { return }
-                cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, Int32(total), Int32(v), 1, xb, Int32(total), 0, gb, Int32(total))
-            }
-        }
-        let eigenvalues: [Double]
+        let fit: PrincipalComponents
         do {
-            eigenvalues = try DenseLinearAlgebra.symmetricEigen(&gram, n: total, layout: .columnMajor)
+            fit = try PrincipalComponents(gramOf: runs.map { ($0.values, $0.timePoints) }, components: k)
         } catch {
             throw TrainingError("voxel PCA: the eigen-decomposition failed (\(error))")
         }
-        // dsyev sorts ascending: the last k columns, largest first.
-        let order = (0..<k).map { total - 1 - $0 }
-        // Axes: C = diag(1 / sqrt(l)) U_k^T X_c, one GEMM (K x T times T x V).
-        var variances: [Double] = [], leading = [Double](repeating: 0, count: total * k)
-        for (component, column) in order.enumerated() {
-            let lambda = max(eigenvalues[column], 0)
-            variances.append(lambda / Double(max(1, total - 1)))
-            let scale = lambda > 0 ? 1 / lambda.squareRoot() : 0
-            for t in 0..<total { leading[component * total + t] = gram[column * total + t] * scale }
-        }
-        var product = [Double](repeating: 0, count: k * v)  // column-major K x V
-        centred.withUnsafeBufferPointer { x in
-            leading.withUnsafeBufferPointer { u in
-                product.withUnsafeMutableBufferPointer { c in
-                    guard let xb = x.baseAddress, let ub = u.baseAddress, let cb = c.baseAddress else { return }
-                    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(v), Int32(total), 1, ub, Int32(total), xb, Int32(total), 0, cb, Int32(k))
-                }
-            }
-        }
-        // Row-major K x V, each axis signed so that its largest-magnitude loading is positive.
-        var axes = [Float](repeating: 0, count: k * v)
-        for component in 0..<k {
-            var largest = 0.0
-            for voxel in 0..<v where abs(product[voxel * k + component]) > abs(largest) { largest = product[voxel * k + component] }
-            let sign: Double = largest < 0 ? -1 : 1
-            for voxel in 0..<v { axes[component * v + voxel] = Float(sign * product[voxel * k + component]) }
-        }
+        let (mean, axes, variances) = (fit.mean, fit.axes.map(Float.init), fit.explainedVariance)
         self.components = k
         self.voxels = v
         self.mean = mean.map(Float.init)
