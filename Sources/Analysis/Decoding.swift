@@ -269,6 +269,14 @@ public enum Decoding {
 
     /// GroupKFold cross-validation of L2 logistic regression on features standardised with the
     /// training fold's mean and standard deviation; optional label-permutation p-value.
+    /// The classifiers by name, as options and reports spell them.
+    public enum ClassifierKind: String, Sendable, CaseIterable {
+        /// L2 logistic regression (scikit-learn's `LogisticRegression`).
+        case logreg
+        /// Linear discriminant analysis (scikit-learn's `solver="lsqr"`).
+        case lda
+    }
+
     public enum Classifier: Sendable {
         case logisticRegression(c: Double)
         case lda(shrinkage: LinearDiscriminant.Shrinkage?)

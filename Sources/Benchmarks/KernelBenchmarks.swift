@@ -60,9 +60,8 @@ public enum KernelBenchmarks {
     /// - Parameter weights: a safetensors file with the field's weights
     ///   (network.layers.N.weight/bias) and z0 [batch, latent], e.g. from bench/ode_bench.py.
     /// - Returns: median seconds and the field evaluations of one solve.
-    public static func ode(solver: String, batch: Int, latent: Int, hidden: Int, time: Int, step: Double, adjoint: Bool,
+    public static func ode(solver method: ODEMethod, batch: Int, latent: Int, hidden: Int, time: Int, step: Double, adjoint: Bool,
                            weights: String?, timing: Timing) throws -> (seconds: Double, evaluations: Int) {
-        guard let method = ODEMethod(rawValue: solver) else { throw BenchmarkInputError("unknown solver \(solver); use \(solvers.joined(separator: ", "))") }
         var random = RandomSource(seed: 3)
         var field = MLPVectorField<Float>(dimension: latent, hidden: [hidden, hidden], activation: .tanh, random: &random)
         var z0 = Tensor<Float>(shape: [batch, latent], scalars: (0..<(batch * latent)).map { _ in Float(random.normal()) })

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Model
 import Pipeline
 
 /// `fmridyn bench ode`: forward plus backward of a neural ODE, as torchdiffeq's benchmark.
@@ -18,7 +19,7 @@ struct BenchODE: ParsableCommand {
     )
 
     @Option(help: "euler, midpoint, rk4 or dopri5.")
-    var solver: String = "rk4"
+    var solver: SVAEConfiguration.Solver = .rk4
     @Option var batch = 32
     @Option var latent = 8
     @Option var hidden = 64
@@ -33,15 +34,14 @@ struct BenchODE: ParsableCommand {
     @OptionGroup var timing: BenchRunOptions
 
     func validate() throws {
-        guard KernelBenchmarks.solvers.contains(solver) else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
         try NumericOptions.positive("--step", step)
     }
 
     func run() throws {
         let (seconds, evaluations) = try KernelBenchmarks.ode(solver: solver, batch: batch, latent: latent, hidden: hidden, time: time, step: step,
                                                               adjoint: adjoint, weights: weights, timing: timing.timing)
-        timing.report([("ms_per_step", .number(seconds * 1e3)), ("nfe", .integer(evaluations)), ("solver", .string(solver)),
+        timing.report([("ms_per_step", .number(seconds * 1e3)), ("nfe", .integer(evaluations)), ("solver", .string(solver.rawValue)),
                        ("adjoint", .bool(adjoint))],
-                      text: String(format: "ode %@ B%d D%d H%d T%d: %.2f ms per forward+backward, %d evaluations", solver, batch, latent, hidden, time, seconds * 1e3, evaluations))
+                      text: String(format: "ode %@ B%d D%d H%d T%d: %.2f ms per forward+backward, %d evaluations", solver.rawValue, batch, latent, hidden, time, seconds * 1e3, evaluations))
     }
 }

@@ -24,11 +24,11 @@ struct BenchTrain: ParsableCommand {
     @Option var latent = 8
     @Option var hidden = 64
     @Option(help: "node or rnn.")
-    var dynamics: String = "node"
+    var dynamics: SVAEConfiguration.DynamicsKind = .node
     @Option(help: "euler, midpoint, rk4 or dopri5.")
-    var solver: String = "rk4"
+    var solver: SVAEConfiguration.Solver = .rk4
     @Option(help: "initial (the PyTorch reference) or sequential.")
-    var inference: String = "initial"
+    var inference: SVAEConfiguration.Inference = .initial
     @Option(help: "Timed training steps.")
     var steps = 30
     @Option var threads: Int?
@@ -38,9 +38,6 @@ struct BenchTrain: ParsableCommand {
 
     func validate() throws {
         if let sparsity, !(sparsity >= 0 && sparsity < 1) { throw ValidationError("--sparsity must be in [0, 1) (got \(sparsity)).") }
-        guard SVAEConfiguration.DynamicsKind(rawValue: dynamics) != nil else { throw ValidationError("--dynamics must be node or rnn.") }
-        guard KernelBenchmarks.solvers.contains(solver) else { throw ValidationError("--solver must be euler, midpoint, rk4 or dopri5.") }
-        guard SVAEConfiguration.Inference(rawValue: inference) != nil else { throw ValidationError("--inference must be initial or sequential.") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1.") }
         if let sparsity, !(0..<1).contains(sparsity) { throw ValidationError("--sparsity must be in [0, 1).") }
     }
@@ -51,9 +48,9 @@ struct BenchTrain: ParsableCommand {
         configuration.latent = latent
         configuration.hidden = hidden
         configuration.window = window
-        configuration.dynamics = SVAEConfiguration.DynamicsKind(rawValue: dynamics) ?? .node
-        configuration.solver = .init(rawValue: solver) ?? .rk4
-        configuration.inference = SVAEConfiguration.Inference(rawValue: inference) ?? .initial
+        configuration.dynamics = dynamics
+        configuration.solver = solver
+        configuration.inference = inference
         var benchmark = TrainingStepBenchmark(configuration: configuration)
         benchmark.batch = batch
         benchmark.steps = steps
@@ -63,7 +60,7 @@ struct BenchTrain: ParsableCommand {
         let (allocatedPerStep, reusedPerStep) = (result.buffersAllocatedPerStep, result.buffersReusedPerStep)
         if json {
             var object: [(String, JSONValue)] = [("ms_per_step", .number(median)), ("windows_per_s", .number(Double(batch) / median * 1000)),
-                                                 ("inference", .string(inference)), ("dynamics", .string(dynamics)), ("solver", .string(solver)),
+                                                 ("inference", .string(inference.rawValue)), ("dynamics", .string(dynamics.rawValue)), ("solver", .string(solver.rawValue)),
                                                  ("buffers_allocated_per_step", .number(allocatedPerStep)),
                                                  ("buffers_reused_per_step", .number(reusedPerStep))]
             if let maskedMedian {
@@ -73,7 +70,7 @@ struct BenchTrain: ParsableCommand {
             print(JSONValue.object(object).rendered(indent: nil))
         } else {
             print(String(format: "train %@ %@ %@: %.2f ms per step, %.0f windows/s; scalar buffers per step: %.0f from the pool, %.1f newly allocated",
-                         inference, dynamics, solver, median, Double(batch) / median * 1000, reusedPerStep, allocatedPerStep))
+                         inference.rawValue, dynamics.rawValue, solver.rawValue, median, Double(batch) / median * 1000, reusedPerStep, allocatedPerStep))
             if let maskedMedian {
                 print(String(format: "with masks at sparsity %.2f: %.2f ms per step (overhead %+.1f%%; masked weights are still multiplied, so no speed-up)",
                              sparsity ?? 0, maskedMedian, 100 * (maskedMedian / median - 1)))

@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Federation
 import Model
@@ -21,6 +22,8 @@ extension GroupSparseTraining.Grouping: ExpressibleByArgument {}
 extension SparseMethod: ExpressibleByArgument {}
 extension SiteKind: ExpressibleByArgument {}
 extension OneShotPruneMethod: ExpressibleByArgument {}
+extension SeedRobustness.Alignment: ExpressibleByArgument {}
+extension Decoding.ClassifierKind: ExpressibleByArgument {}
 
 
 /// How the decoder sees the latents (`fit --observation`).

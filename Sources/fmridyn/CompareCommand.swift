@@ -40,7 +40,7 @@ struct Compare: ParsableCommand {
     var groups = "subject"
     @Option var folds = 5
     @Option(help: "logreg or lda (LDA with Ledoit-Wolf shrinkage).")
-    var classifier = "logreg"
+    var classifier: Decoding.ClassifierKind = .logreg
     @Option(help: "Label permutations per method for p-values.")
     var permutations = 0
     @Option(help: "Seed of FastICA and the permutations.")
@@ -63,7 +63,6 @@ struct Compare: ParsableCommand {
         }
         guard !models.isEmpty || !selectedBaselines.isEmpty else { throw ValidationError("nothing to compare: give --model DIR or baselines.") }
         guard ["subject", "session", "run"].contains(groups) else { throw ValidationError("--groups must be subject, session or run.") }
-        guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
         if let components, components < 1 { throw ValidationError("--components must be at least 1.") }
         if models.isEmpty && components == nil && selectedBaselines.contains(where: { $0 != .raw }) {
@@ -125,12 +124,12 @@ struct Compare: ParsableCommand {
         let keptRows = samples.rows(of: standardized)
         let allVolumes = standardized.flatMap { $0 }
         methods += try DecodingBaseline.methods(selectedBaselines, allVolumes: allVolumes, rows: keptRows, components: dimension ?? 1, seed: seed)
-        let model: Decoding.Classifier = classifier == "lda" ? .lda(shrinkage: .ledoitWolf) : .logisticRegression(c: 1)
+        let model: Decoding.Classifier = classifier == .lda ? .lda(shrinkage: .ledoitWolf) : .logisticRegression(c: 1)
         let comparison = DecodingComparison(methods: methods, labels: labels, groups: groupLabels, folds: folds, classifier: model,
                                             permutations: permutations, seed: seed)
         for warning in comparison.rows.first?.result.warnings ?? [] { logger.warning("\(warning)") }
         if let out {
-            let report = DecodingReport(comparison, folds: folds, groups: groups, samples: labels.count, classifier: classifier)
+            let report = DecodingReport(comparison, folds: folds, groups: groups, samples: labels.count, classifier: classifier.rawValue)
             let json = out.lowercased().hasSuffix(".json") ? out : out + "/comparison.json"
             if json != out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             try OutputFiles.write(Data(report.rendered.utf8), to: json)

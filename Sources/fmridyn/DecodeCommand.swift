@@ -32,7 +32,7 @@ struct Decode: ParsableCommand {
     @Option var groups = "subject"
     @Option var folds = 5
     @Option(help: "logreg or lda.")
-    var classifier = "logreg"
+    var classifier: Decoding.ClassifierKind = .logreg
     @Option(help: "LDA shrinkage: a number in [0, 1], or auto (Ledoit-Wolf, as scikit-learn's shrinkage='auto'); none by default.")
     var shrinkage: String?
     @Option var lags = 0
@@ -54,7 +54,6 @@ struct Decode: ParsableCommand {
 
     func validate() throws {
         try NumericOptions.count("--permutations", permutations, 0...100_000, why: "each permutation refits every fold")
-        guard ["logreg", "lda"].contains(classifier) else { throw ValidationError("--classifier must be logreg or lda.") }
         if shrinkage != nil, ldaShrinkage == nil { throw ValidationError("--shrinkage must be auto or a number between 0 and 1.") }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2.") }
         try NumericOptions.positive("--c", c)
@@ -65,7 +64,7 @@ struct Decode: ParsableCommand {
     }
 
     /// The classifier of --classifier, --c and --shrinkage.
-    var chosenClassifier: Decoding.Classifier { classifier == "lda" ? .lda(shrinkage: ldaShrinkage) : .logisticRegression(c: c) }
+    var chosenClassifier: Decoding.Classifier { classifier == .lda ? .lda(shrinkage: ldaShrinkage) : .logisticRegression(c: c) }
 
     /// The parsed --shrinkage (nil when absent or invalid).
     var ldaShrinkage: LinearDiscriminant.Shrinkage? {

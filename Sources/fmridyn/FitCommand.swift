@@ -50,7 +50,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Voxel mode (--voxels): principal components of the training runs' voxels the model sees.")
     var voxelPca = 128
     @Option(help: "With --seeds: orthogonal or affine alignment of the latent spaces.")
-    var alignment = "orthogonal"
+    var alignment: SeedRobustness.Alignment = .orthogonal
     @Flag(help: "Continue an interrupted run in --out.")
     var resume = false
     @Flag(help: "Replace the model already in --out (its weights, checkpoint, log, evaluation and maps are removed first).")
@@ -78,7 +78,6 @@ struct Fit: ParsableCommand {
                 throw ValidationError("--seeds needs at least two distinct non-negative integers, comma-separated (e.g. 1,2,3).")
             }
         }
-        guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
         if externalInputs && options.adjoint { throw ValidationError("--external-inputs needs the direct gradient; drop --adjoint.") }
         if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
         if let shards {
@@ -157,7 +156,7 @@ struct Fit: ParsableCommand {
             try train(model: seeded, training: training, data: data, directory: directory, logger: logger)
             directories.append(directory)
         }
-        let report = try RobustnessReport(models: directories, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
+        let report = try RobustnessReport(models: directories, runs: runs, alignment: alignment,
                                           matchDistance: 0.25, nullSamples: 20, starts: 512, seed: splitSeed)
         try OutputFiles.write(Data(report.rendered.utf8), to: ModelDirectory(out).robustness)
         logger.info("\(out)/robustness.json: fixed points of seeds \(seedList.dropFirst().map(String.init).joined(separator: ", ")) against seed \(splitSeed)")

@@ -25,7 +25,7 @@ struct Robustness: ParsableCommand {
     /// The runs every model's latents are aligned on.
     @OptionGroup var data: ModelDataOptions
     @Option(help: "orthogonal (Procrustes, default) or affine (least squares) alignment of latent spaces.")
-    var alignment = "orthogonal"
+    var alignment: SeedRobustness.Alignment = .orthogonal
     @Option var matchDistance = 0.25
     @Option var nullSamples = 20
     @Option var starts = 512
@@ -38,13 +38,12 @@ struct Robustness: ParsableCommand {
         try NumericOptions.count("--null-samples", nullSamples, 1...100_000, why: "each null sample repeats the matching")
         guard models.count >= 2 else { throw ValidationError("give at least two model directories.") }
         guard !data.data.isEmpty else { throw ValidationError("--data is required: the latents are aligned on the same data.") }
-        guard SeedRobustness.Alignment(rawValue: alignment) != nil else { throw ValidationError("--alignment must be orthogonal or affine.") }
     }
 
     func run() throws {
         try OutputLocation.requireWritable(file: out)
         let runs = try data.inputs.loadRuns()
-        let report = try RobustnessReport(models: models, runs: runs, alignment: SeedRobustness.Alignment(rawValue: alignment) ?? .orthogonal,
+        let report = try RobustnessReport(models: models, runs: runs, alignment: alignment,
                                           matchDistance: matchDistance, nullSamples: nullSamples, starts: starts, seed: seed)
         try OutputFiles.write(Data(report.rendered.utf8), to: out)
         print(report.table, terminator: "")

@@ -47,6 +47,10 @@ final class ParseTests: XCTestCase {
             ["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--field-leak", "0.5"],
             ["fit", "x.tsv", "--out", "m", "--predictive-posterior", "--shooting-interval", "0"],
             ["fit", "x.tsv", "--out", "m", "--shooting-interval", "8"],
+            ["fit", "x.tsv", "--out", "m", "--seeds", "1,2", "--alignment", "procrustes"],
+            ["robustness", "a", "b", "--data", "x.tsv", "--tr", "1", "--out", "r.json", "--alignment", "rigid"],
+            ["decode", "l.csv", "--out", "d.json", "--classifier", "svm"],
+            ["compare", "--model", "m", "x.tsv", "--classifier", "knn"],
             ["fit", "x.tsv", "--out", "m", "--inference", "initial", "--predictive-posterior", "--shooting-interval", "8"],
         ]
         for arguments in bad {
@@ -59,6 +63,10 @@ final class ParseTests: XCTestCase {
         let parsed = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--dynamics", "rnn", "--observation", "hrf"]) as? Fit
         XCTAssertEqual(parsed?.options.dynamics, .rnn)
         XCTAssertEqual(parsed?.options.observation, .hrf)
+        let affine = try? FMRIDyn.parseAsRoot(["robustness", "a", "b", "--data", "x.tsv", "--tr", "1", "--out", "r.json", "--alignment", "affine"]) as? Robustness
+        XCTAssertEqual(affine?.alignment, .affine)
+        let lda = try? FMRIDyn.parseAsRoot(["decode", "l.csv", "--out", "d.json", "--classifier", "lda"]) as? Decode
+        XCTAssertEqual(lda?.classifier, .lda)
         let leaky = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m", "--field-leak", "0.5"]) as? Fit
         XCTAssertEqual(leaky?.options.configurations(observations: 10, repetitionTime: 0.72).0.fieldLeak, 0.5, "recorded in config.json")
         let plain = try? FMRIDyn.parseAsRoot(["fit", "x.tsv", "--out", "m"]) as? Fit

@@ -99,7 +99,7 @@ public struct Readouts: Sendable {
                                             components: k, seed: plan.seed))
         let folds = min(plan.folds, subjects.count)
         let comparison = DecodingComparison(methods: methods, labels: samples.labels, groups: samples.groups, folds: folds)
-        let decoding = DecodingReport(comparison, folds: folds, groups: "subject", samples: samples.count, classifier: "logreg")
+        let decoding = DecodingReport(comparison, folds: folds, groups: "subject", samples: samples.count, classifier: Decoding.ClassifierKind.logreg.rawValue)
         try OutputFiles.write(Data(decoding.rendered.utf8), to: plan.decoding)
         readouts.decoding = decoding
         readouts.samples = samples
