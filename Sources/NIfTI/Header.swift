@@ -107,14 +107,14 @@ public struct NIfTIHeader: Equatable, Sendable {
         if tr > 100 {
             let asMilliseconds = tr / 1000
             return "the repetition time reads as \(tr) s (pixdim[4] = \(pixdim[4]), xyzt_units time = \(temporalUnit.name)); "
-                + "this is probably \(asMilliseconds) s stored in milliseconds with the wrong unit. Pass --tr to override."
+                + "this is probably \(asMilliseconds) s stored in milliseconds with the wrong unit. Pass `repetitionTime` to override."
         }
         if tr <= 0 || !tr.isFinite {
-            return "the repetition time is \(tr) s (pixdim[4] = \(pixdim[4])); pass --tr to give the real one."
+            return "the repetition time is \(tr) s (pixdim[4] = \(pixdim[4])); pass `repetitionTime` to give the real one."
         }
         if tr < 0.05 {
             return "the repetition time reads as \(tr) s (pixdim[4] = \(pixdim[4]), xyzt_units time = \(temporalUnit.name)); "
-                + "this is implausibly short for fMRI. Pass --tr to override."
+                + "this is implausibly short for fMRI. Pass `repetitionTime` to override."
         }
         return nil
     }

@@ -50,10 +50,7 @@ struct Adapt: ParsableCommand {
         var settings = SparseAdaptation.Settings()
         (settings.keep, settings.scope, settings.epochs, settings.learningRate) = (keep, scope.pruningScope, epochs, lr)
         (settings.batchSize, settings.seed, settings.resume) = (batchSize, seed, resume)
-        let quiet = diagnostics.quiet
-        let summary = try SparseAdaptation.adapt(modelDirectory: model, runs: try input.loadRuns(), settings: settings, out: out) { line in
-            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
+        let summary = try SparseAdaptation.adapt(modelDirectory: model, runs: try input.loadRuns(), settings: settings, out: out, progress: diagnostics.progress)
         let text = String(format: "%@: %d coordinates (%.1f%% of %d weights); validation ELBO %.2f -> %.2f nats per window", out, summary.coordinates,
                           100 * Double(summary.coordinates) / Double(max(1, summary.prunableWeights)), summary.prunableWeights,
                           summary.baseValidationELBO, summary.adaptedValidationELBO)

@@ -100,7 +100,7 @@ struct BIDSApp: ParsableCommand {
     }
 
     func say(_ line: String) {
-        if !diagnostics.quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        diagnostics.progress(line)
     }
 
     // MARK: participant level

@@ -73,8 +73,7 @@ struct BenchRecovery: ParsableCommand {
         guard !cells.isEmpty else { throw ValidationError("no cell of the grid matches --system \(system ?? "any") --seed \(seed.map(String.init) ?? "any").") }
         let cellDirectory = out + "/cells"
         try FileManager.default.createDirectory(atPath: cellDirectory, withIntermediateDirectories: true)
-        let quiet = diagnostics.quiet
-        let say = { (line: String) in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let say = diagnostics.progress
         // Each process simulates in its own folder, so a report written meanwhile (or a second
         // run on other cells) never removes a running cell's files.
         let work = out + "/work/\(ProcessInfo.processInfo.processIdentifier)"

@@ -76,8 +76,7 @@ struct Compare: ParsableCommand {
             if out.lowercased().hasSuffix(".json") { try OutputLocation.requireWritable(file: out) } else { try OutputLocation.requireWritable(directory: out) }
         }
         let logger = diagnostics.makeLogger()
-        let quiet = diagnostics.quiet
-        var runs = try input.loadRuns { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        var runs = try input.loadRuns(progress: diagnostics.progress)
         let voxelRuns = runs
         if runs.first?.voxelSpace != nil {
             // Voxel inputs: the baselines start from the first model's voxel PCA (thousands of

@@ -44,14 +44,13 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let logger = diagnostics.makeLogger()
-        let quiet = diagnostics.quiet
         var demo = DemoRun(out: out)
         demo.quick = quick
         demo.seed = seed
         demo.subjects = subjects
         demo.volumes = volumes
         demo.epochs = epochs
-        let outcome = try demo.run { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let outcome = try demo.run(say: diagnostics.progress)
         let recovery = outcome.recovery
         let count = outcome.fixedPointCount
         let (nodeDecoding, pcaDecoding, icaDecoding, rawDecoding) = (outcome.decoding(outcome.modelKind), outcome.decoding("pca"), outcome.decoding("ica"), outcome.decoding("raw"))

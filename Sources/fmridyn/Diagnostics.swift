@@ -15,6 +15,12 @@ struct DiagnosticOptions: ParsableArguments {
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be combined.") }
     }
 
+    /// Progress lines on stderr (none with --quiet), settings named in backticks shown as flags.
+    var progress: @Sendable (String) -> Void {
+        let quiet = self.quiet
+        return { line in if !quiet { FileHandle.standardError.write(Data((SettingFlags.rewrite(line) + "\n").utf8)) } }
+    }
+
     /// A logger writing to stderr at the level these flags choose.
     func makeLogger(label: String = "fmridyn") -> Logger {
         let level: Logger.Level = quiet ? .error : (verbose ? .debug : .info)
@@ -46,6 +52,7 @@ struct StderrLogHandler: LogHandler {
         case .debug, .trace: prefix = "debug: "
         default: prefix = ""
         }
-        FileHandle.standardError.write(Data((prefix + "\(event.message)\n").utf8))
+        // Messages from the modules name settings in backticks; show the flags.
+        FileHandle.standardError.write(Data((prefix + SettingFlags.rewrite("\(event.message)") + "\n").utf8))
     }
 }

@@ -29,10 +29,11 @@ extension Fit {
         fit.testFraction = options.testFraction
         fit.version = FMRIDyn.version
         let logger = diagnostics.makeLogger()
-        let quiet = diagnostics.quiet
+        let show = diagnostics.progress
+        let progress: ((String) -> Void)? = diagnostics.quiet ? nil : { line in show(line) }
         let reporting = ShardedFit.Reporting(
             info: { logger.info("\($0)") },
-            progress: quiet ? nil : { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+            progress: progress,
             report: { FMRIDyn.report($0) }, describe: { SettingFlags.rewrite("\($0)") })
         let outcome = try fit.run(on: group, source: input.source, preflight: {
             if seedList != nil { throw ValidationError("--seeds is not available with --shards or under mpirun yet; fit the seeds one after another") }

@@ -104,8 +104,7 @@ struct Fit: ParsableCommand {
         let lock = try claimOutput()
         defer { lock.release() }
         let logger = diagnostics.makeLogger()
-        let quietProgress = diagnostics.quiet
-        let say: (String) -> Void = { line in if !quietProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let say = diagnostics.progress
         let splitSeed = seedList?.first ?? options.seed
         // Runs stream into a run cache under --out, one run in memory at a time (voxel runs
         // after a first pass that fits the PCA); --seeds holds every run, which the robustness
@@ -183,10 +182,7 @@ struct Fit: ParsableCommand {
     /// Trains one model into `directory` and scores its test split.
     func train(model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset, directory: String, logger: Logger) throws {
         let plan = FitPlan(model: model, training: training, testFraction: options.testFraction, sparsity: sparse.sparsity > 0 ? sparse.settings : nil)
-        let quiet = diagnostics.quiet
-        let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume) { line in
-            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
+        let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume, progress: diagnostics.progress)
         if let best = outcome.bestValidationELBO {
             logger.info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(outcome.log.count) epochs")
         }

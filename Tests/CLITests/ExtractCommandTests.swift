@@ -58,7 +58,7 @@ final class ExtractCommandTests: XCTestCase {
         let nyquist = try run(["extract", bold, "--atlas", Fixtures.path("extraction/labels_native.nii.gz"), "--low-pass", "0.5",
                                "--out", directory.file("x.tsv")])
         XCTAssertEqual(nyquist.status, 1)
-        XCTAssertTrue(nyquist.stderr.contains("Nyquist"), nyquist.stderr)
+        XCTAssertTrue(nyquist.stderr.contains("Nyquist") && nyquist.stderr.contains("--low-pass 0.5 Hz"), nyquist.stderr)
         let wrongRows = try run(["extract", bold, "--atlas", Fixtures.path("extraction/labels_native.nii.gz"),
                                  "--confounds", Fixtures.path("confounds/test-v21_desc-confounds_timeseries.tsv"),
                                  "--confound-strategy", "motion6", "--out", directory.file("x.tsv")])

@@ -45,7 +45,7 @@ final class InfoCommandTests: XCTestCase {
     func testImplausibleTRWarnsOnStderrOnly() throws {
         let result = try run(["info", "--json", Fixtures.path("nifti/example4d.nii.gz")])
         XCTAssertEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("warning:") && result.stderr.contains("milliseconds"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning:") && result.stderr.contains("milliseconds") && result.stderr.contains("Pass --tr to override"), result.stderr)
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)), "stdout stays pure JSON")
         let quiet = try run(["info", "--quiet", Fixtures.path("nifti/example4d.nii.gz")])
         XCTAssertEqual(quiet.stderr, "")

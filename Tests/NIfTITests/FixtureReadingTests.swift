@@ -99,7 +99,7 @@ final class FixtureReadingTests: XCTestCase {
         let example = try NIfTIImage(contentsOf: Fixtures.path("nifti/example4d.nii.gz")).header
         XCTAssertEqual(example.repetitionTime, 2000)
         let warning = try XCTUnwrap(example.repetitionTimeWarning)
-        XCTAssertTrue(warning.contains("milliseconds") && warning.contains("--tr"), warning)
+        XCTAssertTrue(warning.contains("milliseconds") && warning.contains("`repetitionTime`"), warning)
         var header = example
         header.xyztUnits = SpatialUnit.millimeter.rawValue | TemporalUnit.millisecond.rawValue
         XCTAssertEqual(header.repetitionTime, 2.0)

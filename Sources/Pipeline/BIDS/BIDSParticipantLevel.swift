@@ -91,7 +91,7 @@ public struct BIDSParticipantLevel: Sendable {
                                                                       ("Confounds", settings.needsConfounds ? .string(bidsRun.confounds ?? "") : .null)]
             let outputs = [timeseries, sidecar] + (bidsRun.events != nil ? [conditions, conditionsSidecar] : [])
             if !force, Self.isUpToDate(sidecar: sidecar, settings: recordedSettings, outputs: outputs, inputs: inputs) {
-                progress("[\(index + 1)/\(runs.count)] \((timeseries as NSString).lastPathComponent): up to date, skipped (--force redoes it)")
+                progress("[\(index + 1)/\(runs.count)] \((timeseries as NSString).lastPathComponent): up to date, skipped (`force` redoes it)")
                 skipped += 1
                 continue
             }

@@ -185,7 +185,7 @@ public struct SignalCleaner: Sendable {
             throw CleaningError("filtering needs the repetition time; pass `repetitionTime` SECONDS (or fix pixdim[4] / RepetitionTime)")
         }
         let nyquist = 0.5 / tr
-        for (name, cutoff) in [("--high-pass", options.highPass), ("--low-pass", options.lowPass)] {
+        for (name, cutoff) in [("`highPass`", options.highPass), ("`lowPass`", options.lowPass)] {
             if let cutoff, cutoff >= nyquist {
                 throw CleaningError("\(name) \(cutoff) Hz is at or above the Nyquist frequency \(nyquist) Hz (TR \(tr) s); choose a cutoff below \(nyquist) Hz")
             }
