@@ -135,98 +135,17 @@ struct BIDSApp: ParsableCommand {
 
     func groupLevel(logger: Logger) throws {
         let derivatives = try derivativeRuns()
-        guard !derivatives.isEmpty else {
-            throw TrainingError("\(outputDir): no participant-level outputs for atlas \(atlasEntity); run the participant level first (same --atlas)")
+        guard let first = derivatives.first else {
+            throw ValidationError("\(outputDir): no participant-level outputs for atlas \(atlasEntity); run the participant level first (same --atlas)")
         }
-        let runs = derivatives.map(\.data)
-        let subjects = Set(runs.map(\.subject))
-        say("group: \(runs.count) runs of \(subjects.count) subjects, \(runs[0].timeseries.columns) regions")
-        let models = outputDir + "/models", group = outputDir + "/group"
-        let groupLock = try OutputClaim.lock(group, purpose: "bids group")
-        defer { groupLock.release() }
-
-        // Fit (or finish an interrupted fit); --force starts over.
-        if force {
-            try? FileManager.default.removeItem(atPath: models)
-            if let workDir { try? FileManager.default.removeItem(atPath: workDir + "/models") }
+        let (model, training) = fit.configurations(observations: first.data.timeseries.columns, repetitionTime: first.data.repetitionTime)
+        var level = BIDSGroupLevel(outputDir: outputDir, workDir: workDir, atlas: atlas, mapsRadius: cleaning.radius, folds: folds)
+        level.force = force
+        let outcome = try level.run(derivatives, model: model, training: training, testFraction: fit.testFraction, say: diagnostics.progress) {
+            logger.warning("\($0)")
         }
-        let (model, training) = fit.configurations(observations: runs[0].timeseries.columns, repetitionTime: runs[0].repetitionTime)
-        let plan = FitPlan(model: model, training: training, testFraction: fit.testFraction)
-        let data = try plan.dataset(runs: runs)
-        let newestInput = derivatives.compactMap { (try? FileManager.default.attributesOfItem(atPath: $0.timeseries))?[.modificationDate] as? Date }.max()
-        let modelFiles = ModelDirectory(models)
-        let configPath = modelFiles.configuration
-        if let made = (try? FileManager.default.attributesOfItem(atPath: configPath))?[.modificationDate] as? Date, let newestInput, newestInput > made {
-            say("group: participant outputs changed since the model was fitted; refitting")
-            try FileManager.default.removeItem(atPath: models)
-            if let workDir { try? FileManager.default.removeItem(atPath: workDir + "/models") }
-        }
-        try fitGroupModel(plan, data: data, published: modelFiles)
-
-        // The read-outs are up to date when made with these settings after the model and the inputs.
-        let readoutSettings: [(String, JSONValue)] = [("Atlas", .string(atlas)), ("Folds", .integer(folds)),
-                                                      ("Runs", .array(derivatives.map { .string($0.timeseries) })),
-                                                      ("Model", .string((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""))]
-        let readoutFiles = [group + "/latents.csv", group + "/fixed_points.json", group + "/report.html", group + "/methods.md", group + "/settings.json"]
-        let readoutInputs = [modelFiles.weights, configPath] + derivatives.flatMap { [$0.timeseries, $0.stem + "_timeseries.json"] }
-        if !force, BIDSParticipantLevel.isUpToDate(sidecar: group + "/settings.json", settings: readoutSettings, outputs: readoutFiles, inputs: readoutInputs) {
-            say("group: latents, fixed points, decoding and report are up to date, skipped (--force redoes them)")
-            return
-        }
-
-        var readoutPlan = ReadoutPlan(model: modelFiles, directory: group)
-        readoutPlan.seed = model.seed
-        readoutPlan.folds = folds
-        readoutPlan.mapsAtlas = atlas
-        readoutPlan.mapsRadius = cleaning.radius
-        let readouts = try Readouts.compute(readoutPlan, runs: runs, labels: derivatives.map(\.hrfConditions))
-        if let skipped = readouts.decodingSkipped { logger.warning("decoding skipped: \(skipped)") }
-        for warning in readouts.decoding?.warnings ?? [] { logger.warning("decoding: \(warning)") }
-        if let table = readouts.decodingTable { print(table) }
-
-        // Per-run latents beside the participant outputs.
-        for (derivative, trajectory) in zip(derivatives, readouts.trajectories) {
-            try derivative.writeLatents(trajectory, latent: model.latent, dynamics: model.dynamics.rawValue, outputDir: outputDir)
-        }
-
-        let methods = MethodsText.render(description: try modelFiles.description(), settings: derivatives[0].sidecar.settings, runs: runs.count,
-                                         subjects: subjects.count, atlas: atlas, repetitionTime: runs[0].repetitionTime, decoding: readouts.decoding != nil)
-        let report = try readouts.report(readoutPlan, data: dataSummary(derivatives), methods: methods)
-        try OutputFiles.write(Data(report.rendered().utf8), to: group + "/report.html")
-        try OutputFiles.write(Data(methods.utf8), to: group + "/methods.md")
-        try OutputFiles.write(Data((JSONValue.object([("Settings", .object(readoutSettings))]).rendered() + "\n").utf8), to: group + "/settings.json")
-        logger.info("\(group): latents.csv, fixed_points.json (\(readouts.fixedPoints.count) fixed points)\(readouts.decoding == nil ? "" : ", decoding.json"), report.html")
-    }
-
-    /// Fits (or finishes) the group model. Without --work-dir it trains in OUTPUT_DIR/models;
-    /// with it, in WORK_DIR/models, and copies the finished model's files into OUTPUT_DIR/models
-    /// (each atomically; no checkpoint there). A published model whose recorded settings and
-    /// split match is reused when the work folder is gone (scratch disks are wiped).
-    func fitGroupModel(_ plan: FitPlan, data: WindowDataset, published: ModelDirectory) throws {
-        let training = workDir.map { ModelDirectory($0 + "/models") } ?? published
-        if workDir != nil, !training.holdsModel, let existing = try? published.description(),
-           existing.model == plan.model, existing.training == plan.training, existing.split == data.splitDescription {
-            say("group: \(published.path) holds a finished model with these settings and split; reused (--force refits)")
-            return
-        }
-        if let workDir { try WorkFolder.prepare(workDir) }
-        do {
-            _ = try plan.train(on: data, into: training, resume: training.holdsModel) { line in self.say("group: " + line) }
-        } catch let error as TrainingError where error.reason == .settingsChanged || error.reason == .inputsChanged {
-            throw TrainingError("\(training.path) was fitted with other settings or inputs; pass --force to refit with these")
-        }
-        guard training != published else { return }
-        try training.publish(to: published)
-        say("group: the finished model is published in \(published.path) (checkpoints stay in \(training.path))")
-    }
-
-    /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
-    func dataSummary(_ derivatives: [BIDSDerivativeRun]) -> String {
-        let rows = derivatives.map { derivative in
-            ReportSections.DataRow(run: (derivative.timeseries as NSString).lastPathComponent, repetitionTime: derivative.data.repetitionTime,
-                                   kept: derivative.sidecar.keptVolumes.count, total: (derivative.sidecar.keptVolumes.last ?? -1) + 1,
-                                   confounds: derivative.sidecar.confoundsRegressed)
-        }
-        return ReportSections.dataSummary(rows, settings: derivatives.last?.sidecar.displayedSettings ?? [])
+        guard !outcome.upToDate else { return }
+        if let table = outcome.decodingTable { print(table) }
+        logger.info("\(outputDir)/group: latents.csv, fixed_points.json (\(outcome.fixedPoints) fixed points)\(outcome.decoding ? ", decoding.json" : ""), report.html")
     }
 }
