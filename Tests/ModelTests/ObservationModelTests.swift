@@ -96,27 +96,42 @@ final class ObservationModelTests: XCTestCase {
         }
     }
 
+    /// A predictive-posterior model with two known inputs, its field moved off zero.
+    func predictiveModel(_ dynamics: SVAEConfiguration.DynamicsKind, shootingInterval: Int? = nil) -> SVAE<Double> {
+        var c = configuration()
+        c.dynamics = dynamics
+        c.covariates = nil
+        c.predictivePosterior = true
+        c.externalInputs = ["a", "b"]
+        c.shootingInterval = shootingInterval
+        var model = SVAE<Double>(configuration: c)
+        for (name, path) in model.parameters where name.contains("node") {
+            model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
+        }
+        return model
+    }
+
+    /// The objective's gradient against central differences on two windows and their inputs,
+    /// which are returned.
+    @discardableResult
+    func checkPredictiveGradient(_ model: SVAE<Double>, label: String) -> (Tensor<Double>, Tensor<Double>) {
+        let x = windows(2, 6, 5, seed: 1), u = windows(2, 6, 2, seed: 4)
+        func loss(_ m: SVAE<Double>) -> Tensor<Double> {
+            var random = RandomSource(seed: 99)
+            return (try? m.objective(x, inputs: u, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
+        }
+        let checked = assertGradientsMatchCentralDifferences(model, every: 5, label: label, loss)
+        XCTAssertGreaterThan(checked, 20)
+        return (x, u)
+    }
+
     /// The predictive posterior: its gradient (dynamics, input map and encoder) against central
     /// differences, and with the encoder's head silenced the filtered path is the field's own
     /// driven rollout from z_0 = 0 (the correction is all the encoder adds).
     func testPredictivePosterior() throws {
         for dynamics in SVAEConfiguration.DynamicsKind.allCases {
-            var c = configuration()
-            c.dynamics = dynamics
-            c.covariates = nil
-            c.predictivePosterior = true
-            c.externalInputs = ["a", "b"]
-            var model = SVAE<Double>(configuration: c)
-            for (name, path) in model.parameters where name.contains("node") {
-                model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
-            }
-            let x = windows(2, 6, 5, seed: 1), u = windows(2, 6, 2, seed: 4)
-            func loss(_ m: SVAE<Double>) -> Tensor<Double> {
-                var random = RandomSource(seed: 99)
-                return (try? m.objective(x, inputs: u, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
-            }
-            let checked = assertGradientsMatchCentralDifferences(model, every: 5, label: "predictive \(dynamics)", loss)
-            XCTAssertGreaterThan(checked, 20)
+            let model = predictiveModel(dynamics)
+            let (x, u) = checkPredictiveGradient(model, label: "predictive \(dynamics)")
 
             var silenced = model
             silenced.encoder.posterior.weight = Tensor(zeros: silenced.encoder.posterior.weight.shape)
@@ -141,23 +156,9 @@ final class ObservationModelTests: XCTestCase {
     /// one node per window the KL is the t = 0 posterior's against N(0, I) alone.
     func testMultipleShooting() throws {
         for dynamics in SVAEConfiguration.DynamicsKind.allCases {
-            var c = configuration()
-            c.dynamics = dynamics
-            c.covariates = nil
-            c.predictivePosterior = true
-            c.externalInputs = ["a", "b"]
-            c.shootingInterval = 3
-            var model = SVAE<Double>(configuration: c)
-            for (name, path) in model.parameters where name.contains("node") {
-                model[keyPath: path] = model[keyPath: path].detached + Tensor(repeating: 0.05, shape: model[keyPath: path].shape)
-            }
-            let x = windows(2, 6, 5, seed: 1), u = windows(2, 6, 2, seed: 4)
-            func loss(_ m: SVAE<Double>) -> Tensor<Double> {
-                var random = RandomSource(seed: 99)
-                return (try? m.objective(x, inputs: u, klWeight: 0.7, random: &random).loss) ?? Tensor(.nan)
-            }
-            let checked = assertGradientsMatchCentralDifferences(model, every: 5, label: "shooting \(dynamics)", loss)
-            XCTAssertGreaterThan(checked, 20)
+            let model = predictiveModel(dynamics, shootingInterval: 3)
+            let c = model.configuration
+            let (x, u) = checkPredictiveGradient(model, label: "shooting \(dynamics)")
 
             let path = try model.filteredPath(x, inputs: u)
             func state(_ t: Int) -> Tensor<Double> { path.slice(alongAxis: 1, t..<(t + 1)).reshaped([2, 2]) }
