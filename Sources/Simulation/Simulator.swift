@@ -71,7 +71,6 @@ public struct Simulator {
         let grid = Self.grid(from: mniMask.grid, voxelSize: Double(o.grid))
         let mask = try mniMask.resampled(to: grid, path: maskPath)
         let system = LatentSystem(kind: o.system, dimension: o.latentDimension, seed: o.seed)
-        let fileManager = FileManager.default
         try OutputDirectory.create(root + "/ground_truth")
         try writeJSON(["Name": "fmridyn simulated motor task", "BIDSVersion": "1.8.0", "DatasetType": "raw",
                        "GeneratedBy": [["Name": "fmridyn simulate", "Version": "0.1.0"]]], to: root + "/dataset_description.json")

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Model
+import Pipeline
+
+/// `fmridyn latents`: posterior-mean latent timeseries of runs as CSV.
+struct Latents: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export posterior-mean latent timeseries of runs to CSV.",
+        discussion: """
+            Columns: subject,session,task,run,volume,time_s,condition,z1,...,zK. Runs are read one \
+            at a time. --maps DIR writes \
+            each latent's decoder column as DIR/zK.nii.gz (voxel models: through the voxel PCA, in \
+            the input space; region models: painted into --maps-atlas) and DIR/decoder_maps.tsv. Sequential \
+            models filter through each whole run (z_{t-1} = previous posterior mean); initial \
+            models encode consecutive windows and integrate from each window's posterior mean.
+
+            Example:
+              fmridyn latents --model model sub-01_task-motor_run-1_timeseries.tsv --tr 0.72 --events sub-01_task-motor_run-1_events.tsv --out latents.csv
+            """
+    )
+
+    @Option(help: "Model directory written by fmridyn fit.")
+    var model: String
+
+    @OptionGroup var input: ModelInputOptions
+
+    @Option(help: "Output CSV.")
+    var out: String
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    @Option(help: "Also write each latent's decoder column as a NIfTI map here (voxel models; region models with --maps-atlas).")
+    var maps: String?
+    @Option(help: "With --maps for a region model: the atlas its regions came from (bundled name, label image or coordinate TSV).")
+    var mapsAtlas: String?
+    @Option(help: "With --maps-atlas and a coordinate atlas: sphere radius in mm.")
+    var mapsRadius = 5.0
+
+    @Flag(help: "Read a model whose fit did not finish (its best parameters so far).")
+    var allowUnfinished = false
+
+    func validate() throws {
+        try NumericOptions.positive("--maps-radius", mapsRadius, unit: "mm")
+    }
+
+    func run() throws {
+        try OutputLocation.requireWritable(file: out)
+        let (svae, description) = try Trainer.loadModel(from: model, allowUnfinished: allowUnfinished)
+        let projection = try VoxelProjection.load(from: model)
+        // One run in memory at a time: read, project (voxel models), encode, keep its rows.
+        var trajectories: [LatentTrajectory] = []
+        try input.forEachRun { run in
+            var runs = try projection.map { try VoxelMode.apply($0, to: [run]) } ?? [run]
+            try description.requireMatchingFeatures(runs, modelDirectory: model)
+            try ExternalInputs.attach(&runs, for: svae.configuration)
+            trajectories += try LatentExport.trajectories(model: svae, runs: runs)
+        }
+        try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out)
+        diagnostics.makeLogger().info("\(out): \(trajectories.map(\.volumes.count).reduce(0, +)) volumes x \(svae.configuration.latent) latents")
+        if let maps { try DecoderMaps.write(svae, description: description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }
+    }
+}
