@@ -146,7 +146,7 @@ extension ExtractionRequest {
             names = brainMask.columnOrder.map(String.init)
         }
         if let warning = tally.warning(path: bold, names: names, policy: nonFinitePolicy) { warnings.append(warning) }
-        return try cleaned(signals, names: names, volumes: header.volumeCount, repetitionTime: tr, grid: grid, mask: brainMask, warnings: warnings)
+        return try cleaned(consume signals, names: names, volumes: header.volumeCount, repetitionTime: tr, grid: grid, mask: brainMask, warnings: warnings)
     }
 
     /// A non-volume input (CIFTI grayordinates, GIfTI vertices): how its parcels and its
@@ -177,7 +177,8 @@ extension ExtractionRequest {
         }
         if smoothingFWHM != nil { throw AtlasError("\(bold): smoothing \(source.kind) needs its surfaces; \(source.smoothingAdvice)") }
         if mask != .none { throw AtlasError("\(bold): masks apply to volumes, not to \(source.kind)'s columns") }
-        return try cleaned(signals, names: names, volumes: signals.timePoints, repetitionTime: repetitionTime ?? source.repetitionTime,
+        let volumes = signals.timePoints
+        return try cleaned(consume signals, names: names, volumes: volumes, repetitionTime: repetitionTime ?? source.repetitionTime,
                            grid: source.grid, mask: nil, warnings: [])
     }
 
@@ -206,9 +207,10 @@ extension ExtractionRequest {
     }
 
     /// Confounds, censoring, initial volumes and cleaning of extracted signals [volumes, regions].
-    func cleaned(_ extracted: SignalMatrix, names: [String], volumes: Int, repetitionTime tr: Double?, grid: Grid, mask brainMask: BrainMask?,
+    /// `signals` is consumed: the cleaning runs in its storage, and a caller that kept its own
+    /// reference would make that a second full copy of a voxel matrix.
+    func cleaned(_ signals: consuming SignalMatrix, names: [String], volumes: Int, repetitionTime tr: Double?, grid: Grid, mask brainMask: BrainMask?,
                  warnings: [String]) throws -> ExtractionResult {
-        var signals = extracted
         var confoundMatrix: SignalMatrix?
         var confoundNames: [String] = []
         var keep = [Bool](repeating: true, count: volumes)
