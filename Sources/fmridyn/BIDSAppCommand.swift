@@ -136,7 +136,8 @@ struct BIDSApp: ParsableCommand {
     func groupLevel(logger: Logger) throws {
         let derivatives = try derivativeRuns()
         guard let first = derivatives.first else {
-            throw ValidationError("\(outputDir): no participant-level outputs for atlas \(atlasEntity); run the participant level first (same --atlas)")
+            // A missing input, not a usage error: exit status 1, as before the move.
+            throw PipelineError("\(outputDir): no participant-level outputs for atlas \(atlasEntity); run the participant level first (same --atlas)", kind: .input)
         }
         let (model, training) = fit.configurations(observations: first.data.timeseries.columns, repetitionTime: first.data.repetitionTime)
         var level = BIDSGroupLevel(outputDir: outputDir, workDir: workDir, atlas: atlas, mapsRadius: cleaning.radius, folds: folds)
