@@ -104,93 +104,29 @@ struct Fit: ParsableCommand {
         let lock = try claimOutput()
         defer { lock.release() }
         let logger = diagnostics.makeLogger()
-        let say = diagnostics.progress
-        let splitSeed = seedList?.first ?? options.seed
-        // Runs stream into a run cache under --out, one run in memory at a time (voxel runs
-        // after a first pass that fits the PCA); --seeds holds every run, which the robustness
-        // comparison needs.
-        var runs: [RunData]
-        var store: RunStore? = nil
-        if seedList == nil, let root = input.bidsRoot, input.bids.columnMode {
-            let cache = try WorkFolder.runCache(output: out, scratch: workDir)
-            let selected = try input.bids.selectedRuns(root: root).map { (subject: $0.subject, source: $0.bold) }
-            (runs, store) = try VoxelMode.stream(runs: selected, read: { only, body in
-                try input.bids.forEachRun(root: root, hrfShift: input.hrfShift, only: only, progress: say, body)
-            }, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
-                                                 testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
-                                                 directories: [out], cache: cache, say: say)
-        } else if seedList == nil {
-            (runs, store) = try streamRuns(say: say)
-        } else {
-            runs = try input.loadRuns(progress: say)
-            if runs.first?.voxelSpace != nil {
-                runs = try VoxelMode.prepare(runs, components: voxelPca, validationFraction: TrainingConfiguration().validationFraction,
-                                             testFraction: options.testFraction, seed: splitSeed, window: options.window, stride: options.stride,
-                                             directories: seedList.map { $0.map { out + "/seed-\($0)" } } ?? [out], say: say)
-            }
-        }
-        guard let features = store?.extents.first?.columns ?? runs.first?.timeseries.columns else {
-            throw ValidationError("no runs were read from the inputs")
-        }
-        var (model, training) = options.configurations(observations: features, repetitionTime: runs.first?.repetitionTime ?? 1)
-        if externalInputs {
-            let names = ExternalInputs.names(runs)
-            guard !names.isEmpty else { throw ValidationError("--external-inputs needs events with at least one condition for the runs") }
-            model.externalInputs = names
-            try ExternalInputs.attach(&runs, for: model)
-            say("external inputs: \(names.joined(separator: ", ")) (\(model.observationKernel == nil ? "HRF-convolved regressors" : "neural-level boxcars"))")
-        }
-        let data = try FitPlan(model: model, training: training, testFraction: options.testFraction, splitSeed: splitSeed).dataset(runs: runs, store: store)
-        logger.info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
-        guard let seedList else {
-            try train(model: model, training: training, data: data, directory: out, logger: logger)
-            return
-        }
-        var directories: [String] = []
-        for value in seedList {
-            var seeded = model
-            seeded.seed = value
-            let directory = out + "/seed-\(value)"
-            logger.info("seed \(value) -> \(directory)")
-            try train(model: seeded, training: training, data: data, directory: directory, logger: logger)
-            directories.append(directory)
-        }
-        let report = try RobustnessReport(models: directories, runs: runs, alignment: alignment,
-                                          matchDistance: 0.25, nullSamples: 20, starts: 512, seed: splitSeed)
-        try OutputFiles.write(Data(report.rendered.utf8), to: ModelDirectory(out).robustness)
-        logger.info("\(out)/robustness.json: fixed points of seeds \(seedList.dropFirst().map(String.init).joined(separator: ", ")) against seed \(splitSeed)")
-        print(report.table, terminator: "")
+        var fit = SingleProcessFit(directory: out)
+        fit.workDir = workDir
+        fit.seeds = seedList
+        fit.seed = options.seed
+        fit.testFraction = options.testFraction
+        (fit.voxelComponents, fit.window, fit.stride) = (voxelPca, options.window, options.stride)
+        fit.externalInputs = externalInputs
+        fit.resume = resume
+        fit.sparsity = sparse.sparsity > 0 ? sparse.settings : nil
+        fit.alignment = alignment
+        fit.version = FMRIDyn.version
+        let table = try fit.run(source: input.source, configurations: { options.configurations(observations: $0, repetitionTime: $1) },
+                                progress: diagnostics.progress, info: { logger.info("\($0)") })
+        if let table { print(table, terminator: "") }
     }
 
     /// --work-dir, or --out.
     var cacheDirectory: String { workDir ?? out }
-
-    /// Reads the runs one at a time into a run cache under --out (unlinked once open, so it
-    /// never stays behind) and keeps only their metadata.
-    func streamRuns(say: (String) -> Void) throws -> ([RunData], RunStore) {
-        let cache = try WorkFolder.runCache(output: out, scratch: workDir)
-        return try RunStore.collect(file: cache) { add in try input.forEachRun(progress: say, add) }
-    }
 
     /// The parsed --seeds.
     var seedList: [UInt64]? {
         guard let seeds else { return nil }
         let values = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
         return values.contains(nil) || values.isEmpty ? nil : values.compactMap { $0 }
-    }
-
-    /// Trains one model into `directory` and scores its test split.
-    func train(model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset, directory: String, logger: Logger) throws {
-        let plan = FitPlan(model: model, training: training, testFraction: options.testFraction, sparsity: sparse.sparsity > 0 ? sparse.settings : nil)
-        let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume, progress: diagnostics.progress)
-        if let best = outcome.bestValidationELBO {
-            logger.info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(outcome.log.count) epochs")
-        }
-        if let test = outcome.testELBO {
-            logger.info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
-        }
-        if plan.sparsity != nil {
-            logger.info("\(directory)/sparsity.json: \(sparse.prune.rawValue) at sparsity \(sparse.sparsity) (\(sparse.pruneScope.rawValue)); compact export model_sparse.safetensors")
-        }
     }
 }

@@ -86,6 +86,13 @@ struct ModelInputSource: RunSource {
     /// layout, the manifest's subject column, or the file names' sub- entity).
     func runSubjects() throws -> [String] { try runEntities("sub") }
 
+    /// A BIDS directory read voxel by voxel (`--voxels`) or grayordinate by grayordinate
+    /// (`--grayordinates`): its selected runs; nil for region inputs.
+    func columnRuns() throws -> [(subject: String, source: String)]? {
+        guard let root = bidsRoot, bids.columnMode else { return nil }
+        return try bids.selectedRuns(root: root).map { (subject: $0.subject, source: $0.bold) }
+    }
+
     /// Every run's `entity` label (`sub`, `ses`), in input order, without reading any run.
     func runEntities(_ entity: String) throws -> [String] {
         if let root = bidsRoot {

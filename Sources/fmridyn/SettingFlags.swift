@@ -11,7 +11,7 @@ enum SettingFlags {
         "noise": "--noise", "model": "--model", "hcp": "--hcp", "grid": "--grid", "force": "--force",
         "fdThreshold": "--fd-threshold", "events": "--events", "dvarsThreshold": "--dvars-threshold",
         "dropInitial": "--drop-initial", "confounds": "--confounds", "bidsFilterFile": "--bids-filter-file", "atlas": "--atlas",
-        "allowUnfinished": "--allow-unfinished", "allowOverlap": "--allow-overlap", "adjoint": "--adjoint", "out": "--out", "data": "--data", "shards": "--shards",
+        "allowUnfinished": "--allow-unfinished", "allowOverlap": "--allow-overlap", "adjoint": "--adjoint", "out": "--out", "data": "--data", "shards": "--shards", "externalInputs": "--external-inputs",
     ]
 
     /// `message` with every backticked setting the tool has a flag for replaced by that flag.

@@ -9,9 +9,16 @@ public protocol RunSource {
     /// Reads the runs in input order (only the indices in `only`, when given) and hands each
     /// to `body`; `progress` receives one line per run.
     func forEachRun(only: Set<Int>?, progress: (String) -> Void, _ body: (RunData) throws -> Void) throws
+    /// Inputs whose every voxel or grayordinate is a column (a PCA is fitted over them before
+    /// the model): each run's subject and source file, in input order, without reading any
+    /// run; nil for region inputs.
+    func columnRuns() throws -> [(subject: String, source: String)]?
 }
 
 extension RunSource {
     /// Every run's subject label, in input order.
     public func runSubjects() throws -> [String] { try runEntities("sub") }
+
+    /// Region inputs only, unless the source says otherwise.
+    public func columnRuns() throws -> [(subject: String, source: String)]? { nil }
 }
