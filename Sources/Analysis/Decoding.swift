@@ -267,8 +267,6 @@ public enum Decoding {
         return recalls.reduce(0, +) / Double(max(1, recalls.count))
     }
 
-    /// GroupKFold cross-validation of L2 logistic regression on features standardised with the
-    /// training fold's mean and standard deviation; optional label-permutation p-value.
     /// The classifiers by name, as options and reports spell them.
     public enum ClassifierKind: String, Sendable, CaseIterable {
         /// L2 logistic regression (scikit-learn's `LogisticRegression`).
@@ -277,6 +275,8 @@ public enum Decoding {
         case lda
     }
 
+    /// GroupKFold cross-validation of L2 logistic regression on features standardised with the
+    /// training fold's mean and standard deviation; optional label-permutation p-value.
     public enum Classifier: Sendable {
         case logisticRegression(c: Double)
         case lda(shrinkage: LinearDiscriminant.Shrinkage?)

@@ -93,15 +93,11 @@ public struct RecoveryBenchmark {
 
     /// The file name of a cell's cached result for `variants` fitted `epochs` epochs: the
     /// variants' names joined by `+`, or, when that would pass 120 characters (file systems
-    /// stop at 255), its first 60 and the FNV-1a 64 hash of the whole, so long ablation lists
-    /// still get one file per list.
+    /// stop at 255), its first 60 and the FNV-1a 64 hash of the whole (`CheckpointSet.hash`),
+    /// so long ablation lists still get one file per list.
     public static func cacheFileName(variants: [String], epochs: Int, cell: RecoveryCell) -> String {
         var key = variants.joined(separator: "+")
-        if key.utf8.count > 120 {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            key = String(key.prefix(60)) + "-" + String(hash, radix: 16)
-        }
+        if key.utf8.count > 120 { key = String(key.prefix(60)) + "-" + CheckpointSet.hash(Data(key.utf8)) }
         return "\(key)_epochs\(epochs)_" + name(cell) + ".json"
     }
 

@@ -51,7 +51,6 @@ final class ParseTests: XCTestCase {
             ["robustness", "a", "b", "--data", "x.tsv", "--tr", "1", "--out", "r.json", "--alignment", "rigid"],
             ["decode", "l.csv", "--out", "d.json", "--classifier", "svm"],
             ["compare", "--model", "m", "x.tsv", "--classifier", "knn"],
-            ["fit", "x.tsv", "--out", "m", "--inference", "initial", "--predictive-posterior", "--shooting-interval", "8"],
         ]
         for arguments in bad {
             XCTAssertThrowsError(try FMRIDyn.parseAsRoot(arguments), "\(arguments)") { error in

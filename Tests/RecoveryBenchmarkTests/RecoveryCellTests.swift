@@ -27,4 +27,18 @@ final class RecoveryCellTests: XCTestCase {
         XCTAssertNotNil(result.methods["raw"]?.decoding)
         XCTAssertEqual(result.testSubjects.count, 1)
     }
+
+    /// Cached cells: short variant lists keep their readable name (earlier caches stay valid);
+    /// long ones, which passed the 255-byte file-name limit, get a bounded name that still
+    /// differs between lists.
+    func testCacheFileNamesStayReadableOrBounded() {
+        let cell = RecoveryCell(system: .multistable, noise: 1, seed: 2)
+        XCTAssertEqual(RecoveryBenchmark.cacheFileName(variants: ["node", "rnn"], epochs: 300, cell: cell),
+                       "node+rnn_epochs300_tuning_multistable4_noise1.0_nuisance0.0_seed2.json")
+        let long = (1...5).map { "node-hrf-driven+window=160+burn=32+shoot=\($0)" }
+        let name = RecoveryBenchmark.cacheFileName(variants: long, epochs: 300, cell: cell)
+        XCTAssertLessThan(name.utf8.count, 255)
+        XCTAssertTrue(name.hasPrefix(String(long.joined(separator: "+").prefix(60)) + "-"))
+        XCTAssertNotEqual(name, RecoveryBenchmark.cacheFileName(variants: long.reversed(), epochs: 300, cell: cell))
+    }
 }

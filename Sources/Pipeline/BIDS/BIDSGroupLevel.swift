@@ -123,7 +123,6 @@ public struct BIDSGroupLevel: Sendable {
         say("group: the finished model is published in \(published.path) (checkpoints stay in \(training.path))")
     }
 
-
     /// Inputs, TR, volumes kept and censored, and the cleaning settings, from the sidecars.
     static func dataSummary(_ derivatives: [BIDSDerivativeRun]) -> String {
         let rows = derivatives.map { derivative in

@@ -1,4 +1,5 @@
 import Analysis
+import Core
 import Foundation
 import Model
 import Preprocessing
@@ -56,7 +57,7 @@ public struct DemoRun: Sendable {
         say("2/4 extracting Power-264 region timeseries")
         let layout = try BIDSLayout(root: dataset)
         let timeseriesDirectory = out + "/timeseries"
-        try FileManager.default.createDirectory(atPath: timeseriesDirectory, withIntermediateDirectories: true)
+        try OutputDirectory.create(timeseriesDirectory)
         var runs: [RunData] = []
         var dataRows: [ReportSections.DataRow] = []
         for bidsRun in layout.runs {

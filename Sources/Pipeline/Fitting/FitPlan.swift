@@ -64,3 +64,18 @@ public struct FitPlan: Sendable {
         return Outcome(log: log, testELBO: test)
     }
 }
+
+extension FitPlan {
+    /// What a finished fit into `directory` reports: the best validation ELBO and, with a test
+    /// split, the test ELBO written to `evaluation.json`.
+    public static func summaryLines(directory: String, log: [TrainingLogRow], testELBO: Double?, testWindows: Int) -> [String] {
+        var lines: [String] = []
+        if let best = log.map(\.validationELBO).max() {
+            lines.append("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
+        }
+        if let testELBO {
+            lines.append("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", testELBO)) nats per window on \(testWindows) held-out windows")
+        }
+        return lines
+    }
+}

@@ -67,6 +67,8 @@ public struct ShardedFit: Sendable {
         let communicator = group.communicator
         let leader = communicator.isLeader
         let say: (String) -> Void = { line in if leader { reporting.progress?(line) } }
+        // The trainers print only where lines are shown at all.
+        let trainerProgress = leader && reporting.progress != nil ? say : nil
         do {
             try communicator.agree {
                 try preflight()
@@ -100,10 +102,10 @@ public struct ShardedFit: Sendable {
             if let federation {
                 var trainer = FederatedTrainer(directory: directory, model: model, training: training, federation: federation, communicator: communicator)
                 trainer.version = version
-                trainer.progress = leader && reporting.progress != nil ? say : nil
+                trainer.progress = trainerProgress
                 outcome = .federated(try trainer.fit(data, siteOfRun: shardOfRun), sites: communicator.size)
             } else {
-                try trainSharded(communicator, model: model, training: training, data: data, say: say, reporting: reporting)
+                try trainSharded(communicator, model: model, training: training, data: data, progress: trainerProgress, info: reporting.info)
                 outcome = .model
             }
             try communicator.barrier()
@@ -132,22 +134,18 @@ public struct ShardedFit: Sendable {
     }
 
     func trainSharded(_ communicator: any Communicator, model: SVAEConfiguration, training: TrainingConfiguration, data: WindowDataset,
-                      say: @escaping (String) -> Void, reporting: Reporting) throws {
-        let leader = communicator.isLeader
+                      progress: ((String) -> Void)?, info: (String) -> Void) throws {
         var trainer = Trainer(directory: directory, model: model, training: training)
         trainer.communicator = communicator
         trainer.version = version
-        trainer.progress = leader && reporting.progress != nil ? say : nil
+        trainer.progress = progress
         let timings = StepTimings()
         trainer.timings = timings
         let log = try trainer.fit(data, resume: resume)
         let test = try trainer.evaluateTest(data)
-        guard leader else { return }
-        if let best = log.map(\.validationELBO).max() {
-            reporting.info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(log.count) epochs")
-        }
+        guard communicator.isLeader else { return }
+        FitPlan.summaryLines(directory: directory, log: log, testELBO: test, testWindows: data.test.count).forEach(info)
         let time = timings.summary
-        reporting.info("\(time.steps) sharded steps on \(communicator.size) ranks: \(String(format: "%.2f", 1000 * time.secondsPerStep)) ms per step, waiting for the slowest rank \(String(format: "%.1f", 100 * time.waitShare))% of it, gradient exchange \(String(format: "%.1f", 100 * time.exchangeShare))%, \(Int(time.bytesPerStep)) bytes sent per step by rank 0")
-        if let test { reporting.info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows") }
+        info("\(time.steps) sharded steps on \(communicator.size) ranks: \(String(format: "%.2f", 1000 * time.secondsPerStep)) ms per step, waiting for the slowest rank \(String(format: "%.1f", 100 * time.waitShare))% of it, gradient exchange \(String(format: "%.1f", 100 * time.exchangeShare))%, \(Int(time.bytesPerStep)) bytes sent per step by rank 0")
     }
 }

@@ -96,12 +96,7 @@ public struct SingleProcessFit: Sendable {
         var plan = FitPlan(model: model, training: training, testFraction: testFraction, sparsity: sparsity)
         plan.version = version
         let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume, progress: progress)
-        if let best = outcome.bestValidationELBO {
-            info("\(directory): best validation ELBO \(String(format: "%.3f", best)) nats per window after \(outcome.log.count) epochs")
-        }
-        if let test = outcome.testELBO {
-            info("\(directory)/evaluation.json: test ELBO \(String(format: "%.3f", test)) nats per window on \(data.test.count) held-out windows")
-        }
+        FitPlan.summaryLines(directory: directory, log: outcome.log, testELBO: outcome.testELBO, testWindows: data.test.count).forEach(info)
         if let sparsity {
             info("\(directory)/sparsity.json: \(sparsity.method.rawValue) at sparsity \(sparsity.sparsity) (\(sparsity.scope.rawValue)); compact export model_sparse.safetensors")
         }
