@@ -79,29 +79,24 @@ struct Merge: ParsableCommand {
     @Option(help: "The base model directory.")
     var model: String
     @Option(help: "mean or uniform.")
-    var rule = "mean"
-    @Option(parsing: .upToNextOption, help: "Region-timeseries TSVs (or a manifest) to evaluate base, adapters and merge on.")
-    var data: [String] = []
-    @Flag var manifest = false
-    @Option var tr: Double?
+    var rule: SparseAdapter.MergeRule = .mean
+    @OptionGroup(title: "The data to evaluate base, adapters and merge on") var data: ModelDataOptions
     @Option(help: "The merged model directory.")
     var out: String
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        try NumericOptions.positive("--tr", tr, unit: "seconds")
         guard !adapters.isEmpty else { throw ValidationError("give at least one adapter directory.") }
-        guard SparseAdapter.MergeRule(rawValue: rule) != nil else { throw ValidationError("--rule must be mean or uniform.") }
     }
 
     func run() throws {
-        let runs = data.isEmpty ? nil : try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
-        let summary = try SparseAdaptation.merge(adapters: adapters, modelDirectory: model, rule: SparseAdapter.MergeRule(rawValue: rule) ?? .mean,
+        let runs = data.data.isEmpty ? nil : try data.inputs.loadRuns(progress: diagnostics.progress)
+        let summary = try SparseAdaptation.merge(adapters: adapters, modelDirectory: model, rule: rule,
                                                  evaluationRuns: runs, out: out)
         if let baseELBO = summary.baseELBO, let mergedELBO = summary.mergedELBO {
             print(String(format: "ELBO per window: base %.2f, merged %.2f; adapters alone: ", baseELBO, mergedELBO)
                   + summary.adapterELBOs.map { $0.path + " " + String(format: "%.2f", $0.elbo) }.joined(separator: ", "))
         }
-        diagnostics.makeLogger().info("\(out): \(summary.coordinates) coordinates from \(adapters.count) adapters (\(rule))")
+        diagnostics.makeLogger().info("\(out): \(summary.coordinates) coordinates from \(adapters.count) adapters (\(rule.rawValue))")
     }
 }

@@ -106,12 +106,13 @@ struct BIDSApp: ParsableCommand {
     // MARK: participant level
 
     func participantLevel(logger: Logger) throws {
-        let layout = try BIDSLayout(root: bidsDir, derivatives: conventions.derivativeRoots, space: space)
-        let runs = try conventions.select(layout.runs(subjects: participantLabel, sessions: session, tasks: task.map { [$0] }, runs: runLabels),
-                                          root: bidsDir)
-        guard !runs.isEmpty else {
-            throw ValidationError("\(bidsDir): no BOLD runs match (participants \(participantLabel.isEmpty ? "all" : participantLabel.joined(separator: " ")), task \(task ?? "any"))")
-        }
+        var selection = conventions.selection
+        selection.subjects = participantLabel
+        selection.sessions = session
+        selection.task = task
+        selection.runs = runLabels
+        selection.space = space
+        let runs = try selection.selectedRuns(root: bidsDir)
         var settings = cleaning.settings
         settings.atlas = atlas
         let level = BIDSParticipantLevel(bidsDir: bidsDir, outputDir: outputDir, atlas: atlas, atlasEntity: atlasEntity, settings: settings)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Preprocessing
 
 /// The BIDS-App conventions every command that reads a BIDS dataset shares (fMRIPrep's
@@ -12,18 +13,15 @@ struct BIDSAppOptions: ParsableArguments {
     @Flag(help: "Do not check that the input is a BIDS dataset (dataset_description.json with Name and BIDSVersion).")
     var skipBidsValidation = false
 
+    /// The runs of a dataset these conventions select (the command adds subjects, task, ...).
+    var selection: BIDSRunSelection {
+        var selection = BIDSRunSelection()
+        selection.filterFile = bidsFilterFile
+        selection.derivatives = derivatives.isEmpty ? nil : derivatives
+        selection.skipValidation = skipBidsValidation
+        return selection
+    }
+
     /// The filter file's query, when one was given.
-    func filter() throws -> BIDSFilter? {
-        try bidsFilterFile.map { try BIDSFilter(contentsOf: $0) }
-    }
-
-    /// Checks the dataset (unless skipped) and applies the filter to `runs`.
-    func select(_ runs: [BIDSRun], root: String) throws -> [BIDSRun] {
-        if !skipBidsValidation { try BIDSLayout.requireDataset(root) }
-        guard let filter = try filter() else { return runs }
-        return runs.filter(filter.accepts)
-    }
-
-    /// `--derivatives`, or nil for the default search.
-    var derivativeRoots: [String]? { derivatives.isEmpty ? nil : derivatives }
+    func filter() throws -> BIDSFilter? { try selection.filter() }
 }

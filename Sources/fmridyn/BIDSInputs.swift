@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Model
 import NIfTI
+import Pipeline
 import Preprocessing
 
 /// BIDS datasets as model inputs: runs found by `BIDSLayout`, region timeseries extracted on
@@ -70,109 +70,49 @@ struct BIDSInputOptions: ParsableArguments {
         try ExtractionOptions.check(radius: radius, dropInitial: dropInitial)
         try ExtractionOptions.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: voxels)
         try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
+        do { try extraction.checkPresets() } catch let error as PipelineError { throw ValidationError(error.message) }
     }
 
-    /// Extracts every selected run of the dataset at `root`.
-    func loadRuns(root: String, hrfShift: Bool = false, progress: (String) -> Void) throws -> [RunData] {
-        var runs: [RunData] = []
-        try forEachRun(root: root, hrfShift: hrfShift, progress: progress) { runs.append($0) }
-        return runs
+    /// The runs these options select.
+    var selection: BIDSRunSelection {
+        var selection = conventions.selection
+        selection.task = task
+        selection.subjects = subjects
+        selection.space = space
+        selection.hcp = hcp
+        selection.grayordinates = grayordinates || CIFTIImage.isCIFTI(atlas)
+        return selection
     }
 
-    /// Extracts the selected runs one at a time, handing each to `body` (so a caller that keeps
-    /// only what it needs holds one run's signals at a time).
-    func forEachRun(root: String, hrfShift: Bool = false, only: Set<Int>? = nil, progress: (String) -> Void,
-                    _ body: (RunData) throws -> Void) throws {
-        let selected = try selectedRuns(root: root)
-        let presets = try (confoundStrategy?.split(separator: ",").map(String.init) ?? []).map { name -> ConfoundsTable.Preset in
-            guard let preset = ConfoundsTable.Preset(rawValue: name) else { throw ValidationError("unknown --confound-strategy \(name)") }
-            return preset
-        }
-        let lower = atlas.lowercased()
-        let coordinates = BundledAtlases.coordinateAtlases.contains(atlas) || lower.hasSuffix(".tsv") || lower.hasSuffix(".csv")
-        for (index, run) in selected.enumerated() where only?.contains(index) ?? true {
-            progress("extracting \(index + 1)/\(selected.count): \((run.bold as NSString).lastPathComponent)")
-            let bold = run.preprocessedBold ?? run.bold
-            var request = ExtractionRequest(bold: bold,
-                                            regions: columnMode ? .voxels : coordinates ? .coordinates(atlas, radius: radius, allowOverlap: true) : .labels(atlas))
-            switch mask {
-            case nil: request.mask = voxels ? .file("mni152") : .none  // one mask for every run: the same voxels
-            case "epi": request.mask = .epi
-            case "background": request.mask = .background
-            case let path?: request.mask = .file(path)
-            }
-            request.repetitionTime = run.repetitionTime
-            request.strategy = strategy
-            request.smoothingFWHM = smoothingFwhm
-            request.dropInitial = dropInitial
-            request.nonFinitePolicy = nanPolicy
-            request.cleaning = CleaningOptions(detrend: detrend,
-                                               filter: filter ?? ((highPass ?? lowPass) == nil ? nil : .butterworth),
-                                               highPass: highPass, lowPass: lowPass, standardize: standardize)
-            let columns = confoundColumns?.split(separator: ",").map(String.init) ?? []
-            if !columns.isEmpty || fdThreshold != nil || dvarsThreshold != nil {
-                guard let confounds = run.confounds else {
-                    throw ValidationError("\(run.bold): --confound-columns, --fd-threshold and --dvars-threshold need fMRIPrep confounds under derivatives/, none found")
-                }
-                request.confounds = confounds
-                request.confoundColumns = columns
-                request.framewiseDisplacementThreshold = fdThreshold
-                request.dvarsThreshold = dvarsThreshold
-            }
-            if !presets.isEmpty {
-                guard let confounds = run.confounds else {
-                    throw ValidationError("\(run.bold): --confound-strategy needs fMRIPrep confounds under derivatives/, none found")
-                }
-                request.confounds = confounds
-                request.confoundPresets = presets
-            }
-            let result = try request.run()
-            guard let tr = result.repetitionTime else { throw ValidationError("\(run.bold): no repetition time in the sidecar or header") }
-            var data = RunData(timeseries: result.signals, repetitionTime: tr)
-            data.subject = run.subject
-            data.session = run.session ?? ""
-            data.task = run.task ?? ""
-            data.run = run.run ?? run.name["dir"] ?? ""
-            data.source = run.bold
-            data.volumes = result.keptVolumes
-            data.featureNames = result.names
-            if voxels, let used = result.mask { data.voxelSpace = VoxelSpace(grid: used.grid, indices: used.columnOrder) }
-            if grayordinates {
-                guard let brainModels = result.ciftiBrainModels else {
-                    throw ValidationError("\(bold): its CIFTI XML has no brain models on dimension 1; --grayordinates needs a dense timeseries (.dtseries.nii)")
-                }
-                data.voxelSpace = VoxelSpace(grid: result.grid, indices: Array(0..<result.names.count), brainModels: brainModels)
-            }
-            if run.events != nil || run.eventFolder != nil {
-                let duration = Double(result.runVolumes) * tr
-                data.events = try run.events.map { try Event.read(contentsOf: $0, runDuration: duration) }
-                    ?? Event.readFSL(folder: run.eventFolder ?? "", runDuration: duration)
-                if let warning = Event.lateEventsWarning(path: run.events ?? run.eventFolder ?? run.bold, runDuration: duration, events: data.events ?? []) {
-                    WarningsOnce.warn(warning)
-                }
-                let labels = ConditionLabels.labels(events: data.events ?? [], volumes: (result.keptVolumes.last ?? 0) + 1,
-                                                    repetitionTime: tr, shiftByHRFPeak: hrfShift ? .glover : nil)
-                data.conditions = result.keptVolumes.map { labels[$0] }
-            }
-            try body(data)
-        }
+    /// How each run is extracted (a coordinate atlas's spheres may overlap, as in `bids`).
+    var extraction: ExtractionSettings {
+        var settings = ExtractionSettings()
+        settings.atlas = atlas
+        settings.mask = mask
+        settings.strategy = strategy
+        settings.radius = radius
+        settings.allowOverlap = true
+        settings.confoundColumns = confoundColumns?.split(separator: ",").map(String.init) ?? []
+        settings.confoundStrategy = confoundStrategy?.split(separator: ",").map(String.init) ?? []
+        settings.detrend = detrend
+        settings.highPass = highPass
+        settings.lowPass = lowPass
+        settings.filter = filter
+        settings.standardize = standardize
+        settings.smoothingFWHM = smoothingFwhm
+        settings.fdThreshold = fdThreshold
+        settings.dvarsThreshold = dvarsThreshold
+        settings.nonFinitePolicy = nanPolicy
+        settings.dropInitial = dropInitial
+        return settings
     }
-}
 
-extension BIDSInputOptions {
-    /// The BOLD runs the options select, in the order `forEachRun` extracts them.
-    func selectedRuns(root: String) throws -> [BIDSRun] {
-        if hcp {
-            guard let task else { throw ValidationError("--hcp needs --task, as HCP names it (MOTOR, WM, RELATIONAL, ...)") }
-            let runs = try HCPLayout.runs(root: root, task: task, subjects: subjects, grayordinates: grayordinates || CIFTIImage.isCIFTI(atlas))
-            guard let filter = try conventions.filter() else { return runs }
-            return runs.filter(filter.accepts)
-        }
-        let layout = try BIDSLayout(root: root, derivatives: conventions.derivativeRoots, space: space)
-        let selected = try conventions.select(layout.runs(subjects: subjects, tasks: task.map { [$0] }), root: root)
-        guard !selected.isEmpty else {
-            throw ValidationError("\(root): no BOLD runs match (task \(task ?? "any"), subjects \(subjects.isEmpty ? "all" : subjects.joined(separator: " ")))")
-        }
-        return selected
+    /// The dataset at `root` as model inputs.
+    func inputs(root: String, hrfShift: Bool) -> BIDSModelInputs {
+        var inputs = BIDSModelInputs(root: root, selection: selection, extraction: extraction)
+        inputs.columns = grayordinates ? .grayordinates : voxels ? .voxels : .regions
+        inputs.hrfShift = hrfShift
+        inputs.warn = WarningsOnce.warn
+        return inputs
     }
 }

@@ -24,6 +24,7 @@ extension SiteKind: ExpressibleByArgument {}
 extension OneShotPruneMethod: ExpressibleByArgument {}
 extension SeedRobustness.Alignment: ExpressibleByArgument {}
 extension Decoding.ClassifierKind: ExpressibleByArgument {}
+extension SparseAdapter.MergeRule: ExpressibleByArgument {}
 
 
 /// How the decoder sees the latents (`fit --observation`).

@@ -61,9 +61,7 @@ struct ExtractionOptions: ParsableArguments {
         try Self.check(radius: radius, dropInitial: dropInitial)
         try Self.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
         try Self.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: atlas == nil)
-        for preset in presetNames where ConfoundsTable.Preset(rawValue: preset) == nil {
-            throw ValidationError("unknown --confound-strategy \(preset); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
+        do { try settings.checkPresets() } catch let error as PipelineError { throw ValidationError(error.message) }
     }
 
     /// The checks shared with the BIDS model inputs, which take the same flags with model defaults.

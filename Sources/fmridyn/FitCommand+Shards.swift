@@ -37,7 +37,7 @@ extension Fit {
             report: { FMRIDyn.report($0) }, describe: { SettingFlags.rewrite("\($0)") })
         let outcome = try fit.run(on: group, source: input.source, preflight: {
             if seedList != nil { throw ValidationError("--seeds is not available with --shards or under mpirun yet; fit the seeds one after another") }
-            if input.bids.columnMode { throw ValidationError("--voxels and --grayordinates are not available with --shards or under mpirun yet (its PCA needs every rank's voxels)") }
+            if input.source.isColumnMode { throw ValidationError("--voxels and --grayordinates are not available with --shards or under mpirun yet (its PCA needs every rank's voxels)") }
             if externalInputs { throw ValidationError("--external-inputs is not available with --shards or under mpirun yet") }
             if sparse.sparsity > 0 && !federated { throw ValidationError("--sparsity is not available with --shards or under mpirun yet; see --federated for sparse masks across sites") }
         }, claim: claimOutput, configurations: { options.configurations(observations: $0, repetitionTime: $1) }, reporting: reporting)

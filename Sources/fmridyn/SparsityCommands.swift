@@ -48,12 +48,7 @@ struct Prune: ParsableCommand {
     var sparsity: Double
     @Option(help: "magnitude, random, gsp, synflow (data-free) or snip (|g w| on --data).")
     var method: OneShotPruneMethod = .magnitude
-    @Option(parsing: .upToNextOption, help: "snip: region-timeseries TSVs (or a manifest with --manifest) whose windows give the gradients.")
-    var data: [String] = []
-    @Flag(help: "snip: --data is one manifest TSV.")
-    var manifest = false
-    @Option(help: "snip: repetition time for TSV inputs.")
-    var tr: Double?
+    @OptionGroup(title: "snip: the data whose windows give the gradients") var data: ModelDataOptions
     @Option(help: "global, layer or erk (magnitude and random).")
     var scope: PruningScope = .global
     @Option var seed: UInt64 = 1
@@ -62,15 +57,14 @@ struct Prune: ParsableCommand {
 
     func validate() throws {
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1).") }
-        try NumericOptions.positive("--tr", tr, unit: "seconds")
-        if method == .snip && data.isEmpty { throw ValidationError("--method snip needs --data: the gradients come from windows of real data.") }
+        if method == .snip && data.data.isEmpty { throw ValidationError("--method snip needs --data: the gradients come from windows of real data.") }
     }
 
     func run() throws {
         var (svae, description) = try Trainer.loadModel(from: model)
         var windows: WindowDataset?
         if method == .snip {
-            let runs = try RunLoader.load(inputs: data, manifest: manifest, tr: tr ?? 1, events: nil)
+            let runs = try data.inputs.loadRuns(progress: diagnostics.progress)
             let c = svae.configuration
             windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
         }

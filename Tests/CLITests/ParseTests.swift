@@ -79,17 +79,34 @@ final class ParseTests: XCTestCase {
     /// fit, fixed-points and robustness read model inputs through one source: the same BIDS
     /// options land in the same place whether the inputs are positional or --data.
     func testModelInputsParseTheSameWayInEveryCommand() throws {
+        let root = NSTemporaryDirectory() + "parse-bids-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let bids = ["--task", "motor", "--atlas", "schaefer100", "--high-pass", "0.01", "--no-detrend"]
-        let fit = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fit", "bids_dir", "--out", "m"] + bids) as? Fit)
-        let points = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fixed-points", "--model", "m", "--data", "bids_dir", "--out", "f.json"] + bids) as? FixedPoints)
-        let robust = try XCTUnwrap(try FMRIDyn.parseAsRoot(["robustness", "a", "b", "--data", "bids_dir", "--out", "r.json"] + bids) as? Robustness)
-        for source in [fit.input.source, points.data.inputs, robust.data.inputs] {
-            XCTAssertEqual(source.inputs, ["bids_dir"])
-            XCTAssertEqual(source.bids.task, "motor")
-            XCTAssertEqual(source.bids.atlas, "schaefer100")
-            XCTAssertEqual(source.bids.highPass, 0.01)
-            XCTAssertFalse(source.bids.detrend)
+        let fit = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fit", root, "--out", "m"] + bids) as? Fit)
+        let points = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fixed-points", "--model", "m", "--data", root, "--out", "f.json"] + bids) as? FixedPoints)
+        let robust = try XCTUnwrap(try FMRIDyn.parseAsRoot(["robustness", "a", "b", "--data", root, "--out", "r.json"] + bids) as? Robustness)
+        let prune = try XCTUnwrap(try FMRIDyn.parseAsRoot(["prune", "--model", "m", "--sparsity", "0.5", "--method", "snip", "--data", root, "--out", "p"] + bids) as? Prune)
+        for source in [fit.input.source, points.data.inputs, robust.data.inputs, prune.data.inputs] {
+            guard case .bids(let inputs) = source else { return XCTFail("\(source) is not read as a BIDS dataset") }
+            XCTAssertEqual(inputs.root, root)
+            XCTAssertEqual(inputs.selection.task, "motor")
+            XCTAssertEqual(inputs.extraction.atlas, "schaefer100")
+            XCTAssertEqual(inputs.extraction.highPass, 0.01)
+            XCTAssertFalse(inputs.extraction.detrend)
+            XCTAssertEqual(inputs.extraction.standardize, .zscore, "model inputs are z-scored unless told otherwise")
+            XCTAssertEqual(inputs.columns, .regions)
         }
+        // TSV inputs: the repetition time and events as given.
+        let files = try XCTUnwrap(try FMRIDyn.parseAsRoot(["fit", "x.tsv", "--tr", "0.72", "--events", "e.tsv", "--out", "m"]) as? Fit)
+        guard case .timeseries(let tsv) = files.input.source else { return XCTFail("x.tsv read as BIDS") }
+        XCTAssertEqual(tsv.files, ["x.tsv"])
+        XCTAssertEqual(tsv.repetitionTime, 0.72)
+        XCTAssertEqual(tsv.events, "e.tsv")
+        XCTAssertThrowsError(try FMRIDyn.parseAsRoot(["fit", root, "--out", "m", "--confound-strategy", "motion6,bogus"])) { error in
+            XCTAssertTrue(FMRIDyn.fullMessage(for: error).contains("unknown `confoundStrategy` bogus"), FMRIDyn.fullMessage(for: error))
+        }
+        XCTAssertThrowsError(try FMRIDyn.parseAsRoot(["merge", "a", "--model", "m", "--out", "o", "--rule", "median"]))
         XCTAssertEqual(robust.models, ["a", "b"])
         // A manifest through --data takes exactly one file, as fit's inputs do.
         XCTAssertThrowsError(try FMRIDyn.parseAsRoot(["fixed-points", "--model", "m", "--data", "a.tsv", "b.tsv", "--manifest", "--out", "f.json"]))

@@ -107,6 +107,15 @@ final class BIDSLayoutTests: XCTestCase {
         XCTAssertThrowsError(try BIDSFilter(contentsOf: directory.path + "/list.json")) { error in
             XCTAssertTrue("\(error)".contains("not a JSON object"), "\(error)")
         }
+        XCTAssertEqual(try select(#"{"bold": {"run": 1.0, "subject": "02"}}"#), ["sub-02_task-motor_run-1_bold.nii.gz"], "an integral number is a label")
+        for (name, json, expected) in [("flag.json", #"{"bold": {"run": true}}"#, "bold.run must be a string, an integer"),
+                                       ("half.json", #"{"bold": {"run": [1, 2.5]}}"#, "bold.run must be a string, an integer"),
+                                       ("array.json", #"{"bold": ["task"]}"#, "\"bold\" must be an object of entities")] {
+            try touch(name, json)
+            XCTAssertThrowsError(try BIDSFilter(contentsOf: directory.path + "/" + name)) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
+            }
+        }
     }
 
     /// A folder is a BIDS dataset when dataset_description.json has Name and BIDSVersion.

@@ -32,7 +32,14 @@ public struct ExtractionSettings: Sendable, Equatable {
     /// Whether the settings need a confounds table.
     public var needsConfounds: Bool { !confoundStrategy.isEmpty || !confoundColumns.isEmpty || fdThreshold != nil || dvarsThreshold != nil }
 
-    /// The extraction of one run.
+    /// Throws unless every name of `confoundStrategy` is a known preset.
+    public func checkPresets() throws {
+        for name in confoundStrategy where ConfoundsTable.Preset(rawValue: name) == nil {
+            throw PipelineError("unknown `confoundStrategy` \(name); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+    }
+
+    /// The extraction of one run (`checkPresets` first: unknown preset names are left out).
     public func request(bold: String, confounds: String?, repetitionTime: Double?) -> ExtractionRequest {
         let regions: ExtractionRequest.Regions
         if let atlas {

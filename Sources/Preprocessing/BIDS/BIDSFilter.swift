@@ -17,27 +17,21 @@ public struct BIDSFilter: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BIDSError("\(path): cannot read the BIDS filter file; check the path given to `bidsFilterFile`")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let file = try? JSONDecoder().decode(FilterFile.self, from: data) else {
             throw BIDSError("\(path): not a JSON object; a BIDS filter file looks like {\"bold\": {\"task\": \"motor\", \"session\": [\"01\", \"02\"]}}")
         }
-        guard let query = object["bold"] else { bold = [:]; return }
-        guard let entities = query as? [String: Any] else { throw BIDSError("\(path): \"bold\" must be an object of entities") }
+        guard file.hasBold else { bold = [:]; return }
+        guard let entities = file.bold else { throw BIDSError("\(path): \"bold\" must be an object of entities") }
         var result: [String: Set<String>] = [:]
         for (name, value) in entities {
             if ["datatype", "suffix", "extension"].contains(name) { continue }  // fMRIPrep's own query keys for the BOLD files
             guard let key = Self.entityKeys[name] else {
                 throw BIDSError("\(path): bold.\(name) is not an entity this filter knows; use one of \(Self.entityKeys.keys.sorted().joined(separator: ", "))")
             }
-            func label(_ item: Any) throws -> String {
-                if let text = item as? String { return text }
-                if let number = item as? NSNumber, number.doubleValue == number.doubleValue.rounded() { return String(number.intValue) }
+            guard let labels = value.labels else {
                 throw BIDSError("\(path): bold.\(name) must be a string, an integer, a list of them, or null")
             }
-            switch value {
-            case is NSNull: result[key] = []
-            case let list as [Any]: result[key] = Set(try list.map(label))
-            default: result[key] = [try label(value)]
-            }
+            result[key] = Set(labels)
         }
         bold = result
     }
@@ -61,6 +55,67 @@ public struct BIDSFilter: Sendable, Equatable {
     }
 }
 
+/// A filter file as read: only its `bold` query matters (other queries are for anatomical files).
+private struct FilterFile: Decodable {
+    /// Whether the file has a `bold` key.
+    let hasBold: Bool
+    /// The `bold` query; nil when absent or not an object of entities.
+    let bold: [String: EntityQuery]?
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: JSONKey.self)
+        let key = JSONKey("bold")
+        hasBold = container.contains(key)
+        bold = hasBold ? try? container.decode([String: EntityQuery].self, forKey: key) : nil
+    }
+}
+
+/// One entity's query: null (the entity must be absent), a label, or a list of labels; labels
+/// are strings or integers (`1` matches `run-01`).
+private struct EntityQuery: Decodable {
+    /// The accepted labels (empty: absent); nil for a value of another kind.
+    let labels: [String]?
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            labels = []
+        } else if let list = try? container.decode([EntityLabel].self) {
+            labels = list.map(\.text)
+        } else {
+            labels = (try? container.decode(EntityLabel.self)).map { [$0.text] }
+        }
+    }
+}
+
+private struct EntityLabel: Decodable {
+    let text: String
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let string = try? container.decode(String.self) {
+            text = string
+        } else if let integer = try? container.decode(Int.self) {
+            text = String(integer)
+        } else {
+            let number = try container.decode(Double.self)
+            guard number == number.rounded(), abs(number) < 1e15 else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an integer")
+            }
+            text = String(Int(number))
+        }
+    }
+}
+
+/// Any key of a JSON object.
+struct JSONKey: CodingKey {
+    let stringValue: String
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}
+
 extension BIDSLayout {
     /// Refuses a folder that is not a BIDS dataset: `dataset_description.json` must exist and
     /// be a JSON object with `Name` and `BIDSVersion` (what the BIDS validator checks first).
@@ -69,11 +124,20 @@ extension BIDSLayout {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BIDSError("\(root) is not a BIDS dataset: \(path) is missing; point at the dataset's root, or pass `skipBIDSValidation`")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let keys = try? JSONDecoder().decode(ObjectKeys.self, from: data).keys else {
             throw BIDSError("\(path) is not a JSON object; fix the file, or pass `skipBIDSValidation`")
         }
-        for field in ["Name", "BIDSVersion"] where object[field] == nil {
+        for field in ["Name", "BIDSVersion"] where !keys.contains(field) {
             throw BIDSError("\(path) has no \(field) (a required field); add it, or pass `skipBIDSValidation`")
         }
+    }
+}
+
+/// The keys of a JSON object (decoding fails for any other JSON value).
+private struct ObjectKeys: Decodable {
+    let keys: Set<String>
+
+    init(from decoder: Decoder) throws {
+        keys = Set(try decoder.container(keyedBy: JSONKey.self).allKeys.map(\.stringValue))
     }
 }

@@ -103,8 +103,7 @@ public struct BIDSLayout: Sendable {
                     var tr: Double? = nil
                     for sidecar in sidecars {
                         if let data = fileManager.contents(atPath: sidecar),
-                           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                           let value = object["RepetitionTime"] as? Double {
+                           let value = (try? JSONDecoder().decode(BOLDSidecar.self, from: data))?.repetitionTime {
                             tr = value
                         }
                     }
@@ -184,5 +183,16 @@ public struct BIDSLayout: Sendable {
                 }
             }
         }
+    }
+}
+
+/// The field of a BOLD sidecar the layout reads (a later sidecar of the inheritance chain wins).
+private struct BOLDSidecar: Decodable {
+    let repetitionTime: Double?
+
+    enum CodingKeys: String, CodingKey { case repetitionTime = "RepetitionTime" }
+
+    init(from decoder: Decoder) throws {
+        repetitionTime = try? decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Double.self, forKey: .repetitionTime)
     }
 }
