@@ -25,6 +25,7 @@ extension OneShotPruneMethod: ExpressibleByArgument {}
 extension SeedRobustness.Alignment: ExpressibleByArgument {}
 extension Decoding.ClassifierKind: ExpressibleByArgument {}
 extension SparseAdapter.MergeRule: ExpressibleByArgument {}
+extension ModelComparison.Grouping: ExpressibleByArgument {}
 
 
 /// How the decoder sees the latents (`fit --observation`).
