@@ -74,43 +74,29 @@ struct Decode: ParsableCommand {
         return .fixed(alpha)
     }
 
+    /// The decoding these options ask for.
+    var decoding: LatentDecoding {
+        var decoding = LatentDecoding()
+        decoding.target = target
+        decoding.groups = groups
+        decoding.folds = folds
+        decoding.classifier = chosenClassifier
+        decoding.lags = lags
+        decoding.permutations = permutations
+        decoding.excluded = Set(exclude.map { $0.split(separator: ",").map(String.init) } ?? [])
+        return decoding
+    }
+
     func run() throws {
         try OutputLocation.requireWritable(file: out)
-        let table = try DelimitedTable(contentsOf: latents, delimiter: ",")
-        let featureColumns = table.header.filter { $0.count > 1 && $0.hasPrefix("z") && Int($0.dropFirst()) != nil }
-        guard !featureColumns.isEmpty else { throw TableError(path: latents, "has no z1..zK columns") }
-        let values = try featureColumns.map { try table.numericColumn($0, allowMissing: false) }
-        let labels = try table.column(target)
-        let groupLabels = try table.column(groups)
-        let runKey = try ["subject", "session", "task", "run"].filter { table.columnIndex($0) != nil }.map { try table.column($0) }
-        let key = (0..<labels.count).map { row in runKey.map { $0[row] }.joined(separator: "|") }
-        let excluded = Set(exclude.map { $0.split(separator: ",").map(String.init) } ?? [])
-        var features: [[Double]] = [], y: [String] = [], g: [String] = []
-        for row in 0..<labels.count where !labels[row].isEmpty && !excluded.contains(labels[row]) {
-            guard row >= lags, (0...lags).allSatisfy({ key[row - $0] == key[row] }) else { continue }
-            features.append((0...lags).flatMap { lag in values.map { $0[row - lag] } })
-            y.append(labels[row])
-            g.append(groupLabels[row])
-        }
-        guard Set(y).count >= 2 else { throw TableError(path: latents, column: target, "needs at least two classes after --exclude") }
-        guard Set(g).count >= folds else {
-            throw ValidationError("--folds \(folds) needs at least \(folds) distinct \(groups) values; \(latents) has \(Set(g).count)")
-        }
-        let result = Decoding.crossValidate(features: features, labels: y, groups: g, folds: folds, classifier: chosenClassifier, permutations: permutations)
-        let object: [(String, JSONValue)] = [
-            ("balanced_accuracy_mean", .number(result.mean)), ("balanced_accuracy_sd", .number(result.sd)),
-            ("per_fold", .numbers(result.perFold)),
-            ("per_class_recall", .object(result.classes.map { ($0, .number(result.perClassRecall[$0] ?? .nan)) })),
-            ("confusion", .array(result.confusion.map { .integers($0) })), ("classes", .array(result.classes.map { .string($0) })),
-            ("chance", .number(result.chance)), ("p_value", result.pValue.map { .number($0) } ?? .null),
-            ("samples", .integer(y.count)), ("features", .integer(features.first?.count ?? 0)),
-            ("warnings", .array(result.warnings.map { .string($0) })),
-        ]
+        let decoding = self.decoding
+        let samples = try decoding.samples(latentsCSV: latents)
+        let result = decoding.decode(samples)
         for warning in result.warnings { diagnostics.makeLogger().warning("\(latents): \(warning)") }
-        try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: out)
+        try OutputFiles.write(Data((LatentDecoding.record(result, samples: samples).rendered() + "\n").utf8), to: out)
         if let maps, let model {
-            try LocalisationMapWriter.write(features: features, labels: y, classifier: chosenClassifier, latent: featureColumns.count, modelDirectory: model,
-                                            to: maps, atlas: atlas, radius: radius)
+            try LocalisationMapWriter.write(features: samples.features, labels: samples.labels, classifier: chosenClassifier, latent: samples.latent,
+                                            modelDirectory: model, to: maps, atlas: atlas, radius: radius)
         }
         print(String(format: "balanced accuracy %.3f +- %.3f over %d folds (chance %.3f)", result.mean, result.sd, result.perFold.count, result.chance))
     }

@@ -87,26 +87,9 @@ struct Extract: ParsableCommand {
         } else if lower.hasSuffix(".npy") {
             try OutputFiles.writeNPY(result.signals, to: out)
         } else {
-            try writeCleanedImage(result)
+            try result.writeVoxelImage(to: out, like: bold)
         }
         let dropped = result.droppedInitial > 0 ? ", \(result.droppedInitial) initial volumes dropped" : ""
         logger.info("\(out): \(result.signals.timePoints) volumes x \(result.signals.columns) \(cleaning.atlas == nil ? (CIFTIImage.isCIFTI(bold) ? "grayordinates" : GIfTIImage.isGIfTI(bold) ? "vertices" : "voxels") : "regions")\(dropped)")
-    }
-
-    /// Voxel mode to NIfTI: the cleaned values back in their voxels, zeros outside the mask.
-    private func writeCleanedImage(_ result: ExtractionResult) throws {
-        guard let mask = result.mask else { return }
-        let grid = result.grid
-        let volumes = result.signals.timePoints
-        var values = [Float](repeating: 0, count: grid.voxelCount * volumes)
-        for (column, index) in mask.columnOrder.enumerated() {
-            for t in 0..<volumes { values[t * grid.voxelCount + index] = Float(result.signals[t, column]) }
-        }
-        let source = try NIfTIImage(contentsOf: bold).header
-        var header = NIfTIHeader.make(shape: grid.shape + [volumes], zooms: Array(source.pixdim[1...3]),
-                                      affine: grid.affine, datatype: .float32, code: max(1, source.sformCode),
-                                      repetitionTime: result.repetitionTime)
-        header.description = "fmridyn extract"
-        try NIfTIWriter.write(values, header: header, to: out)
     }
 }
