@@ -51,16 +51,10 @@ struct Events: ParsableCommand {
     func run() throws {
         let events = try Event.read(contentsOf: eventsFile)
         let model = HemodynamicResponse(rawValue: hrf ?? (labels ? "none" : "glover"))
-        let volumeColumn = (0..<volumes).map(String.init)
-        let timeColumn = (0..<volumes).map { String(Double($0) * tr) }
         if labels {
-            let names = ConditionLabels.labels(events: events, volumes: volumes, repetitionTime: tr, shiftByHRFPeak: model)
-            let text = "volume\ttime_s\tcondition\n" + (0..<volumes).map { "\(volumeColumn[$0])\t\(timeColumn[$0])\t\(names[$0])" }.joined(separator: "\n") + "\n"
-            try OutputFiles.write(Data(text.utf8), to: out)
+            try EventTables.writeLabels(events, volumes: volumes, repetitionTime: tr, shiftByHRFPeak: model, to: out)
         } else {
-            let design = DesignMatrix(events: events, volumes: volumes, repetitionTime: tr, hrf: model)
-            try OutputFiles.writeTSV(design.regressors, columns: design.conditions, to: out,
-                                     leadingColumns: [("volume", volumeColumn), ("time_s", timeColumn)])
+            try EventTables.writeDesign(events, volumes: volumes, repetitionTime: tr, hrf: model, to: out)
         }
         diagnostics.makeLogger().info("\(out): \(volumes) volumes, conditions \(Set(events.map(\.condition)).sorted().joined(separator: ", "))")
     }

@@ -1,7 +1,6 @@
 import Analysis
 import ArgumentParser
 import Foundation
-import Model
 import Pipeline
 import Preprocessing
 
@@ -54,41 +53,28 @@ struct FixedPoints: ParsableCommand {
         }
     }
 
+    /// The search these options ask for.
+    var search: FixedPointSearch {
+        var search = FixedPointSearch(modelDirectory: model)
+        search.heldInputs = inputs.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            return (name: parts[0], value: Double(parts[1]) ?? 0)  // validate() checked NAME=VALUE
+        }
+        search.starts = starts
+        search.noiseScale = noiseScale
+        search.seed = seed
+        search.options.tolQ = tolQ
+        search.options.maxIterations = maxIters
+        search.options.tolUnique = tolUnique
+        return search
+    }
+
     func run() throws {
         try OutputLocation.requireWritable(file: out)
-        let (svae, description) = try Trainer.loadModel(from: model)
-        let names = svae.configuration.externalInputs ?? []
-        var trajectories: [[Double]] = []
-        if !data.data.isEmpty {
-            var runs = try VoxelMode.runs(try data.inputs.loadRuns(), for: model)
-            try description.requireMatchingFeatures(runs, modelDirectory: model)
-            try ExternalInputs.attach(&runs, for: svae.configuration)
-            trajectories = try LatentExport.trajectories(model: svae, runs: runs).flatMap(\.states)
-        }
-        // A constant input u adds B u to the flow (or to the map's step).
-        var u = [Double](repeating: 0, count: names.count)
-        for entry in inputs {
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard let index = names.firstIndex(of: parts[0]) else {
-                throw ValidationError("--input \(parts[0]): the model's inputs are \(names.isEmpty ? "none (it was fitted without --external-inputs)" : names.joined(separator: ", "))")
-            }
-            u[index] = Double(parts[1]) ?? 0
-        }
-        var drive: [Double]? = nil
-        if let inputMap = svae.inputMap, u.contains(where: { $0 != 0 }) {
-            let k = svae.configuration.latent
-            drive = (0..<k).map { row in (0..<names.count).reduce(0.0) { $0 + Double(inputMap.weight.scalars[row * names.count + $1]) * u[$1] } }
-        }
-        var options = FixedPointOptions()
-        options.tolQ = tolQ
-        options.maxIterations = maxIters
-        options.tolUnique = tolUnique
-        let initial = ModelFixedPoints.starts(from: trajectories, dimension: svae.configuration.latent, count: starts,
-                                              noiseScale: noiseScale, seed: seed)
-        let (fixed, slow, system) = ModelFixedPoints.find(model: svae, starts: initial, drive: drive, options: options)
-        try OutputFiles.write(try ModelFixedPoints.report(fixed: fixed, slow: slow, system: system, starts: initial.count).encoded(), to: out)
-        try OutputFiles.write(Data(ModelFixedPoints.csv(fixed).utf8), to: String(out.dropLast(5)) + ".csv")
-        let kinds = Dictionary(grouping: fixed, by: \.classification).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
-        print("\(fixed.count) fixed points (\(kinds.isEmpty ? "none" : kinds)), \(slow.count) slow points -> \(out)")
+        let outcome = try search.run(on: data.data.isEmpty ? nil : try data.inputs.loadRuns())
+        try OutputFiles.write(try outcome.report.encoded(), to: out)
+        try OutputFiles.write(Data(outcome.csv.utf8), to: String(out.dropLast(5)) + ".csv")
+        let kinds = Dictionary(grouping: outcome.fixed, by: \.classification).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+        print("\(outcome.fixed.count) fixed points (\(kinds.isEmpty ? "none" : kinds)), \(outcome.slow.count) slow points -> \(out)")
     }
 }

@@ -46,18 +46,11 @@ struct Latents: ParsableCommand {
 
     func run() throws {
         try OutputLocation.requireWritable(file: out)
-        let (svae, description) = try Trainer.loadModel(from: model, allowUnfinished: allowUnfinished)
-        let projection = try VoxelProjection.load(from: model)
-        // One run in memory at a time: read, project (voxel models), encode, keep its rows.
-        var trajectories: [LatentTrajectory] = []
-        try input.forEachRun { run in
-            var runs = try projection.map { try VoxelMode.apply($0, to: [run]) } ?? [run]
-            try description.requireMatchingFeatures(runs, modelDirectory: model)
-            try ExternalInputs.attach(&runs, for: svae.configuration)
-            trajectories += try LatentExport.trajectories(model: svae, runs: runs)
-        }
+        let fitted = try FittedModel(directory: model, allowUnfinished: allowUnfinished)
+        let svae = fitted.svae
+        let trajectories = try fitted.trajectories(of: input.source)
         try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out)
         diagnostics.makeLogger().info("\(out): \(trajectories.map(\.volumes.count).reduce(0, +)) volumes x \(svae.configuration.latent) latents")
-        if let maps { try DecoderMaps.write(svae, description: description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }
+        if let maps { try DecoderMaps.write(svae, description: fitted.description, modelDirectory: model, to: maps, atlas: mapsAtlas, radius: mapsRadius) }
     }
 }

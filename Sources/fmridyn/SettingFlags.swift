@@ -12,7 +12,7 @@ enum SettingFlags {
         "fdThreshold": "--fd-threshold", "events": "--events", "dvarsThreshold": "--dvars-threshold",
         "dropInitial": "--drop-initial", "confounds": "--confounds", "bidsFilterFile": "--bids-filter-file", "atlas": "--atlas",
         "allowUnfinished": "--allow-unfinished", "allowOverlap": "--allow-overlap", "adjoint": "--adjoint", "out": "--out", "data": "--data", "shards": "--shards", "externalInputs": "--external-inputs",
-        "confoundStrategy": "--confound-strategy", "folds": "--folds", "exclude": "--exclude", "confoundColumns": "--confound-columns",
+        "confoundStrategy": "--confound-strategy", "folds": "--folds", "input": "--input", "exclude": "--exclude", "confoundColumns": "--confound-columns",
     ]
 
     /// `message` with every backticked setting the tool has a flag for replaced by that flag.

@@ -91,15 +91,14 @@ public struct ModelComparison: Sendable {
         var methods: [DecodingComparison.Method] = []
         var dimension = components
         for model in models {
-            let (svae, description) = try Trainer.loadModel(from: model.directory)
+            let fitted = try FittedModel(directory: model.directory)
+            let svae = fitted.svae
             guard svae.configuration.inputCount == 0 else {
                 throw PipelineError("\(model.directory) was fitted with the task as external inputs; its latents carry the labels, so decoding them measures nothing. Compare models fitted without `externalInputs`")
             }
-            let kind = description.model.dynamics.rawValue
+            let kind = fitted.description.model.dynamics.rawValue
             dimension = dimension ?? svae.configuration.latent
-            let modelRuns = try VoxelMode.runs(runs, for: model.directory)
-            try description.requireMatchingFeatures(modelRuns, modelDirectory: model.directory)
-            let latents = try modelRuns.map { try LatentExport.trajectories(model: svae, runs: [$0]).flatMap(\.states) }
+            let latents = try runs.map { try fitted.trajectories([$0]).flatMap(\.states) }
             methods.append(.init(name: model.name ?? kind.uppercased(), kind: kind, features: samples.rows(of: latents)))
             log("\(model.directory): \(kind) latents, \(svae.configuration.latent) dimensions")
         }

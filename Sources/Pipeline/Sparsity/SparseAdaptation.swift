@@ -38,11 +38,10 @@ public enum SparseAdaptation {
     /// OUT/adapter.json; OUT/training/ holds the fine-tuning run.
     public static func adapt(modelDirectory model: String, runs loaded: [RunData], settings: Settings, out: String,
                              progress: @escaping @Sendable (String) -> Void) throws -> AdapterSummary {
-        let (base, description) = try Trainer.loadModel(from: model)
-        var runs = try VoxelMode.runs(loaded, for: model)
-        try description.requireMatchingFeatures(runs, modelDirectory: model)
+        let fitted = try FittedModel(directory: model)
+        let (base, description) = (fitted.svae, fitted.description)
+        let runs = try fitted.prepare(loaded)
         let c = base.configuration
-        try ExternalInputs.attach(&runs, for: c)
         guard runs[0].timeseries.columns == c.observations else {
             throw PipelineError("the inputs have \(runs[0].timeseries.columns) features but \(model) was fitted on \(c.observations); extract them with the same atlas", kind: .input)
         }
@@ -112,10 +111,8 @@ public enum SparseAdaptation {
                                              ("merged_coordinates", .integer(merged.count))]
         var baseELBO: Double?, mergedELBO: Double?, individual: [(path: String, elbo: Double)] = []
         if let evaluationRuns {
-            var runs = try VoxelMode.runs(evaluationRuns, for: model)
-            try description.requireMatchingFeatures(runs, modelDirectory: model)
+            let runs = try FittedModel(directory: model).prepare(evaluationRuns)
             let c = base.configuration
-            try ExternalInputs.attach(&runs, for: c)
             let windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: 1)
             let all = windows.training + windows.validation
             let evaluator = Evaluator(model: c)
