@@ -133,4 +133,30 @@ public enum FieldOracle {
                       fixedPoints: scores, visitedStable: visited.count, recallOfVisited: recallOfVisited, fieldError: error,
                       slowestStableEigenvalues: Array(slowest.prefix(8)))
     }
+
+    /// One fit per seed of `system` at `noise` (each seed's study simulated in a scratch folder
+    /// under `work`, removed afterwards); `progress` gets a line per seed.
+    public static func run(system: SystemKind, noise: Double, seeds: [UInt64], iterations: Int, leak: Double, usesInputs: Bool,
+                           work: String, progress: (String) -> Void = { _ in }) throws -> [Result] {
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        return try seeds.map { seed in
+            progress("field oracle: \(system.rawValue) seed \(seed)")
+            let directory = work + "/seed-\(seed)"
+            let study = try SimulatedStudy.make(RecoveryCell(system: system, noise: noise, seed: seed), directory: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+            return try fit(study, iterations: iterations, leak: leak, usesInputs: usesInputs, seed: seed)
+        }
+    }
+
+    /// One tab-separated row per result under a header, as `fmridyn bench field-oracle` prints.
+    public static func table(_ results: [Result]) -> String {
+        var lines = ["seed\tincrement_r2\tstable_found\trecall\trecall_of_visited\tvisited\tfield_error\tslowest_stable_eigenvalues"]
+        for r in results {
+            let slow = r.slowestStableEigenvalues.map { String(format: "%.3f", $0) }.joined(separator: ",")
+            lines.append(String(format: "%d\t%.3f\t%d\t%@\t%@\t%d\t%.3f\t%@", r.seed, r.incrementR2, r.fixedPoints.stable,
+                                r.fixedPoints.recall.map { String(format: "%.2f", $0) } ?? "-", r.recallOfVisited.map { String(format: "%.2f", $0) } ?? "-",
+                                r.visitedStable, r.fieldError, slow))
+        }
+        return lines.joined(separator: "\n")
+    }
 }

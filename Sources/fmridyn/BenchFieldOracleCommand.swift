@@ -51,26 +51,15 @@ struct BenchFieldOracle: ParsableCommand {
     }
 
     func run() throws {
-        var results: [FieldOracle.Result] = []
-        let work = NSTemporaryDirectory() + "fmridyn-oracle-\(ProcessInfo.processInfo.processIdentifier)"
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        for seed in seedList {
-            if !diagnostics.quiet { FileHandle.standardError.write(Data("field oracle: \(system.rawValue) seed \(seed)\n".utf8)) }
-            let directory = work + "/seed-\(seed)"
-            let study = try SimulatedStudy.make(RecoveryCell(system: system, noise: noise, seed: seed), directory: directory)
-            try? FileManager.default.removeItem(atPath: directory)
-            results.append(try FieldOracle.fit(study, iterations: iterations, leak: leak, usesInputs: !withoutInputs, seed: seed))
+        let quiet = diagnostics.quiet
+        let results = try FieldOracle.run(system: system, noise: noise, seeds: seedList, iterations: iterations, leak: leak, usesInputs: !withoutInputs,
+                                          work: NSTemporaryDirectory() + "fmridyn-oracle-\(ProcessInfo.processInfo.processIdentifier)") { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
-        if !diagnostics.quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try OutputFiles.write(try encoder.encode(results), to: out)
-        print("seed\tincrement_r2\tstable_found\trecall\trecall_of_visited\tvisited\tfield_error\tslowest_stable_eigenvalues")
-        for r in results {
-            let slow = r.slowestStableEigenvalues.map { String(format: "%.3f", $0) }.joined(separator: ",")
-            print(String(format: "%d\t%.3f\t%d\t%@\t%@\t%d\t%.3f\t%@", r.seed, r.incrementR2, r.fixedPoints.stable,
-                         r.fixedPoints.recall.map { String(format: "%.2f", $0) } ?? "-", r.recallOfVisited.map { String(format: "%.2f", $0) } ?? "-",
-                         r.visitedStable, r.fieldError, slow))
-        }
+        print(FieldOracle.table(results))
     }
 }
