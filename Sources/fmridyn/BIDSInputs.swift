@@ -7,7 +7,7 @@ import Preprocessing
 /// BIDS datasets as model inputs: runs found by `BIDSLayout`, region timeseries extracted on
 /// the fly (fMRIPrep's preprocessed BOLD and confounds when `derivatives/` has them), TR from
 /// the sidecars, conditions from the events files.
-struct BIDSInputOptions: ParsableArguments {
+struct BIDSInputOptions: ParsableArguments, ExtractionFlags {
     @Option(help: "BIDS: task to use.")
     var task: String?
     @Option(name: [.customLong("subjects"), .customLong("participant-label")], parsing: .upToNextOption,
@@ -67,10 +67,7 @@ struct BIDSInputOptions: ParsableArguments {
                 throw ValidationError("--grayordinates takes every grayordinate: leave out --voxels, --mask and --atlas (or give --atlas PARCELS.dlabel.nii without --grayordinates for parcel means)")
             }
         }
-        try ExtractionOptions.check(radius: radius, dropInitial: dropInitial)
-        try ExtractionOptions.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: voxels)
-        try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
-        do { try extraction.checkPresets() } catch let error as PipelineError { throw ValidationError(error.message) }
+        try checkExtraction(voxels: voxels)
     }
 
     /// The runs these options select.
@@ -85,25 +82,11 @@ struct BIDSInputOptions: ParsableArguments {
     }
 
     /// How each run is extracted (a coordinate atlas's spheres may overlap, as in `bids`).
+    var atlasSetting: String? { atlas }
+
     var extraction: ExtractionSettings {
-        var settings = ExtractionSettings()
-        settings.atlas = atlas
-        settings.mask = mask
-        settings.strategy = strategy
-        settings.radius = radius
+        var settings = cleaningSettings
         settings.allowOverlap = true
-        settings.confoundColumns = confoundColumns?.split(separator: ",").map(String.init) ?? []
-        settings.confoundStrategy = confoundStrategy?.split(separator: ",").map(String.init) ?? []
-        settings.detrend = detrend
-        settings.highPass = highPass
-        settings.lowPass = lowPass
-        settings.filter = filter
-        settings.standardize = standardize
-        settings.smoothingFWHM = smoothingFwhm
-        settings.fdThreshold = fdThreshold
-        settings.dvarsThreshold = dvarsThreshold
-        settings.nonFinitePolicy = nanPolicy
-        settings.dropInitial = dropInitial
         return settings
     }
 

@@ -5,7 +5,7 @@ import Preprocessing
 
 /// Region definition and cleaning options shared by `extract` and `bids` (nilearn's masker and
 /// `signal.clean` settings). Nothing is cleaned unless asked.
-struct ExtractionOptions: ParsableArguments {
+struct ExtractionOptions: ParsableArguments, ExtractionFlags {
     @Option(help: "Atlas: a bundled name, a label image or a coordinate TSV. Omit for voxel mode.")
     var atlas: String?
 
@@ -58,11 +58,10 @@ struct ExtractionOptions: ParsableArguments {
     var dropInitial: Int?
 
     func validate() throws {
-        try Self.check(radius: radius, dropInitial: dropInitial)
-        try Self.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
-        try Self.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: atlas == nil)
-        do { try settings.checkPresets() } catch let error as PipelineError { throw ValidationError(error.message) }
+        try checkExtraction(voxels: atlas == nil)
     }
+
+    var atlasSetting: String? { atlas }
 
     /// The checks shared with the BIDS model inputs, which take the same flags with model defaults.
     static func check(radius: Double, dropInitial: Int?) throws {
@@ -85,18 +84,56 @@ struct ExtractionOptions: ParsableArguments {
         try NumericOptions.positive("--dvars-threshold", dvarsThreshold)
     }
 
-    var presetNames: [String] { confoundStrategy.map { $0.split(separator: ",").map(String.init) } ?? [] }
-
     /// The options as the pipeline takes them.
     var settings: ExtractionSettings {
+        var settings = cleaningSettings
+        settings.allowOverlap = allowOverlap
+        return settings
+    }
+
+    /// Whether any option needs a confounds table.
+    var needsConfounds: Bool { settings.needsConfounds }
+
+    /// The request for one run.
+    func makeRequest(bold: String, confounds: String?, repetitionTime: Double?) -> ExtractionRequest {
+        settings.request(bold: bold, confounds: confounds, repetitionTime: repetitionTime)
+    }
+}
+
+/// The extraction flags `extract`/`bids` (`ExtractionOptions`) and the BIDS model inputs
+/// (`BIDSInputOptions`) share, spelled alike; their defaults differ (models get z-scored,
+/// detrended signals).
+protocol ExtractionFlags {
+    /// The atlas as the pipeline takes it (nil: voxel mode).
+    var atlasSetting: String? { get }
+    var mask: String? { get }
+    var strategy: ReductionStrategy { get }
+    var radius: Double { get }
+    var confoundColumns: String? { get }
+    var confoundStrategy: String? { get }
+    var detrend: Bool { get }
+    var highPass: Double? { get }
+    var lowPass: Double? { get }
+    var filter: TemporalFilter? { get }
+    var standardize: Standardization { get }
+    var smoothingFwhm: Double? { get }
+    var fdThreshold: Double? { get }
+    var dvarsThreshold: Double? { get }
+    var nanPolicy: NonFinitePolicy { get }
+    var dropInitial: Int? { get }
+}
+
+extension ExtractionFlags {
+    /// The flags as the pipeline takes them (coordinate spheres may not overlap).
+    var cleaningSettings: ExtractionSettings {
+        func list(_ value: String?) -> [String] { value?.split(separator: ",").map(String.init) ?? [] }
         var settings = ExtractionSettings()
-        settings.atlas = atlas
+        settings.atlas = atlasSetting
         settings.mask = mask
         settings.strategy = strategy
         settings.radius = radius
-        settings.allowOverlap = allowOverlap
-        settings.confoundColumns = confoundColumns.map { $0.split(separator: ",").map(String.init) } ?? []
-        settings.confoundStrategy = presetNames
+        settings.confoundColumns = list(confoundColumns)
+        settings.confoundStrategy = list(confoundStrategy)
         settings.detrend = detrend
         settings.highPass = highPass
         settings.lowPass = lowPass
@@ -110,11 +147,11 @@ struct ExtractionOptions: ParsableArguments {
         return settings
     }
 
-    /// Whether any option needs a confounds table.
-    var needsConfounds: Bool { settings.needsConfounds }
-
-    /// The request for one run.
-    func makeRequest(bold: String, confounds: String?, repetitionTime: Double?) -> ExtractionRequest {
-        settings.request(bold: bold, confounds: confounds, repetitionTime: repetitionTime)
+    /// The flags' ranges, the NaN policy against smoothing and voxel mode, known presets.
+    func checkExtraction(voxels: Bool) throws {
+        try ExtractionOptions.check(radius: radius, dropInitial: dropInitial)
+        try ExtractionOptions.checkNumbers(highPass: highPass, lowPass: lowPass, smoothingFwhm: smoothingFwhm, fdThreshold: fdThreshold, dvarsThreshold: dvarsThreshold)
+        try ExtractionOptions.check(nanPolicy: nanPolicy, smoothing: smoothingFwhm, voxels: voxels)
+        do { try cleaningSettings.checkPresets() } catch let error as PipelineError { throw ValidationError(error.message) }
     }
 }
