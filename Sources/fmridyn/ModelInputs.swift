@@ -65,7 +65,7 @@ extension ModelInputs {
 }
 
 /// The same inputs as `ModelInputOptions`, named by `--data` for the commands whose positional
-/// arguments are model directories (`fixed-points`, `robustness`): a BIDS directory (with
+/// arguments are model directories (`fixed-points`, `robustness`, `prune`, `merge`): a BIDS directory (with
 /// the same extraction options), region-timeseries TSVs, or a manifest.
 struct ModelDataOptions: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "A BIDS directory, region-timeseries TSV files, or one manifest TSV (--manifest).")

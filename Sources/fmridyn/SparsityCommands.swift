@@ -61,18 +61,8 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        var (svae, description) = try Trainer.loadModel(from: model)
-        var windows: WindowDataset?
-        if method == .snip {
-            let runs = try data.inputs.loadRuns(progress: diagnostics.progress)
-            let c = svae.configuration
-            windows = try WindowDataset(runs: runs, window: c.window, stride: c.stride, validationFraction: 0, seed: seed)
-        }
-        let masks = try OneShotPruning.masks(svae, method: method, sparsity: sparsity, scope: scope, seed: seed, windows: windows)
-        masks.apply(to: &svae)
-        try ModelDirectory(out).save(svae, description: description, masks: masks, projectionFrom: ModelDirectory(model))
-        let kept = masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }
-        let total = masks.masks.values.reduce(0) { $0 + $1.count }
+        let runs = method == .snip ? try data.inputs.loadRuns(progress: diagnostics.progress) : nil
+        let (kept, total) = try OneShotPruning.prune(modelDirectory: model, method: method, sparsity: sparsity, scope: scope, seed: seed, runs: runs, out: out)
         print(String(format: "%@: kept %d of %d prunable weights (density %.4f)", out, kept, total, Double(kept) / Double(max(1, total))))
     }
 }

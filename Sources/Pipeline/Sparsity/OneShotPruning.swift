@@ -45,4 +45,20 @@ public enum OneShotPruning {
                                  sparsity: sparsity, scope: scope)
         }
     }
+
+    /// Prunes the model at `modelDirectory` and writes the pruned model with its masks (and
+    /// the voxel projection, if any) to `out`; SNIP's windows come from `runs`, read as the
+    /// model reads them. Returns the kept and the total prunable weights.
+    public static func prune(modelDirectory: String, method: OneShotPruneMethod, sparsity: Double, scope: PruningScope, seed: UInt64,
+                             runs: [RunData]?, out: String) throws -> (kept: Int, total: Int) {
+        let fitted = try FittedModel(directory: modelDirectory)
+        var svae = fitted.svae
+        let c = svae.configuration
+        let windows = try runs.map { try WindowDataset(runs: fitted.prepare($0), window: c.window, stride: c.stride, validationFraction: 0, seed: seed) }
+        let masks = try masks(svae, method: method, sparsity: sparsity, scope: scope, seed: seed, windows: windows)
+        masks.apply(to: &svae)
+        try ModelDirectory(out).save(svae, description: fitted.description, masks: masks, projectionFrom: ModelDirectory(modelDirectory))
+        let kept = masks.masks.values.reduce(0) { $0 + $1.scalars.filter { $0 != 0 }.count }
+        return (kept, masks.masks.values.reduce(0) { $0 + $1.count })
+    }
 }
