@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Analysis", "Model", "Core", "NIfTI", "TestSupport", "TrainingTestSupport"]
+            dependencies: ["Pipeline", "Analysis", "Model", "Core", "NIfTI", "Sparse", "TestSupport", "TrainingTestSupport"]
         ),
         .testTarget(
             name: "CLITests",

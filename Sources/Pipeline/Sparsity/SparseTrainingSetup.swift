@@ -60,7 +60,7 @@ public enum SparseTrainingSetup {
         public var masks: ParameterMasks<Float>
         public var schedule: (any MaskSchedule)?
         /// What `sparsity.json` records of the choice (before the achieved densities are added).
-        public var record: [(String, JSONValue)]
+        public var report: SparsityReport
     }
 
     /// nil for a dense fit. Initial masks are computed on the model the trainer will start from
@@ -74,17 +74,16 @@ public enum SparseTrainingSetup {
         let dense = ParameterMasks<Float>(Dictionary(uniqueKeysWithValues: names.map { name in
             (name, Tensor<Float>(shape: shapes[name] ?? [], scalars: [Float](repeating: 1, count: (shapes[name] ?? []).reduce(1, *))))
         }))
-        var record: [(String, JSONValue)] = [("method", .string(options.method.rawValue)), ("sparsity", .number(options.sparsity)),
-                                             ("scope", .string(options.scope.rawValue))]
+        var report = SparsityReport(method: options.method, sparsity: options.sparsity, scope: options.scope)
         func fixed(_ criterion: PruningCriterion) -> ParameterMasks<Float> {
             Pruning.masks(scores: Pruning.scores(svae, names: names, criterion: criterion), order: names, shapes: shapes,
                           sparsity: options.sparsity, scope: options.scope)
         }
         switch options.method {
         case .magnitude:
-            return Plan(masks: fixed(.magnitude), schedule: nil, record: record)
+            return Plan(masks: fixed(.magnitude), schedule: nil, report: report)
         case .random:
-            return Plan(masks: fixed(.random(seed: model.seed)), schedule: nil, record: record)
+            return Plan(masks: fixed(.random(seed: model.seed)), schedule: nil, report: report)
         case .snip:
             let groups = siteGroups(data, by: options.sites)
             var siteScores: [[String: [Double]]] = [], samples: [Int] = []
@@ -98,30 +97,34 @@ public enum SparseTrainingSetup {
             let scores = Saliency.aggregate(siteScores, samples: samples, rule: rule)
             let masks = Pruning.masks(scores: scores, order: names, shapes: shapes, sparsity: options.sparsity, scope: options.scope)
             if let sites = options.sites {
-                record += [("sites", .string(sites.rawValue)), ("site_count", .integer(groups.count)), ("site_aggregation", .string(rule.rawValue)),
-                           ("site_windows", .object(zip(groups.map(\.site), samples).map { ($0, .integer($1)) }))]
+                report.sites = .init(kind: sites, aggregation: rule, windows: zip(groups.map(\.site), samples).map { (site: $0, count: $1) })
             }
-            return Plan(masks: masks, schedule: nil, record: record + [("batches", .integer(options.pruneBatches))])
+            report.batches = options.pruneBatches
+            return Plan(masks: masks, schedule: nil, report: report)
         case .synflow:
             let masks = try synflowMasks(svae, names: names, sparsity: options.sparsity, scope: options.scope, rounds: options.synflowRounds)
-            return Plan(masks: masks, schedule: nil, record: record + [("rounds", .integer(options.synflowRounds))])
+            report.rounds = options.synflowRounds
+            return Plan(masks: masks, schedule: nil, report: report)
         case .gmp:
+            report.interval = options.updateInterval
+            report.schedule = "cubic, 10% to 75% of training"
             return Plan(masks: dense, schedule: IterativeMagnitudePruning(finalSparsity: options.sparsity, interval: options.updateInterval,
                                                                           scope: options.scope),
-                        record: record + [("interval", .integer(options.updateInterval)), ("schedule", .string("cubic, 10% to 75% of training"))])
+                        report: report)
         case .gsp:
             let target = options.gspTarget ?? options.sparsity
+            (report.hoyerTarget, report.interval, report.gspGroup) = (target, options.updateInterval, options.gspGroup)
             return Plan(masks: dense, schedule: GroupSparseTraining(hoyerTarget: target, finalSparsity: options.sparsity,
                                                                     interval: options.updateInterval, scope: options.scope,
                                                                     grouping: options.gspGroup),
-                        record: record + [("hoyer_target", .number(target)), ("interval", .integer(options.updateInterval)),
-                                          ("gsp_group", .string(options.gspGroup.rawValue))])
+                        report: report)
         case .set, .rigl:
             let growth: DynamicSparseTraining.Growth = options.method == .rigl ? .gradient : .random
+            (report.updateInterval, report.dropFraction) = (options.updateInterval, options.dropFraction)
             return Plan(masks: fixed(.random(seed: model.seed)),
                         schedule: DynamicSparseTraining(growth: growth, updateInterval: options.updateInterval, dropFraction: options.dropFraction,
                                                         seed: model.seed),
-                        record: record + [("update_interval", .integer(options.updateInterval)), ("drop_fraction", .number(options.dropFraction))])
+                        report: report)
         }
     }
 
@@ -155,25 +158,13 @@ public enum SparseTrainingSetup {
 
     /// `sparsity.json` and the compact export of a sparse model directory.
     public static func writeRecord(_ plan: Plan, directory: String) throws {
-        let record = plan.record
         let (svae, _) = try Trainer.loadModel(from: directory)
         guard let masks: ParameterMasks<Float> = try Checkpoint.loadMasks(from: directory) else { return }
         let bytes = Saliency.communicationBytes(svae, masks: masks)
-        let layers = Pruning.density(svae).filter { masks.masks[$0.name] != nil }
-        let prunable = layers.reduce(0) { $0 + $1.count }, kept = layers.reduce(0) { $0 + $1.nonzero }
-        var perLayer: [(String, JSONValue)] = []
-        for layer in layers {
-            let density = Double(layer.nonzero) / Double(max(1, layer.count))
-            let entry: [(String, JSONValue)] = [("count", .integer(layer.count)), ("nonzero", .integer(layer.nonzero)), ("density", .number(density))]
-            perLayer.append((layer.name, JSONValue.object(entry)))
-        }
-        var object: [(String, JSONValue)] = record
-        object.append(("achieved_sparsity", .number(1 - Double(kept) / Double(max(1, prunable)))))
-        object.append(("layers", .object(perLayer)))
-        object.append(("bytes_dense_update", .integer(bytes.dense)))
-        object.append(("bytes_sparse_update", .integer(bytes.sparse)))
-        object.append(("compact_export", .string("model_sparse.safetensors")))
-        try OutputFiles.write(Data((JSONValue.object(object).rendered() + "\n").utf8), to: directory + "/sparsity.json")
+        var report = plan.report
+        report.layers = Pruning.density(svae).filter { masks.masks[$0.name] != nil }.map { .init(name: $0.name, count: $0.count, nonzero: $0.nonzero) }
+        (report.bytesDenseUpdate, report.bytesSparseUpdate) = (bytes.dense, bytes.sparse)
+        try OutputFiles.write(Data((report.json.rendered() + "\n").utf8), to: directory + "/sparsity.json")
         try SparseExport.write(svae, masks: masks, to: directory + "/model_sparse.safetensors")
     }
 }
