@@ -43,10 +43,6 @@ struct ModelInputOptions: ParsableArguments {
     }
 
     func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] { try source.loadRuns(progress: progress) }
-
-    func forEachRun(only: Set<Int>? = nil, progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
-        try source.forEachRun(only: only, progress: progress, body)
-    }
 }
 
 extension ModelInputs {

@@ -19,6 +19,13 @@ extension RunSource {
     /// Every run's subject label, in input order.
     public func runSubjects() throws -> [String] { try runEntities("sub") }
 
+    /// Every run, read (or extracted) at once, in input order.
+    public func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] {
+        var runs: [RunData] = []
+        try forEachRun(only: nil, progress: progress) { runs.append($0) }
+        return runs
+    }
+
     /// Region inputs only, unless the source says otherwise.
     public func columnRuns() throws -> [(subject: String, source: String)]? { nil }
 }

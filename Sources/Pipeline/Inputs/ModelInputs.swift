@@ -30,13 +30,6 @@ public enum ModelInputs: RunSource, Sendable {
 
     public func columnRuns() throws -> [(subject: String, source: String)]? { try source.columnRuns() }
 
-    /// Every run, read (or extracted) at once.
-    public func loadRuns(progress: (String) -> Void = { _ in }) throws -> [RunData] {
-        var runs: [RunData] = []
-        try forEachRun(progress: progress) { runs.append($0) }
-        return runs
-    }
-
     /// The dataset's root for BIDS inputs; nil for timeseries files.
     public var bidsRoot: String? {
         if case .bids(let inputs) = self { return inputs.root }

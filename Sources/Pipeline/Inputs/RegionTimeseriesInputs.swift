@@ -27,13 +27,6 @@ public struct RegionTimeseriesInputs: RunSource, Sendable {
         self.events = events
     }
 
-    /// Every run, read at once.
-    public func loadRuns() throws -> [RunData] {
-        var runs: [RunData] = []
-        try forEachRun { runs.append($0) }
-        return runs
-    }
-
     public func forEachRun(only: Set<Int>? = nil, progress: (String) -> Void = { _ in }, _ body: (RunData) throws -> Void) throws {
         try forEachListedRun(only: only) { data in
             let duration = Double(data.timeseries.timePoints) * data.repetitionTime
