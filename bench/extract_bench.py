@@ -8,8 +8,11 @@ Cleaning in both tools: detrend + Butterworth 0.01-0.1 Hz + zscore.
 Each tool runs in its own process under /usr/bin/time, which reports wall time and peak RSS.
 
 Usage (from the repository root, after `swift build -c release`):
-    python3 bench/extract_bench.py [--skip-voxel-peer]
-Writes bench/results/extract.json.
+    python3 bench/extract_bench.py [--skip-voxel-peer] [--repeats N] [--reference-binary PATH]
+Writes bench/results/extract.json. With --repeats every fmridyn timing is the median of N runs.
+With --reference-binary another fmridyn build (say, of an older commit, from `git worktree add`)
+is timed alternately with this one in the same run, its output checked identical, and the
+ratio reported as `labels_vs_reference` / `voxels_vs_reference` (above 1: this build is faster).
 """
 import argparse
 import json
@@ -76,9 +79,20 @@ def timed(command):
     return seconds, rss_mb
 
 
+def timed_median(commands, repeats):
+    """Runs each command `repeats` times, alternating, so load changes hit all alike."""
+    samples = [[] for _ in commands]
+    for _ in range(repeats):
+        for index, command in enumerate(commands):
+            samples[index].append(timed(command))
+    return [(float(np.median([s for s, _ in runs])), max(m for _, m in runs)) for runs in samples]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-voxel-peer", action="store_true", help="do not run nilearn's voxel path (about 90 s)")
+    parser.add_argument("--repeats", type=int, default=1, help="median of this many fmridyn runs per timing")
+    parser.add_argument("--reference-binary", help="another fmridyn build to time alongside this one")
     args = parser.parse_args()
     if not DATA.exists():
         make_run(DATA)
@@ -89,8 +103,15 @@ def main():
     results = {"shape": SHAPE, "atlas_regions": 400, "mask_voxels": int(np.asarray(nib.load(MASK).dataobj).sum())}
 
     ours_tsv = OUT / "fmridyn_labels.tsv"
-    results["fmridyn_labels_s"], results["fmridyn_labels_rss_mb"] = timed(
-        [str(BINARY), "extract", str(DATA), "--atlas", str(ATLAS), "--out", str(ours_tsv)] + clean)
+    reference_tsv = OUT / "reference_labels.tsv"
+    binaries = [(str(BINARY), ours_tsv)] + ([(args.reference_binary, reference_tsv)] if args.reference_binary else [])
+    timings = timed_median([[b, "extract", str(DATA), "--atlas", str(ATLAS), "--out", str(out)] + clean for b, out in binaries], args.repeats)
+    results["fmridyn_labels_s"], results["fmridyn_labels_rss_mb"] = timings[0]
+    if args.reference_binary:
+        results["reference_binary"] = args.reference_binary
+        results["reference_labels_s"], results["reference_labels_rss_mb"] = timings[1]
+        results["labels_identical_to_reference"] = ours_tsv.read_bytes() == reference_tsv.read_bytes()
+        results["labels_vs_reference"] = round(timings[1][0] / timings[0][0], 2)
     peer_npy = OUT / "nilearn_labels.npy"
     results["nilearn_labels_s"], results["nilearn_labels_rss_mb"] = timed(
         [sys.executable, "-c", NILEARN_LABELS, str(DATA), str(ATLAS), str(peer_npy)])
@@ -98,8 +119,14 @@ def main():
     results["labels_max_abs_diff"] = float(np.abs(ours - np.load(peer_npy)).max())
 
     ours_npy = OUT / "fmridyn_voxels.npy"
-    results["fmridyn_voxels_s"], results["fmridyn_voxels_rss_mb"] = timed(
-        [str(BINARY), "extract", str(DATA), "--mask", str(MASK), "--out", str(ours_npy)] + clean)
+    reference_npy = OUT / "reference_voxels.npy"
+    binaries = [(str(BINARY), ours_npy)] + ([(args.reference_binary, reference_npy)] if args.reference_binary else [])
+    timings = timed_median([[b, "extract", str(DATA), "--mask", str(MASK), "--out", str(out)] + clean for b, out in binaries], args.repeats)
+    results["fmridyn_voxels_s"], results["fmridyn_voxels_rss_mb"] = timings[0]
+    if args.reference_binary:
+        results["reference_voxels_s"], results["reference_voxels_rss_mb"] = timings[1]
+        results["voxels_identical_to_reference"] = ours_npy.read_bytes() == reference_npy.read_bytes()
+        results["voxels_vs_reference"] = round(timings[1][0] / timings[0][0], 2)
     if not args.skip_voxel_peer:
         peer_voxels = OUT / "nilearn_voxels.npy"
         results["nilearn_voxels_s"], results["nilearn_voxels_rss_mb"] = timed(
@@ -109,7 +136,7 @@ def main():
         peer_voxels.unlink()
     results["labels_speedup"] = round(results["nilearn_labels_s"] / results["fmridyn_labels_s"], 2)
     results["float32_data_mb"] = round(np.prod(SHAPE) * 4 / 2**20, 1)
-    for path in [ours_tsv, peer_npy, ours_npy]:
+    for path in [ours_tsv, peer_npy, ours_npy, reference_tsv, reference_npy]:
         path.unlink(missing_ok=True)
     (OUT / "extract.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
