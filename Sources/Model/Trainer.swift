@@ -306,10 +306,8 @@ public struct Trainer {
         let elbo = try schedule.map { try shardedMeanELBO(best, data, windows: data.test, schedule: $0) } ?? meanELBO(best, data, windows: data.test)
         let validation = try validationELBO(best, data, schedule: schedule)
         guard communicator.isLeader else { return elbo }
-        let report: [String: Any] = ["test_elbo": elbo, "test_windows": data.test.count,
-                                     "best_validation_elbo": validation, "split": data.splitDescription]
-        let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        try AtomicWrite.write(json, to: files.evaluation)
+        try EvaluationReport(testELBO: elbo, testWindows: data.test.count, bestValidationELBO: validation, split: data.splitDescription)
+            .write(to: files.evaluation)
         return elbo
     }
 

@@ -72,11 +72,10 @@ public struct Simulator {
         let mask = try mniMask.resampled(to: grid, path: maskPath)
         let system = LatentSystem(kind: o.system, dimension: o.latentDimension, seed: o.seed)
         try OutputDirectory.create(root + "/ground_truth")
-        try writeJSON(["Name": "fmridyn simulated motor task", "BIDSVersion": "1.8.0", "DatasetType": "raw",
-                       "GeneratedBy": [["Name": "fmridyn simulate", "Version": "0.1.0"]]], to: root + "/dataset_description.json")
-        try writeJSON(["Name": "fmridyn-sim confounds", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
-                       "GeneratedBy": [["Name": "fmridyn simulate", "Version": "0.1.0"]]],
-                      to: try ensureDirectory(root + "/derivatives/fmridyn-sim") + "/dataset_description.json")
+        try SimulationSidecars.write(SimulationSidecars.DatasetDescription(Name: "fmridyn simulated motor task", DatasetType: "raw"),
+                                     to: root + "/dataset_description.json")
+        try SimulationSidecars.write(SimulationSidecars.DatasetDescription(Name: "fmridyn-sim confounds", DatasetType: "derivative"),
+                                     to: try ensureDirectory(root + "/derivatives/fmridyn-sim") + "/dataset_description.json")
         // fMRIPrep's confounds name (BEP012) has no suffix in BIDS 1.11; listed so validators pass.
         try OutputFiles.write(Data("# fMRIPrep-style confounds (BEP012 names; no BIDS 1.11 suffix exists for them)\n*_desc-confounds_timeseries.tsv\n*_desc-confounds_timeseries.json\n".utf8),
                               to: root + "/derivatives/fmridyn-sim/.bidsignore")
@@ -224,7 +223,7 @@ public struct Simulator {
                                       code: 4, repetitionTime: tr)
         header.description = "fmridyn simulate seed \(o.seed)"
         try NIfTIWriter.write(data, header: header, to: boldPath)
-        try writeJSON(["RepetitionTime": tr, "TaskName": o.task], to: funcDirectory + "/\(prefix)_bold.json")
+        try SimulationSidecars.write(SimulationSidecars.BoldSidecar(RepetitionTime: tr, TaskName: o.task), to: funcDirectory + "/\(prefix)_bold.json")
         var eventsText = "onset\tduration\ttrial_type\n"
         for event in events { eventsText += "\(event.onset)\t\(event.duration)\t\(event.condition)\n" }
         try OutputFiles.write(Data(eventsText.utf8), to: funcDirectory + "/\(prefix)_events.tsv")
@@ -303,20 +302,21 @@ public struct Simulator {
             text += cells.joined(separator: "\t") + "\n"
         }
         try OutputFiles.write(Data(text.utf8), to: directory + "/\(prefix)_desc-confounds_timeseries.tsv")
-        var columns: [String: Any] = [:]
+        typealias Column = SimulationSidecars.ConfoundColumn
+        var columns: [String: Column] = [:]
         for (index, name) in names.enumerated() {
             let unit = index < 3 ? "mm" : "rad"
             let what = (index < 3 ? "translation along " : "rotation about ") + ["x", "y", "z"][index % 3]
-            columns[name] = ["Description": "Simulated head \(what)", "Units": unit]
-            columns[name + "_derivative1"] = ["Description": "Backward difference of \(name) (n/a at the first volume)", "Units": unit]
-            columns[name + "_power2"] = ["Description": "Square of \(name)", "Units": unit + "^2"]
-            columns[name + "_derivative1_power2"] = ["Description": "Square of \(name)_derivative1", "Units": unit + "^2"]
+            columns[name] = Column(Description: "Simulated head \(what)", Units: unit)
+            columns[name + "_derivative1"] = Column(Description: "Backward difference of \(name) (n/a at the first volume)", Units: unit)
+            columns[name + "_power2"] = Column(Description: "Square of \(name)", Units: unit + "^2")
+            columns[name + "_derivative1_power2"] = Column(Description: "Square of \(name)_derivative1", Units: unit + "^2")
         }
-        columns["framewise_displacement"] = ["Description": "Power et al. (2012) framewise displacement: sum of absolute backward differences, rotations on a 50 mm sphere (n/a at the first volume)", "Units": "mm"]
-        columns["global_signal"] = ["Description": "Mean of the in-brain voxels"]
-        columns["csf"] = ["Description": "Simulated mean CSF signal (the global mean scaled by the simulated global fluctuation)"]
-        columns["white_matter"] = ["Description": "Simulated mean white-matter signal (the global mean scaled against the simulated global fluctuation)"]
-        try writeJSON(columns, to: directory + "/\(prefix)_desc-confounds_timeseries.json")
+        columns["framewise_displacement"] = Column(Description: "Power et al. (2012) framewise displacement: sum of absolute backward differences, rotations on a 50 mm sphere (n/a at the first volume)", Units: "mm")
+        columns["global_signal"] = Column(Description: "Mean of the in-brain voxels")
+        columns["csf"] = Column(Description: "Simulated mean CSF signal (the global mean scaled by the simulated global fluctuation)")
+        columns["white_matter"] = Column(Description: "Simulated mean white-matter signal (the global mean scaled against the simulated global fluctuation)")
+        try SimulationSidecars.write(columns, to: directory + "/\(prefix)_desc-confounds_timeseries.json")
     }
 
     func writeMaps(_ maps: [[Double]], inside: [Int], grid: Grid, subject: String, root: String) throws {
@@ -329,15 +329,12 @@ public struct Simulator {
     }
 
     func writeFixedPoints(_ system: LatentSystem, to path: String) throws {
-        let points: [[String: Any]] = system.fixedPoints.map { ["z": $0.point, "eigenvalues": $0.eigenvalues, "classification": $0.kind] }
-        let inputs = system.inputs.mapValues { $0 }
-        var object: [String: Any] = ["system": system.equation, "kind": system.kind.rawValue, "dimension": system.dimension,
-                                     "condition_inputs": inputs, "fixed_points": points, "nuisance": options.nuisance, "noise": options.noise]
-        if let period = system.cyclePeriod { object["cycle_period_s"] = period }
-        if system.kind.isPlanar {
-            object["eigenvalues_imaginary"] = system.detailedFixedPoints.map { $0.eigenvalues.map(\.im) }
-        }
-        try writeJSON(object, to: path)
+        let truth = SimulationSidecars.GroundTruth(
+            system: system.equation, kind: system.kind.rawValue, dimension: system.dimension, condition_inputs: system.inputs,
+            fixed_points: system.fixedPoints.map { .init(z: $0.point, eigenvalues: $0.eigenvalues, classification: $0.kind) },
+            nuisance: options.nuisance, noise: options.noise, cycle_period_s: system.cyclePeriod,
+            eigenvalues_imaginary: system.kind.isPlanar ? system.detailedFixedPoints.map { $0.eigenvalues.map(\.im) } : nil)
+        try SimulationSidecars.write(truth, to: path)
     }
 
     func ensureDirectory(_ path: String) throws -> String {
@@ -354,8 +351,4 @@ public struct Simulator {
 
         """
 
-    func writeJSON(_ object: Any, to path: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try OutputFiles.write(data, to: path)
-    }
 }

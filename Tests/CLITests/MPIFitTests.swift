@@ -68,7 +68,7 @@ final class MPIFitTests: XCTestCase {
     func testAFailingRankStopsEveryRank() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var inputs = try makeSubjects(in: directory)
+        let inputs = try makeSubjects(in: directory)
         try "1\t2\nnot-a-number\t3\n".write(toFile: inputs[1], atomically: true, encoding: .utf8)
         let out = directory.file("model")
         let result = try mpi(3, fitArguments(inputs, out: out, epochs: 1))

@@ -60,6 +60,47 @@ final class CheckpointTests: XCTestCase {
         try Data([255, 255, 0, 0, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: directory.file("long.safetensors")))
         XCTAssertThrowsError(try SafeTensors.read(directory.file("long.safetensors"))) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
     }
+
+    /// The typed header writes what JSONSerialization's sorted keys wrote before it (member
+    /// order numeric and case-insensitive: layers.2 before layers.10, `_` before `.`), so model
+    /// files stay byte-identical; names with escapes round-trip.
+    func testHeaderIsByteIdenticalToFoundationsSortedKeys() throws {
+        let names = ["layers.10.weight", "layers.2.weight", "Layers.3", "a_b", "a.b", "a-b", "B", "enc/dec", "q\"uote", "tab\tname", "é"]
+        var reference: [String: Any] = ["__metadata__": ["format": "fmridyn", "path": "a/b", "Z": "1"]]
+        var header = SafeTensorsHeader(tensors: [:], metadata: ["format": "fmridyn", "path": "a/b", "Z": "1"])
+        for (index, name) in names.enumerated() {
+            reference[name] = ["dtype": "F32", "shape": [index, 2], "data_offsets": [8 * index, 8 * index + 8]]
+            header.tensors[name] = .init(dtype: "F32", shape: [index, 2], data_offsets: [8 * index, 8 * index + 8])
+        }
+        let expected = try JSONSerialization.data(withJSONObject: reference, options: [.sortedKeys])
+        XCTAssertEqual(String(decoding: header.encoded(), as: UTF8.self), String(decoding: expected, as: UTF8.self))
+        let decoded = try JSONDecoder().decode(SafeTensorsHeader.self, from: header.encoded())
+        XCTAssertEqual(decoded.tensors, header.tensors)
+        XCTAssertEqual(decoded.metadata, header.metadata)
+
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func file(_ json: String) throws -> String {
+            var bytes = Data()
+            withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(Data(json.utf8))
+            bytes.append(Data(repeating: 0, count: 8))
+            let path = directory.file("h.safetensors")
+            try bytes.write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        XCTAssertThrowsError(try SafeTensors.read(file(#"{"w":{"dtype":"F32","shape":[2]}}"#))) {
+            XCTAssertTrue("\($0)".contains("tensor w has no valid dtype/shape/data_offsets"), "\($0)")
+        }
+        XCTAssertThrowsError(try SafeTensors.read(file(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}}"#))) {
+            XCTAssertTrue("\($0)".contains("tensor w has no valid dtype/shape/data_offsets"), "\($0)")
+        }
+        XCTAssertThrowsError(try SafeTensors.read(file("[1, 2]"))) { XCTAssertTrue("\($0)".contains("not a JSON object"), "\($0)") }
+        // Non-string metadata is ignored, as before; the tensor is read.
+        let (tensors, metadata) = try SafeTensors.read(file(#"{"__metadata__":{"n":1},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#))
+        XCTAssertEqual(tensors["w"]?.values, [0, 0])
+        XCTAssertEqual(metadata, [:])
+    }
 }
 
 final class RandomSourceTests: XCTestCase {

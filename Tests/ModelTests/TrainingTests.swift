@@ -268,6 +268,13 @@ final class TrainingTests: XCTestCase {
         let loggedBest = try XCTUnwrap(log.compactMap { Double($0.split(separator: ",")[5]) }.max())
         XCTAssertEqual(try XCTUnwrap(json["best_validation_elbo"] as? Double), loggedBest, accuracy: 1e-6 * abs(loggedBest))
         XCTAssertNotEqual(test, try XCTUnwrap(json["best_validation_elbo"] as? Double))
+        // The typed reading of the same file (keys above are the public spelling).
+        let report = try EvaluationReport(contentsOf: directory.file("model/evaluation.json"))
+        XCTAssertEqual(report, EvaluationReport(testELBO: test, testWindows: 9, bestValidationELBO: try XCTUnwrap(json["best_validation_elbo"] as? Double),
+                                                split: split.splitDescription))
+        XCTAssertThrowsError(try EvaluationReport(contentsOf: directory.file("model/training_log.csv"))) {
+            XCTAssertTrue("\($0)".contains("training_log.csv: not an fmridyn evaluation.json"), "\($0)")
+        }
         XCTAssertNil(try Trainer(directory: directory.file("other"), model: model, training: training).evaluateTest(plain))
     }
 

@@ -70,14 +70,13 @@ public enum SafeTensors {
 
     /// Writes named payloads of any supported dtype (in the order given) atomically.
     public static func write(payloads: [(name: String, shape: [Int], payload: Payload)], metadata: [String: String] = [:], to path: String) throws {
-        var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var header = SafeTensorsHeader(tensors: [:], metadata: metadata)
         var offset = 0
         for item in payloads {
-            header[item.name] = ["dtype": item.payload.dtype, "shape": item.shape, "data_offsets": [offset, offset + item.payload.byteCount]]
+            header.tensors[item.name] = .init(dtype: item.payload.dtype, shape: item.shape, data_offsets: [offset, offset + item.payload.byteCount])
             offset += item.payload.byteCount
         }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var json = header.encoded()
         while json.count % 8 != 0 { json.append(0x20) }
         var data = Data(capacity: 8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
@@ -97,19 +96,19 @@ public enum SafeTensors {
             throw CheckpointError("\(path): the header claims \(length) bytes but the file has \(data.count - 8) after the length; the file is truncated or not safetensors")
         }
         let headerEnd = 8 + Int(length)
-        guard let object = try? JSONSerialization.jsonObject(with: data[8..<headerEnd]) as? [String: Any] else {
+        let header: SafeTensorsHeader
+        do {
+            header = try JSONDecoder().decode(SafeTensorsHeader.self, from: data[8..<headerEnd])
+        } catch let invalid as SafeTensorsHeader.InvalidEntry {
+            throw CheckpointError("\(path): tensor \(invalid.name) has no valid dtype/shape/data_offsets")
+        } catch {
             throw CheckpointError("\(path): the safetensors header is not a JSON object")
         }
         let dataStart = headerEnd
         var tensors: [String: Entry] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in object {
-            if name == "__metadata__" {
-                metadata = value as? [String: String] ?? [:]
-                continue
-            }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+        for (name, info) in header.tensors {
+            let dtype = info.dtype, shape = info.shape, offsets = info.data_offsets
+            guard offsets.count == 2 else {
                 throw CheckpointError("\(path): tensor \(name) has no valid dtype/shape/data_offsets")
             }
             let size: Int
@@ -137,7 +136,7 @@ public enum SafeTensors {
             }
             tensors[name] = Entry(dtype: dtype, shape: shape, values: values)
         }
-        return (tensors, metadata)
+        return (tensors, header.metadata)
     }
 }
 
