@@ -69,7 +69,7 @@ struct Extract: ParsableCommand {
     }
 
     func makeRequest() throws -> ExtractionRequest {
-        var request = cleaning.makeRequest(bold: bold, confounds: confounds, repetitionTime: tr)
+        var request = try cleaning.makeRequest(bold: bold, confounds: confounds, repetitionTime: tr)
         request.censorFile = censor
         return request
     }

@@ -95,8 +95,8 @@ struct ExtractionOptions: ParsableArguments, ExtractionFlags {
     var needsConfounds: Bool { settings.needsConfounds }
 
     /// The request for one run.
-    func makeRequest(bold: String, confounds: String?, repetitionTime: Double?) -> ExtractionRequest {
-        settings.request(bold: bold, confounds: confounds, repetitionTime: repetitionTime)
+    func makeRequest(bold: String, confounds: String?, repetitionTime: Double?) throws -> ExtractionRequest {
+        try settings.request(bold: bold, confounds: confounds, repetitionTime: repetitionTime)
     }
 }
 

@@ -119,6 +119,13 @@ final class ModelInputsTests: XCTestCase {
         XCTAssertThrowsError(try loadAll(inputs)) { XCTAssertTrue("\($0)".contains("need fMRIPrep confounds under derivatives/"), "\($0)") }
         inputs.extraction.confoundStrategy = ["bogus"]
         XCTAssertThrowsError(try loadAll(inputs)) { XCTAssertTrue("\($0)".contains("unknown `confoundStrategy` bogus"), "\($0)") }
+        // The request itself refuses it too (it used to leave unknown names out).
+        inputs.extraction.confoundStrategy = ["motion6", "bogus"]
+        XCTAssertThrowsError(try inputs.extraction.request(bold: "b.nii", confounds: "c.tsv", repetitionTime: 1)) {
+            XCTAssertTrue("\($0)".contains("unknown `confoundStrategy` bogus"), "\($0)")
+        }
+        inputs.extraction.confoundStrategy = ["motion6", "wm_csf"]
+        XCTAssertEqual(try inputs.extraction.request(bold: "b.nii", confounds: "c.tsv", repetitionTime: 1).confoundPresets, [.motion6, .wmCSF])
         inputs.extraction.confoundStrategy = []
         inputs.selection.task = "rest"
         XCTAssertThrowsError(try loadAll(inputs)) { XCTAssertTrue("\($0)".contains("no BOLD runs match (task rest, subjects all)"), "\($0)") }

@@ -68,6 +68,7 @@ public struct BIDSParticipantLevel: Sendable {
     /// Extracts every run of `runs` that is not up to date (all with `force`), one writer per
     /// subject folder. `progress` gets a line per run, `warn` the extraction's warnings.
     public func extract(_ runs: [BIDSRun], force: Bool, progress: (String) -> Void, warn: (String) -> Void) throws -> (written: Int, skipped: Int) {
+        try settings.checkPresets()  // before the first run, not at it
         var written = 0, skipped = 0
         // One writer per subject's output folder (jobs for different subjects run side by side).
         var locks: [String: DirectoryLock] = [:]
@@ -96,7 +97,7 @@ public struct BIDSParticipantLevel: Sendable {
                 continue
             }
             progress("[\(index + 1)/\(runs.count)] extracting \((bidsRun.bold as NSString).lastPathComponent)")
-            let request = settings.request(bold: bold, confounds: settings.needsConfounds ? bidsRun.confounds : nil, repetitionTime: bidsRun.repetitionTime)
+            let request = try settings.request(bold: bold, confounds: settings.needsConfounds ? bidsRun.confounds : nil, repetitionTime: bidsRun.repetitionTime)
             let result = try request.run()
             for warning in result.warnings { warn("\(bidsRun.bold): \(warning)") }
             guard let tr = result.repetitionTime else { throw PipelineError("\(bidsRun.bold): no repetition time in the sidecar or header") }

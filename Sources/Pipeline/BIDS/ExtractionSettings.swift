@@ -32,15 +32,24 @@ public struct ExtractionSettings: Sendable, Equatable {
     /// Whether the settings need a confounds table.
     public var needsConfounds: Bool { !confoundStrategy.isEmpty || !confoundColumns.isEmpty || fdThreshold != nil || dvarsThreshold != nil }
 
-    /// Throws unless every name of `confoundStrategy` is a known preset.
+    /// Throws unless every name of `confoundStrategy` is a known preset (what `request` checks,
+    /// for callers that want to refuse bad settings before the first run).
     public func checkPresets() throws {
-        for name in confoundStrategy where ConfoundsTable.Preset(rawValue: name) == nil {
-            throw PipelineError("unknown `confoundStrategy` \(name); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+        _ = try presets()
+    }
+
+    /// The presets `confoundStrategy` names; throws at the first unknown name.
+    func presets() throws -> [ConfoundsTable.Preset] {
+        try confoundStrategy.map { name in
+            guard let preset = ConfoundsTable.Preset(rawValue: name) else {
+                throw PipelineError("unknown `confoundStrategy` \(name); use \(ConfoundsTable.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            return preset
         }
     }
 
-    /// The extraction of one run (`checkPresets` first: unknown preset names are left out).
-    public func request(bold: String, confounds: String?, repetitionTime: Double?) -> ExtractionRequest {
+    /// The extraction of one run. Throws for an unknown confound preset.
+    public func request(bold: String, confounds: String?, repetitionTime: Double?) throws -> ExtractionRequest {
         let regions: ExtractionRequest.Regions
         if let atlas {
             let lower = atlas.lowercased()
@@ -64,7 +73,7 @@ public struct ExtractionSettings: Sendable, Equatable {
         request.repetitionTime = repetitionTime
         request.confounds = confounds
         request.confoundColumns = confoundColumns
-        request.confoundPresets = confoundStrategy.compactMap(ConfoundsTable.Preset.init(rawValue:))
+        request.confoundPresets = try presets()
         request.framewiseDisplacementThreshold = fdThreshold
         request.dvarsThreshold = dvarsThreshold
         request.dropInitial = dropInitial

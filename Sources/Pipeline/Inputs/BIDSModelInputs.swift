@@ -61,7 +61,7 @@ public struct BIDSModelInputs: RunSource, Sendable {
                 throw PipelineError("\(run.bold): `confoundStrategy`, `confoundColumns`, `fdThreshold` and `dvarsThreshold` need fMRIPrep confounds under derivatives/, none found")
             }
             let bold = run.preprocessedBold ?? run.bold
-            let request = settings.request(bold: bold, confounds: settings.needsConfounds ? run.confounds : nil, repetitionTime: run.repetitionTime)
+            let request = try settings.request(bold: bold, confounds: settings.needsConfounds ? run.confounds : nil, repetitionTime: run.repetitionTime)
             let result = try request.run()
             for warning in result.warnings { warn("\(run.bold): \(warning)") }
             try body(modelRun(run, bold: bold, result: result))
