@@ -149,6 +149,21 @@ final class NonFiniteVoxelTests: XCTestCase {
         XCTAssertThrowsError(try RegionExtraction.extract(try NIfTIImage(contentsOf: worse), regions: regions, nonFinite: .drop, tally: &tally)) { error in
             XCTAssertTrue("\(error)".contains("volume 2"), "\(error)")
         }
+        // Strategies that do not carry NaN into their result (median, max) still see it: the
+        // whole volume is scanned for them; std carries it and takes the same path as mean.
+        var medianTally = NonFiniteTally()
+        XCTAssertEqual(try RegionExtraction.extract(image, regions: regions, strategy: .median, nonFinite: .zero, tally: &medianTally).rows,
+                       [[0.5, 3.5], [5.5, 3.5], [9.5, 11.5]])
+        XCTAssertEqual(medianTally.values, 2)
+        XCTAssertThrowsError(try RegionExtraction.extract(image, regions: regions, strategy: .max)) { XCTAssertTrue("\($0)".contains("region a"), "\($0)") }
+        var stdTally = NonFiniteTally()
+        XCTAssertEqual(try RegionExtraction.extract(image, regions: regions, strategy: .std, nonFinite: .drop, tally: &stdTally).rows,
+                       [[0, 0.5], [0.5, 0], [0.5, 0.5]])
+        // A NaN in no region changes nothing and is not counted.
+        let outside = RegionSet(grid: Grid(image.header), names: ["c"], voxels: [[0, 2]])
+        var outsideTally = NonFiniteTally()
+        XCTAssertEqual(try RegionExtraction.extract(image, regions: outside, nonFinite: .error, tally: &outsideTally).rows, [[2], [6], [10]])
+        XCTAssertEqual(outsideTally.values, 0)
         // Voxel mode: error names the voxel; zero replaces it.
         let mask = BrainMask(grid: Grid(image.header), voxels: [true, true, true, true])
         XCTAssertThrowsError(try VoxelExtraction.extract(image, mask: mask)) { error in XCTAssertTrue("\(error)".contains("voxel 1"), "\(error)") }

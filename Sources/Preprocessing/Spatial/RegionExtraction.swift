@@ -37,10 +37,31 @@ public enum RegionExtraction {
         let smoothing = smoothingFWHM.map { GaussianSmoothing(grid: grid, fwhm: $0) }
         var scratch: [Double] = []
         var finiteMembers: [Int] = []
+        // Without smoothing, only region voxels matter, and a sum-based reduction carries any
+        // non-finite member into its result: the reductions themselves are the scan, and only a
+        // volume with a non-finite result is looked at voxel by voxel. Otherwise (a kernel spreads
+        // NaN; min, max and median do not propagate it) the whole volume is scanned first.
+        let reductionsPropagate = smoothing == nil && [.mean, .sum, .std].contains(strategy)
         for t in 0..<volumes {
-            let flagged = try volume.withUnsafeMutableBufferPointer { buffer -> Bool in
+            var flagged = try volume.withUnsafeMutableBufferPointer { buffer -> Bool in
                 _ = try stream.read(volumes: 1, into: buffer)
-                return NonFiniteScan.containsNonFinite(UnsafeBufferPointer(buffer))
+                return reductionsPropagate ? false : NonFiniteScan.containsNonFinite(UnsafeBufferPointer(buffer))
+            }
+            if reductionsPropagate {
+                let finite = volume.withUnsafeBufferPointer { values -> Bool in
+                    var finite = true
+                    for (region, members) in regions.voxels.enumerated() {
+                        let value = reduce(values, members, strategy, &scratch)
+                        result[t, region] = value
+                        finite = finite && value.isFinite
+                    }
+                    return finite
+                }
+                if finite {
+                    progress?(t + 1, volumes)
+                    continue
+                }
+                flagged = true
             }
             // Only a volume that has a non-finite voxel pays for the per-region pass.
             var dropping = false
