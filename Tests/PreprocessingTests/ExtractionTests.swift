@@ -171,5 +171,10 @@ final class NonFiniteVoxelTests: XCTestCase {
         let voxels = try VoxelExtraction.extract(image, mask: mask, nonFinite: .zero, tally: &voxelTally)
         XCTAssertEqual(voxels.rows, [[1, 0, 3, 4], [5, 6, 7, 0], [9, 10, 11, 12]])
         XCTAssertEqual(voxelTally.values, 2)
+        // A NaN outside the mask is neither an error nor counted (voxel 1 is left out).
+        let partial = BrainMask(grid: Grid(image.header), voxels: [true, false, true, false])
+        var partialTally = NonFiniteTally()
+        XCTAssertEqual(try VoxelExtraction.extract(image, mask: partial, nonFinite: .error, tally: &partialTally).rows, [[1, 3], [5, 7], [9, 11]])
+        XCTAssertEqual(partialTally.values, 0)
     }
 }

@@ -30,38 +30,59 @@ public enum VoxelExtraction {
         let block = max(1, min(volumes, (32 << 20) / max(1, perVolume * 4)))
         var buffer = [Float](repeating: 0, count: perVolume * block)
         let smoothing = smoothingFWHM.map { GaussianSmoothing(grid: grid, fwhm: $0) }
+        // Zeroes (or refuses) the non-finite voxels of the first `count` volumes in `buffer`.
+        func repair(_ count: Int, first: Int) throws {
+            try buffer.withUnsafeMutableBufferPointer { all in
+                for v in 0..<count {
+                    var bad = 0
+                    for (column, index) in indices.enumerated() where !all[v * perVolume + index].isFinite {
+                        if nonFinite == .error {
+                            throw NonFiniteScan.error(path: image.path, column: String(index), volume: first + v, count: 1, regions: false)
+                        }
+                        all[v * perVolume + index] = 0
+                        tally.perColumn[column, default: 0] += 1
+                        bad += 1
+                    }
+                    // Voxels outside the mask are zeroed too, so smoothing does not spread them.
+                    for i in (v * perVolume)..<((v + 1) * perVolume) where !all[i].isFinite { all[i] = 0 }
+                    tally.values += bad
+                    if bad > 0 { tally.volumes += 1 }
+                }
+            }
+        }
         try result.values.withUnsafeMutableBufferPointer { output in
-            var start = 0
-            while start < volumes {
-                let count = try buffer.withUnsafeMutableBufferPointer { all -> Int in
-                    let count = try stream.read(volumes: block, into: all)
-                    if NonFiniteScan.containsNonFinite(UnsafeBufferPointer(rebasing: all[0..<(count * perVolume)])) {
+            // Copies the block's masked voxels into their columns; true when one was not finite.
+            func scatter(_ count: Int, first: Int) -> Bool {
+                buffer.withUnsafeBufferPointer { values in
+                    var exponents: UInt32 = 0
+                    for (column, index) in indices.enumerated() {
+                        let base = column * volumes + first
                         for v in 0..<count {
-                            var bad = 0
-                            for (column, index) in indices.enumerated() where !all[v * perVolume + index].isFinite {
-                                if nonFinite == .error {
-                                    throw NonFiniteScan.error(path: image.path, column: String(index), volume: start + v, count: 1, regions: false)
-                                }
-                                all[v * perVolume + index] = 0
-                                tally.perColumn[column, default: 0] += 1
-                                bad += 1
-                            }
-                            // Voxels outside the mask are zeroed too, so smoothing does not spread them.
-                            for i in (v * perVolume)..<((v + 1) * perVolume) where !all[i].isFinite { all[i] = 0 }
-                            tally.values += bad
-                            if bad > 0 { tally.volumes += 1 }
+                            let value = values[v * perVolume + index]
+                            exponents |= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+                            output[base + v] = Double(value)
                         }
                     }
-                    if let smoothing {
+                    return exponents != 0
+                }
+            }
+            var start = 0
+            while start < volumes {
+                let count = try buffer.withUnsafeMutableBufferPointer { try stream.read(volumes: block, into: $0) }
+                if let smoothing {
+                    // A kernel spreads a NaN from anywhere: scan and repair the whole volumes first.
+                    if buffer.withUnsafeBufferPointer({ NonFiniteScan.containsNonFinite(UnsafeBufferPointer(rebasing: $0[0..<(count * perVolume)])) }) {
+                        try repair(count, first: start)
+                    }
+                    buffer.withUnsafeMutableBufferPointer { all in
                         for v in 0..<count { smoothing.apply(UnsafeMutableBufferPointer(rebasing: all[(v * perVolume)..<((v + 1) * perVolume)])) }
                     }
-                    return count
-                }
-                buffer.withUnsafeBufferPointer { values in
-                    for (column, index) in indices.enumerated() {
-                        let base = column * volumes + start
-                        for v in 0..<count { output[base + v] = Double(values[v * perVolume + index]) }
-                    }
+                    _ = scatter(count, first: start)
+                } else if scatter(count, first: start) {
+                    // Only masked voxels matter: the copy itself is the scan, and a block with a
+                    // non-finite one is repaired and copied again.
+                    try repair(count, first: start)
+                    _ = scatter(count, first: start)
                 }
                 start += count
                 progress?(start, volumes)
