@@ -14,10 +14,49 @@ import Simulation
 /// oracle finds one stable point too, the trajectories themselves do not ask the field class
 /// for basins, and no change of inference can recover them from such data.
 public enum FieldOracle {
+    /// An error added to the true path before the field is fitted, standing in for inference's
+    /// error: AR(1) across volumes with lag-one correlation `correlation`, independent across
+    /// dimensions and runs, with variance var(z_k) (1 - R^2) / R^2 in each dimension k, so that
+    /// an affine read-out of the truth from the degraded path scores about `stateR2` (the
+    /// benchmark's state R^2).
+    public struct PathError: Codable, Sendable, Equatable {
+        public var stateR2: Double
+        public var correlation: Double
+
+        public init(stateR2: Double, correlation: Double) {
+            self.stateR2 = stateR2
+            self.correlation = correlation
+        }
+
+        /// `paths` [run][t][K] with the error added (seeded by `seed`).
+        func degrade(_ paths: [[[Double]]], seed: UInt64) -> [[[Double]]] {
+            guard let k = paths.first?.first?.count, stateR2 < 1 else { return paths }
+            let states = paths.flatMap { $0 }
+            let scales = (0..<k).map { d -> Double in
+                let mean = states.reduce(0) { $0 + $1[d] } / Double(states.count)
+                let variance = states.reduce(0) { $0 + ($1[d] - mean) * ($1[d] - mean) } / Double(states.count)
+                return (variance * (1 - stateR2) / stateR2).squareRoot()
+            }
+            var random = RandomSource(seed: seed ^ 0xE440_0A11)
+            let innovation = (1 - correlation * correlation).squareRoot()
+            return paths.map { run in
+                var error = (0..<k).map { _ in random.normal() }
+                return run.map { z in
+                    defer { error = error.map { correlation * $0 + innovation * random.normal() } }
+                    return (0..<k).map { z[$0] + scales[$0] * error[$0] }
+                }
+            }
+        }
+    }
+
     public struct Result: Codable, Sendable {
         public var system: String
         public var seed: UInt64
         public var leak: Double
+        /// The error added to the true path (nil: the truth itself) and the affine R^2 of the
+        /// truth from the path the field was fitted to.
+        public var pathError: PathError?
+        public var pathR2: Double?
         /// Whether the task's boxcars drove the field (false: the autonomous field alone has
         /// to explain the task's pushes too, as in a model without inputs).
         public var usesInputs: Bool
@@ -104,13 +143,16 @@ public enum FieldOracle {
     /// Fits the oracle on every run of `study` (the true neural latents; the task's boxcars as
     /// inputs unless `usesInputs` is false) and scores its fixed points.
     public static func fit(_ study: SimulatedStudy, hidden: Int = 32, iterations: Int = 3000, learningRate: Double = 5e-3,
-                           leak: Double = 0, usesInputs: Bool = true, seed: UInt64) throws -> Result {
+                           leak: Double = 0, usesInputs: Bool = true, pathError: PathError? = nil, seed: UInt64) throws -> Result {
         let k = study.system.dimension
         let conditions = LatentSystem.motorConditions
         let boxcars = study.neuralLabels.map { inputs($0, conditions: conditions) }
         let consecutive = consecutiveVolumes(study.runs)
-        let (trained, _, incrementR2) = try fitField(paths: study.neural, inputs: usesInputs ? boxcars : nil, consecutive: consecutive, hidden: hidden,
+        let paths = pathError.map { $0.degrade(study.neural, seed: seed) } ?? study.neural
+        let (trained, _, incrementR2) = try fitField(paths: paths, inputs: usesInputs ? boxcars : nil, consecutive: consecutive, hidden: hidden,
                                                      iterations: iterations, learningRate: learningRate, leak: leak, seed: seed)
+        let pathR2 = pathError.map { _ in Recovery.affineR2(recovered: paths.flatMap { $0 }, truth: study.neural.flatMap { $0 }) }
+        // Scored where the truth is (the field error at the true states, wells by the true path).
         let trajectories = study.neural.flatMap { $0 }
         let starts = ModelFixedPoints.starts(from: trajectories, dimension: k, count: 512, seed: seed)
         let (fixed, _) = FixedPointFinder.find({ trained(0, $0) }, system: .flow, starts: starts)
@@ -129,7 +171,8 @@ public enum FieldOracle {
             return (0..<rows.count).map { Array(values[($0 * k)..<(($0 + 1) * k)]) }
         }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime)
         let slowest = fixed.filter { $0.classification == "stable" }.compactMap { $0.eigenvalues.map { $0.0 }.max() }.sorted(by: >)
-        return Result(system: study.system.kind.rawValue, seed: seed, leak: leak, usesInputs: usesInputs, incrementR2: incrementR2,
+        return Result(system: study.system.kind.rawValue, seed: seed, leak: leak, pathError: pathError, pathR2: pathR2, usesInputs: usesInputs,
+                      incrementR2: incrementR2,
                       fixedPoints: scores, visitedStable: visited.count, recallOfVisited: recallOfVisited, fieldError: error,
                       slowestStableEigenvalues: Array(slowest.prefix(8)))
     }
@@ -137,23 +180,27 @@ public enum FieldOracle {
     /// One fit per seed of `system` at `noise` (each seed's study simulated in a scratch folder
     /// under `work`, removed afterwards); `progress` gets a line per seed.
     public static func run(system: SystemKind, noise: Double, seeds: [UInt64], iterations: Int, leak: Double, usesInputs: Bool,
-                           work: String, progress: (String) -> Void = { _ in }) throws -> [Result] {
+                           pathErrors: [PathError?] = [nil], work: String, progress: (String) -> Void = { _ in }) throws -> [Result] {
         defer { try? FileManager.default.removeItem(atPath: work) }
         return try seeds.map { seed in
             progress("field oracle: \(system.rawValue) seed \(seed)")
             let directory = work + "/seed-\(seed)"
             let study = try SimulatedStudy.make(RecoveryCell(system: system, noise: noise, seed: seed), directory: directory)
             try? FileManager.default.removeItem(atPath: directory)
-            return try fit(study, iterations: iterations, leak: leak, usesInputs: usesInputs, seed: seed)
-        }
+            return try pathErrors.map { pathError in
+                if let pathError { progress(String(format: "  path error: state R^2 %.2f, correlation %.2f", pathError.stateR2, pathError.correlation)) }
+                return try fit(study, iterations: iterations, leak: leak, usesInputs: usesInputs, pathError: pathError, seed: seed)
+            }
+        }.flatMap { $0 }
     }
 
     /// One tab-separated row per result under a header, as `fmridyn bench field-oracle` prints.
     public static func table(_ results: [Result]) -> String {
-        var lines = ["seed\tincrement_r2\tstable_found\trecall\trecall_of_visited\tvisited\tfield_error\tslowest_stable_eigenvalues"]
+        var lines = ["seed\tpath_r2\terror_correlation\tincrement_r2\tstable_found\trecall\trecall_of_visited\tvisited\tfield_error\tslowest_stable_eigenvalues"]
         for r in results {
             let slow = r.slowestStableEigenvalues.map { String(format: "%.3f", $0) }.joined(separator: ",")
-            lines.append(String(format: "%d\t%.3f\t%d\t%@\t%@\t%d\t%.3f\t%@", r.seed, r.incrementR2, r.fixedPoints.stable,
+            lines.append(String(format: "%d\t%@\t%@\t%.3f\t%d\t%@\t%@\t%d\t%.3f\t%@", r.seed, r.pathR2.map { String(format: "%.3f", $0) } ?? "1",
+                                r.pathError.map { String(format: "%.2f", $0.correlation) } ?? "-", r.incrementR2, r.fixedPoints.stable,
                                 r.fixedPoints.recall.map { String(format: "%.2f", $0) } ?? "-", r.recallOfVisited.map { String(format: "%.2f", $0) } ?? "-",
                                 r.visitedStable, r.fieldError, slow))
         }

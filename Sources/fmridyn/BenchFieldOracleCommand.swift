@@ -16,10 +16,13 @@ struct BenchFieldOracle: ParsableCommand {
             the task's boxcars) to the true neural latents by one-step prediction, and scores its \
             fixed points in the true coordinates: recall of all true stable points and of those \
             the path visits, the slowest eigenvalues at the stable points found, the field error. \
-            docs/recovery.md reads the result.
+            With --path-r2 the path is first degraded by an AR(1) error sized so that the truth's \
+            affine read-out from it scores that state R^2: how exact inference must be before \
+            the field class can see the wells. docs/recovery.md reads the result.
 
             Example:
               fmridyn bench field-oracle --system multistable --seeds 1,2,3 --out /tmp/oracle.json
+              fmridyn bench field-oracle --seeds 1,2 --path-r2 1,0.95,0.9,0.8 --out /tmp/degraded.json
             """
     )
 
@@ -33,6 +36,10 @@ struct BenchFieldOracle: ParsableCommand {
     var leak = 0.0
     @Flag(help: "No inputs: the autonomous field alone explains the task's pushes too (as a model without --external-inputs).")
     var withoutInputs = false
+    @Option(help: "Degrade the true path before the fit, as inference would: target state R^2 values, comma-separated (1: the truth itself).")
+    var pathR2 = "1"
+    @Option(help: "Lag-one correlation across volumes of the added path error (0: white).")
+    var errorCorrelation = 0.9
     @Option(help: "Adam iterations (full batch).")
     var iterations = 3000
     @Option(help: "The JSON output file.")
@@ -40,11 +47,16 @@ struct BenchFieldOracle: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
+    var pathR2List: [Double] { pathR2.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
         guard !seedList.isEmpty, seedList.count == seeds.split(separator: ",").count else {
             throw ValidationError("--seeds must be whole numbers separated by commas (got '\(seeds)').")
         }
+        guard !pathR2List.isEmpty, pathR2List.count == pathR2.split(separator: ",").count, pathR2List.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+            throw ValidationError("--path-r2 must be numbers in (0, 1] separated by commas (got '\(pathR2)').")
+        }
+        try NumericOptions.within("--error-correlation", errorCorrelation, 0...0.999)
         try NumericOptions.within("--noise", noise, 0...10)
         try NumericOptions.within("--leak", leak, 0...100, unit: "per TR")
         try NumericOptions.count("--iterations", iterations, 1...1_000_000, why: "each is a full-batch gradient step")
@@ -53,6 +65,7 @@ struct BenchFieldOracle: ParsableCommand {
     func run() throws {
         let quiet = diagnostics.quiet
         let results = try FieldOracle.run(system: system, noise: noise, seeds: seedList, iterations: iterations, leak: leak, usesInputs: !withoutInputs,
+                                          pathErrors: pathR2List.map { $0 < 1 ? FieldOracle.PathError(stateR2: $0, correlation: errorCorrelation) : nil },
                                           work: NSTemporaryDirectory() + "fmridyn-oracle-\(ProcessInfo.processInfo.processIdentifier)") { line in
             if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

@@ -1,6 +1,7 @@
 import Analysis
 import Core
 import Foundation
+import Simulation
 import XCTest
 
 @testable import RecoveryBenchmark
@@ -44,5 +45,34 @@ final class FieldOracleTests: XCTestCase {
         // Without inputs there is no map to return.
         XCTAssertNil(try FieldOracle.fitField(paths: paths, inputs: nil, hidden: 4, iterations: 2, seed: 1).inputMap)
         XCTAssertThrowsError(try FieldOracle.fitField(paths: [], inputs: nil, seed: 1))
+    }
+
+    /// The degraded path scores the asked state R^2 under the affine read-out, its error has the
+    /// asked lag-one correlation, and R^2 = 1 leaves the path alone.
+    func testPathErrorHasTheAskedStateR2AndCorrelation() throws {
+        // Two runs of a 2-D path with unequal scales (a slow sine and a faster cosine).
+        let paths: [[[Double]]] = (0..<2).map { (run: Int) -> [[Double]] in
+            (0..<4000).map { (t: Int) -> [Double] in
+                let time = Double(t)
+                return [3 * sin(time / 40 + Double(run)), 0.5 * cos(time / 15)]
+            }
+        }
+        for (r2, phi) in [(0.8, 0.9), (0.5, 0.0), (0.95, 0.5)] {
+            let degraded = FieldOracle.PathError(stateR2: r2, correlation: phi).degrade(paths, seed: 3)
+            let score = Recovery.affineR2(recovered: degraded.flatMap { $0 }, truth: paths.flatMap { $0 })
+            XCTAssertEqual(score, r2, accuracy: 0.03, "R^2 \(r2)")
+            // Lag-one correlation of the added error, first dimension, first run.
+            let error = zip(degraded[0], paths[0]).map { $0[0] - $1[0] }
+            let mean = error.reduce(0, +) / Double(error.count)
+            let centred = error.map { $0 - mean }
+            var lagged = 0.0, squares = 0.0
+            for t in centred.indices {
+                squares += centred[t] * centred[t]
+                if t > 0 { lagged += centred[t] * centred[t - 1] }
+            }
+            let lag = lagged / squares
+            XCTAssertEqual(lag, phi, accuracy: 0.05, "correlation \(phi)")
+        }
+        XCTAssertEqual(FieldOracle.PathError(stateR2: 1, correlation: 0.9).degrade(paths, seed: 3), paths)
     }
 }
