@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A JSON value with object keys kept in insertion order, so printed output reads the
@@ -44,23 +45,5 @@ public enum JSONValue: Sendable {
         }
     }
 
-    private static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
-    }
+    private static func quote(_ text: String) -> String { JSONString.quoted(text) }
 }
