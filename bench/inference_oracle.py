@@ -60,14 +60,20 @@ class System:
         self.gain = float(re.search(r"\+ ([0-9.]+) u_c", description).group(1))
         self.inputs = {name: np.array(direction, float) for name, direction in truth["condition_inputs"].items()}
         self.pulse = 2.0 if self.kind == "switching" else None
-        if self.kind not in ("multistable", "switching", "limit-cycle"):
-            sys.exit(f"inference_oracle: system '{self.kind}' is not supported (multistable, switching, limit-cycle)")
+        if self.kind not in ("multistable", "switching", "limit-cycle", "rotation", "vanderpol"):
+            sys.exit(f"inference_oracle: system '{self.kind}' is not supported")
 
     def drift(self, x):
         if self.zero:
             return np.zeros_like(x)
         if self.kind in ("multistable", "switching"):
             return x - x ** 3
+        if self.kind == "rotation":
+            a, w = 0.15, 2 * np.pi / 16
+            return np.column_stack([-a * x[:, 0] - w * x[:, 1], w * x[:, 0] - a * x[:, 1]])
+        if self.kind == "vanderpol":
+            v = 6.6633 / 20
+            return v * np.column_stack([x[:, 1], (1 - x[:, 0] ** 2) * x[:, 1] - x[:, 0]])
         radial = 0.5 * (1 - (x ** 2).sum(1, keepdims=True))
         w = 2 * np.pi / 20
         return radial * x + w * np.column_stack([-x[:, 1], x[:, 0]])
@@ -80,6 +86,16 @@ class System:
         if self.kind in ("multistable", "switching"):
             jac = np.zeros((n, k, k))
             jac[:, np.arange(k), np.arange(k)] = 1 - 3 * x ** 2
+            return jac
+        if self.kind == "rotation":
+            a, w = 0.15, 2 * np.pi / 16
+            return np.broadcast_to(np.array([[-a, -w], [w, -a]]), (n, 2, 2)).copy()
+        if self.kind == "vanderpol":
+            v = 6.6633 / 20
+            jac = np.zeros((n, 2, 2))
+            jac[:, 0, 1] = v
+            jac[:, 1, 0] = v * (-2 * x[:, 0] * x[:, 1] - 1)
+            jac[:, 1, 1] = v * (1 - x[:, 0] ** 2)
             return jac
         w = 2 * np.pi / 20
         r2 = (x ** 2).sum(1)

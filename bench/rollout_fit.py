@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--substeps", type=int, default=4)
     parser.add_argument("--test-subject", default="sub-04")
     parser.add_argument("--max-evaluations", type=int, default=60)
+    parser.add_argument("--start-at-truth", action="store_true",
+                        help="diagnostic: start from the field fitted to the true path and the true initial states")
     parser.add_argument("--json")
     args = parser.parse_args()
 
@@ -99,15 +101,21 @@ def main():
         h = convolved(rollout(theta, gain, starts, inputs))
         return np.concatenate([((h[i] - stats[i]) @ root_metric).ravel() for i in range(len(train))])
 
-    # Start: the field refitted to each run's random-walk MAP path.
+    # Start: the field refitted to each run's random-walk MAP path (or, as a diagnostic, to the
+    # true path: is the truth near an optimum of this objective?).
     still = LearnedField(basis, np.zeros((m_terms, k)))
     walks = []
     for run in train:
         problem = Problem(still, run["y"], np.zeros((len(run["y"]) * args.substeps, k)), kernel, args.substeps, step,
                           loading, offset, precision, 0.15)
         walks.append(problem.solve(np.zeros((len(run["y"]) * args.substeps, k)))[0])
-    theta0, gain0 = field_step(basis, walks, inputs, step)
-    v0 = np.concatenate([theta0.ravel(), gain0.ravel(), np.vstack([w[0] for w in walks]).ravel()])
+    if args.start_at_truth:
+        truths = [np.repeat(r["neural"], args.substeps, axis=0) for r in train]
+        theta0, gain0 = field_step(basis, truths, inputs, step)
+        v0 = np.concatenate([theta0.ravel(), gain0.ravel(), np.vstack([t[0] for t in truths]).ravel()])
+    else:
+        theta0, gain0 = field_step(basis, walks, inputs, step)
+        v0 = np.concatenate([theta0.ravel(), gain0.ravel(), np.vstack([w[0] for w in walks]).ravel()])
     print(f"start: misfit {0.5 * (residuals(v0) ** 2).sum():.0f}", flush=True)
     fit = least_squares(residuals, v0, method="trf", max_nfev=args.max_evaluations, verbose=1)
     theta, gain, starts = unpack(fit.x, len(train))
@@ -134,7 +142,7 @@ def main():
     found = fixed_points(field, np.vstack([p[:: args.substeps * 4] for p in paths]))
     stable_aligned = [np.append(x, 1) @ w for x, stable in found if stable]
     hit = lambda wells: float(np.mean([any(np.linalg.norm(x - s) <= 0.25 for x in stable_aligned) for s in wells]))
-    report = dict(dataset=args.dataset, substeps=args.substeps, evaluations=int(fit.nfev), misfit=float(fit.cost),
+    report = dict(dataset=args.dataset, start_at_truth=args.start_at_truth, substeps=args.substeps, evaluations=int(fit.nfev), misfit=float(fit.cost),
                   state_r2_train=float(r2(design @ w, train_truth, affine=False)),
                   state_r2_test=float(r2(held @ w, np.vstack([r["neural"] for r in test]), affine=False)),
                   state_r2_train_unaligned=float(r2(np.vstack([at(p) for p in paths]), train_truth, affine=False)),
