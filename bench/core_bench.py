@@ -9,7 +9,6 @@ import json
 import pathlib
 import subprocess
 import sys
-import time
 
 import torch
 

@@ -36,7 +36,7 @@ from scipy.optimize import root
 from sklearn.covariance import LedoitWolf
 
 sys.path.insert(0, os.path.dirname(__file__))
-from inference_oracle import Problem, glover_kernel, load, r2  # noqa: E402
+from inference_oracle import Problem, r2  # noqa: E402
 
 
 class Polynomial:
@@ -142,13 +142,13 @@ def fixed_points(field, starts):
 
 
 def main():
+    # Imported here: the shared cell builds on this module's polynomial basis and fixed points.
+    from diagnostic_cell import Cell, KnownObservation, add_cell_arguments, write_json
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--atlas", default=os.path.join(os.path.dirname(__file__), "..", "atlases", "power264.tsv"))
+    add_cell_arguments(parser)
     parser.add_argument("--iterations", type=int, default=12)
-    parser.add_argument("--substeps", type=int, default=4)
     parser.add_argument("--diffusion", type=float, default=0.15)
-    parser.add_argument("--test-subject", default="sub-04")
     parser.add_argument("--smoother-iterations", type=int, default=400,
                         help="L-BFGS iterations per smoothing step (a partial step: generalised EM)")
     parser.add_argument("--known-observation", action="store_true",
@@ -160,18 +160,9 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    truth = json.load(open(args.dataset + "/ground_truth/fixed_points.json"))
-    k = truth["dimension"]
-    conditions = sorted(truth["condition_inputs"])
-    runs = load(args.dataset, args.atlas)
-    train = [r for r in runs if r["subject"] != args.test_subject]
-    test = [r for r in runs if r["subject"] == args.test_subject]
-    step = runs[0]["tr"] / args.substeps
-    kernel = glover_kernel(step)
-    basis = Polynomial(k)
-
-    def inputs_of(run):
-        return condition_matrix(run["events"], np.arange(len(run["y"]) * args.substeps) * step, conditions)
+    cell = Cell(args)
+    k, conditions, runs, train, test = cell.k, cell.conditions, cell.runs, cell.train, cell.test
+    step, kernel, basis, inputs_of = cell.step, cell.kernel, cell.basis, cell.inputs_of
 
     def make_problem(run, field, gain, observation):
         loading, offset, precision = observation
@@ -182,41 +173,21 @@ def main():
         return make_problem(run, field, gain, observation).solve(path, iterations)
 
     def state_r2(train_paths, test_paths):
-        at = lambda p: p[:: args.substeps]
-        design = np.column_stack([np.vstack([at(p) for p in train_paths]), np.ones(sum(len(r["y"]) for r in train))])
-        w, *_ = np.linalg.lstsq(design, np.vstack([r["neural"] for r in train]), rcond=None)
-        held = np.column_stack([np.vstack([at(p) for p in test_paths]), np.ones(sum(len(r["y"]) for r in test))])
-        truth_test = np.vstack([r["neural"] for r in test])
-        train_r2 = r2(design @ w, np.vstack([r["neural"] for r in train]), affine=False)
-        return w, train_r2, r2(held @ w, truth_test, affine=False)
-
-    stable_true = np.array([p["z"] for p in truth["fixed_points"] if p["classification"] == "stable"], float)
-    all_truth = np.vstack([r["neural"] for r in runs])
-    visited = [s for s in stable_true if (np.linalg.norm(all_truth - s, axis=1) <= 0.25).mean() >= 0.01]
+        w, train_r2 = cell.alignment(train_paths)
+        return w, train_r2, cell.aligned_r2(w, test_paths, test)
 
     def training_map(train_paths):
-        design = np.column_stack([np.vstack([p[:: args.substeps] for p in train_paths]), np.ones(sum(len(r["y"]) for r in train))])
-        w, *_ = np.linalg.lstsq(design, np.vstack([r["neural"] for r in train]), rcond=None)
-        return w
+        return cell.alignment(train_paths)[0]
 
-    def well_scores(field, train_paths, w):
-        """The field's fixed points, aligned by w, against the true stable points."""
-        found = fixed_points(field, np.vstack([p[:: args.substeps * 4] for p in train_paths]))
-        stable_aligned = [np.append(x, 1) @ w for x, stable in found if stable]
-        hit = lambda wells: float(np.mean([any(np.linalg.norm(x - s) <= 0.25 for x in stable_aligned) for s in wells])) if len(wells) else float("nan")
-        return dict(fixed_points=len(found), stable_found=len(stable_aligned), recall_of_visited=hit(visited), recall_all=hit(stable_true),
-                    precision=float(np.mean([np.min(np.linalg.norm(stable_true - x, axis=1)) <= 0.25 for x in stable_aligned])) if stable_aligned else float("nan"),
-                    nearest_true_stable=[float(np.min(np.linalg.norm(stable_true - x, axis=1))) for x in stable_aligned])
+    well_scores = cell.well_scores
 
     if args.known_observation:
         # Diagnostic: the observation model read off the truth (as the inference oracle's, here
         # from the training subjects' true BOLD-level latents) and kept; the paths then live in
         # the truth's coordinates, start as the random-walk MAP (no field, no inputs) and are
         # not re-standardised. Only the field is learned.
-        design = np.column_stack([np.vstack([r["bold"] for r in train]), np.ones(sum(len(r["y"]) for r in train))])
-        target = np.vstack([r["y"] for r in train])
-        beta, *_ = np.linalg.lstsq(design, target, rcond=None)
-        known = (beta[:-1], beta[-1], LedoitWolf().fit(target - design @ beta).precision_)
+        known_model = KnownObservation(train)
+        known = (known_model.loading, known_model.offset, known_model.precision)
         still = LearnedField(basis, np.zeros((len(basis.exponents), k)))
         if args.start_at_truth:
             starting = [np.repeat(run["neural"], args.substeps, axis=0) for run in runs]
@@ -274,13 +245,10 @@ def main():
     report = dict(dataset=args.dataset, known_observation=args.known_observation, start_at_truth=args.start_at_truth,
                   laplace_samples=args.laplace_samples, iterations=args.iterations, diffusion=args.diffusion, substeps=args.substeps,
                   history=history, state_r2_train=float(train_r2), state_r2_test=float(test_r2),
-                  visited_wells=len(visited), **final)
+                  visited_wells=len(cell.visited), **final)
     print(json.dumps(report, indent=1))
     if args.json:
-        with open(args.json + ".tmp", "w") as handle:
-            json.dump(report, handle, indent=1)
-        os.replace(args.json + ".tmp", args.json)
-
+        write_json(args.json, report)
 
 if __name__ == "__main__":
     main()

@@ -37,38 +37,31 @@ import time
 import numpy as np
 from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
-from sklearn.covariance import LedoitWolf
 
 sys.path.insert(0, os.path.dirname(__file__))
-from em_polynomial import LearnedField, Polynomial, condition_matrix, field_step, fixed_points  # noqa: E402
-from inference_oracle import Problem, glover_kernel, load, r2  # noqa: E402
+from diagnostic_cell import Cell, KnownObservation, add_cell_arguments, write_json  # noqa: E402
+from em_polynomial import LearnedField, field_step  # noqa: E402
+from inference_oracle import Problem  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--atlas", default=os.path.join(os.path.dirname(__file__), "..", "atlases", "power264.tsv"))
-    parser.add_argument("--substeps", type=int, default=4)
+    add_cell_arguments(parser)
     parser.add_argument("--diffusion", type=float, default=0.15)
     parser.add_argument("--windows", default="8,24,60,120,240", help="window lengths in volumes, each dividing the run")
     parser.add_argument("--gap-scales", help="per stage, a factor on the gap weight (default 1 for each window length);"
                         " e.g. --windows 8,8,8,240 --gap-scales 1,10,100,1 closes the gaps before the windows merge")
     parser.add_argument("--evaluations", type=int, default=40, help="least-squares evaluations per stage")
-    parser.add_argument("--test-subject", default="sub-04")
     parser.add_argument("--start-at-truth", action="store_true",
                         help="diagnostic: start from the field fitted to the true path and the true window states")
     parser.add_argument("--json")
     args = parser.parse_args()
     began = time.time()
 
-    truth = json.load(open(args.dataset + "/ground_truth/fixed_points.json"))
-    k = truth["dimension"]
-    conditions = sorted(truth["condition_inputs"])
-    runs = load(args.dataset, args.atlas)
-    train = [r for r in runs if r["subject"] != args.test_subject]
-    test = [r for r in runs if r["subject"] == args.test_subject]
+    cell = Cell(args)
+    k, step, tr, kernel, basis, train, test = cell.k, cell.step, cell.tr, cell.kernel, cell.basis, cell.train, cell.test
     volumes = len(train[0]["y"])
-    if any(len(r["y"]) != volumes for r in runs):
+    if any(len(r["y"]) != volumes for r in cell.runs):
         sys.exit("shooting_continuation: every run must have the same number of volumes")
     lengths = [int(v) for v in args.windows.split(",")]
     if any(volumes % length for length in lengths):
@@ -76,39 +69,17 @@ def main():
     scales = [float(v) for v in args.gap_scales.split(",")] if args.gap_scales else [1.0] * len(lengths)
     if len(scales) != len(lengths):
         sys.exit(f"shooting_continuation: --gap-scales needs one factor per window length ({len(lengths)}), got {len(scales)}")
-    tr = runs[0]["tr"]
-    step = tr / args.substeps
-    kernel = glover_kernel(step)
     reach = int(np.ceil(len(kernel) / args.substeps)) + 1
-    basis = Polynomial(k)
-    m_terms, c_count, r_count = len(basis.exponents), len(conditions), len(train)
+    m_terms, c_count, r_count = len(basis.exponents), len(cell.conditions), len(train)
 
     # The known observation model: regions on the true BOLD-level latents of the training runs.
-    design = np.column_stack([np.vstack([r["bold"] for r in train]), np.ones(r_count * volumes)])
-    target = np.vstack([r["y"] for r in train])
-    beta, *_ = np.linalg.lstsq(design, target, rcond=None)
-    loading, offset = beta[:-1], beta[-1]
-    precision = LedoitWolf().fit(target - design @ beta).precision_
-    metric = loading @ precision @ loading.T
-    root_metric = np.linalg.cholesky(metric)
-
-    def statistic(run):
-        return np.linalg.solve(metric, loading @ precision @ (run["y"] - offset).T).T
-
-    def inputs_of(run):
-        return condition_matrix(run["events"], np.arange(volumes * args.substeps) * step, conditions)
+    observation = KnownObservation(train)
+    loading, offset, precision = observation.loading, observation.offset, observation.precision
+    root_metric = observation.root_metric
+    statistic, inputs_of, convolved = observation.statistic, cell.inputs_of, cell.convolved
 
     stats = np.stack([statistic(r) for r in train])
     inputs = np.stack([inputs_of(r) for r in train])  # [R, N, C]
-
-    def convolved(path):
-        """[R, N, K] -> [R, T, K]."""
-        n = path.shape[1]
-        out = np.empty((path.shape[0], n // args.substeps, k))
-        for r in range(path.shape[0]):
-            for j in range(k):
-                out[r, :, j] = np.convolve(path[r, :, j], kernel)[:n][:: args.substeps]
-        return out
 
     def windowed_rollout(theta, gain, starts, drive_inputs):
         """starts [R, W, K] -> the windows' rollouts [R, W, S, K] and each window's next state [R, W, K]."""
@@ -172,24 +143,11 @@ def main():
     theta, gain = field_step(basis, paths, list(inputs), step)
     path = np.stack(paths)
 
-    stable_true = np.array([p["z"] for p in truth["fixed_points"] if p["classification"] == "stable"], float)
-    all_truth = np.vstack([r["neural"] for r in runs])
-    visited = [s for s in stable_true if (np.linalg.norm(all_truth - s, axis=1) <= 0.25).mean() >= 0.01]
-    train_truth = np.vstack([r["neural"] for r in train])
-
     def alignment(path):
-        design = np.column_stack([path[:, :: args.substeps].reshape(-1, k), np.ones(len(train_truth))])
-        w, *_ = np.linalg.lstsq(design, train_truth, rcond=None)
-        return w, r2(design @ w, train_truth, affine=False)
+        return cell.alignment(list(path))
 
     def wells(theta, path, w):
-        found = fixed_points(LearnedField(basis, theta), path[:, :: args.substeps * 4].reshape(-1, k))
-        stable = [np.append(x, 1) @ w for x, is_stable in found if is_stable]
-        hit = lambda targets: float(np.mean([any(np.linalg.norm(x - s) <= 0.25 for x in stable) for s in targets]))
-        precision_ = float(np.mean([np.min(np.linalg.norm(stable_true - x, axis=1)) <= 0.25 for x in stable])) if stable else float("nan")
-        return dict(fixed_points=len(found), stable_found=len(stable), recall_of_visited=hit(visited),
-                    recall_all=hit(stable_true), precision=precision_,
-                    nearest_true_stable=[round(float(np.min(np.linalg.norm(stable_true - x, axis=1))), 3) for x in stable])
+        return cell.well_scores(LearnedField(basis, theta), list(path), w)
 
     stages = []
     for length, scale in zip(lengths, scales):
@@ -229,20 +187,15 @@ def main():
         problem = Problem(field, run["y"], test_inputs[i] @ gain, kernel, args.substeps, step, loading, offset, precision,
                           args.diffusion)
         smoothed.append(problem.solve(rolled[i])[0])
-    test_truth = np.vstack([r["neural"] for r in test])
-    score = lambda p: float(r2(np.column_stack([np.asarray(p)[:, :: args.substeps].reshape(-1, k), np.ones(len(test_truth))]) @ w,
-                               test_truth, affine=False))
+    score = lambda paths: cell.aligned_r2(w, list(paths), test)
     report = dict(dataset=args.dataset, start_at_truth=args.start_at_truth, substeps=args.substeps, windows=lengths,
                   gap_scales=scales,
-                  diffusion=args.diffusion, visited_wells=len(visited), stages=stages,
+                  diffusion=args.diffusion, visited_wells=len(cell.visited), stages=stages,
                   state_r2_test_rollout=score(rolled), state_r2_test_smoothed=score(np.stack(smoothed)),
                   seconds=round(time.time() - began))
     print(json.dumps({key: value for key, value in report.items() if key != "stages"}, indent=1))
     if args.json:
-        with open(args.json + ".tmp", "w") as handle:
-            json.dump(report, handle, indent=1)
-        os.replace(args.json + ".tmp", args.json)
-
+        write_json(args.json, report)
 
 if __name__ == "__main__":
     main()

@@ -69,7 +69,7 @@ def main():
     out = ROOT / "bench" / "results" / "sparsity.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\n| sparsity | validation ELBO | change vs dense | balanced accuracy | share of dense |")
+    print("\n| sparsity | validation ELBO | change vs dense | balanced accuracy | share of dense |")
     print("| --- | --- | --- | --- | --- |")
     for row in rows:
         print(f"| {row['sparsity']:.0%} | {row['val_elbo']:.1f} | {row['elbo_change']:+.1%} | {row['balanced_accuracy']:.3f} | {row['accuracy_ratio']:.1%} |")
