@@ -10,6 +10,9 @@ public struct ModelVariant: Sendable, Hashable {
     /// After training, the benchmark refits the field (and B) to the posterior-mean paths by
     /// one-step prediction (`FieldOracle.fitField`) and scores that field (key `refit=1`).
     public var refitsField = false
+    /// Before training, the benchmark builds the starting model with `WellsInitialisation` from
+    /// the training runs (attractors at the modes of a field-free path; nil: a random start).
+    public var wells: WellsInitialisation.Options? = nil
 
     public static func == (a: ModelVariant, b: ModelVariant) -> Bool { a.name == b.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -75,13 +78,34 @@ public struct ModelVariant: Sendable, Hashable {
         model.transitionScale = 0.1
     }
 
+    /// Wells placed first (issue 16, sixth round): neural-level latents at the true dimension
+    /// through the Glover HRF, the task as known inputs, the path the field's rollout from an
+    /// inferred initial state over whole runs (`inference initial`, one window per run: the
+    /// benchmark shortens the window to the runs' length), started from `WellsInitialisation`
+    /// with 8 components (the size `bench/wells_first.py`'s misfit rule chose on every seed),
+    /// Adam 1e-3, no KL warm-up, patience 100 (each epoch is one step: one batch of runs).
+    public static let nodeWells: ModelVariant = {
+        var variant = ModelVariant(name: "node-wells") { model, training, tr in
+            model.observationKernel = HemodynamicResponse.glover.kernel(repetitionTime: tr, oversampling: 1)
+            model.externalInputs = LatentSystem.motorConditions
+            model.inference = .initial
+            model.window = 100_000
+            model.stride = 100_000
+            training.learningRate = 1e-3
+            training.klWarmupEpochs = 0
+            training.patience = 100
+        }
+        variant.wells = WellsInitialisation.Options(components: 8)
+        return variant
+    }()
+
     public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance, .nodeHRFInputs,
-                                             .nodeHRFPredictive, .nodeHRFDriven]
+                                             .nodeHRFPredictive, .nodeHRFDriven, .nodeWells]
 
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -97,7 +121,21 @@ public struct ModelVariant: Sendable, Hashable {
             refits = flag == 1
             settings.removeAll { $0.0 == "refit" }
         }
-        guard !settings.isEmpty || refits else { return base }
+        var wells = base.wells
+        for key in ["wells", "wells-rate", "wells-smoothing"] {
+            guard let index = settings.lastIndex(where: { $0.0 == key }) else { continue }
+            guard let number = Double(settings[index].1), number.isFinite, number >= 0 else { return nil }
+            if key == "wells" {
+                guard let components = Int(settings[index].1) else { return nil }
+                wells = components == 0 ? nil : WellsInitialisation.Options(components: components)
+            } else if wells != nil {
+                if key == "wells-rate" { wells?.rate = number } else { wells?.smoothing = number }
+            } else {
+                return nil
+            }
+            settings.removeAll { $0.0 == key }
+        }
+        guard !settings.isEmpty || refits || wells != base.wells else { return base }
         var probeModel = SVAEConfiguration(observations: 1), probeTraining = TrainingConfiguration()
         for (key, value) in settings where !apply(key, value, model: &probeModel, training: &probeTraining) { return nil }
         let captured = settings
@@ -106,6 +144,7 @@ public struct ModelVariant: Sendable, Hashable {
             for (key, value) in captured { apply(key, value, model: &model, training: &training) }
         }
         variant.refitsField = refits || base.refitsField
+        variant.wells = wells
         return variant
     }
 

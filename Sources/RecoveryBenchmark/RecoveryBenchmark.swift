@@ -174,15 +174,35 @@ public struct RecoveryBenchmark {
         for variant in variants {
             do {
                 progress?("\(cell.setting) seed \(cell.seed): fitting \(variant.name)")
-                let (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs,
+                var (modelConfiguration, training) = variant.configurations(observations: rows[0][0].count, latent: k, seed: cell.seed, epochs: epochs,
                                                                                       repetitionTime: study.repetitionTime)
+                if variant.wells != nil, let shortest = study.runs.map(\.volumes.count).min() {
+                    // One window per run (the whole-run rollout).
+                    modelConfiguration.window = min(modelConfiguration.window, shortest)
+                    modelConfiguration.stride = modelConfiguration.window
+                }
                 let covariates = modelConfiguration.covariateCount > 0
                 var modelRuns = covariates ? study.runsWithConfounds : study.runs
                 try ExternalInputs.attach(&modelRuns, for: modelConfiguration)
                 let modelRows = covariates ? modelRuns.map { $0.standardized.rows } : rows
                 let data = try WindowDataset(runs: modelRuns, window: modelConfiguration.window, stride: modelConfiguration.stride,
                                              validationFraction: 0.25, testFraction: 0.25, seed: cell.seed)
-                let trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
+                var trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
+                if let wells = variant.wells {
+                    let fitted = Set(data.training.map(\.run)).sorted()
+                    let inputs = fitted.map { run -> [[Double]] in
+                        guard let u = modelRuns[run].inputs else { return [] }
+                        return (0..<u.timePoints).map { t in (0..<u.columns).map { u[t, $0] } }
+                    }
+                    let start = try WellsInitialisation(configuration: modelConfiguration, regions: fitted.map { modelRows[$0] },
+                                                        labels: fitted.map { study.neuralLabels[$0] }, inputs: inputs,
+                                                        conditions: LatentSystem.motorConditions, repetitionTime: study.repetitionTime,
+                                                        options: wells, seed: cell.seed)
+                    let pathR2 = Recovery.affineR2(recovered: start.paths.flatMap { $0 }, truth: fitted.flatMap { study.neural[$0] })
+                    progress?(String(format: "\(cell.setting) seed \(cell.seed): wells start: field-free path R^2 %.3f, field fit R^2 %.3f",
+                                     pathR2, start.fieldFitR2))
+                    trainer.initialModel = start.model
+                }
                 let log = try trainer.fit(data)
                 var (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
                 let km = model.configuration.latent

@@ -19,6 +19,9 @@ public struct TaskGLM: Sendable {
     public let rank: Int
     /// W V_r, [(C L) x rank] row-major: design row to state.
     let stateMap: [Double]
+    /// V_r: the rank orthonormal directions [rank][R] in region space that the task's fitted
+    /// responses span, strongest first (the subspace a task-driven latent model's decoder maps into).
+    public let axes: [[Double]]
 
     /// - Parameters:
     ///   - regions: per run [T][R] (standardised).
@@ -74,6 +77,7 @@ public struct TaskGLM: Sendable {
         self.lags = lags
         self.rank = rank
         stateMap = map
+        axes = (0..<rank).map { c in Array(vt[(c * r)..<((c + 1) * r)]) }
     }
 
     /// Design rows [T][C L] of one run's labels: block l holds the one-hot condition l volumes back.
