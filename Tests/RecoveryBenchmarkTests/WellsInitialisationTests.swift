@@ -141,6 +141,9 @@ final class WellsInitialisationTests: XCTestCase {
     func testVariantSettingsChooseTheStart() throws {
         let wells = try XCTUnwrap(ModelVariant.named("node-wells"))
         XCTAssertEqual(wells.wells?.components, 8)
+        XCTAssertEqual(wells.wells?.smoothing, 0.3)
+        XCTAssertEqual(wells.configurations(observations: 5, latent: 2, seed: 1, epochs: 30, repetitionTime: 2).1.epochs, 300)
+        XCTAssertEqual(try XCTUnwrap(ModelVariant.named("node-wells+wells=6")).wells?.smoothing, 0.3)
         let four = try XCTUnwrap(ModelVariant.named("node-wells+wells=4+wells-rate=0.5+wells-smoothing=2"))
         XCTAssertEqual(four.wells?.components, 4)
         XCTAssertEqual(four.wells?.rate, 0.5)
