@@ -7,18 +7,6 @@ import XCTest
 /// well-separated clusters (golden values from `bench/golden/gaussian_mixture_sklearn.py`), where
 /// every start reaches the same optimum, so parameters compare up to component order.
 final class GaussianMixtureTests: XCTestCase {
-    /// A seeded SplitMix64 so that the k-means++ seeding is repeatable.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testMatchesScikitLearnOnSeparatedClusters() throws {
         let golden = try XCTUnwrap(Fixtures.json("analysis/gaussian_mixture_golden.json") as? [String: Any])
         let x = try XCTUnwrap(golden["x"] as? [[Double]])
@@ -28,7 +16,7 @@ final class GaussianMixtureTests: XCTestCase {
         let score = try XCTUnwrap(golden["mean_log_likelihood"] as? Double)
         let firstResponsibilities = try XCTUnwrap(golden["responsibilities_first5"] as? [[Double]])
 
-        var random = SplitMix(state: 3)
+        var random = SplitMix64(state: 3)
         let mixture = try GaussianMixture(fitting: x, components: 3, initialisations: 3, maxIterations: 1000,
                                           tolerance: 1e-10, using: &random)
         XCTAssertTrue(mixture.converged)
@@ -53,7 +41,7 @@ final class GaussianMixtureTests: XCTestCase {
     /// and its log-likelihood is that of a Gaussian at those values.
     func testOneComponentIsTheSampleGaussian() throws {
         let x: [[Double]] = [[0, 0], [2, 0], [0, 1], [2, 3], [1, 1]]
-        var random = SplitMix(state: 1)
+        var random = SplitMix64(state: 1)
         let mixture = try GaussianMixture(fitting: x, components: 1, regularisation: 0, using: &random)
         XCTAssertEqual(mixture.weights[0], 1, accuracy: 1e-12)
         XCTAssertEqual(mixture.means[0][0], 1, accuracy: 1e-12)
@@ -74,7 +62,7 @@ final class GaussianMixtureTests: XCTestCase {
     }
 
     func testRejectsTooFewSamples() {
-        var random = SplitMix(state: 1)
+        var random = SplitMix64(state: 1)
         XCTAssertThrowsError(try GaussianMixture(fitting: [[0.0], [1.0]], components: 3, using: &random))
     }
 }

@@ -149,7 +149,7 @@ final class BadInputTests: XCTestCase {
         let path = directory.file("source.nii.gz")
         try NIfTIWriter.write(values, header: .make(shape: [10, 20, 30]), to: path, gzipLevel: 6)
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        var generator = HeaderFuzzTests.SplitMix64(state: 20_261_202)
+        var generator = SplitMix64(state: 20_261_202)
         var refused = 0, intact = 0
         for trial in 0..<240 {
             var bytes = original

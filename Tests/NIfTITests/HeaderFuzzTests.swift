@@ -6,18 +6,6 @@ import XCTest
 /// Thousands of mutated headers: every one either reads or fails with a NIfTIError;
 /// none crashes, hangs, or allocates from an unchecked size.
 final class HeaderFuzzTests: XCTestCase {
-    /// SplitMix64: a small deterministic generator so failures reproduce.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testMutatedHeadersNeverCrash() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
