@@ -86,6 +86,11 @@ public struct Trainer {
     /// Stops with an error after this many optimiser steps, as a killed process would (tests
     /// of checkpoint recovery use it).
     public var interruptAfterStep: Int? = nil
+    /// For tests: the gradients of these optimiser steps are made NaN, as an overflow in the
+    /// backward pass (a diverging ODE rollout) makes them.
+    public var nonFiniteGradientSteps: Set<Int> = []
+    /// Consecutive steps with a non-finite gradient after which the fit stops with an error.
+    public static let nonFiniteStepLimit = 10
     /// Sparse training: masks applied to the initial model and kept by every update (masked
     /// weights stay zero), saved with each checkpoint and restored on resume.
     public var masks: ParameterMasks<Float>? = nil
@@ -184,6 +189,7 @@ public struct Trainer {
 
         let batchesPerEpoch = schedule?.batchesPerEpoch ?? (data.training.count + training.batchSize - 1) / training.batchSize
         let start = Date().addingTimeInterval(-state.seconds)
+        var nonFiniteInARow = 0
         while state.epoch < training.epochs {
             var order = data.training
             var shuffle = RandomSource(seed: model.seed &+ UInt64(state.epoch) &* 0x9E37_79B9_7F4A_7C15)
@@ -223,12 +229,25 @@ public struct Trainer {
                         }
                     }
                 }
-                clipGradientNorm(&gradient, maxNorm: training.clipNorm)
-                adam.update(&svae, along: gradient, masks: masks)
-                if let maskSchedule, var current = masks {
-                    maskSchedule.update(step: state.globalStep, totalSteps: training.epochs * batchesPerEpoch, model: &svae, gradient: gradient,
-                                        masks: &current, optimizer: &adam.state)
-                    masks = current
+                if nonFiniteGradientSteps.contains(state.globalStep) {
+                    for (_, path) in gradient.parameters { gradient[keyPath: path] = (gradient[keyPath: path] * Float.nan).detached }
+                }
+                // A finite loss can still have an overflowing gradient; applying it would make
+                // every parameter NaN, so the step is skipped (as PyTorch's GradScaler does).
+                if clipGradientNorm(&gradient, maxNorm: training.clipNorm).isFinite {
+                    nonFiniteInARow = 0
+                    adam.update(&svae, along: gradient, masks: masks)
+                    if let maskSchedule, var current = masks {
+                        maskSchedule.update(step: state.globalStep, totalSteps: training.epochs * batchesPerEpoch, model: &svae, gradient: gradient,
+                                            masks: &current, optimizer: &adam.state)
+                        masks = current
+                    }
+                } else {
+                    nonFiniteInARow += 1
+                    guard nonFiniteInARow < Self.nonFiniteStepLimit else {
+                        throw TrainingError("the gradient was not finite at \(nonFiniteInARow) steps in a row (up to step \(state.globalStep), epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with `resume`); lower `learningRate` or use `solver` rk4 with a smaller `solverStep`")
+                    }
+                    progress?("step \(state.globalStep): the gradient is not finite; the step is skipped (\(nonFiniteInARow) in a row)")
                 }
                 state.nextBatch += 1
                 state.epochLoss += Double(value)

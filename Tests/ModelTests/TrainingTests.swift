@@ -50,6 +50,35 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try WindowDataset(runs: metadata, store: store, window: 61, stride: 1, validationFraction: 0.34, seed: 1))
     }
 
+    /// A step whose gradient overflows is skipped instead of turning every parameter into NaN;
+    /// ten such steps in a row stop the fit with an error that names the cause.
+    func testNonFiniteGradientStepsAreSkipped() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (model, training) = configurations()
+        let data = try WindowDataset(runs: makeRuns(), window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
+        var trainer = Trainer(directory: directory.file("skipped"), model: model, training: training)
+        trainer.nonFiniteGradientSteps = [2, 5]
+        var lines: [String] = []
+        trainer.progress = { lines.append($0) }
+        let log = try trainer.fit(data)
+        XCTAssertEqual(log.count, 3)
+        XCTAssertTrue(log.allSatisfy { $0.validationELBO.isFinite })
+        XCTAssertEqual(lines.filter { $0.contains("the gradient is not finite; the step is skipped (1 in a row)") }.count, 2)
+        for (name, entry) in try parameters(in: directory.file("skipped")) {
+            XCTAssertTrue(entry.values.allSatisfy(\.isFinite), "\(name) is not finite")
+        }
+        // The skipped steps moved nothing: the fit differs from the plain one.
+        let plain = try Trainer(directory: directory.file("plain"), model: model, training: training).fit(data)
+        XCTAssertNotEqual(plain.map(\.validationELBO), log.map(\.validationELBO))
+
+        var hopeless = Trainer(directory: directory.file("hopeless"), model: model, training: training)
+        hopeless.nonFiniteGradientSteps = Set(1...20)
+        XCTAssertThrowsError(try hopeless.fit(data)) { error in
+            XCTAssertTrue("\(error)".contains("not finite at 10 steps in a row"), "\(error)")
+        }
+    }
+
     func testResumeAfterAKillGivesTheSameParameters() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
