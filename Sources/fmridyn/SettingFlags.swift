@@ -7,7 +7,7 @@ enum SettingFlags {
         "mask": "--mask", "resume": "--resume", "voxelPCA": "--voxel-pca", "maps": "--maps", "highPass": "--high-pass",
         "lowPass": "--low-pass", "filter": "--filter", "skipBIDSValidation": "--skip-bids-validation", "voxels": "--voxels",
         "testFraction": "--test-fraction", "radius": "--radius", "learningRate": "--lr", "clipNorm": "--clip-norm",
-        "window": "--window", "repetitionTime": "--tr", "task": "--task", "solver": "--solver", "seed": "--seed",
+        "window": "--window", "solverStep": "--solver-step", "repetitionTime": "--tr", "task": "--task", "solver": "--solver", "seed": "--seed",
         "noise": "--noise", "model": "--model", "hcp": "--hcp", "grid": "--grid", "force": "--force",
         "fdThreshold": "--fd-threshold", "events": "--events", "dvarsThreshold": "--dvars-threshold",
         "dropInitial": "--drop-initial", "confounds": "--confounds", "bidsFilterFile": "--bids-filter-file", "atlas": "--atlas",
