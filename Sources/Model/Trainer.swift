@@ -86,9 +86,9 @@ public struct Trainer {
     /// Stops with an error after this many optimiser steps, as a killed process would (tests
     /// of checkpoint recovery use it).
     public var interruptAfterStep: Int? = nil
-    /// For tests: the gradients of these optimiser steps are made NaN, as an overflow in the
-    /// backward pass (a diverging ODE rollout) makes them.
-    public var nonFiniteGradientSteps: Set<Int> = []
+    /// For tests: the gradients of these optimiser steps are multiplied by the given factor
+    /// (NaN, as a diverging ODE rollout's backward pass makes them, or a huge finite factor).
+    public var gradientFactorsAtSteps: [Int: Float] = [:]
     /// Consecutive steps with a non-finite gradient after which the fit stops with an error.
     public static let nonFiniteStepLimit = 10
     /// Sparse training: masks applied to the initial model and kept by every update (masked
@@ -229,12 +229,15 @@ public struct Trainer {
                         }
                     }
                 }
-                if nonFiniteGradientSteps.contains(state.globalStep) {
-                    for (_, path) in gradient.parameters { gradient[keyPath: path] = (gradient[keyPath: path] * Float.nan).detached }
+                if let factor = gradientFactorsAtSteps[state.globalStep] {
+                    for (_, path) in gradient.parameters { gradient[keyPath: path] = (gradient[keyPath: path] * factor).detached }
                 }
-                // A finite loss can still have an overflowing gradient; applying it would make
-                // every parameter NaN, so the step is skipped (as PyTorch's GradScaler does).
-                if clipGradientNorm(&gradient, maxNorm: training.clipNorm).isFinite {
+                // A finite loss can still have a NaN or infinite gradient; applying it would make
+                // every parameter NaN, so the step is skipped (as PyTorch's GradScaler does). A
+                // norm that only overflows in Float, with finite entries, was clipped to a zero
+                // gradient and is applied as before; the entries are scanned only in that case.
+                let norm = clipGradientNorm(&gradient, maxNorm: training.clipNorm)
+                if norm.isFinite || gradient.parameters.allSatisfy({ gradient[keyPath: $0.1].scalars.allSatisfy(\.isFinite) }) {
                     nonFiniteInARow = 0
                     adam.update(&svae, along: gradient, masks: masks)
                     if let maskSchedule, var current = masks {

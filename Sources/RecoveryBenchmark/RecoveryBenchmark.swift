@@ -190,10 +190,7 @@ public struct RecoveryBenchmark {
                 var trainer = Trainer(directory: directory + "/" + variant.name, model: modelConfiguration, training: training)
                 if let wells = variant.wells {
                     let fitted = Set(data.training.map(\.run)).sorted()
-                    let inputs = fitted.map { run -> [[Double]] in
-                        guard let u = modelRuns[run].inputs else { return [] }
-                        return (0..<u.timePoints).map { t in (0..<u.columns).map { u[t, $0] } }
-                    }
+                    let inputs = fitted.map { modelRuns[$0].inputs?.rows ?? [] }
                     let start = try WellsInitialisation(configuration: modelConfiguration, regions: fitted.map { modelRows[$0] },
                                                         labels: fitted.map { study.neuralLabels[$0] }, inputs: inputs,
                                                         conditions: LatentSystem.motorConditions, repetitionTime: study.repetitionTime,

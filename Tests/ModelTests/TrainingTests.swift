@@ -58,7 +58,7 @@ final class TrainingTests: XCTestCase {
         let (model, training) = configurations()
         let data = try WindowDataset(runs: makeRuns(), window: model.window, stride: model.stride, validationFraction: 0.34, seed: model.seed)
         var trainer = Trainer(directory: directory.file("skipped"), model: model, training: training)
-        trainer.nonFiniteGradientSteps = [2, 5]
+        trainer.gradientFactorsAtSteps = [2: .nan, 5: .nan]
         var lines: [String] = []
         trainer.progress = { lines.append($0) }
         let log = try trainer.fit(data)
@@ -68,14 +68,27 @@ final class TrainingTests: XCTestCase {
         for (name, entry) in try parameters(in: directory.file("skipped")) {
             XCTAssertTrue(entry.values.allSatisfy(\.isFinite), "\(name) is not finite")
         }
-        // The skipped steps moved nothing: the fit differs from the plain one.
+        // The two skipped updates are missing from the path, so the fit differs from the plain one.
         let plain = try Trainer(directory: directory.file("plain"), model: model, training: training).fit(data)
         XCTAssertNotEqual(plain.map(\.validationELBO), log.map(\.validationELBO))
 
         var hopeless = Trainer(directory: directory.file("hopeless"), model: model, training: training)
-        hopeless.nonFiniteGradientSteps = Set(1...20)
+        hopeless.gradientFactorsAtSteps = Dictionary(uniqueKeysWithValues: (1...20).map { ($0, Float.nan) })
         XCTAssertThrowsError(try hopeless.fit(data)) { error in
             XCTAssertTrue("\(error)".contains("not finite at 10 steps in a row"), "\(error)")
+        }
+
+        // Finite entries whose Float norm overflows are clipped (to a zero gradient) and applied,
+        // as before the guard: no step is skipped and the fit ends finite.
+        var huge = Trainer(directory: directory.file("huge"), model: model, training: training)
+        huge.gradientFactorsAtSteps = [2: 1e30, 3: 1e30]
+        var hugeLines: [String] = []
+        huge.progress = { hugeLines.append($0) }
+        let hugeLog = try huge.fit(data)
+        XCTAssertEqual(hugeLog.count, 3)
+        XCTAssertFalse(hugeLines.contains { $0.contains("skipped") })
+        for (name, entry) in try parameters(in: directory.file("huge")) {
+            XCTAssertTrue(entry.values.allSatisfy(\.isFinite), "\(name) is not finite")
         }
     }
 
