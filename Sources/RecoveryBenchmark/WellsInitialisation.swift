@@ -172,9 +172,9 @@ public struct WellsInitialisation {
     }
 
     /// (H z)_t = sum_j kernel_j z_{max(t - j, 0)}: the model's causal convolution of a path [T][K]
-    /// (equal to `Tensor.causalConvolution` to rounding, tested). Not a call to it: that sums
-    /// in another order, and the whole-run fits that start from here are sensitive enough to
-    /// rounding that the recorded benchmark's seed 1 then diverges (checked in session 23).
+    /// (equal to `Tensor.causalConvolution` to rounding, tested). Kept as this loop because the
+    /// recorded `node-wells` cells were computed with it. `causalConvolution` sums in another order,
+    /// and whether the rounding-sensitive whole-run fits then reproduce has not been checked.
     static func convolve(_ path: [[Double]], kernel: [Double]) -> [[Double]] {
         path.indices.map { t in
             var value = [Double](repeating: 0, count: path[t].count)
