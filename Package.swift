@@ -192,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecoveryBenchmarkTests",
-            dependencies: ["RecoveryBenchmark", "Simulation", "Model", "Analysis", "Core", "TestSupport"]
+            dependencies: ["RecoveryBenchmark", "Simulation", "Model", "Analysis", "Core", "LinearAlgebra", "TestSupport"]
         ),
         .testTarget(
             name: "PreprocessingTests",

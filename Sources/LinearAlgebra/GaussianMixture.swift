@@ -76,12 +76,39 @@ public struct GaussianMixture: Sendable {
         converged = best.converged
     }
 
-    /// Posterior probabilities [n][m] of the components for samples `x` [n][d].
-    public func responsibilities(_ x: [[Double]]) -> [[Double]] {
+    /// Posterior probabilities [n][m] of the components for samples `x` [n][d]. With a
+    /// temperature T != 1 they are tempered, r_j proportional to (w_j N(x; mu_j, S_j))^(1/T):
+    /// T > 1 softens the boundaries between components (T -> infinity: uniform), T < 1 sharpens
+    /// them.
+    public func responsibilities(_ x: [[Double]], temperature: Double = 1) -> [[Double]] {
+        precondition(temperature > 0 && temperature.isFinite, "responsibilities: the temperature must be positive and finite")
         let fit = Fit(weights: weights, means: means, covariances: covariances, factors: choleskyFactors)
-        let (_, r) = Self.expectation(x, fit)
+        let (_, r) = Self.expectation(x, fit, temperature: temperature)
         let m = count
         return x.indices.map { i in Array(r[(i * m)..<((i + 1) * m)]) }
+    }
+
+    /// Gradients [m][d] of each component's log density at x [d]: -S_j^{-1} (x - mu_j), by two
+    /// triangular solves with the Cholesky factor S_j = L L^T.
+    public func logDensityGradients(at x: [Double]) -> [[Double]] {
+        let d = dimension
+        return (0..<count).map { j in
+            let l = choleskyFactors[j]
+            var y = [Double](repeating: 0, count: d)
+            for a in 0..<d {
+                var value = x[a] - means[j][a]
+                for b in 0..<a { value -= l[a * d + b] * y[b] }
+                y[a] = value / l[a * d + a]
+            }
+            // L^T g = y, then the gradient is -g.
+            var g = [Double](repeating: 0, count: d)
+            for a in stride(from: d - 1, through: 0, by: -1) {
+                var value = y[a]
+                for b in (a + 1)..<d { value -= l[b * d + a] * g[b] }
+                g[a] = value / l[a * d + a]
+            }
+            return g.map { -$0 }
+        }
     }
 
     /// Mean log-likelihood per sample of `x`.
@@ -98,8 +125,9 @@ public struct GaussianMixture: Sendable {
         var converged = false
     }
 
-    /// The E-step: the mean log-likelihood and the responsibilities (row-major n x m).
-    static func expectation(_ x: [[Double]], _ fit: Fit) -> (Double, [Double]) {
+    /// The E-step: the mean log-likelihood and the responsibilities (row-major n x m), the
+    /// latter tempered by `temperature` (the log-likelihood is the untempered one's only at 1).
+    static func expectation(_ x: [[Double]], _ fit: Fit, temperature: Double = 1) -> (Double, [Double]) {
         let n = x.count, m = fit.weights.count, d = fit.means.first?.count ?? 0
         var logDensity = [Double](repeating: 0, count: n * m)
         var solved = [Double](repeating: 0, count: d)
@@ -117,7 +145,7 @@ public struct GaussianMixture: Sendable {
                     solved[a] = value / l[a * d + a]
                     distance += solved[a] * solved[a]
                 }
-                logDensity[i * m + j] = constant - 0.5 * distance
+                logDensity[i * m + j] = (constant - 0.5 * distance) / temperature
             }
         }
         var total = 0.0

@@ -105,13 +105,23 @@ public struct ModelVariant: Sendable, Hashable {
         return variant
     }()
 
+    /// node-wells whose starting flow turns gently between wells (issue 16, seventh round): the
+    /// responsibilities' temperature is raised until the flow separates nearby states no faster
+    /// than 1 per second, the rate at which it contracts them toward a well (`wells-expansion=1`).
+    public static let nodeWellsSoft: ModelVariant = {
+        var variant = nodeWells
+        variant.name = "node-wells-soft"
+        variant.wells?.expansionLimit = 1
+        return variant
+    }()
+
     public static let all: [ModelVariant] = [.node, .rnn, .nodeHRF, .nodeHRF64, .nodeHRFLead, .nodeHRFBurn, .nodeHRFNuisance, .nodeHRFInputs,
-                                             .nodeHRFPredictive, .nodeHRFDriven, .nodeWells]
+                                             .nodeHRFPredictive, .nodeHRFDriven, .nodeWells, .nodeWellsSoft]
 
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution), wells-temperature (of the starting flow's responsibilities), wells-expansion (raise that temperature until the starting flow expands at most this fast, per second; 0: never). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -128,7 +138,7 @@ public struct ModelVariant: Sendable, Hashable {
             settings.removeAll { $0.0 == "refit" }
         }
         var wells = base.wells
-        for key in ["wells", "wells-rate", "wells-smoothing"] {
+        for key in ["wells", "wells-rate", "wells-smoothing", "wells-temperature", "wells-expansion"] {
             guard let index = settings.lastIndex(where: { $0.0 == key }) else { continue }
             guard let number = Double(settings[index].1), number.isFinite, number >= 0 else { return nil }
             if key == "wells" {
@@ -138,7 +148,14 @@ public struct ModelVariant: Sendable, Hashable {
                 options.components = components
                 wells = components == 0 ? nil : options
             } else if wells != nil {
-                if key == "wells-rate" { wells?.rate = number } else { wells?.smoothing = number }
+                switch key {
+                case "wells-rate": wells?.rate = number
+                case "wells-smoothing": wells?.smoothing = number
+                case "wells-temperature":
+                    guard number > 0 else { return nil }
+                    wells?.temperature = number
+                default: wells?.expansionLimit = number == 0 ? nil : number
+                }
             } else {
                 return nil
             }

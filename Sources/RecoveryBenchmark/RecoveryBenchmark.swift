@@ -196,8 +196,8 @@ public struct RecoveryBenchmark {
                                                         conditions: LatentSystem.motorConditions, repetitionTime: study.repetitionTime,
                                                         options: wells, seed: cell.seed)
                     let pathR2 = Recovery.affineR2(recovered: start.paths.flatMap { $0 }, truth: fitted.flatMap { study.neural[$0] })
-                    progress?(String(format: "\(cell.setting) seed \(cell.seed): wells start: field-free path R^2 %.3f, field fit R^2 %.3f",
-                                     pathR2, start.fieldFitR2))
+                    progress?(String(format: "\(cell.setting) seed \(cell.seed): wells start: field-free path R^2 %.3f, field fit R^2 %.3f, temperature %.2g, largest expansion %.2f per s",
+                                     pathR2, start.fieldFitR2, start.temperature, start.largestExpansion))
                     trainer.initialModel = start.model
                 }
                 let log = try trainer.fit(data)

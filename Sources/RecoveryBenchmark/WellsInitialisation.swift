@@ -19,7 +19,9 @@ import Model
 /// 4. a Gaussian mixture of n components on those states; its means mu_j are the wells;
 /// 5. the field class of the model pretrained (Adam, mean squared error) to the flow toward the
 ///    wells f0(x) = -alpha sum_j r_j(x) (x - mu_j) on the states and on a copy jittered by
-///    `jitter` standard deviations (alpha = `rate` per second, times the TR per step);
+///    `jitter` standard deviations (alpha = `rate` per second, times the TR per step; the
+///    responsibilities r_j at `temperature`, raised if asked until the flow's expansion is
+///    at most `expansionLimit`);
 /// 6. the input map B by least squares of the increments the field leaves, z_{t+1} - phi(z_t)
 ///    (phi the field's one-TR step), on the inputs u_t;
 /// 7. the decoder by least squares of the regions x_t on (H z)_t and an intercept, its log
@@ -37,6 +39,16 @@ public struct WellsInitialisation {
         /// Adam iterations (full batch) of the field's pretraining.
         public var iterations = 2000
         public var learningRate = 5e-3
+        /// Temperature T of the responsibilities in the starting flow (`GaussianMixture.responsibilities`):
+        /// above 1 the flow turns more gently from one well to the next.
+        public var temperature = 1.0
+        /// Per second; nil keeps `temperature`. Otherwise the temperature is raised (x1, 1.5, 2,
+        /// 3, 4, 6, 8, 12, 16 of `temperature`) until the starting flow's largest logarithmic
+        /// norm over the path's states, the fastest rate at which it pulls neighbouring states
+        /// apart, is at most this. Sharp boundaries between wells expand states many times
+        /// faster than the flow contracts them, and a whole-run rollout through such a field has
+        /// gradients that overflow (docs/recovery.md, seventh round).
+        public var expansionLimit: Double? = nil
 
         public init(components: Int = 8) { self.components = components }
     }
@@ -46,6 +58,10 @@ public struct WellsInitialisation {
     public let mixture: GaussianMixture
     /// R^2 of the pretrained field against the flow toward the wells on its training points.
     public let fieldFitR2: Double
+    /// The responsibilities' temperature the starting flow used.
+    public let temperature: Double
+    /// The starting flow's largest logarithmic norm over the path's states, per second.
+    public let largestExpansion: Double
     public let model: SVAE<Float>
 
     /// - Parameters:
@@ -79,7 +95,15 @@ public struct WellsInitialisation {
         let spread = Self.moments(states, dimension: k).sd
         let points = states + states.map { x in (0..<k).map { x[$0] + options.jitter * spread[$0] * random.normal() } }
         let alpha = options.rate * repetitionTime
-        let responsibilities = mixture.responsibilities(points)
+        var temperature = options.temperature
+        var expansion = try Self.largestExpansion(of: mixture, rate: alpha, temperature: temperature, at: states) / repetitionTime
+        if let limit = options.expansionLimit {
+            for factor in [1.5, 2, 3, 4, 6, 8, 12, 16] where expansion > limit {
+                temperature = options.temperature * factor
+                expansion = try Self.largestExpansion(of: mixture, rate: alpha, temperature: temperature, at: states) / repetitionTime
+            }
+        }
+        let responsibilities = mixture.responsibilities(points, temperature: temperature)
         let targets = zip(points, responsibilities).map { x, weights in
             (0..<k).map { d in -alpha * (x[d] - zip(weights, mixture.means).reduce(0) { $0 + $1.0 * $1.1[d] }) }
         }
@@ -160,7 +184,45 @@ public struct WellsInitialisation {
         self.paths = paths
         self.mixture = mixture
         fieldFitR2 = total > 0 ? 1 - residual / total : .nan
+        self.temperature = temperature
+        largestExpansion = expansion
         self.model = model
+    }
+
+    /// The Jacobian [K x K, row-major] at x of the flow toward the wells
+    /// f0(x) = -alpha (x - sum_j r_j(x) mu_j) with responsibilities at temperature T:
+    /// J = -alpha I + (alpha / T) sum_j r_j mu_j (g_j - gbar)^T, g_j the gradient of component j's
+    /// log density and gbar = sum_k r_k g_k (so dr_j/dx = r_j (g_j - gbar) / T).
+    static func flowJacobian(of mixture: GaussianMixture, rate alpha: Double, temperature: Double, at x: [Double]) -> [Double] {
+        let k = x.count
+        let r = mixture.responsibilities([x], temperature: temperature)[0]
+        let g = mixture.logDensityGradients(at: x)
+        var mean = [Double](repeating: 0, count: k)
+        for (weight, gradient) in zip(r, g) { for d in 0..<k { mean[d] += weight * gradient[d] } }
+        var jacobian = [Double](repeating: 0, count: k * k)
+        for a in 0..<k { jacobian[a * k + a] = -alpha }
+        for j in r.indices where r[j] > 0 {
+            let scale = alpha / temperature * r[j]
+            for a in 0..<k {
+                for b in 0..<k { jacobian[a * k + b] += scale * mixture.means[j][a] * (g[j][b] - mean[b]) }
+            }
+        }
+        return jacobian
+    }
+
+    /// max over `states` of the logarithmic norm of the flow's Jacobian, the largest eigenvalue
+    /// of (J + J^T) / 2: the fastest rate (per step) at which the flow separates two nearby
+    /// states, |d(t)| <= exp(mu t) |d(0)|.
+    static func largestExpansion(of mixture: GaussianMixture, rate alpha: Double, temperature: Double, at states: [[Double]]) throws -> Double {
+        var largest = -Double.infinity
+        for x in states {
+            let j = flowJacobian(of: mixture, rate: alpha, temperature: temperature, at: x)
+            let k = x.count
+            var symmetric = (0..<(k * k)).map { index in 0.5 * (j[index] + j[(index % k) * k + index / k]) }
+            let values = try DenseLinearAlgebra.symmetricEigen(&symmetric, n: k)
+            largest = max(largest, values.last ?? -.infinity)
+        }
+        return largest
     }
 
     /// Per-dimension mean and (population) standard deviation of points [N][K].

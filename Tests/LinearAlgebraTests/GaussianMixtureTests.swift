@@ -65,9 +65,41 @@ final class GaussianMixtureTests: XCTestCase {
         var random = SplitMix64(state: 1)
         XCTAssertThrowsError(try GaussianMixture(fitting: [[0.0], [1.0]], components: 3, using: &random))
     }
+
+    /// Tempered responsibilities: r_j / r_k at T is (r_j / r_k at 1)^(1/T), rows sum to 1, and
+    /// the log-density gradients match central differences of log(w_j N_j) differences.
+    func testTemperedResponsibilitiesAndLogDensityGradients() throws {
+        var random = SplitMix64(state: 9)
+        let points = (0..<90).map { i -> [Double] in
+            let centre: [Double] = i % 2 == 0 ? [0, 0] : [1.2, 0.4]
+            return [centre[0] + 0.3 * sin(Double(7 * i)), centre[1] + 0.2 * cos(Double(5 * i))]
+        }
+        let mixture = try GaussianMixture(fitting: points, components: 2, using: &random)
+        let x = [[0.5, 0.3], [0.9, -0.1], [0.1, 0.5]]
+        let plain = mixture.responsibilities(x)
+        XCTAssertEqual(mixture.responsibilities(x, temperature: 1), plain)
+        let hot = mixture.responsibilities(x, temperature: 3)
+        for (p, q) in zip(plain, hot) {
+            XCTAssertEqual(q[0] + q[1], 1, accuracy: 1e-12)
+            XCTAssertEqual(log(q[0] / q[1]), log(p[0] / p[1]) / 3, accuracy: 1e-10)
+        }
+        // d/dx log(r_0 / r_1) = g_0 - g_1 (the weights and normalisers cancel).
+        for point in x {
+            let g = mixture.logDensityGradients(at: point)
+            for d in 0..<2 {
+                var up = point, down = point
+                up[d] += 1e-6
+                down[d] -= 1e-6
+                let (ru, rd) = (mixture.responsibilities([up])[0], mixture.responsibilities([down])[0])
+                let numeric = (log(ru[0] / ru[1]) - log(rd[0] / rd[1])) / 2e-6
+                XCTAssertEqual(g[0][d] - g[1][d], numeric, accuracy: 1e-5)
+            }
+        }
+    }
 }
 
 private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: accuracy, file: file, line: line) }
+
 }

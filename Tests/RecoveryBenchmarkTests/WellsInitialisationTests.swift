@@ -2,6 +2,8 @@ import Core
 import Foundation
 import Model
 import Simulation
+import LinearAlgebra
+import TestSupport
 @testable import RecoveryBenchmark
 import XCTest
 
@@ -152,5 +154,65 @@ final class WellsInitialisationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ModelVariant.named("node-hrf+wells=3")).wells?.components, 3)
         XCTAssertNil(ModelVariant.named("node-hrf+wells-rate=2"), "a rate without wells is a mistake")
         XCTAssertNil(ModelVariant.named("node-wells+wells=-1"))
+        let soft = try XCTUnwrap(ModelVariant.named("node-wells-soft"))
+        XCTAssertEqual(soft.wells?.expansionLimit, 1)
+        XCTAssertEqual(soft.wells?.components, 8)
+        XCTAssertNil(wells.wells?.expansionLimit, "the recorded variant keeps its sharp start")
+        let tempered = try XCTUnwrap(ModelVariant.named("node-wells+wells-temperature=2.5+wells-expansion=0.5"))
+        XCTAssertEqual(tempered.wells?.temperature, 2.5)
+        XCTAssertEqual(tempered.wells?.expansionLimit, 0.5)
+        XCTAssertNil(try XCTUnwrap(ModelVariant.named("node-wells-soft+wells-expansion=0")).wells?.expansionLimit)
+        XCTAssertNil(ModelVariant.named("node-wells+wells-temperature=0"))
+    }
+
+    /// Three wells in 2-D, fitted to points around them.
+    private func threeWells() throws -> GaussianMixture {
+        let centres: [[Double]] = [[1, 0], [-0.5, 0.9], [-0.6, -0.8]]
+        var random = RandomSource(seed: 11)
+        let points = (0..<300).map { i in centres[i % 3].map { $0 + 0.25 * random.normal() } }
+        var generator = SplitMix64(state: 4)
+        return try GaussianMixture(fitting: points, components: 3, using: &generator)
+    }
+
+    /// The analytic Jacobian of the flow toward the wells matches central differences of the
+    /// flow itself, f0(x) = -alpha (x - sum_j r_j(x) mu_j), at temperatures 1 and 2.5.
+    func testFlowJacobianMatchesCentralDifferences() throws {
+        let mixture = try threeWells()
+        let alpha = 0.7
+        func flow(_ x: [Double], _ temperature: Double) -> [Double] {
+            let r = mixture.responsibilities([x], temperature: temperature)[0]
+            return (0..<2).map { d in -alpha * (x[d] - zip(r, mixture.means).reduce(0) { $0 + $1.0 * $1.1[d] }) }
+        }
+        for temperature in [1.0, 2.5] {
+            for x in [[0.2, 0.3], [0.25, 0.45], [-0.55, 0.05], [1.1, -0.2]] {
+                let jacobian = WellsInitialisation.flowJacobian(of: mixture, rate: alpha, temperature: temperature, at: x)
+                let h = 1e-6
+                for b in 0..<2 {
+                    var up = x, down = x
+                    up[b] += h
+                    down[b] -= h
+                    let (fu, fd) = (flow(up, temperature), flow(down, temperature))
+                    for a in 0..<2 { XCTAssertEqual(jacobian[a * 2 + b], (fu[a] - fd[a]) / (2 * h), accuracy: 1e-6) }
+                }
+            }
+        }
+    }
+
+    /// One component: J = -alpha I everywhere, so the flow only contracts (expansion -alpha).
+    /// Three: the boundaries between wells expand, and a higher temperature expands less.
+    func testLargestExpansionFallsWithTemperature() throws {
+        var generator = SplitMix64(state: 2)
+        let points = (0..<50).map { i in [sin(Double(i)), cos(Double(3 * i))] }
+        let single = try GaussianMixture(fitting: points, components: 1, using: &generator)
+        XCTAssertEqual(try WellsInitialisation.largestExpansion(of: single, rate: 0.7, temperature: 1, at: points), -0.7, accuracy: 1e-12)
+        let mixture = try threeWells()
+        var grid: [[Double]] = []
+        for i in 0..<21 {
+            for j in 0..<21 { grid.append([-1.5 + 0.15 * Double(i), -1.5 + 0.15 * Double(j)]) }
+        }
+        let sharp = try WellsInitialisation.largestExpansion(of: mixture, rate: 0.7, temperature: 1, at: grid)
+        let soft = try WellsInitialisation.largestExpansion(of: mixture, rate: 0.7, temperature: 4, at: grid)
+        XCTAssertGreaterThan(sharp, 0.7, "sharp boundaries separate states faster than the flow contracts them")
+        XCTAssertLessThan(soft, sharp)
     }
 }
