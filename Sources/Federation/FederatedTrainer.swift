@@ -28,6 +28,9 @@ public struct FederatedTrainer {
     public var communicator: any Communicator
     public var version = "0"
     public var progress: ((String) -> Void)?
+    /// For tests: the gradients of these optimiser steps (counted from 1 on each rank, over all
+    /// rounds) are multiplied by the given factor, NaN as a diverging rollout makes them.
+    public var gradientFactorsAtSteps: [Int: Float] = [:]
 
     public init(directory: String, model: SVAEConfiguration, training: TrainingConfiguration, federation: FederatedConfiguration,
                 communicator: any Communicator) {
@@ -112,26 +115,51 @@ public struct FederatedTrainer {
         var best = (round: 0, elbo: -Double.greatestFiniteMagnitude)
         var log: [(round: Int, elbo: Double, seconds: Double)] = []
         let start = Date()
+        // A step whose gradient has a NaN or infinite entry, or whose loss is not finite, is
+        // skipped (`NonFiniteGradientGuard`); after `limit` in a row the fit stops on every rank
+        // together, never one rank alone while the others wait in a gather. With exchanged
+        // gradients a site with a non-finite loss sends NaN, so every rank's mean is NaN and all
+        // skip the same step. With exchanged weights a site whose guard is exhausted stops its
+        // local training and sends NaN weights, which every rank sees after the gather.
+        var nonFinite = NonFiniteGradientGuard()
+        var optimiserStep = 0
+        func guardedUpdate(_ model: inout SVAE<Float>, _ gradient: inout SVAE<Float>, lossIsFinite: Bool, round: Int) {
+            optimiserStep += 1
+            if let factor = gradientFactorsAtSteps[optimiserStep] {
+                for (_, path) in gradient.parameters { gradient[keyPath: path] = (gradient[keyPath: path] * factor).detached }
+            }
+            if nonFinite.admit(&gradient, maxNorm: training.clipNorm, lossIsFinite: lossIsFinite) {
+                adam.update(&model, along: gradient, masks: masks)
+            } else if !nonFinite.exhausted {
+                progress?("site \(rank), round \(round): the gradient is not finite; the step is skipped (\(nonFinite.inARow) in a row)")
+            }
+        }
+        func stopped(site: Int, round: Int) -> TrainingError {
+            TrainingError("the gradient or loss was not finite at \(NonFiniteGradientGuard.limit) steps in a row on site \(site) (round \(round)); training stopped. The best round so far is saved in \(directory); lower `learningRate`")
+        }
         for round in 1...federation.rounds {
             let roundStart = communicator.traffic
             let began = Date()
             switch federation.exchange {
             case .weights:
                 var local = svae
-                for epoch in 0..<federation.localEpochs {
+                localTraining: for epoch in 0..<federation.localEpochs {
                     let klWeight = warmedKL(epoch: (round - 1) * federation.localEpochs + epoch)
                     var order = siteTraining
                     var shuffle = RandomSource(seed: seed(round: round, epoch: epoch, rank: rank))
                     order.shuffle(using: &shuffle)
                     for (batch, first) in stride(from: 0, to: order.count, by: training.batchSize).enumerated() {
                         let slice = Array(order[first..<min(order.count, first + training.batchSize)])
-                        var gradient = try localGradient(local, data, slice, klWeight: klWeight,
-                                                         seed: seed(round: round, epoch: epoch, rank: rank) &+ UInt64(batch + 1)).gradient
-                        clipGradientNorm(&gradient, maxNorm: training.clipNorm)
-                        adam.update(&local, along: gradient, masks: masks)
+                        var (loss, gradient) = try localGradient(local, data, slice, klWeight: klWeight,
+                                                                 seed: seed(round: round, epoch: epoch, rank: rank) &+ UInt64(batch + 1))
+                        guardedUpdate(&local, &gradient, lossIsFinite: loss.isFinite, round: round)
+                        if nonFinite.exhausted { break localTraining }
                     }
                 }
-                let gathered = try communicator.allGather(pack(local, kept))
+                var message = pack(local, kept)
+                if nonFinite.exhausted { message = [Float](repeating: .nan, count: message.count) }
+                let gathered = try communicator.allGather(message)
+                if let site = gathered.firstIndex(where: { $0.contains { !$0.isFinite } }) { throw stopped(site: site, round: round) }
                 svae = unpack(weightedMean(gathered, weights: trainingCounts.map { Double($0) / Double(totalTraining) }), into: svae, kept)
             case .gradients:
                 let largest = trainingCounts.max() ?? 0
@@ -150,7 +178,7 @@ public struct FederatedTrainer {
                     var message: [Float] = [Float(slice.count)]
                     if !slice.isEmpty {
                         let result = try localGradient(svae, data, slice, klWeight: klWeight, seed: seed(round: round, epoch: step, rank: rank))
-                        message += pack(result.gradient, kept)
+                        message += result.loss.isFinite ? pack(result.gradient, kept) : [Float](repeating: .nan, count: kept.count)
                     } else {
                         message += [Float](repeating: 0, count: kept.count)
                     }
@@ -159,8 +187,11 @@ public struct FederatedTrainer {
                     let total = max(1, windows.reduce(0, +))
                     let mean = weightedMean(gathered.map { Array($0.dropFirst()) }, weights: windows.map { $0 / total })
                     var gradient = unpack(mean, into: svae, kept, zeroRest: true)
-                    clipGradientNorm(&gradient, maxNorm: training.clipNorm)
-                    adam.update(&svae, along: gradient, masks: masks)
+                    guardedUpdate(&svae, &gradient, lossIsFinite: true, round: round)
+                    if nonFinite.exhausted {
+                        let site = gathered.firstIndex { $0.contains { !$0.isFinite } } ?? rank
+                        throw stopped(site: site, round: round)
+                    }
                 }
             }
             let elbo = try validationELBO(svae, data, windows: siteValidation, totalWindows: validationCounts.reduce(0, +), seedRank: rank)
@@ -220,11 +251,9 @@ public struct FederatedTrainer {
         let x: Tensor<Float> = try data.batch(windows)
         let u: Tensor<Float>? = model.inputCount > 0 ? data.inputBatch(windows) : nil
         var noise = RandomSource(seed: seed)
-        let (value, gradient) = try valueAndGradient(of: svae) { try $0.objective(x, inputs: u, klWeight: klWeight, random: &noise).loss }
-        guard value.isFinite else {
-            throw TrainingError("the loss became \(value) on site \(communicator.rank); lower `learningRate` or raise `clipNorm` protection")
-        }
-        return (value, gradient)
+        // A non-finite loss is not thrown here: one rank throwing alone would leave the others
+        // waiting in the next gather. The caller skips the step on every rank instead.
+        return try valueAndGradient(of: svae) { try $0.objective(x, inputs: u, klWeight: klWeight, random: &noise).loss }
     }
 
     /// Positions in `flattenedParameters` that travel: the mask's kept entries and every

@@ -90,7 +90,7 @@ public struct Trainer {
     /// (NaN, as a diverging ODE rollout's backward pass makes them, or a huge finite factor).
     public var gradientFactorsAtSteps: [Int: Float] = [:]
     /// Consecutive steps with a non-finite gradient after which the fit stops with an error.
-    public static let nonFiniteStepLimit = 10
+    public static let nonFiniteStepLimit = NonFiniteGradientGuard.limit
     /// Sparse training: masks applied to the initial model and kept by every update (masked
     /// weights stay zero), saved with each checkpoint and restored on resume.
     public var masks: ParameterMasks<Float>? = nil
@@ -189,7 +189,7 @@ public struct Trainer {
 
         let batchesPerEpoch = schedule?.batchesPerEpoch ?? (data.training.count + training.batchSize - 1) / training.batchSize
         let start = Date().addingTimeInterval(-state.seconds)
-        var nonFiniteInARow = 0
+        var nonFinite = NonFiniteGradientGuard()
         while state.epoch < training.epochs {
             var order = data.training
             var shuffle = RandomSource(seed: model.seed &+ UInt64(state.epoch) &* 0x9E37_79B9_7F4A_7C15)
@@ -232,13 +232,8 @@ public struct Trainer {
                 if let factor = gradientFactorsAtSteps[state.globalStep] {
                     for (_, path) in gradient.parameters { gradient[keyPath: path] = (gradient[keyPath: path] * factor).detached }
                 }
-                // A finite loss can still have a NaN or infinite gradient; applying it would make
-                // every parameter NaN, so the step is skipped (as PyTorch's GradScaler does). A
-                // norm that only overflows in Float, with finite entries, was clipped to a zero
-                // gradient and is applied as before; the entries are scanned only in that case.
-                let norm = clipGradientNorm(&gradient, maxNorm: training.clipNorm)
-                if norm.isFinite || gradient.parameters.allSatisfy({ gradient[keyPath: $0.1].scalars.allSatisfy(\.isFinite) }) {
-                    nonFiniteInARow = 0
+                // A NaN or infinite entry skips the step (`NonFiniteGradientGuard`).
+                if nonFinite.admit(&gradient, maxNorm: training.clipNorm) {
                     adam.update(&svae, along: gradient, masks: masks)
                     if let maskSchedule, var current = masks {
                         maskSchedule.update(step: state.globalStep, totalSteps: training.epochs * batchesPerEpoch, model: &svae, gradient: gradient,
@@ -246,11 +241,10 @@ public struct Trainer {
                         masks = current
                     }
                 } else {
-                    nonFiniteInARow += 1
-                    guard nonFiniteInARow < Self.nonFiniteStepLimit else {
-                        throw TrainingError("the gradient was not finite at \(nonFiniteInARow) steps in a row (up to step \(state.globalStep), epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with `resume`); lower `learningRate` or use `solver` rk4 with a smaller `solverStep`")
+                    guard !nonFinite.exhausted else {
+                        throw TrainingError("the gradient was not finite at \(nonFinite.inARow) steps in a row (up to step \(state.globalStep), epoch \(state.epoch + 1)); training stopped. The last good checkpoint is in \(checkpointDirectory) (resume with `resume`); lower `learningRate` or use `solver` rk4 with a smaller `solverStep`")
                     }
-                    progress?("step \(state.globalStep): the gradient is not finite; the step is skipped (\(nonFiniteInARow) in a row)")
+                    progress?("step \(state.globalStep): the gradient is not finite; the step is skipped (\(nonFinite.inARow) in a row)")
                 }
                 state.nextBatch += 1
                 state.epochLoss += Double(value)

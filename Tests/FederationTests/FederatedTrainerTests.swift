@@ -17,6 +17,16 @@ final class FederatedTrainerTests: XCTestCase {
     }
 
     func fit(_ federation: FederatedConfiguration, sites: Int, directory: String) throws -> [FederatedRecord] {
+        let (records, failures, _) = try fitCollecting(federation, sites: sites, directory: directory)
+        XCTAssertEqual(failures, [])
+        return records
+    }
+
+    /// Fits on `sites` thread ranks; `factors[rank]` multiplies that rank's gradients at the
+    /// given optimiser steps (NaN as a diverging rollout makes them). Returns each rank's record
+    /// (wall-clock times zeroed), the ranks' errors and their progress lines.
+    func fitCollecting(_ federation: FederatedConfiguration, sites: Int, directory: String,
+                       factors: [Int: [Int: Float]] = [:]) throws -> ([FederatedRecord], [String], [String]) {
         let (model, training) = configurations()
         let runs = TrainingFixtures.runs(subjects: 4, seed: 5)
         let group = ThreadGroup(size: sites)
@@ -24,9 +34,12 @@ final class FederatedTrainerTests: XCTestCase {
         let lock = NSLock()
         nonisolated(unsafe) var records = [FederatedRecord?](repeating: nil, count: sites)
         nonisolated(unsafe) var failures: [String] = []
+        nonisolated(unsafe) var lines: [String] = []
         group.run { rank in
-            let trainer = FederatedTrainer(directory: directory, model: model, training: training, federation: federation,
+            var trainer = FederatedTrainer(directory: directory, model: model, training: training, federation: federation,
                                            communicator: ThreadRank(rank: rank, group: group))
+            trainer.gradientFactorsAtSteps = factors[rank] ?? [:]
+            trainer.progress = { line in lock.lock(); lines.append(line); lock.unlock() }
             do {
                 let record = try trainer.fit(inputs[rank].0, siteOfRun: inputs[rank].1)
                 lock.lock(); records[rank] = record; lock.unlock()
@@ -34,13 +47,13 @@ final class FederatedTrainerTests: XCTestCase {
                 lock.lock(); failures.append("rank \(rank): \(error)"); lock.unlock()
             }
         }
-        XCTAssertEqual(failures, [])
         // Wall-clock times are each rank's own; everything else must agree.
-        return records.compactMap { $0 }.map { record in
+        let timeless = records.compactMap { $0 }.map { record in
             var timeless = record
             for index in timeless.rounds.indices { timeless.rounds[index].seconds = 0 }
             return timeless
         }
+        return (timeless, failures.sorted(), lines)
     }
 
     /// Dense FedAvg on three sites: every site ends with the same global model (the same
@@ -108,5 +121,54 @@ final class FederatedTrainerTests: XCTestCase {
         XCTAssertEqual(trainer.weightedMean([[1, 2], [3, 6]], weights: [0.25, 0.75]), [2.5, 5])
         // Dense: every position travels.
         XCTAssertEqual(trainer.keptPositions(svae, masks: nil), Array(0..<svae.parameterCount))
+    }
+
+    /// FedSGD (dense gradients) with one site's gradient NaN at step 2: the mean is NaN on every
+    /// rank, so all skip that step together and still agree bit for bit, with a finite model.
+    /// NaN at every step stops every rank with the same error, none left waiting in a gather.
+    func testNonFiniteGradientsAreSkippedOnEveryRankTogether() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var federation = FederatedConfiguration()
+        federation.rounds = 2
+        federation.exchange = .gradients
+        let (records, failures, lines) = try fitCollecting(federation, sites: 2, directory: directory.file("skipped"), factors: [0: [2: .nan]])
+        XCTAssertEqual(failures, [])
+        XCTAssertEqual(records.count, 2)
+        XCTAssertEqual(records[0], records[1])
+        XCTAssertTrue(records[0].rounds.allSatisfy { $0.validationElbo.isFinite })
+        XCTAssertEqual(lines.filter { $0.contains("the step is skipped (1 in a row)") }.count, 2, "\(lines)")
+        let (model, _) = try ModelDirectory(directory.file("skipped")).load()
+        XCTAssertTrue(model.flattenedParameters.allSatisfy(\.isFinite))
+        // The skipped step is missing from the path: the fit differs from the plain one.
+        let plain = try fit(federation, sites: 2, directory: directory.file("plain"))
+        XCTAssertNotEqual(plain[0].rounds.map(\.validationElbo), records[0].rounds.map(\.validationElbo))
+
+        let always = Dictionary(uniqueKeysWithValues: (1...200).map { ($0, Float.nan) })
+        federation.rounds = 5  // at least 10 steps
+        let (_, hopeless, _) = try fitCollecting(federation, sites: 2, directory: directory.file("hopeless"), factors: [1: always])
+        XCTAssertEqual(hopeless.count, 2, "\(hopeless)")
+        XCTAssertTrue(hopeless.allSatisfy { $0.contains("not finite at 10 steps in a row on site 1") }, "\(hopeless)")
+    }
+
+    /// FedAvg (exchanged weights): a site whose every local gradient is NaN stops its local
+    /// training after 10 skipped steps and sends NaN weights, so every rank stops with an error
+    /// naming that site; one NaN step on one site is skipped and the sites still agree.
+    func testFedAvgStopsEveryRankWhenOneSiteCannotTrain() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var federation = FederatedConfiguration()
+        federation.rounds = 2
+        let (records, failures, lines) = try fitCollecting(federation, sites: 2, directory: directory.file("skipped"), factors: [1: [1: .nan]])
+        XCTAssertEqual(failures, [])
+        XCTAssertEqual(records.count, 2)
+        XCTAssertEqual(records[0], records[1])
+        XCTAssertEqual(lines.filter { $0.contains("site 1, round 1: the gradient is not finite") }.count, 1, "\(lines)")
+
+        let always = Dictionary(uniqueKeysWithValues: (1...200).map { ($0, Float.nan) })
+        federation.rounds = 5  // at least 10 steps
+        let (_, hopeless, _) = try fitCollecting(federation, sites: 2, directory: directory.file("hopeless"), factors: [1: always])
+        XCTAssertEqual(hopeless.count, 2, "\(hopeless)")
+        XCTAssertTrue(hopeless.allSatisfy { $0.contains("not finite at 10 steps in a row on site 1") }, "\(hopeless)")
     }
 }
