@@ -123,11 +123,14 @@ public struct FederatedTrainer {
         // local training and sends NaN weights, which every rank sees after the gather.
         var nonFinite = NonFiniteGradientGuard()
         var optimiserStep = 0
-        func guardedUpdate(_ model: inout SVAE<Float>, _ gradient: inout SVAE<Float>, lossIsFinite: Bool, round: Int) {
+        // The test hook scales this site's own gradient, before anything is exchanged.
+        func scaleForTests(_ gradient: inout SVAE<Float>) {
             optimiserStep += 1
             if let factor = gradientFactorsAtSteps[optimiserStep] {
                 for (_, path) in gradient.parameters { gradient[keyPath: path] = (gradient[keyPath: path] * factor).detached }
             }
+        }
+        func guardedUpdate(_ model: inout SVAE<Float>, _ gradient: inout SVAE<Float>, lossIsFinite: Bool, round: Int) {
             if nonFinite.admit(&gradient, maxNorm: training.clipNorm, lossIsFinite: lossIsFinite) {
                 adam.update(&model, along: gradient, masks: masks)
             } else if !nonFinite.exhausted {
@@ -150,9 +153,10 @@ public struct FederatedTrainer {
                     order.shuffle(using: &shuffle)
                     for (batch, first) in stride(from: 0, to: order.count, by: training.batchSize).enumerated() {
                         let slice = Array(order[first..<min(order.count, first + training.batchSize)])
-                        var (loss, gradient) = try localGradient(local, data, slice, klWeight: klWeight,
-                                                                 seed: seed(round: round, epoch: epoch, rank: rank) &+ UInt64(batch + 1))
-                        guardedUpdate(&local, &gradient, lossIsFinite: loss.isFinite, round: round)
+                        var result = try localGradient(local, data, slice, klWeight: klWeight,
+                                                       seed: seed(round: round, epoch: epoch, rank: rank) &+ UInt64(batch + 1))
+                        scaleForTests(&result.gradient)
+                        guardedUpdate(&local, &result.gradient, lossIsFinite: result.loss.isFinite, round: round)
                         if nonFinite.exhausted { break localTraining }
                     }
                 }
@@ -177,7 +181,8 @@ public struct FederatedTrainer {
                     let slice = order.isEmpty ? [] : (0..<min(training.batchSize, order.count)).map { order[(step * training.batchSize + $0) % order.count] }
                     var message: [Float] = [Float(slice.count)]
                     if !slice.isEmpty {
-                        let result = try localGradient(svae, data, slice, klWeight: klWeight, seed: seed(round: round, epoch: step, rank: rank))
+                        var result = try localGradient(svae, data, slice, klWeight: klWeight, seed: seed(round: round, epoch: step, rank: rank))
+                        scaleForTests(&result.gradient)
                         message += result.loss.isFinite ? pack(result.gradient, kept) : [Float](repeating: .nan, count: kept.count)
                     } else {
                         message += [Float](repeating: 0, count: kept.count)
@@ -253,7 +258,8 @@ public struct FederatedTrainer {
         var noise = RandomSource(seed: seed)
         // A non-finite loss is not thrown here: one rank throwing alone would leave the others
         // waiting in the next gather. The caller skips the step on every rank instead.
-        return try valueAndGradient(of: svae) { try $0.objective(x, inputs: u, klWeight: klWeight, random: &noise).loss }
+        let (value, gradient) = try valueAndGradient(of: svae) { try $0.objective(x, inputs: u, klWeight: klWeight, random: &noise).loss }
+        return (value, gradient)
     }
 
     /// Positions in `flattenedParameters` that travel: the mask's kept entries and every
