@@ -43,3 +43,11 @@ enum AdapterScope: String, CaseIterable, ExpressibleByArgument {
 
     var pruningScope: PruningScope { self == .layer ? .layer : .global }
 }
+
+/// Where `fit` starts training from.
+enum ModelStart: String, CaseIterable, ExpressibleByArgument {
+    /// A random model (the default).
+    case random
+    /// Wells placed at the modes of a field-free path, the benchmark's `node-wells` start.
+    case wells
+}

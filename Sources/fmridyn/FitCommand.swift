@@ -29,6 +29,7 @@ struct Fit: ParsableCommand {
               fmridyn fit runs.tsv --manifest --out models --seeds 1,2,3
               fmridyn fit sub-*_timeseries.tsv --tr 0.72 --out model-hrf --observation hrf --window 48 --burn-in 16 --latent-dim 12
               fmridyn fit bids_dir --out model-driven --observation hrf --window 48 --burn-in 16 --latent-dim 12 --external-inputs --predictive-posterior --transition-scale 0.1
+              fmridyn fit bids_dir --out model-wells --observation hrf --external-inputs --inference initial --start wells --latent-dim 4 --hidden 32 --epochs 3000 --lr 3e-3 --kl-warmup 0 --patience 100
               fmridyn fit bids_dir --out model-shooting --observation hrf --window 64 --burn-in 32 --latent-dim 12 --external-inputs --predictive-posterior --shooting-interval 8 --transition-scale 0.1
               fmridyn fit HCP_dir --hcp --task MOTOR --grayordinates --voxel-pca 128 --out model-91k
               fmridyn fit runs.tsv --manifest --out sparse --sparsity 0.9 --prune snip --prune-scope global --sites subject
@@ -47,6 +48,7 @@ struct Fit: ParsableCommand {
     var seeds: String?
     @Flag(help: "Model the task: the events drive the latents as known inputs, dz/dt = f(z) + B u(t) (HRF-convolved regressors; the boxcars themselves with --observation hrf, whose latents are at the neural level). Decoding analyses need models fitted without them.")
     var externalInputs = false
+    @OptionGroup var wells: WellsStartOptions
     @Option(help: "Voxel mode (--voxels): principal components of the training runs' voxels the model sees.")
     var voxelPca = 128
     @Option(help: "With --seeds: orthogonal or affine alignment of the latent spaces.")
@@ -79,6 +81,8 @@ struct Fit: ParsableCommand {
             }
         }
         if externalInputs && options.adjoint { throw ValidationError("--external-inputs needs the direct gradient; drop --adjoint.") }
+        try wells.validate(options: options, externalInputs: externalInputs, sparse: sparse.sparsity > 0)
+        if wells.start == .wells && (shards != nil || federated) { throw ValidationError("--start wells runs in one process; drop --shards and --federated.") }
         if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
         if let shards {
             guard (1...4096).contains(shards) else { throw ValidationError("--shards must be between 1 and 4096 (got \(shards)).") }
@@ -111,11 +115,18 @@ struct Fit: ParsableCommand {
         fit.testFraction = options.testFraction
         (fit.voxelComponents, fit.window, fit.stride) = (voxelPca, options.window, options.stride)
         fit.externalInputs = externalInputs
+        fit.wellsStart = wells.wellsStart
         fit.resume = resume
         fit.sparsity = sparse.sparsity > 0 ? sparse.settings : nil
         fit.alignment = alignment
         fit.version = FMRIDyn.version
-        let table = try fit.run(source: input.source, configurations: { options.configurations(observations: $0, repetitionTime: $1) },
+        let start = wells.start
+        let table = try fit.run(source: input.source, configurations: { features, repetitionTime in
+                                    var (model, training) = options.configurations(observations: features, repetitionTime: repetitionTime)
+                                    // The benchmark's node-wells reads the data without a lead unless one is asked for.
+                                    if start == .wells && options.encoderLead == nil { model.encoderLead = nil }
+                                    return (model, training)
+                                },
                                 progress: diagnostics.progress, info: { logger.info("\($0)") })
         if let table { print(table, terminator: "") }
     }

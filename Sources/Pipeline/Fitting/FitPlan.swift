@@ -47,8 +47,9 @@ public struct FitPlan: Sendable {
 
     /// Fits into `directory` (continuing its checkpoint with `resume`), writes `evaluation.json`
     /// when there is a test split and `sparsity.json` with the compact export for a sparse fit.
-    /// `progress` receives the trainer's lines (and the sparse set-up's).
-    public func train(on data: WindowDataset, into directory: ModelDirectory, resume: Bool = false,
+    /// `progress` receives the trainer's lines (and the sparse set-up's). Training starts from
+    /// `initialModel` (nil: a random model of `model`); a checkpoint being resumed takes precedence.
+    public func train(on data: WindowDataset, into directory: ModelDirectory, resume: Bool = false, initialModel: SVAE<Float>? = nil,
                       progress: ((String) -> Void)? = nil) throws -> Outcome {
         var trainer = Trainer(directory: directory.path, model: model, training: training)
         let sparsePlan = try sparsity.flatMap { settings in
@@ -58,6 +59,7 @@ public struct FitPlan: Sendable {
         trainer.maskSchedule = sparsePlan?.schedule
         trainer.version = version
         trainer.progress = progress
+        trainer.initialModel = initialModel
         let log = try trainer.fit(data, resume: resume)
         let test = try trainer.evaluateTest(data)
         if let sparsePlan { try SparseTrainingSetup.writeRecord(sparsePlan, directory: directory.path) }

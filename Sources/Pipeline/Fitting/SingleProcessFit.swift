@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import Foundation
 import Model
@@ -24,6 +25,9 @@ public struct SingleProcessFit: Sendable {
     public var window = 32, stride = 8
     /// The events drive the latents as known inputs.
     public var externalInputs = false
+    /// Start from wells placed at the modes of a field-free path (`--start wells`; needs the
+    /// external inputs); nil starts from a random model. The window becomes the shortest run.
+    public var wellsStart: WellsStart? = nil
     public var resume = false
     public var sparsity: SparsitySettings?
     public var alignment: SeedRobustness.Alignment = .orthogonal
@@ -71,6 +75,14 @@ public struct SingleProcessFit: Sendable {
             try ExternalInputs.attach(&runs, for: model)
             progress("external inputs: \(names.joined(separator: ", ")) (\(model.observationKernel == nil ? "HRF-convolved regressors" : "neural-level boxcars"))")
         }
+        if wellsStart != nil {
+            if runs.contains(where: { $0.voxelSpace != nil }) {
+                throw PipelineError("`--start wells` reads the wells from region timeseries; voxel and grayordinate runs are not supported (extract regions first)")
+            }
+            model.window = try WellsStart.wholeRunWindow(runs)
+            model.stride = model.window
+            progress("wells start: one window per run (\(model.window) volumes, the shortest run)")
+        }
         let data = try FitPlan(model: model, training: training, testFraction: testFraction, splitSeed: splitSeed).dataset(runs: runs, store: store)
         info("\(runs.count) runs, \(model.observations) features; \(data.training.count) training, \(data.validation.count) validation and \(data.test.count) test windows (\(data.splitDescription))")
         guard let seeds else {
@@ -95,7 +107,13 @@ public struct SingleProcessFit: Sendable {
                progress: @escaping (String) -> Void, info: (String) -> Void) throws {
         var plan = FitPlan(model: model, training: training, testFraction: testFraction, sparsity: sparsity)
         plan.version = version
-        let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume, progress: progress)
+        var start: SVAE<Float>? = nil
+        if let wellsStart {
+            let line: String
+            (start, line) = try wellsStart.model(configuration: model, data: data, seed: model.seed)
+            progress(line)
+        }
+        let outcome = try plan.train(on: data, into: ModelDirectory(directory), resume: resume, initialModel: start, progress: progress)
         FitPlan.summaryLines(directory: directory, log: outcome.log, testELBO: outcome.testELBO, testWindows: data.test.count).forEach(info)
         if let sparsity {
             info("\(directory)/sparsity.json: \(sparsity.method.rawValue) at sparsity \(sparsity.sparsity) (\(sparsity.scope.rawValue)); compact export model_sparse.safetensors")

@@ -1,0 +1,54 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `fmridyn fit --start wells` end to end on two runs of the nitime fixture's regions.
+final class WellsStartCLITests: XCTestCase {
+    func testWellsStartBeatsARandomStartAndNamesWhatItNeeds() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = directory.file("sub-01_task-motor_run-1_timeseries.tsv")
+        XCTAssertEqual(try CommandRunner.run(["extract", Fixtures.path("fmri/fmri1.nii.gz"), "--atlas", Fixtures.path("extraction/labels_native.nii.gz"),
+                                              "--detrend", "--out", first, "-q"]).status, 0)
+        try FileManager.default.copyItem(atPath: first, toPath: directory.file("sub-02_task-motor_run-1_timeseries.tsv"))
+        try FileManager.default.copyItem(atPath: Fixtures.path("events/motor_events.tsv"), toPath: directory.file("events.tsv"))
+        let manifest = directory.file("runs.tsv")
+        try """
+            timeseries\tsubject\tevents\ttr
+            sub-01_task-motor_run-1_timeseries.tsv\t01\tevents.tsv\t1.35
+            sub-02_task-motor_run-1_timeseries.tsv\t02\tevents.tsv\t1.35
+
+            """.write(toFile: manifest, atomically: true, encoding: .utf8)
+        let model = ["--external-inputs", "--observation", "hrf", "--inference", "initial", "--latent-dim", "2", "--hidden", "8"]
+
+        // With a vanishing learning rate the one epoch scores the start itself: the wells start's
+        // decoder is the least-squares map of its path, a random start's is random.
+        var validation: [String: Double] = [:]
+        for start in ["wells", "random"] {
+            let out = directory.file("model-\(start)")
+            let fit = try CommandRunner.run(["fit", manifest, "--manifest", "--out", out, "--start", start, "--window", "40", "--stride", "40",
+                                             "--epochs", "1", "--lr", "1e-9"] + model)
+            XCTAssertEqual(fit.status, 0, fit.stderr)
+            if start == "wells" {
+                XCTAssertTrue(fit.stderr.contains("wells start: 8 components from 1 training runs"), fit.stderr)
+                XCTAssertTrue(fit.stderr.contains("one window per run (40 volumes"), fit.stderr)
+            }
+            let log = try String(contentsOfFile: out + "/training_log.csv", encoding: .utf8).split(separator: "\n")
+            let header = log[0].split(separator: ",")
+            let column = try XCTUnwrap(header.firstIndex(of: "val_elbo"))
+            validation[start] = Double(log[1].split(separator: ",")[column])
+        }
+        let wells = try XCTUnwrap(validation["wells"]), random = try XCTUnwrap(validation["random"])
+        XCTAssertGreaterThan(wells, random + 100, "validation ELBO of the start: wells \(wells), random \(random)")
+
+        // What the start needs is named in one message.
+        let bare = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells"])
+        XCTAssertEqual(bare.status, 2)
+        for flag in ["--observation hrf", "--external-inputs", "--inference initial"] {
+            XCTAssertTrue(bare.stderr.contains(flag), bare.stderr)
+        }
+        let sparse = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells", "--sparsity", "0.5"] + model)
+        XCTAssertEqual(sparse.status, 2)
+        XCTAssertTrue(sparse.stderr.contains("--sparsity"), sparse.stderr)
+    }
+}
