@@ -209,43 +209,62 @@ public struct RecoveryBenchmark {
                     return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
                 }
                 if variant.refitsField { try Self.refitField(&model, latents: latents, runs: modelRuns, seed: cell.seed) }
-                let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
-                let takesTask = modelConfiguration.inputCount > 0
-                var scores: MethodScores
-                if level == "neural" {
-                    // The model's own BOLD-level states: its latents through its observation kernel.
-                    let convolved = latents.map { run -> [[Double]] in
-                        let z = Tensor<Double>(shape: [1, run.count, km], scalars: run.flatMap { $0 })
-                        let scalars = model.haemodynamic(z).scalars
-                        return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
+                let forecasts = try modelForecast(model, rows: modelRows, test: testRuns)
+                /// Every score of one latent path per run under the fitted model.
+                func score(_ latents: [[[Double]]]) throws -> MethodScores {
+                    let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
+                    let takesTask = modelConfiguration.inputCount > 0
+                    var scores: MethodScores
+                    if level == "neural" {
+                        // The model's own BOLD-level states: its latents through its observation kernel.
+                        let convolved = latents.map { run -> [[Double]] in
+                            let z = Tensor<Double>(shape: [1, run.count, km], scalars: run.flatMap { $0 })
+                            let scalars = model.haemodynamic(z).scalars
+                            return (0..<run.count).map { t in Array(scalars[(t * km)..<((t + 1) * km)]) }
+                        }
+                        scores = stateScores(latents, boldLevel: convolved, labels: study.neuralLabels, decode: !takesTask)
+                    } else {
+                        scores = stateScores(latents, decode: !takesTask)
                     }
-                    scores = stateScores(latents, boldLevel: convolved, labels: study.neuralLabels, decode: !takesTask)
-                } else {
-                    scores = stateScores(latents, decode: !takesTask)
-                }
-                scores.epochs = log.count
-                scores.level = level
-                let truth = level == "neural" ? study.neural : study.bold
-                if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
-                    let (function, system) = ModelFixedPoints.system(of: model)
-                    let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-                    scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
-                        let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
-                        let output = function(input).scalars
-                        return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
-                    }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
-                    let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: km, count: 512, seed: cell.seed)
-                    let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
-                    scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
-                    if study.system.cyclePeriod != nil, let last = latents[0].last {
-                        let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
-                        let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
-                        scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
-                                                                   repetitionTime: study.repetitionTime)
+                    scores.epochs = log.count
+                    scores.level = level
+                    let truth = level == "neural" ? study.neural : study.bold
+                    if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
+                        let (function, system) = ModelFixedPoints.system(of: model)
+                        let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+                        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
+                            let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
+                            let output = function(input).scalars
+                            return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
+                        }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
+                        let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: km, count: 512, seed: cell.seed)
+                        let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
+                        scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
+                        if study.system.cyclePeriod != nil, let last = latents[0].last {
+                            let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
+                            let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
+                            scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
+                                                                       repetitionTime: study.repetitionTime)
+                        }
                     }
+                    scores.forecastR2Step1 = forecasts.0
+                    scores.forecastR2Step5 = forecasts.1
+                    return scores
                 }
-                (scores.forecastR2Step1, scores.forecastR2Step5) = try modelForecast(model, rows: modelRows, test: testRuns)
-                methods[variant.name] = scores
+                methods[variant.name] = try score(latents)
+                for q in variant.mapTransitionSDs {
+                    // The same model, each run's path its MAP estimate with transition noise q
+                    // (`SVAE.mapPath`), started from the posterior means.
+                    let refined = try zip(zip(modelRows, modelRuns), latents).map { pair, start -> [[Double]] in
+                        let (run, source) = pair
+                        let path = try model.mapPath(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])),
+                                                     inputs: source.inputs?.floatTensor,
+                                                     start: Tensor<Float>(shape: [run.count, km], scalars: start.flatMap { $0.map(Float.init) }),
+                                                     options: .init(transitionSD: q))
+                        return (0..<run.count).map { t in (0..<km).map { Double(path.scalars[t * km + $0]) } }
+                    }
+                    methods[ModelVariant.mapMethodName(variant.name, transitionSD: q)] = try score(refined)
+                }
             } catch {
                 progress?("\(cell.setting) seed \(cell.seed): \(variant.name) failed: \(error)")
                 errors[variant.name] = "\(error)"

@@ -163,6 +163,13 @@ final class WellsInitialisationTests: XCTestCase {
         XCTAssertEqual(tempered.wells?.expansionLimit, 0.5)
         XCTAssertNil(try XCTUnwrap(ModelVariant.named("node-wells-soft+wells-expansion=0")).wells?.expansionLimit)
         XCTAssertNil(ModelVariant.named("node-wells+wells-temperature=0"))
+        let mapped = try XCTUnwrap(ModelVariant.named("node-wells+map=0.05:0.2"))
+        XCTAssertEqual(mapped.mapTransitionSDs, [0.05, 0.2])
+        XCTAssertEqual(mapped.wells?.components, 8, "the MAP read-out keeps the base's start")
+        XCTAssertEqual(ModelVariant.mapMethodName(mapped.name, transitionSD: 0.2), "node-wells+map=0.2")
+        XCTAssertTrue(wells.mapTransitionSDs.isEmpty)
+        XCTAssertNil(ModelVariant.named("node-wells+map=0"))
+        XCTAssertNil(ModelVariant.named("node-wells+map=0.1:x"))
     }
 
     /// Three wells in 2-D, fitted to points around them.

@@ -1,0 +1,74 @@
+import Core
+import Foundation
+import LinearAlgebra
+
+extension SVAE {
+    /// Settings of `mapPath`.
+    public struct MAPPathOptions: Sendable, Hashable {
+        /// q: the standard deviation of the transition noise, in latent units per step (one TR).
+        public var transitionSD: Double
+        /// L-BFGS iterations at most.
+        public var iterations = 300
+        /// Stop when the largest entry of the gradient is at most this.
+        public var tolerance = 1e-3
+
+        public init(transitionSD: Double) { self.transitionSD = transitionSD }
+    }
+
+    /// The most probable latent path of one run under the model with transition noise: the
+    /// path z [T, K] that minimises
+    ///
+    ///     E(z) = -log p(x | z) + 1 / (2 q^2) sum_{t=1}^{T-1} |z_t - phi(z_{t-1}) - d_{t-1}|^2,
+    ///
+    /// with p(x | z) the decoder's Gaussian likelihood of the run's features x [T, R] (through
+    /// the observation kernel, with the covariates of x when the model has them), phi the
+    /// field's one-step map and d_t = B u_t the inputs' drive over that step. The deterministic
+    /// rollout that `posteriorMeans` gives for `initial` inference is the q -> 0 limit; a finite
+    /// q lets the data correct the path at every step while the field still carries it, the
+    /// smoothing an inferred input gives (as LFADS's controller). Started from `start` [T, K]
+    /// (usually `posteriorMeans`), minimised by L-BFGS in Float64. Neural-ODE dynamics only
+    /// (the GRU baseline's step carries a memory the path does not hold).
+    public func mapPath(_ run: Tensor<Scalar>, inputs: Tensor<Scalar>? = nil, start: Tensor<Scalar>, options: MAPPathOptions) throws -> Tensor<Scalar> {
+        guard dynamics.node != nil else { throw TrainingError("the MAP path needs neural-ODE dynamics (the GRU baseline's step has a memory)") }
+        let (steps, features) = (run.shape[0], run.shape[1])
+        let k = configuration.latent
+        guard start.shape == [steps, k], steps >= 2 else {
+            throw TrainingError("the MAP path needs a start of shape [\(steps), \(k)] for a run of \(steps) volumes (at least 2)")
+        }
+        guard options.transitionSD > 0, options.transitionSD.isFinite else { throw TrainingError("the MAP path needs a positive transition SD") }
+        let model: SVAE<Double> = converted()
+        let x = run.converted(to: Double.self).reshaped([1, steps, features])
+        let observed = model.features(x)
+        let drive: Tensor<Double>? = try inputs.map { u in
+            guard u.shape.count == 2, u.shape[0] == steps, let map = model.inputMap else {
+                throw TrainingError("the MAP path's inputs must be [\(steps), \(configuration.inputCount)] for a model with inputs")
+            }
+            return map(u.converted(to: Double.self).slice(alongAxis: 0, 0..<(steps - 1)))
+        }
+        let weight = 0.5 / (options.transitionSD * options.transitionSD)
+        var failure: (any Error)? = nil
+        let energy: ([Double]) -> (Double, [Double]) = { scalars in
+            do {
+                let (value, gradient) = try valueAndGradient(of: SingleTensor(value: Tensor<Double>(shape: [steps, k], scalars: scalars))) { path in
+                    try model.mapEnergy(path.value, observed: observed, data: x, drive: drive, transitionWeight: weight)
+                }
+                return (value, Array(gradient.value.scalars))
+            } catch {
+                failure = failure ?? error
+                return (.infinity, [Double](repeating: 0, count: scalars.count))
+            }
+        }
+        let solution = LBFGS.minimize(energy, start: start.scalars.map { Double($0) }, tolerance: options.tolerance, maxIterations: options.iterations)
+        if let failure { throw failure }
+        return Tensor(shape: [steps, k], scalars: solution.map { Scalar($0) })
+    }
+
+    /// E(z) of `mapPath` for z [T, K] (differentiable in z).
+    func mapEnergy(_ z: Tensor<Scalar>, observed: Tensor<Scalar>, data x: Tensor<Scalar>, drive: Tensor<Scalar>?, transitionWeight: Double) throws -> Tensor<Scalar> {
+        let steps = z.shape[0], k = z.shape[1]
+        let likelihood = decoder.negativeLogLikelihood(observed, mean: observe(z.reshaped([1, steps, k]), data: x))
+        let (next, _) = try dynamics.step(z.slice(alongAxis: 0, 0..<(steps - 1)), memory: nil, drive: drive)
+        let residual = z.slice(alongAxis: 0, 1..<steps) - next
+        return likelihood + residual.squared().sum() * Scalar(transitionWeight)
+    }
+}

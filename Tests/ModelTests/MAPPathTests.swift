@@ -1,0 +1,118 @@
+import Core
+import LinearAlgebra
+import TestSupport
+import XCTest
+
+@testable import Model
+
+/// `SVAE.mapPath`: the most probable path under the model with transition noise.
+final class MAPPathTests: XCTestCase {
+    /// A model whose every map is linear: the field's last layer starts at zero, so with a leak
+    /// f(z) = -leak z and its one-step map is z -> C z + g(u); the decoder is linear and the
+    /// observation a convolution. The energy is then quadratic and its minimiser solves normal
+    /// equations, assembled here from the model's linear operators (probed column by column)
+    /// and the variances and transition weight the energy's formula states.
+    func testMatchesTheNormalEquationsOfALinearModel() throws {
+        var c = SVAEConfiguration(observations: 4)
+        c.latent = 2
+        c.hidden = 5
+        c.fieldLeak = 0.3
+        c.observationKernel = [0.2, 0.5, 0.3]
+        c.externalInputs = ["a"]
+        c.inference = .initial
+        c.seed = 5
+        var model = SVAE<Double>(configuration: c)
+        model.decoder.logVariance = Tensor(shape: [4], scalars: [-0.5, 0.2, 0.0, 0.7])
+        let (t, k, r) = (9, 2, 4)
+        var random = RandomSource(seed: 17)
+        let x = Tensor<Double>(shape: [t, r], scalars: (0..<(t * r)).map { _ in random.normal() })
+        let u = Tensor<Double>(shape: [t, 1], scalars: (0..<t).map { $0 % 3 == 0 ? 1 : 0 })
+        let q = 0.4
+
+        // Linear operators: observation mean = M z + m0 (z flattened t-major), step = C z + g_t.
+        let n = t * k
+        func mean(_ z: [Double]) -> [Double] { Array(model.observe(Tensor(shape: [1, t, k], scalars: z)).scalars) }
+        let m0 = mean([Double](repeating: 0, count: n))
+        var columns: [[Double]] = []
+        for j in 0..<n {
+            var e = [Double](repeating: 0, count: n); e[j] = 1
+            columns.append(zip(mean(e), m0).map { $0 - $1 })
+        }
+        let (stepOfBasis, _) = try model.dynamics.step(Tensor(shape: [k, k], scalars: [1, 0, 0, 1]), memory: nil, drive: nil)
+        let cMatrix = Array(stepOfBasis.scalars)  // row j: the step of e_j
+        let drive = try XCTUnwrap(model.inputMap)(u.slice(alongAxis: 0, 0..<(t - 1)))
+        let (g, _) = try model.dynamics.step(Tensor(zeros: [t - 1, k]), memory: nil, drive: drive)
+        // Linearity of the probed step (otherwise the energy is not quadratic).
+        let (twice, _) = try model.dynamics.step(Tensor(shape: [1, k], scalars: [2, -1]), memory: nil, drive: nil)
+        XCTAssertEqual(twice.scalars[0], 2 * cMatrix[0] - cMatrix[2], accuracy: 1e-12)
+
+        // Residual rows J z - target with weights: observations 1 / sigma_r^2, transitions 1 / q^2.
+        var rows: [[Double]] = [], targets: [Double] = [], weights: [Double] = []
+        let precision = model.decoder.logVariance.scalars.map { exp(-$0) }
+        for time in 0..<t {
+            for feature in 0..<r {
+                let index = time * r + feature
+                rows.append(columns.map { $0[index] })
+                targets.append(x.scalars[index] - m0[index])
+                weights.append(precision[feature])
+            }
+        }
+        for time in 1..<t {
+            for d in 0..<k {
+                var row = [Double](repeating: 0, count: n)
+                row[time * k + d] = 1
+                for j in 0..<k { row[(time - 1) * k + j] -= cMatrix[j * k + d] }
+                rows.append(row)
+                targets.append(g.scalars[(time - 1) * k + d])
+                weights.append(1 / (q * q))
+            }
+        }
+        var normal = [Double](repeating: 0, count: n * n), rhs = [Double](repeating: 0, count: n)
+        for (row, (target, weight)) in zip(rows, zip(targets, weights)) {
+            for i in 0..<n where row[i] != 0 {
+                rhs[i] += weight * row[i] * target
+                for j in 0..<n { normal[i * n + j] += weight * row[i] * row[j] }
+            }
+        }
+        try DenseLinearAlgebra.solve(&normal, &rhs, n: n)
+
+        var options = SVAE<Double>.MAPPathOptions(transitionSD: q)
+        options.tolerance = 1e-9
+        options.iterations = 2000
+        let path = try model.mapPath(x, inputs: u, start: Tensor(zeros: [t, k]), options: options)
+        for (found, expected) in zip(path.scalars, rhs) { XCTAssertEqual(found, expected, accuracy: 1e-4) }
+        XCTAssertGreaterThan(rhs.map(abs).max() ?? 0, 0.05, "a non-trivial path")
+    }
+
+    /// As q shrinks the path is pulled onto the model's own rollout (the q -> 0 limit).
+    func testASmallTransitionNoiseFollowsTheRollout() throws {
+        var c = SVAEConfiguration(observations: 3)
+        c.latent = 2
+        c.hidden = 4
+        c.inference = .initial
+        c.seed = 9
+        var model = SVAE<Double>(configuration: c)
+        var random = RandomSource(seed: 4)
+        let last = try XCTUnwrap(model.dynamics.node?.field.network.layers.count) - 1
+        model.dynamics.node?.field.network.layers[last].weight = Tensor(shape: [2, 4], scalars: (0..<8).map { _ in 0.5 * random.normal() })
+        let t = 12
+        let x = Tensor<Double>(shape: [t, 3], scalars: (0..<(t * 3)).map { _ in random.normal() })
+        func gapToRollout(_ q: Double) throws -> Double {
+            let path = try model.mapPath(x, start: Tensor(zeros: [t, 2]), options: .init(transitionSD: q))
+            let z0 = Tensor<Double>(shape: [1, 2], scalars: Array(path.scalars[0..<2]))
+            let rollout = try model.dynamics.path(z0, steps: t - 1, drives: nil)
+            return zip(path.scalars, rollout.scalars).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        }
+        let loose = try gapToRollout(1), tight = try gapToRollout(0.01)
+        XCTAssertGreaterThan(loose, 0.1)
+        XCTAssertLessThan(tight, loose / 20)
+    }
+
+    func testRefusesTheGRUBaseline() {
+        var c = SVAEConfiguration(observations: 2)
+        c.latent = 1
+        c.dynamics = .rnn
+        let model = SVAE<Double>(configuration: c)
+        XCTAssertThrowsError(try model.mapPath(Tensor(zeros: [3, 2]), start: Tensor(zeros: [3, 1]), options: .init(transitionSD: 0.1)))
+    }
+}
