@@ -25,8 +25,10 @@ public struct LatentTrajectory: Sendable, Equatable {
 /// `subject,session,task,run,volume,time_s,condition,z1,...,zK` (empty strings where an entity
 /// or the condition is unknown; `volume` counts from 0 in the original run; time_s = volume x TR).
 public enum LatentExport {
-    /// The latents of every run (sequential models filter through each whole run).
-    public static func trajectories(model: SVAE<Float>, runs: [RunData]) throws -> [LatentTrajectory] {
+    /// The latents of every run (sequential models filter through each whole run); with
+    /// `mapPath`, each run's most probable path under the model with that transition noise
+    /// (`SVAE.mapPath`), started from the posterior means.
+    public static func trajectories(model: SVAE<Float>, runs: [RunData], mapPath: SVAE<Float>.MAPPathOptions? = nil) throws -> [LatentTrajectory] {
         let k = model.configuration.latent
         return try runs.map { run in
             let expected = model.configuration.observations + model.configuration.covariateCount
@@ -42,7 +44,9 @@ public enum LatentExport {
                 }
                 inputs = u.floatTensor
             }
-            let means = try model.posteriorMeans(input, inputs: inputs).scalars
+            var path = try model.posteriorMeans(input, inputs: inputs)
+            if let mapPath { path = try model.mapPath(input, inputs: inputs, start: path, options: mapPath) }
+            let means = path.scalars
             return LatentTrajectory(subject: run.subject, session: run.session, task: run.task, run: run.run,
                                     volumes: Array(run.volumes.prefix(standardized.timePoints)), repetitionTime: run.repetitionTime,
                                     conditions: run.conditions.map { Array($0.prefix(standardized.timePoints)) },

@@ -13,10 +13,14 @@ struct Latents: ParsableCommand {
             each latent's decoder column as DIR/zK.nii.gz (voxel models: through the voxel PCA, in \
             the input space; region models: painted into --maps-atlas) and DIR/decoder_maps.tsv. Sequential \
             models filter through each whole run (z_{t-1} = previous posterior mean); initial \
-            models encode consecutive windows and integrate from each window's posterior mean.
+            models encode consecutive windows and integrate from each window's posterior mean. \
+            --map-transition-sd Q writes instead each run's most probable path under the model \
+            with transition noise of SD Q per TR, started from those means (neural-ODE models; \
+            docs/recovery.md, eighth round).
 
             Example:
               fmridyn latents --model model sub-01_task-motor_run-1_timeseries.tsv --tr 0.72 --events sub-01_task-motor_run-1_events.tsv --out latents.csv
+              fmridyn latents --model model-wells bids_dir --out latents-map.csv --map-transition-sd 0.03
             """
     )
 
@@ -39,14 +43,18 @@ struct Latents: ParsableCommand {
 
     @Flag(help: "Read a model whose fit did not finish (its best parameters so far).")
     var allowUnfinished = false
+    @Option(help: "Write each run's MAP path under the model with transition noise of this SD (latent units per TR) instead of the posterior means (neural-ODE models).")
+    var mapTransitionSd: Double?
 
     func validate() throws {
         try NumericOptions.positive("--maps-radius", mapsRadius, unit: "mm")
+        if let mapTransitionSd { try NumericOptions.positive("--map-transition-sd", mapTransitionSd, unit: "per TR") }
     }
 
     func run() throws {
         try OutputLocation.requireWritable(file: out)
-        let fitted = try FittedModel(directory: model, allowUnfinished: allowUnfinished)
+        var fitted = try FittedModel(directory: model, allowUnfinished: allowUnfinished)
+        fitted.mapPath = mapTransitionSd.map { SVAE<Float>.MAPPathOptions(transitionSD: $0) }
         let svae = fitted.svae
         let trajectories = try fitted.trajectories(of: input.source)
         try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out)

@@ -41,6 +41,19 @@ final class WellsStartCLITests: XCTestCase {
         let wells = try XCTUnwrap(validation["wells"]), random = try XCTUnwrap(validation["random"])
         XCTAssertGreaterThan(wells, random + 100, "validation ELBO of the start: wells \(wells), random \(random)")
 
+        // The MAP read-out of the same model: other values, same rows and columns.
+        var tables: [[Substring]] = []
+        for extra in [[], ["--map-transition-sd", "0.03"]] {
+            let csv = directory.file("latents-\(extra.count).csv")
+            let latents = try CommandRunner.run(["latents", "--model", directory.file("model-wells"), manifest, "--manifest", "--out", csv, "-q"] + extra)
+            XCTAssertEqual(latents.status, 0, latents.stderr)
+            tables.append(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n"))
+        }
+        XCTAssertEqual(tables[0].count, 81)
+        XCTAssertEqual(tables[0].count, tables[1].count)
+        XCTAssertEqual(tables[0][0], tables[1][0])
+        XCTAssertNotEqual(tables[0][1...], tables[1][1...])
+
         // What the start needs is named in one message.
         let bare = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells"])
         XCTAssertEqual(bare.status, 2)

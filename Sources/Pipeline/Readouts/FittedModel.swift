@@ -11,6 +11,9 @@ public struct FittedModel {
     public let description: ModelDescription
     /// The voxel PCA of a voxel or grayordinate model; nil for region models.
     public let projection: VoxelProjection?
+    /// Latents as each run's MAP path with this transition noise (`SVAE.mapPath`); nil: the
+    /// posterior means.
+    public var mapPath: SVAE<Float>.MAPPathOptions? = nil
 
     /// Loads `directory` (`allowUnfinished`: the best parameters of a fit that did not finish).
     public init(directory: String, allowUnfinished: Bool = false) throws {
@@ -27,9 +30,9 @@ public struct FittedModel {
         return prepared
     }
 
-    /// The posterior-mean latent trajectory of each run.
+    /// The latent trajectory of each run (posterior means, or MAP paths with `mapPath`).
     public func trajectories(_ runs: [RunData]) throws -> [LatentTrajectory] {
-        try LatentExport.trajectories(model: svae, runs: prepare(runs))
+        try LatentExport.trajectories(model: svae, runs: prepare(runs), mapPath: mapPath)
     }
 
     /// The trajectories of every run of `source`, read one run at a time (one run's signals in
