@@ -46,11 +46,11 @@ public enum LatentExport {
             }
             var path = try model.posteriorMeans(input, inputs: inputs)
             if let mapPath { path = try model.mapPath(input, inputs: inputs, start: path, options: mapPath) }
-            let means = path.scalars
+            let values = path.scalars
             return LatentTrajectory(subject: run.subject, session: run.session, task: run.task, run: run.run,
                                     volumes: Array(run.volumes.prefix(standardized.timePoints)), repetitionTime: run.repetitionTime,
                                     conditions: run.conditions.map { Array($0.prefix(standardized.timePoints)) },
-                                    values: (0..<standardized.timePoints).map { t in Array(means[(t * k)..<((t + 1) * k)]) })
+                                    values: (0..<standardized.timePoints).map { t in Array(values[(t * k)..<((t + 1) * k)]) })
         }
     }
 

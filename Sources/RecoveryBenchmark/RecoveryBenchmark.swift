@@ -203,11 +203,12 @@ public struct RecoveryBenchmark {
                 let log = try trainer.fit(data)
                 var (model, _) = try Trainer.loadModel(from: directory + "/" + variant.name)
                 let km = model.configuration.latent
-                let latents = try zip(modelRows, modelRuns).map { run, source -> [[Double]] in
-                    let means = try model.posteriorMeans(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])),
-                                                         inputs: source.inputs?.floatTensor)
-                    return (0..<run.count).map { t in (0..<km).map { Double(means.scalars[t * km + $0]) } }
+                let runTensors = modelRows.map { run in Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])) }
+                let means = try zip(runTensors, modelRuns).map { x, source in try model.posteriorMeans(x, inputs: source.inputs?.floatTensor) }
+                func pathRows(_ path: Tensor<Float>) -> [[Double]] {
+                    (0..<path.shape[0]).map { t in (0..<km).map { Double(path.scalars[t * km + $0]) } }
                 }
+                let latents = means.map(pathRows)
                 if variant.refitsField { try Self.refitField(&model, latents: latents, runs: modelRuns, seed: cell.seed) }
                 let forecasts = try modelForecast(model, rows: modelRows, test: testRuns)
                 /// Every score of one latent path per run under the fitted model.
@@ -255,13 +256,8 @@ public struct RecoveryBenchmark {
                 for q in variant.mapTransitionSDs {
                     // The same model, each run's path its MAP estimate with transition noise q
                     // (`SVAE.mapPath`), started from the posterior means.
-                    let refined = try zip(zip(modelRows, modelRuns), latents).map { pair, start -> [[Double]] in
-                        let (run, source) = pair
-                        let path = try model.mapPath(Tensor<Float>(shape: [run.count, run[0].count], scalars: Self.rowsToTensor(run[...])),
-                                                     inputs: source.inputs?.floatTensor,
-                                                     start: Tensor<Float>(shape: [run.count, km], scalars: start.flatMap { $0.map(Float.init) }),
-                                                     options: .init(transitionSD: q))
-                        return (0..<run.count).map { t in (0..<km).map { Double(path.scalars[t * km + $0]) } }
+                    let refined = try runTensors.indices.map { run in
+                        pathRows(try model.mapPath(runTensors[run], inputs: modelRuns[run].inputs?.floatTensor, start: means[run], options: .init(transitionSD: q)))
                     }
                     methods[ModelVariant.mapMethodName(variant.name, transitionSD: q)] = try score(refined)
                 }

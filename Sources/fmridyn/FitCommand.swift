@@ -83,6 +83,9 @@ struct Fit: ParsableCommand {
         if externalInputs && options.adjoint { throw ValidationError("--external-inputs needs the direct gradient; drop --adjoint.") }
         try wells.validate(options: options, externalInputs: externalInputs, sparse: sparse.sparsity > 0)
         if wells.start == .wells && (shards != nil || federated) { throw ValidationError("--start wells runs in one process; drop --shards and --federated.") }
+        if wells.start == .wells && (input.bids.voxels || input.bids.grayordinates) {
+            throw ValidationError("--start wells reads the wells from region timeseries; drop --voxels/--grayordinates (use --atlas).")
+        }
         if force && resume { throw ValidationError("--force replaces the model in --out and --resume continues it; give one of them.") }
         if let shards {
             guard (1...4096).contains(shards) else { throw ValidationError("--shards must be between 1 and 4096 (got \(shards)).") }

@@ -60,6 +60,9 @@ final class WellsStartCLITests: XCTestCase {
         for flag in ["--observation hrf", "--external-inputs", "--inference initial"] {
             XCTAssertTrue(bare.stderr.contains(flag), bare.stderr)
         }
+        let voxels = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells", "--voxels"] + model)
+        XCTAssertEqual(voxels.status, 2)
+        XCTAssertTrue(voxels.stderr.contains("--voxels"), voxels.stderr)
         let sparse = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells", "--sparsity", "0.5"] + model)
         XCTAssertEqual(sparse.status, 2)
         XCTAssertTrue(sparse.stderr.contains("--sparsity"), sparse.stderr)

@@ -7,8 +7,8 @@ import RecoveryBenchmark
 /// `fit --start wells`: the benchmark's `node-wells` start (`WellsInitialisation`, docs/recovery.md,
 /// sixth and seventh rounds) built from a fit's own runs. The wells are read from the training
 /// runs only, with each run's conditions at the neural level taken from its events (the
-/// condition of each volume's onset, undelayed; "rest" between blocks), the labels the
-/// benchmark takes from its simulator, so on simulated data both give the same start.
+/// condition of each volume's onset, undelayed; "rest" between blocks), the rule the
+/// benchmark's simulator labels its volumes by.
 public struct WellsStart: Sendable {
     public var options: WellsInitialisation.Options
 
@@ -41,10 +41,11 @@ public struct WellsStart: Sendable {
             throw PipelineError("`--start wells` needs the task as external inputs (`--external-inputs`)")
         }
         let fitted = Set(data.training.map(\.run)).sorted()
+        guard let first = fitted.first else { throw PipelineError("`--start wells` needs at least one training run") }
         var regions: [[[Double]]] = [], labels: [[String]] = [], inputs: [[[Double]]] = []
         for index in fitted {
             let run = data.runs[index]
-            guard let extent = data.store.extents.indices.contains(index) ? data.store.extents[index] : nil, extent.isPresent else {
+            guard index < data.store.extents.count, case let extent = data.store.extents[index], extent.isPresent else {
                 throw PipelineError("\(run.source): its standardised values are not in this process's run store")
             }
             var values = [Float](repeating: 0, count: extent.timePoints * extent.columns)
@@ -58,7 +59,7 @@ public struct WellsStart: Sendable {
             inputs.append(runInputs.rows)
         }
         let start = try WellsInitialisation(configuration: configuration, regions: regions, labels: labels, inputs: inputs,
-                                            conditions: conditions, repetitionTime: data.runs[fitted[0]].repetitionTime,
+                                            conditions: conditions, repetitionTime: data.runs[first].repetitionTime,
                                             options: options, seed: seed)
         let line = String(format: "wells start: %d components from %d training runs, field fit R^2 %.3f, temperature %.3g, largest expansion %.2f per s",
                           options.components, fitted.count, start.fieldFitR2, start.temperature, start.largestExpansion)
