@@ -226,6 +226,39 @@ public enum Decoding {
         case lda
     }
 
+    /// Fits `classifier` on the rows `train` of `features` (standardised with their mean and
+    /// standard deviation) and predicts the rows `test`.
+    public static func fitAndPredict(features: [[Double]], labels: [String], train: [Int], test: [Int], classifier: Classifier) -> [String] {
+        guard let d = features.first?.count, !train.isEmpty else { return test.map { _ in "" } }
+        var mean = [Double](repeating: 0, count: d), std = [Double](repeating: 0, count: d)
+        for row in train { for f in 0..<d { mean[f] += features[row][f] } }
+        for f in 0..<d { mean[f] /= Double(train.count) }
+        for row in train { for f in 0..<d { let v = features[row][f] - mean[f]; std[f] += v * v } }
+        for f in 0..<d { let v = std[f] / Double(train.count); std[f] = v > 0 ? v.squareRoot() : 1 }
+        func scale(_ row: [Double]) -> [Double] { (0..<d).map { (row[$0] - mean[$0]) / std[$0] } }
+        switch classifier {
+        case .logisticRegression(let c):
+            var model = LogisticRegression(c: c)
+            model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+            return model.predict(test.map { scale(features[$0]) })
+        case .lda(let shrinkage):
+            var model = LinearDiscriminant(shrinkage: shrinkage)
+            model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
+            return model.predict(test.map { scale(features[$0]) })
+        }
+    }
+
+    /// Balanced accuracy on the rows whose group is in `testGroups` of a classifier fitted on
+    /// all other rows (one train/test split by group; nil when either side is empty).
+    public static func heldOutAccuracy(features: [[Double]], labels: [String], groups: [String], testGroups: Set<String>,
+                                       classifier: Classifier = .logisticRegression(c: 1)) -> Double? {
+        let test = groups.indices.filter { testGroups.contains(groups[$0]) }
+        let train = groups.indices.filter { !testGroups.contains(groups[$0]) }
+        guard !test.isEmpty, !train.isEmpty else { return nil }
+        let predicted = fitAndPredict(features: features, labels: labels, train: train, test: test, classifier: classifier)
+        return balancedAccuracy(truth: test.map { labels[$0] }, predicted: predicted)
+    }
+
     /// GroupKFold cross-validation of L2 logistic regression on features standardised with the
     /// training fold's mean and standard deviation; optional label-permutation p-value.
     public enum Classifier: Sendable {
@@ -258,24 +291,8 @@ public enum Decoding {
         }
         @Sendable func fitAndPredict(test: [Int], labels: [String]) -> [String] {
             let testSet = Set(test)
-            let train = labels.indices.filter { !testSet.contains($0) }
-            let d = features[0].count
-            var mean = [Double](repeating: 0, count: d), std = [Double](repeating: 0, count: d)
-            for row in train { for f in 0..<d { mean[f] += features[row][f] } }
-            for f in 0..<d { mean[f] /= Double(train.count) }
-            for row in train { for f in 0..<d { let v = features[row][f] - mean[f]; std[f] += v * v } }
-            for f in 0..<d { let v = std[f] / Double(train.count); std[f] = v > 0 ? v.squareRoot() : 1 }
-            func scale(_ row: [Double]) -> [Double] { (0..<d).map { (row[$0] - mean[$0]) / std[$0] } }
-            switch classifier {
-            case .logisticRegression(let c):
-                var model = LogisticRegression(c: c)
-                model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
-                return model.predict(test.map { scale(features[$0]) })
-            case .lda(let shrinkage):
-                var model = LinearDiscriminant(shrinkage: shrinkage)
-                model.fit(train.map { scale(features[$0]) }, train.map { labels[$0] })
-                return model.predict(test.map { scale(features[$0]) })
-            }
+            return Self.fitAndPredict(features: features, labels: labels, train: labels.indices.filter { !testSet.contains($0) }, test: test,
+                                      classifier: classifier)
         }
         let (perFold, predicted) = run(labels)
         let mean = perFold.reduce(0, +) / Double(max(1, perFold.count))

@@ -63,6 +63,37 @@ extension SVAE {
         return Tensor(shape: [steps, k], scalars: solution.map { Scalar($0) })
     }
 
+    /// The MAP path of one run with the task withheld: `mapPath` without inputs (u = 0), so
+    /// every kick the task gave must come from the data as transition noise. Started from the
+    /// autonomous rollout of the inferred initial state and annealed: minimised first at
+    /// q = 1 (the path then nearly a deconvolution of the data, one basin for a linear decoder),
+    /// then at 0.3, 0.1, ... down to `options.transitionSD`, each from the last, so the field
+    /// does not pin the path in the well its start sits in. Used to decode a model that was
+    /// trained with the task as inputs without giving it the task at read-out.
+    public func taskFreePath(_ run: Tensor<Scalar>, options: MAPPathOptions) throws -> Tensor<Scalar> {
+        let target = options.transitionSD
+        guard target > 0, target.isFinite else { throw TrainingError("the MAP path needs a positive transition SD") }
+        var path = try posteriorMeans(run)
+        for q in Self.annealingSchedule(to: target) {
+            var stage = options
+            stage.transitionSD = q
+            path = try mapPath(run, inputs: nil, start: path, options: stage)
+        }
+        return path
+    }
+
+    /// The transition SDs `taskFreePath` minimises at: 1, 0.3, 0.1, 0.03, ... while above
+    /// `target`, then `target`.
+    static func annealingSchedule(to target: Double) -> [Double] {
+        var schedule: [Double] = []
+        var q = 1.0
+        while q > target * 1.0001 {
+            schedule.append(q)
+            q /= schedule.count % 2 == 1 ? 10.0 / 3.0 : 3.0
+        }
+        return schedule + [target]
+    }
+
     /// E(z) of `mapPath` for z [T, K] (differentiable in z).
     func mapEnergy(_ z: Tensor<Scalar>, observed: Tensor<Scalar>, data x: Tensor<Scalar>, drive: Tensor<Scalar>?, transitionWeight: Double) throws -> Tensor<Scalar> {
         let steps = z.shape[0], k = z.shape[1]

@@ -17,10 +17,24 @@ public struct ModelVariant: Sendable, Hashable {
     /// with these transition-noise SDs q (`SVAE.mapPath`), each as method `NAME+map=q`
     /// (`mapMethodName`); the model and its fixed points are the same.
     public var mapTransitionSDs: [Double] = []
+    /// After training, each run's path is also read out without the task: its MAP estimate
+    /// with the inputs withheld (u = 0) and these transition-noise SDs q, reached by annealing q
+    /// down from 1 (`SVAE.taskFreePath`), each as method `NAME+free=q` (`freeMethodName`).
+    /// Unlike the model's own paths these are decoded: the held-out volumes' task never enters them.
+    public var freeTransitionSDs: [Double] = []
 
     /// The method name of a variant's MAP-path scores: its name with one `map=q` setting.
     public static func mapMethodName(_ name: String, transitionSD q: Double) -> String {
-        (name.split(separator: "+").filter { !$0.hasPrefix("map=") } + ["map=\(q)"]).joined(separator: "+")
+        readOutName(name, key: "map", transitionSD: q)
+    }
+
+    /// The method name of a variant's task-free read-out: its name with one `free=q` setting.
+    public static func freeMethodName(_ name: String, transitionSD q: Double) -> String {
+        readOutName(name, key: "free", transitionSD: q)
+    }
+
+    static func readOutName(_ name: String, key: String, transitionSD q: Double) -> String {
+        (name.split(separator: "+").filter { !$0.hasPrefix("map=") && !$0.hasPrefix("free=") } + ["\(key)=\(q)"]).joined(separator: "+")
     }
 
     public static func == (a: ModelVariant, b: ModelVariant) -> Bool { a.name == b.name }
@@ -130,7 +144,7 @@ public struct ModelVariant: Sendable, Hashable {
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution), wells-temperature (of the starting flow's responsibilities), wells-expansion (raise that temperature until the starting flow expands at most this fast, per second; 0: never), map (transition-noise SDs q, colon-separated: each run's path is also scored as its MAP estimate under the fitted model, method `NAME+map=q`; `node-wells+map=0.05:0.1`). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution), wells-temperature (of the starting flow's responsibilities), wells-expansion (raise that temperature until the starting flow expands at most this fast, per second; 0: never), map (transition-noise SDs q, colon-separated: each run's path is also scored as its MAP estimate under the fitted model, method `NAME+map=q`; `node-wells+map=0.05:0.1`), free (the same with the task withheld at read-out, annealed from q = 1, method `NAME+free=q`, decoded). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -140,13 +154,17 @@ public struct ModelVariant: Sendable, Hashable {
             guard pair.count == 2 else { return nil }
             settings.append((pair[0], pair[1]))
         }
-        var mapSDs = base.mapTransitionSDs
-        if let index = settings.lastIndex(where: { $0.0 == "map" }) {
+        /// A colon-separated list of positive SDs under `key` (nil: absent; [] never returned).
+        func transitionSDs(_ key: String) -> [Double]?? {
+            guard let index = settings.lastIndex(where: { $0.0 == key }) else { return .some(nil) }
             let values = settings[index].1.split(separator: ":").map { Double($0) }
             guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else { return nil }
-            mapSDs = values.compactMap { $0 }
-            settings.removeAll { $0.0 == "map" }
+            settings.removeAll { $0.0 == key }
+            return .some(values.compactMap { $0 })
         }
+        guard let mapList = transitionSDs("map"), let freeList = transitionSDs("free") else { return nil }
+        let mapSDs = mapList ?? base.mapTransitionSDs
+        let freeSDs = freeList ?? base.freeTransitionSDs
         var refits = false
         if let index = settings.lastIndex(where: { $0.0 == "refit" }) {
             guard let flag = Int(settings[index].1), flag == 0 || flag == 1 else { return nil }
@@ -177,7 +195,8 @@ public struct ModelVariant: Sendable, Hashable {
             }
             settings.removeAll { $0.0 == key }
         }
-        guard !settings.isEmpty || refits || wells != base.wells || mapSDs != base.mapTransitionSDs else { return base }
+        guard !settings.isEmpty || refits || wells != base.wells || mapSDs != base.mapTransitionSDs
+                || freeSDs != base.freeTransitionSDs else { return base }
         var probeModel = SVAEConfiguration(observations: 1), probeTraining = TrainingConfiguration()
         for (key, value) in settings where !apply(key, value, model: &probeModel, training: &probeTraining) { return nil }
         let captured = settings
@@ -188,6 +207,7 @@ public struct ModelVariant: Sendable, Hashable {
         variant.refitsField = refits || base.refitsField
         variant.wells = wells
         variant.mapTransitionSDs = mapSDs
+        variant.freeTransitionSDs = freeSDs
         return variant
     }
 

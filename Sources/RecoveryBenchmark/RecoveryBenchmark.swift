@@ -21,6 +21,9 @@ public struct MethodScores: Codable, Sendable {
     public var cycle: RecoveryMetrics.CycleScores?
     /// Cross-validated balanced accuracy of the five conditions (task volumes, folds by subject).
     public var decoding: Double?
+    /// Balanced accuracy on the models' test subject(s) of a classifier fitted on the other
+    /// subjects' task volumes: the one split in which no model has seen the scored volumes.
+    public var decodingHeldOut: Double?
     /// The level the model's states are aligned at for fixed points and fields: "bold" or "neural".
     public var level: String?
     public var epochs: Int?
@@ -43,6 +46,7 @@ public struct MethodScores: Codable, Sendable {
         fixedPoints = try value("fixedPoints")
         cycle = try value("cycle")
         decoding = try value("decoding")
+        decodingHeldOut = try value("decodingHeldOut")
         level = try value("level")
         epochs = try value("epochs")
     }
@@ -122,15 +126,18 @@ public struct RecoveryBenchmark {
         let trainingRuns = study.runs.indices.filter { !testRuns.contains($0) }
         var methods: [String: MethodScores] = [:]
 
-        func taskDecoding(_ features: [[[Double]]], labels: [[String]]) -> Double? {
+        let testSubjects = Set(testRuns.map { groups[$0] })
+        /// Folds by subject, and the split that scores the models' test subject(s) only.
+        func taskDecoding(_ features: [[[Double]]], labels: [[String]]) -> (folds: Double?, heldOut: Double?) {
             var x: [[Double]] = [], y: [String] = [], g: [String] = []
             for run in features.indices {
                 for t in features[run].indices where labels[run][t] != "rest" {
                     x.append(features[run][t]); y.append(labels[run][t]); g.append(groups[run])
                 }
             }
-            guard Set(y).count >= 2 else { return nil }
-            return finite(Decoding.crossValidate(features: x, labels: y, groups: g, folds: folds).mean)
+            guard Set(y).count >= 2 else { return (nil, nil) }
+            return (finite(Decoding.crossValidate(features: x, labels: y, groups: g, folds: folds).mean),
+                    Decoding.heldOutAccuracy(features: x, labels: y, groups: g, testGroups: testSubjects).flatMap(finite))
         }
         /// State R^2 of `features` against the neural truth and of `boldLevel` (the same states,
         /// or a neural-level model's through its kernel) against the HRF-convolved truth;
@@ -140,7 +147,7 @@ public struct RecoveryBenchmark {
             var scores = MethodScores()
             scores.stateR2Neural = finite(RecoveryMetrics.crossValidatedR2(features: features, truth: study.neural, groups: groups))
             scores.stateR2Bold = finite(RecoveryMetrics.crossValidatedR2(features: boldLevel ?? features, truth: study.bold, groups: groups))
-            if decode { scores.decoding = taskDecoding(features, labels: labels ?? study.boldLabels) }
+            if decode { (scores.decoding, scores.decodingHeldOut) = taskDecoding(features, labels: labels ?? study.boldLabels) }
             return scores
         }
 
@@ -159,6 +166,10 @@ public struct RecoveryBenchmark {
             errors["ica"] = "\(error)"
         }
         methods["raw"] = stateScores(rows)
+        // The true neural-level latents, decoded only: what a perfect state read-out could reach.
+        var truthScores = MethodScores()
+        (truthScores.decoding, truthScores.decodingHeldOut) = taskDecoding(study.neural, labels: study.neuralLabels)
+        methods["truth"] = truthScores
         // The baseline of the input-driven models: what the events alone say about the regions,
         // at the true dimension and at the input-driven variants' (K + 8). Not decoded (it is the task).
         for (name, rank) in [("glm", k), ("glm+8", k + 8)] {
@@ -212,9 +223,10 @@ public struct RecoveryBenchmark {
                 if variant.refitsField { try Self.refitField(&model, latents: latents, runs: modelRuns, seed: cell.seed) }
                 let forecasts = try modelForecast(model, rows: modelRows, test: testRuns)
                 /// Every score of one latent path per run under the fitted model.
-                func score(_ latents: [[[Double]]]) throws -> MethodScores {
+                /// `taskFree`: the paths were read out without the task, so they are decoded.
+                func score(_ latents: [[[Double]]], taskFree: Bool = false) throws -> MethodScores {
                     let level = modelConfiguration.observationKernel == nil ? "bold" : "neural"
-                    let takesTask = modelConfiguration.inputCount > 0
+                    let takesTask = modelConfiguration.inputCount > 0 && !taskFree
                     var scores: MethodScores
                     if level == "neural" {
                         // The model's own BOLD-level states: its latents through its observation kernel.
@@ -261,13 +273,17 @@ public struct RecoveryBenchmark {
                     }
                     methods[ModelVariant.mapMethodName(variant.name, transitionSD: q)] = try score(refined)
                 }
+                for q in variant.freeTransitionSDs {
+                    // The same model read out with the task withheld (`SVAE.taskFreePath`).
+                    let free = try runTensors.map { pathRows(try model.taskFreePath($0, options: .init(transitionSD: q))) }
+                    methods[ModelVariant.freeMethodName(variant.name, transitionSD: q)] = try score(free, taskFree: true)
+                }
             } catch {
                 progress?("\(cell.setting) seed \(cell.seed): \(variant.name) failed: \(error)")
                 errors[variant.name] = "\(error)"
             }
         }
-        let testSubjects = Array(Set(testRuns.map { groups[$0] })).sorted()
-        return CellResult(cell: cell, methods: methods, testSubjects: testSubjects, seconds: Date().timeIntervalSince(started),
+        return CellResult(cell: cell, methods: methods, testSubjects: testSubjects.sorted(), seconds: Date().timeIntervalSince(started),
                           errors: errors.isEmpty ? nil : errors)
     }
 

@@ -28,7 +28,8 @@ public struct RecoveryReport: Codable, Sendable {
 
     /// Score names in table order.
     public static let scoreNames = ["state_r2_neural", "state_r2_bold", "forecast_r2_1", "forecast_r2_5", "vector_field_error",
-                                    "fp_recall", "fp_precision", "fp_class_agreement", "fp_stable", "cycle_found", "cycle_period_s", "decoding"]
+                                    "fp_recall", "fp_precision", "fp_class_agreement", "fp_stable", "cycle_found", "cycle_period_s", "decoding",
+                                    "decoding_held_out"]
 
     static func values(_ scores: MethodScores) -> [String: Double?] {
         [
@@ -38,7 +39,7 @@ public struct RecoveryReport: Codable, Sendable {
             "fp_recall": scores.fixedPoints?.recall, "fp_precision": scores.fixedPoints?.precision,
             "fp_class_agreement": scores.fixedPoints?.classificationAgreement, "fp_stable": scores.fixedPoints.map { Double($0.stable) },
             "cycle_found": scores.cycle.map { $0.found ? 1 : 0 }, "cycle_period_s": scores.cycle?.period ?? nil,
-            "decoding": scores.decoding,
+            "decoding": scores.decoding, "decoding_held_out": scores.decodingHeldOut,
         ]
     }
 
@@ -80,6 +81,7 @@ public struct RecoveryReport: Codable, Sendable {
         case "ica": return "2"
         case "glm": return "2a"
         case "glm+8": return "2b"
+        case "truth": return "2c"
         case "rnn": return "3"
         default: return "4" + method
         }
@@ -99,6 +101,7 @@ public struct RecoveryReport: Codable, Sendable {
             ("state_r2_neural", "R² neural"), ("state_r2_bold", "R² BOLD"), ("forecast_r2_1", "fcst R² 1"), ("forecast_r2_5", "fcst R² 5"),
             ("vector_field_error", "field err"), ("fp_recall", "FP recall"), ("fp_precision", "FP prec"), ("fp_class_agreement", "FP class"),
             ("fp_stable", "stable found"), ("cycle_found", "cycle found"), ("cycle_period_s", "period s"), ("decoding", "decoding"),
+            ("decoding_held_out", "decoding test subj."),
         ]
         var text = ""
         for heldOut in [false, true] {

@@ -80,6 +80,28 @@ final class DecodingTests: XCTestCase {
         XCTAssertEqual(result.confusion.map { $0.reduce(0, +) }, [30, 30, 30])
     }
 
+    /// One train/test split by group scores exactly what the cross-validation fold holding
+    /// that group out scores (same standardisation, same classifier).
+    func testHeldOutAccuracyIsTheFoldOfItsGroup() throws {
+        var generator = RandomSource(seed: 8)
+        let labels = (0..<120).map { ["a", "b", "c"][$0 % 3] }
+        let groups = (0..<120).map { "s\($0 / 40)" }
+        let features = labels.map { label -> [Double] in
+            let centre: [Double] = label == "a" ? [1, 0] : (label == "b" ? [0, 1] : [-1, -1])
+            return centre.map { $0 + 1.2 * generator.normal() }
+        }
+        let cv = Decoding.crossValidate(features: features, labels: labels, groups: groups, folds: 3)
+        let folds = GroupKFold.folds(groups: groups, count: 3).filter { !$0.isEmpty }
+        for subject in ["s0", "s1", "s2"] {
+            let fold = try XCTUnwrap(folds.firstIndex { $0.contains { groups[$0] == subject } })
+            let single = try XCTUnwrap(Decoding.heldOutAccuracy(features: features, labels: labels, groups: groups, testGroups: [subject]))
+            XCTAssertEqual(single, cv.perFold[fold], accuracy: 1e-12)
+            XCTAssertGreaterThan(single, 0.4)
+            XCTAssertLessThan(single, 0.95, "overlapping classes: not a trivially perfect split")
+        }
+        XCTAssertNil(Decoding.heldOutAccuracy(features: features, labels: labels, groups: groups, testGroups: ["nobody"]))
+    }
+
     /// A class of one group only is absent from the training data of that group's fold: the
     /// result names the class and the fold, and says why its samples score 0 there.
     func testClassesMissingFromTrainingFoldsAreReported() {

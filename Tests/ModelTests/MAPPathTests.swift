@@ -13,6 +13,38 @@ final class MAPPathTests: XCTestCase {
     /// equations, assembled here from the model's linear operators (probed column by column)
     /// and the variances and transition weight the energy's formula states.
     func testMatchesTheNormalEquationsOfALinearModel() throws {
+        let (model, x, u) = try linearModel()
+        let expected = try normalEquationSolution(model, x: x, inputs: u, q: 0.4)
+        var options = SVAE<Double>.MAPPathOptions(transitionSD: 0.4)
+        options.tolerance = 1e-9
+        options.iterations = 2000
+        let path = try model.mapPath(x, inputs: u, start: Tensor(zeros: [x.shape[0], 2]), options: options)
+        for (found, value) in zip(path.scalars, expected) { XCTAssertEqual(found, value, accuracy: 1e-4) }
+        XCTAssertGreaterThan(expected.map(abs).max() ?? 0, 0.05, "a non-trivial path")
+    }
+
+    /// The task-free read-out is the minimiser of the same energy without the inputs' drive,
+    /// wherever its annealing starts; with the drive the minimiser is elsewhere.
+    func testTheTaskFreePathIsTheMinimiserWithoutInputs() throws {
+        let (model, x, u) = try linearModel()
+        let q = 0.1
+        let expected = try normalEquationSolution(model, x: x, inputs: nil, q: q)
+        let driven = try normalEquationSolution(model, x: x, inputs: u, q: q)
+        var options = SVAE<Double>.MAPPathOptions(transitionSD: q)
+        options.tolerance = 1e-9
+        options.iterations = 2000
+        let path = try model.taskFreePath(x, options: options)
+        for (found, value) in zip(path.scalars, expected) { XCTAssertEqual(found, value, accuracy: 1e-4) }
+        XCTAssertGreaterThan(zip(expected, driven).map { abs($0 - $1) }.max() ?? 0, 0.05, "the inputs move the minimiser")
+        XCTAssertClose(SVAE<Double>.annealingSchedule(to: 0.1), [1, 0.3, 0.1], absolute: 1e-12)
+        XCTAssertClose(SVAE<Double>.annealingSchedule(to: 0.05), [1, 0.3, 0.1, 0.05], absolute: 1e-12)
+        XCTAssertEqual(SVAE<Double>.annealingSchedule(to: 2), [2])
+    }
+
+    /// A model whose every map is linear: the field's last layer starts at zero, so with a leak
+    /// f(z) = -leak z and its one-step map is z -> C z + g(u); the decoder is linear and the
+    /// observation a convolution. Data x [9, 4] and one input channel u [9, 1].
+    private func linearModel() throws -> (SVAE<Double>, Tensor<Double>, Tensor<Double>) {
         var c = SVAEConfiguration(observations: 4)
         c.latent = 2
         c.hidden = 5
@@ -23,12 +55,19 @@ final class MAPPathTests: XCTestCase {
         c.seed = 5
         var model = SVAE<Double>(configuration: c)
         model.decoder.logVariance = Tensor(shape: [4], scalars: [-0.5, 0.2, 0.0, 0.7])
-        let (t, k, r) = (9, 2, 4)
+        let (t, r) = (9, 4)
         var random = RandomSource(seed: 17)
         let x = Tensor<Double>(shape: [t, r], scalars: (0..<(t * r)).map { _ in random.normal() })
         let u = Tensor<Double>(shape: [t, 1], scalars: (0..<t).map { $0 % 3 == 0 ? 1 : 0 })
-        let q = 0.4
+        return (model, x, u)
+    }
 
+    /// The energy of a linear model is quadratic and its minimiser solves normal equations,
+    /// assembled here from the model's linear operators (probed column by column) and the
+    /// variances and transition weight the energy's formula states; `inputs` nil: no drive.
+    private func normalEquationSolution(_ model: SVAE<Double>, x: Tensor<Double>, inputs u: Tensor<Double>?, q: Double) throws -> [Double] {
+        let (t, r) = (x.shape[0], x.shape[1])
+        let k = model.configuration.latent
         // Linear operators: observation mean = M z + m0 (z flattened t-major), step = C z + g_t.
         let n = t * k
         func mean(_ z: [Double]) -> [Double] { Array(model.observe(Tensor(shape: [1, t, k], scalars: z)).scalars) }
@@ -40,7 +79,7 @@ final class MAPPathTests: XCTestCase {
         }
         let (stepOfBasis, _) = try model.dynamics.step(Tensor(shape: [k, k], scalars: [1, 0, 0, 1]), memory: nil, drive: nil)
         let cMatrix = Array(stepOfBasis.scalars)  // row j: the step of e_j
-        let drive = try XCTUnwrap(model.inputMap)(u.slice(alongAxis: 0, 0..<(t - 1)))
+        let drive = try u.map { try XCTUnwrap(model.inputMap)($0.slice(alongAxis: 0, 0..<(t - 1))) }
         let (g, _) = try model.dynamics.step(Tensor(zeros: [t - 1, k]), memory: nil, drive: drive)
         // Linearity of the probed step (otherwise the energy is not quadratic).
         let (twice, _) = try model.dynamics.step(Tensor(shape: [1, k], scalars: [2, -1]), memory: nil, drive: nil)
@@ -75,13 +114,7 @@ final class MAPPathTests: XCTestCase {
             }
         }
         try DenseLinearAlgebra.solve(&normal, &rhs, n: n)
-
-        var options = SVAE<Double>.MAPPathOptions(transitionSD: q)
-        options.tolerance = 1e-9
-        options.iterations = 2000
-        let path = try model.mapPath(x, inputs: u, start: Tensor(zeros: [t, k]), options: options)
-        for (found, expected) in zip(path.scalars, rhs) { XCTAssertEqual(found, expected, accuracy: 1e-4) }
-        XCTAssertGreaterThan(rhs.map(abs).max() ?? 0, 0.05, "a non-trivial path")
+        return rhs
     }
 
     /// As q shrinks the path is pulled onto the model's own rollout (the q -> 0 limit).

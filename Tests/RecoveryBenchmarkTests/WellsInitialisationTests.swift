@@ -170,6 +170,13 @@ final class WellsInitialisationTests: XCTestCase {
         XCTAssertTrue(wells.mapTransitionSDs.isEmpty)
         XCTAssertNil(ModelVariant.named("node-wells+map=0"))
         XCTAssertNil(ModelVariant.named("node-wells+map=0.1:x"))
+        let free = try XCTUnwrap(ModelVariant.named("node-wells-soft+map=0.1+free=0.3:1"))
+        XCTAssertEqual(free.mapTransitionSDs, [0.1])
+        XCTAssertEqual(free.freeTransitionSDs, [0.3, 1])
+        XCTAssertEqual(free.wells?.expansionLimit, 1, "the read-outs keep the base's start")
+        XCTAssertEqual(ModelVariant.freeMethodName(free.name, transitionSD: 0.3), "node-wells-soft+free=0.3")
+        XCTAssertEqual(ModelVariant.mapMethodName(free.name, transitionSD: 0.1), "node-wells-soft+map=0.1")
+        XCTAssertNil(ModelVariant.named("node-wells+free=-1"))
     }
 
     /// Three wells in 2-D, fitted to points around them.
