@@ -71,15 +71,27 @@ extension SVAE {
     /// does not pin the path in the well its start sits in. Used to decode a model that was
     /// trained with the task as inputs without giving it the task at read-out.
     public func taskFreePath(_ run: Tensor<Scalar>, options: MAPPathOptions) throws -> Tensor<Scalar> {
-        let target = options.transitionSD
-        guard target > 0, target.isFinite else { throw TrainingError("the MAP path needs a positive transition SD") }
-        var path = try posteriorMeans(run)
-        for q in Self.annealingSchedule(to: target) {
-            var stage = options
-            stage.transitionSD = q
-            path = try mapPath(run, inputs: nil, start: path, options: stage)
+        try taskFreePaths(run, transitionSDs: [options.transitionSD], options: options)[0]
+    }
+
+    /// `taskFreePath` at each of `transitionSDs` (in that order). Each path is the one
+    /// `taskFreePath` gives; the stages their schedules share are minimised once (the path
+    /// after a stage at q depends on q alone: every schedule reaches q through the same ladder).
+    public func taskFreePaths(_ run: Tensor<Scalar>, transitionSDs: [Double], options: MAPPathOptions) throws -> [Tensor<Scalar>] {
+        guard transitionSDs.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw TrainingError("the MAP path needs a positive transition SD") }
+        let start = try posteriorMeans(run)
+        var reached: [Double: Tensor<Scalar>] = [:]
+        return try transitionSDs.map { target in
+            var path = start
+            for q in Self.annealingSchedule(to: target) {
+                if let known = reached[q] { path = known; continue }
+                var stage = options
+                stage.transitionSD = q
+                path = try mapPath(run, inputs: nil, start: path, options: stage)
+                reached[q] = path
+            }
+            return path
         }
-        return path
     }
 
     /// The transition SDs `taskFreePath` minimises at: 1, 0.3, 0.1, 0.03, ... while above

@@ -154,17 +154,16 @@ public struct ModelVariant: Sendable, Hashable {
             guard pair.count == 2 else { return nil }
             settings.append((pair[0], pair[1]))
         }
-        /// A colon-separated list of positive SDs under `key` (nil: absent; [] never returned).
-        func transitionSDs(_ key: String) -> [Double]?? {
-            guard let index = settings.lastIndex(where: { $0.0 == key }) else { return .some(nil) }
-            let values = settings[index].1.split(separator: ":").map { Double($0) }
-            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else { return nil }
+        /// The colon-separated positive SDs under `key`, `inherited` when the key is absent, nil when invalid.
+        func transitionSDs(_ key: String, inherited: [Double]) -> [Double]? {
+            guard let index = settings.lastIndex(where: { $0.0 == key }) else { return inherited }
+            let values = settings[index].1.split(separator: ":").compactMap { Double($0) }.filter { $0 > 0 && $0.isFinite }
+            guard !values.isEmpty, values.count == settings[index].1.split(separator: ":").count else { return nil }
             settings.removeAll { $0.0 == key }
-            return .some(values.compactMap { $0 })
+            return values
         }
-        guard let mapList = transitionSDs("map"), let freeList = transitionSDs("free") else { return nil }
-        let mapSDs = mapList ?? base.mapTransitionSDs
-        let freeSDs = freeList ?? base.freeTransitionSDs
+        guard let mapSDs = transitionSDs("map", inherited: base.mapTransitionSDs),
+              let freeSDs = transitionSDs("free", inherited: base.freeTransitionSDs) else { return nil }
         var refits = false
         if let index = settings.lastIndex(where: { $0.0 == "refit" }) {
             guard let flag = Int(settings[index].1), flag == 0 || flag == 1 else { return nil }

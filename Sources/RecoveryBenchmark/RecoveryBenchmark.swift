@@ -273,10 +273,13 @@ public struct RecoveryBenchmark {
                     }
                     methods[ModelVariant.mapMethodName(variant.name, transitionSD: q)] = try score(refined)
                 }
-                for q in variant.freeTransitionSDs {
-                    // The same model read out with the task withheld (`SVAE.taskFreePath`).
-                    let free = try runTensors.map { pathRows(try model.taskFreePath($0, options: .init(transitionSD: q))) }
-                    methods[ModelVariant.freeMethodName(variant.name, transitionSD: q)] = try score(free, taskFree: true)
+                if !variant.freeTransitionSDs.isEmpty {
+                    // The same model read out with the task withheld (`SVAE.taskFreePaths`): per run, one path per q.
+                    let sds = variant.freeTransitionSDs
+                    let free = try runTensors.map { try model.taskFreePaths($0, transitionSDs: sds, options: .init(transitionSD: sds[0])) }
+                    for (index, q) in sds.enumerated() {
+                        methods[ModelVariant.freeMethodName(variant.name, transitionSD: q)] = try score(free.map { pathRows($0[index]) }, taskFree: true)
+                    }
                 }
             } catch {
                 progress?("\(cell.setting) seed \(cell.seed): \(variant.name) failed: \(error)")

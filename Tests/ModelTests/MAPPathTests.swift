@@ -7,6 +7,18 @@ import XCTest
 
 /// `SVAE.mapPath`: the most probable path under the model with transition noise.
 final class MAPPathTests: XCTestCase {
+    /// Several q at once share their schedules' stages and give each q's own path bit for bit.
+    func testTaskFreePathsEqualOneCallPerTransitionSD() throws {
+        let (model, x, _) = try linearModel()
+        let sds = [0.3, 0.05, 1, 0.1]
+        let together = try model.taskFreePaths(x, transitionSDs: sds, options: .init(transitionSD: 1))
+        for (q, path) in zip(sds, together) {
+            XCTAssertEqual(path.scalars, try model.taskFreePath(x, options: .init(transitionSD: q)).scalars, "q = \(q)")
+        }
+        XCTAssertNotEqual(together[0].scalars, together[1].scalars, "different q, different paths")
+        XCTAssertThrowsError(try model.taskFreePaths(x, transitionSDs: [0.1, 0], options: .init(transitionSD: 0.1)))
+    }
+
     /// A model whose every map is linear: the field's last layer starts at zero, so with a leak
     /// f(z) = -leak z and its one-step map is z -> C z + g(u); the decoder is linear and the
     /// observation a convolution. The energy is then quadratic and its minimiser solves normal
