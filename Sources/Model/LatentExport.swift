@@ -27,8 +27,12 @@ public struct LatentTrajectory: Sendable, Equatable {
 public enum LatentExport {
     /// The latents of every run (sequential models filter through each whole run); with
     /// `mapPath`, each run's most probable path under the model with that transition noise
-    /// (`SVAE.mapPath`), started from the posterior means.
-    public static func trajectories(model: SVAE<Float>, runs: [RunData], mapPath: SVAE<Float>.MAPPathOptions? = nil) throws -> [LatentTrajectory] {
+    /// (`SVAE.mapPath`), started from the posterior means. `taskFree` (with `mapPath`): the path
+    /// with the model's task inputs withheld (`SVAE.taskFreePath`), so the runs need no events
+    /// and the task's kicks come from the data alone.
+    public static func trajectories(model: SVAE<Float>, runs: [RunData], mapPath: SVAE<Float>.MAPPathOptions? = nil,
+                                    taskFree: Bool = false) throws -> [LatentTrajectory] {
+        if taskFree, mapPath == nil { throw TrainingError("the task-free read-out is a MAP path: give its transition SD") }
         let k = model.configuration.latent
         return try runs.map { run in
             let expected = model.configuration.observations + model.configuration.covariateCount
@@ -38,14 +42,19 @@ public enum LatentExport {
             let standardized = run.standardized
             let input = standardized.floatTensor
             var inputs: Tensor<Float>? = nil
-            if model.configuration.inputCount > 0 {
+            if model.configuration.inputCount > 0, !taskFree {
                 guard let u = run.inputs, u.columns == model.configuration.inputCount, u.timePoints == standardized.timePoints else {
                     throw TrainingError("\(run.source): the model takes \(model.configuration.inputCount) external inputs (\((model.configuration.externalInputs ?? []).joined(separator: ", "))); give the events of every run")
                 }
                 inputs = u.floatTensor
             }
-            var path = try model.posteriorMeans(input, inputs: inputs)
-            if let mapPath { path = try model.mapPath(input, inputs: inputs, start: path, options: mapPath) }
+            let path: Tensor<Float>
+            if let mapPath, taskFree {
+                path = try model.taskFreePath(input, options: mapPath)
+            } else {
+                let means = try model.posteriorMeans(input, inputs: inputs)
+                path = try mapPath.map { try model.mapPath(input, inputs: inputs, start: means, options: $0) } ?? means
+            }
             let values = path.scalars
             return LatentTrajectory(subject: run.subject, session: run.session, task: run.task, run: run.run,
                                     volumes: Array(run.volumes.prefix(standardized.timePoints)), repetitionTime: run.repetitionTime,

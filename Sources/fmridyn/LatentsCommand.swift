@@ -16,11 +16,15 @@ struct Latents: ParsableCommand {
             models encode consecutive windows and integrate from each window's posterior mean. \
             --map-transition-sd Q writes instead each run's most probable path under the model \
             with transition noise of SD Q per TR, started from those means (neural-ODE models; \
-            docs/recovery.md, eighth round).
+            docs/recovery.md, eighth round). --task-free with it withholds the task inputs of a \
+            model fitted with --external-inputs: the path starts from the autonomous rollout and \
+            anneals Q from 1 down, so the task's kicks come from the data alone and the latents \
+            can be decoded against the task (docs/recovery.md, ninth round); no events needed.
 
             Example:
               fmridyn latents --model model sub-01_task-motor_run-1_timeseries.tsv --tr 0.72 --events sub-01_task-motor_run-1_events.tsv --out latents.csv
               fmridyn latents --model model-wells bids_dir --out latents-map.csv --map-transition-sd 0.03
+              fmridyn latents --model model-wells bids_dir --out latents-free.csv --map-transition-sd 0.1 --task-free
             """
     )
 
@@ -45,16 +49,27 @@ struct Latents: ParsableCommand {
     var allowUnfinished = false
     @Option(help: "Write each run's MAP path under the model with transition noise of this SD (latent units per TR) instead of the posterior means (neural-ODE models).")
     var mapTransitionSd: Double?
+    @Flag(help: "With --map-transition-sd, for a model fitted with --external-inputs: withhold the task inputs, so the latents can be decoded against the task.")
+    var taskFree = false
 
     func validate() throws {
         try NumericOptions.positive("--maps-radius", mapsRadius, unit: "mm")
         if let mapTransitionSd { try NumericOptions.positive("--map-transition-sd", mapTransitionSd, unit: "per TR") }
+        if taskFree, mapTransitionSd == nil {
+            throw ValidationError("--task-free reads out a MAP path: give its transition noise too, e.g. --map-transition-sd 0.1")
+        }
     }
 
     func run() throws {
         try OutputLocation.requireWritable(file: out)
         var fitted = try FittedModel(directory: model, allowUnfinished: allowUnfinished)
         fitted.mapPath = mapTransitionSd.map { SVAE<Float>.MAPPathOptions(transitionSD: $0) }
+        if taskFree {
+            guard fitted.svae.configuration.inputCount > 0 else {
+                throw ValidationError("\(model) was fitted without task inputs, so --task-free would change nothing; drop it (or fit with --external-inputs)")
+            }
+            fitted.taskFree = true
+        }
         let svae = fitted.svae
         let trajectories = try fitted.trajectories(of: input.source)
         try LatentExport.write(trajectories, latent: svae.configuration.latent, to: out)

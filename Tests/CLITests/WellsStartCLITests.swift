@@ -54,6 +54,32 @@ final class WellsStartCLITests: XCTestCase {
         XCTAssertEqual(tables[0][0], tables[1][0])
         XCTAssertNotEqual(tables[0][1...], tables[1][1...])
 
+        // The task-free read-out needs no events: the same runs listed without them give the
+        // same rows and columns (conditions empty) and other values than the path given the task.
+        let bareManifest = directory.file("runs-no-events.tsv")
+        try """
+            timeseries\tsubject\ttr
+            sub-01_task-motor_run-1_timeseries.tsv\t01\t1.35
+            sub-02_task-motor_run-1_timeseries.tsv\t02\t1.35
+
+            """.write(toFile: bareManifest, atomically: true, encoding: .utf8)
+        let freeCSV = directory.file("latents-free.csv")
+        let free = try CommandRunner.run(["latents", "--model", directory.file("model-wells"), bareManifest, "--manifest", "--out", freeCSV, "-q",
+                                          "--map-transition-sd", "0.03", "--task-free"])
+        XCTAssertEqual(free.status, 0, free.stderr)
+        let freeTable = try String(contentsOfFile: freeCSV, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        XCTAssertEqual(freeTable.count, 81)
+        XCTAssertEqual(freeTable[0], tables[1][0])
+        let values = { (row: Substring) in row.split(separator: ",", omittingEmptySubsequences: false).suffix(2).compactMap { Double($0) } }
+        XCTAssertEqual(values(freeTable[1]).count, 2)
+        XCTAssertNotEqual(freeTable[1...].map(values), tables[1][1...].map(values), "withholding the task moves the path")
+        let needsEvents = try CommandRunner.run(["latents", "--model", directory.file("model-wells"), bareManifest, "--manifest", "--out", directory.file("x.csv")])
+        XCTAssertNotEqual(needsEvents.status, 0)
+        XCTAssertTrue(needsEvents.stderr.contains("events"), needsEvents.stderr)
+        let withoutQ = try CommandRunner.run(["latents", "--model", directory.file("model-wells"), bareManifest, "--manifest", "--out", freeCSV, "--task-free"])
+        XCTAssertEqual(withoutQ.status, 2)
+        XCTAssertTrue(withoutQ.stderr.contains("--map-transition-sd"), withoutQ.stderr)
+
         // What the start needs is named in one message.
         let bare = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells"])
         XCTAssertEqual(bare.status, 2)

@@ -14,6 +14,9 @@ public struct FittedModel {
     /// Latents as each run's MAP path with this transition noise (`SVAE.mapPath`); nil: the
     /// posterior means.
     public var mapPath: SVAE<Float>.MAPPathOptions? = nil
+    /// With `mapPath`: the MAP path with the task inputs withheld (`SVAE.taskFreePath`); the
+    /// runs need no events then.
+    public var taskFree = false
 
     /// Loads `directory` (`allowUnfinished`: the best parameters of a fit that did not finish).
     public init(directory: String, allowUnfinished: Bool = false) throws {
@@ -26,13 +29,13 @@ public struct FittedModel {
     public func prepare(_ runs: [RunData]) throws -> [RunData] {
         var prepared = try projection.map { try VoxelMode.apply($0, to: runs) } ?? runs
         try description.requireMatchingFeatures(prepared, modelDirectory: directory)
-        try ExternalInputs.attach(&prepared, for: svae.configuration)
+        if !taskFree { try ExternalInputs.attach(&prepared, for: svae.configuration) }
         return prepared
     }
 
     /// The latent trajectory of each run (posterior means, or MAP paths with `mapPath`).
     public func trajectories(_ runs: [RunData]) throws -> [LatentTrajectory] {
-        try LatentExport.trajectories(model: svae, runs: prepare(runs), mapPath: mapPath)
+        try LatentExport.trajectories(model: svae, runs: prepare(runs), mapPath: mapPath, taskFree: taskFree)
     }
 
     /// The trajectories of every run of `source`, read one run at a time (one run's signals in
