@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelTests",
-            dependencies: ["Model", "Core", "Dynamics", "LinearAlgebra", "TestSupport", "TrainingTestSupport"]
+            dependencies: ["Model", "Core", "Dynamics", "LinearAlgebra", "Preprocessing", "TestSupport", "TrainingTestSupport"]
         ),
         .testTarget(
             name: "SparseTests",

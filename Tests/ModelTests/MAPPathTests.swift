@@ -1,5 +1,6 @@
 import Core
 import LinearAlgebra
+import Preprocessing
 import TestSupport
 import XCTest
 
@@ -51,6 +52,28 @@ final class MAPPathTests: XCTestCase {
         XCTAssertClose(SVAE<Double>.annealingSchedule(to: 0.1), [1, 0.3, 0.1], absolute: 1e-12)
         XCTAssertClose(SVAE<Double>.annealingSchedule(to: 0.05), [1, 0.3, 0.1, 0.05], absolute: 1e-12)
         XCTAssertEqual(SVAE<Double>.annealingSchedule(to: 2), [2])
+    }
+
+    /// `latents --task-free` goes through `LatentExport`: a run without inputs is read out as
+    /// the task-free path of its standardized signals, while the read-out given the task
+    /// refuses that run and names the events it needs.
+    func testLatentExportReadsTheTaskFreePathWithoutInputs() throws {
+        let (double, x, _) = try linearModel()
+        let model: SVAE<Float> = double.converted()
+        let (t, r) = (x.shape[0], x.shape[1])
+        var run = RunData(timeseries: SignalMatrix(timePoints: t, columns: r, values: Array(x.scalars)), repetitionTime: 2)
+        run.source = "sub-01_run-1"
+        let options = SVAE<Float>.MAPPathOptions(transitionSD: 0.3)
+        let exported = try LatentExport.trajectories(model: model, runs: [run], mapPath: options, taskFree: true)
+        let standardized = run.standardized
+        let signals = Tensor<Float>(shape: [t, r], scalars: standardized.rows.flatMap { $0.map(Float.init) })
+        let expected = try model.taskFreePath(signals, options: options)
+        XCTAssertEqual(exported[0].values.flatMap { $0 }, Array(expected.scalars))
+        XCTAssertGreaterThan(expected.scalars.map(abs).max() ?? 0, 0.01, "a non-trivial path")
+        XCTAssertThrowsError(try LatentExport.trajectories(model: model, runs: [run], mapPath: options)) {
+            XCTAssertTrue("\($0)".contains("events"), "\($0)")
+        }
+        XCTAssertThrowsError(try LatentExport.trajectories(model: model, runs: [run], taskFree: true))
     }
 
     /// A model whose every map is linear: the field's last layer starts at zero, so with a leak
