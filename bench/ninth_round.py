@@ -107,8 +107,8 @@ def heldout(found, q):
                     if value(c, method, "decoding_held_out") >= value(c, "raw", "decoding_held_out") + 0.05
                     and value(c, method, "decoding_held_out") >= value(c, "pca", "decoding_held_out") + 0.15
                     and value(c, method, "state_r2_bold") >= 0.5)
-        print(f"  {name} ({len(group)} seeds): decoding {show(model)} vs regions {show(regions)} (+{model - regions:.3f}) and PCA {show(pca)} "
-              f"(+{model - pca:.3f}), BOLD R^2 {show(r2)}: {'MET' if met else 'missed'}; seeds meeting it alone: {alone} of {len(group)}")
+        print(f"  {name} ({len(group)} seeds): decoding {show(model)} vs regions {show(regions)} ({model - regions:+.3f}) and PCA {show(pca)} "
+              f"({model - pca:+.3f}), BOLD R^2 {show(r2)}: {'MET' if met else 'missed'}; seeds meeting it alone: {alone} of {len(group)}")
 
 
 def main():
