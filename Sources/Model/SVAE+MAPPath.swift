@@ -11,6 +11,9 @@ extension SVAE {
         public var iterations = 300
         /// Stop when the largest entry of the gradient is at most this.
         public var tolerance = 1e-3
+        /// The observation noise of the likelihood term: nil, the decoder's diagonal Gaussian;
+        /// otherwise this low-rank-plus-diagonal one (fitted by `structuredNoise(of:path:rank:)`).
+        public var noise: StructuredNoise? = nil
 
         public init(transitionSD: Double) { self.transitionSD = transitionSD }
     }
@@ -46,11 +49,17 @@ extension SVAE {
             return map(u.converted(to: Double.self).slice(alongAxis: 0, 0..<(steps - 1)))
         }
         let weight = 0.5 / (options.transitionSD * options.transitionSD)
+        let precision: Tensor<Double>? = try options.noise.map { noise in
+            guard noise.features == observed.shape[2] else {
+                throw TrainingError("the MAP path's structured noise has \(noise.features) features; the model observes \(observed.shape[2])")
+            }
+            return Tensor(shape: [noise.features, noise.features], scalars: noise.precision)
+        }
         var failure: (any Error)? = nil
         let energy: ([Double]) -> (Double, [Double]) = { scalars in
             do {
                 let (value, gradient) = try valueAndGradient(of: SingleTensor(value: Tensor<Double>(shape: [steps, k], scalars: scalars))) { path in
-                    try model.mapEnergy(path.value, observed: observed, data: x, drive: drive, transitionWeight: weight)
+                    try model.mapEnergy(path.value, observed: observed, data: x, drive: drive, transitionWeight: weight, precision: precision)
                 }
                 return (value, Array(gradient.value.scalars))
             } catch {
@@ -94,6 +103,22 @@ extension SVAE {
         }
     }
 
+    /// The structured observation noise (`StructuredNoise`, rank `rank`) of one run [T, R] under
+    /// a latent path [T, K]: fitted to the residuals features(x) - observe(path), with a linear
+    /// decoder's columns left out of its low-rank directions, and scaled to the trace of the
+    /// decoder's diagonal noise (the size of the noise stays the model's; its shape is the run's).
+    public func structuredNoise(of run: Tensor<Scalar>, path: Tensor<Scalar>, rank: Int) throws -> StructuredNoise {
+        let (steps, k) = (path.shape[0], path.shape[1])
+        let model: SVAE<Double> = converted()
+        let x = run.converted(to: Double.self).reshaped([1, steps, run.shape[1]])
+        let residual = model.features(x) - model.observe(path.converted(to: Double.self).reshaped([1, steps, k]), data: x)
+        let features = residual.shape[2]
+        let weight = model.decoder.linear.map { Array($0.weight.scalars) }  // [R, K]
+        return try StructuredNoise(residuals: Array(residual.scalars), steps: steps, features: features, rank: rank,
+                                   excluded: weight, excludedColumns: weight == nil ? 0 : k,
+                                   totalVariance: model.decoder.logVariance.scalars.reduce(0) { $0 + Foundation.exp($1) })
+    }
+
     /// The transition SDs `taskFreePath` minimises at: 1, 0.3, 0.1, 0.03, ... while above
     /// `target`, then `target`.
     static func annealingSchedule(to target: Double) -> [Double] {
@@ -107,9 +132,19 @@ extension SVAE {
     }
 
     /// E(z) of `mapPath` for z [T, K] (differentiable in z).
-    func mapEnergy(_ z: Tensor<Scalar>, observed: Tensor<Scalar>, data x: Tensor<Scalar>, drive: Tensor<Scalar>?, transitionWeight: Double) throws -> Tensor<Scalar> {
+    /// `precision` [R, R]: the likelihood term is 1/2 sum_t e_t^T P e_t of the residuals e_t
+    /// (structured noise, constants dropped) instead of the decoder's diagonal Gaussian.
+    func mapEnergy(_ z: Tensor<Scalar>, observed: Tensor<Scalar>, data x: Tensor<Scalar>, drive: Tensor<Scalar>?, transitionWeight: Double,
+                   precision: Tensor<Scalar>? = nil) throws -> Tensor<Scalar> {
         let steps = z.shape[0], k = z.shape[1]
-        let likelihood = decoder.negativeLogLikelihood(observed, mean: observe(z.reshaped([1, steps, k]), data: x))
+        let mean = observe(z.reshaped([1, steps, k]), data: x)
+        let likelihood: Tensor<Scalar>
+        if let precision {
+            let residual = (observed - mean).reshaped([steps, precision.shape[0]])
+            likelihood = (residual.matmul(precision) * residual).sum() * Scalar(0.5)
+        } else {
+            likelihood = decoder.negativeLogLikelihood(observed, mean: mean)
+        }
         let (next, _) = try dynamics.step(z.slice(alongAxis: 0, 0..<(steps - 1)), memory: nil, drive: drive)
         let residual = z.slice(alongAxis: 0, 1..<steps) - next
         return likelihood + residual.squared().sum() * Scalar(transitionWeight)

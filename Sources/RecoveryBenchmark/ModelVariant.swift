@@ -22,6 +22,10 @@ public struct ModelVariant: Sendable, Hashable {
     /// down from 1 (`SVAE.taskFreePath`), each as method `NAME+free=q` (`freeMethodName`).
     /// Unlike the model's own paths these are decoded: the held-out volumes' task never enters them.
     public var freeTransitionSDs: [Double] = []
+    /// With `freeTransitionSDs`: the task-free paths are also read out under structured
+    /// observation noise of each of these ranks (`StructuredNoise`, fitted to each run's own
+    /// residuals under its task-free path at q = 1), each q as method `NAME+free=q+lowrank=r`.
+    public var lowRanks: [Int] = []
 
     /// The method name of a variant's MAP-path scores: its name with one `map=q` setting.
     public static func mapMethodName(_ name: String, transitionSD q: Double) -> String {
@@ -33,8 +37,14 @@ public struct ModelVariant: Sendable, Hashable {
         readOutName(name, key: "free", transitionSD: q)
     }
 
+    /// The method name of a task-free read-out under structured noise of rank r.
+    public static func freeMethodName(_ name: String, transitionSD q: Double, rank: Int) -> String {
+        readOutName(name, key: "free", transitionSD: q) + "+lowrank=\(rank)"
+    }
+
     static func readOutName(_ name: String, key: String, transitionSD q: Double) -> String {
-        (name.split(separator: "+").filter { !$0.hasPrefix("map=") && !$0.hasPrefix("free=") } + ["\(key)=\(q)"]).joined(separator: "+")
+        (name.split(separator: "+").filter { !$0.hasPrefix("map=") && !$0.hasPrefix("free=") && !$0.hasPrefix("lowrank=") } + ["\(key)=\(q)"])
+            .joined(separator: "+")
     }
 
     public static func == (a: ModelVariant, b: ModelVariant) -> Bool { a.name == b.name }
@@ -164,6 +174,14 @@ public struct ModelVariant: Sendable, Hashable {
         }
         guard let mapSDs = transitionSDs("map", inherited: base.mapTransitionSDs),
               let freeSDs = transitionSDs("free", inherited: base.freeTransitionSDs) else { return nil }
+        var lowRanks = base.lowRanks
+        if let index = settings.lastIndex(where: { $0.0 == "lowrank" }) {
+            let text = settings[index].1.split(separator: ":", omittingEmptySubsequences: false)
+            let ranks = text.compactMap { Int($0) }.filter { $0 >= 1 }
+            guard !ranks.isEmpty, ranks.count == text.count, !freeSDs.isEmpty else { return nil }
+            lowRanks = ranks
+            settings.removeAll { $0.0 == "lowrank" }
+        }
         var refits = false
         if let index = settings.lastIndex(where: { $0.0 == "refit" }) {
             guard let flag = Int(settings[index].1), flag == 0 || flag == 1 else { return nil }
@@ -195,7 +213,7 @@ public struct ModelVariant: Sendable, Hashable {
             settings.removeAll { $0.0 == key }
         }
         guard !settings.isEmpty || refits || wells != base.wells || mapSDs != base.mapTransitionSDs
-                || freeSDs != base.freeTransitionSDs else { return base }
+                || freeSDs != base.freeTransitionSDs || lowRanks != base.lowRanks else { return base }
         var probeModel = SVAEConfiguration(observations: 1), probeTraining = TrainingConfiguration()
         for (key, value) in settings where !apply(key, value, model: &probeModel, training: &probeTraining) { return nil }
         let captured = settings
@@ -207,6 +225,7 @@ public struct ModelVariant: Sendable, Hashable {
         variant.wells = wells
         variant.mapTransitionSDs = mapSDs
         variant.freeTransitionSDs = freeSDs
+        variant.lowRanks = lowRanks
         return variant
     }
 

@@ -280,6 +280,19 @@ public struct RecoveryBenchmark {
                     for (index, q) in sds.enumerated() {
                         methods[ModelVariant.freeMethodName(variant.name, transitionSD: q)] = try score(free.map { pathRows($0[index]) }, taskFree: true)
                     }
+                    for rank in variant.lowRanks {
+                        // Each run's own nuisance: structured noise fitted to its residuals under
+                        // the task-free path at q = 1 (the schedule's first stage), then the paths again.
+                        let structured = try runTensors.map { run in
+                            var options = SVAE<Float>.MAPPathOptions(transitionSD: sds[0])
+                            options.noise = try model.structuredNoise(of: run, path: model.taskFreePath(run, options: .init(transitionSD: 1)), rank: rank)
+                            return try model.taskFreePaths(run, transitionSDs: sds, options: options)
+                        }
+                        for (index, q) in sds.enumerated() {
+                            methods[ModelVariant.freeMethodName(variant.name, transitionSD: q, rank: rank)] =
+                                try score(structured.map { pathRows($0[index]) }, taskFree: true)
+                        }
+                    }
                 }
             } catch {
                 progress?("\(cell.setting) seed \(cell.seed): \(variant.name) failed: \(error)")

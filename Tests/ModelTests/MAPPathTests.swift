@@ -54,6 +54,64 @@ final class MAPPathTests: XCTestCase {
         XCTAssertEqual(SVAE<Double>.annealingSchedule(to: 2), [2])
     }
 
+    /// With structured noise the likelihood term is 1/2 sum_t e_t^T P e_t: the minimiser of a
+    /// linear model solves the normal equations with that full precision, and differs from the
+    /// diagonal noise's.
+    func testStructuredNoiseMatchesTheNormalEquationsWithItsPrecision() throws {
+        let (model, x, u) = try linearModel()
+        let (t, r) = (x.shape[0], x.shape[1])
+        var random = RandomSource(seed: 3)
+        let residuals = (0..<(40 * r)).map { _ in random.normal() }
+        let noise = try StructuredNoise(residuals: residuals, steps: 40, features: r, rank: 1)
+        XCTAssertEqual(noise.precision.count, r * r)
+        var options = SVAE<Double>.MAPPathOptions(transitionSD: 0.4)
+        options.tolerance = 1e-9
+        options.iterations = 2000
+        options.noise = noise
+        let expected = try normalEquationSolution(model, x: x, inputs: u, q: 0.4, precision: noise.precision)
+        let diagonal = try normalEquationSolution(model, x: x, inputs: u, q: 0.4)
+        let path = try model.mapPath(x, inputs: u, start: Tensor(zeros: [t, 2]), options: options)
+        for (found, value) in zip(path.scalars, expected) { XCTAssertEqual(found, value, accuracy: 1e-4) }
+        XCTAssertGreaterThan(zip(expected, diagonal).map { abs($0 - $1) }.max() ?? 0, 0.01, "the noise's shape moves the minimiser")
+        options.noise = try StructuredNoise(residuals: Array(residuals.prefix(40 * 3)), steps: 40, features: 3, rank: 1)
+        XCTAssertThrowsError(try model.mapPath(x, inputs: u, start: Tensor(zeros: [t, 2]), options: options))
+    }
+
+    /// The fitted noise of residuals drawn with a known covariance C = v v^T + D: its precision
+    /// inverts C (to sampling error), the decoder's direction is kept out of its low-rank part,
+    /// and a total variance rescales C.
+    func testStructuredNoiseRecoversAKnownCovariance() throws {
+        let (r, steps) = (6, 20_000)
+        let v: [Double] = [2, -1, 0.5, 0, 1, -1.5]
+        let d: [Double] = [0.5, 1, 0.8, 1.2, 0.6, 0.9]
+        var random = RandomSource(seed: 11)
+        var residuals = [Double](repeating: 0, count: steps * r)
+        for s in 0..<steps {
+            let a = random.normal()
+            for f in 0..<r { residuals[s * r + f] = a * v[f] + d[f].squareRoot() * random.normal() + 3 }
+        }
+        let noise = try StructuredNoise(residuals: residuals, steps: steps, features: r, rank: 1)
+        // P C = I for the true C.
+        for i in 0..<r {
+            for j in 0..<r {
+                let pc = (0..<r).reduce(0.0) { $0 + noise.precision[i * r + $1] * (v[$1] * v[j] + ($1 == j ? d[j] : 0)) }
+                XCTAssertEqual(pc, i == j ? 1 : 0, accuracy: 0.05, "(P C)[\(i), \(j)]")
+            }
+        }
+        XCTAssertEqual(noise.explainedFraction, v.map { $0 * $0 }.reduce(0, +) / (v.map { $0 * $0 }.reduce(0, +) + d.reduce(0, +)), accuracy: 0.03)
+        // Excluding v's direction leaves only isotropic-ish noise: the precision is nearly diagonal.
+        let excluded = try StructuredNoise(residuals: residuals, steps: steps, features: r, rank: 1, excluded: v, excludedColumns: 1)
+        let offDiagonal = (0..<r).flatMap { i in (0..<r).filter { $0 != i }.map { abs(excluded.precision[i * r + $0]) } }.max() ?? 0
+        XCTAssertLessThan(offDiagonal, 0.2)
+        XCTAssertGreaterThan((0..<r).flatMap { i in (0..<r).filter { $0 != i }.map { abs(noise.precision[i * r + $0]) } }.max() ?? 0, 0.2)
+        let scaled = try StructuredNoise(residuals: residuals, steps: steps, features: r, rank: 1, totalVariance: 1)
+        // Scaling C to trace 1 scales P by the fitted trace, the true one (12.75) to sampling error.
+        let ratio = scaled.precision[0] / noise.precision[0]
+        XCTAssertEqual(ratio, v.map { $0 * $0 }.reduce(0, +) + d.reduce(0, +), accuracy: 0.4)
+        for (a, b) in zip(scaled.precision, noise.precision) { XCTAssertEqual(a, b * ratio, accuracy: 1e-9 * max(1, abs(a))) }
+        XCTAssertThrowsError(try StructuredNoise(residuals: residuals, steps: steps, features: r, rank: r))
+    }
+
     /// `latents --task-free` goes through `LatentExport`: a run without inputs is read out as
     /// the task-free path of its standardized signals, while the read-out given the task
     /// refuses that run and names the events it needs.
@@ -100,7 +158,10 @@ final class MAPPathTests: XCTestCase {
     /// The energy of a linear model is quadratic and its minimiser solves normal equations,
     /// assembled here from the model's linear operators (probed column by column) and the
     /// variances and transition weight the energy's formula states; `inputs` nil: no drive.
-    private func normalEquationSolution(_ model: SVAE<Double>, x: Tensor<Double>, inputs u: Tensor<Double>?, q: Double) throws -> [Double] {
+    /// `precision` (row-major [R, R]): the observation term's full precision instead of the
+    /// decoder's diagonal one.
+    private func normalEquationSolution(_ model: SVAE<Double>, x: Tensor<Double>, inputs u: Tensor<Double>?, q: Double,
+                                        precision full: [Double]? = nil) throws -> [Double] {
         let (t, r) = (x.shape[0], x.shape[1])
         let k = model.configuration.latent
         // Linear operators: observation mean = M z + m0 (z flattened t-major), step = C z + g_t.
@@ -142,6 +203,21 @@ final class MAPPathTests: XCTestCase {
             }
         }
         var normal = [Double](repeating: 0, count: n * n), rhs = [Double](repeating: 0, count: n)
+        if let full {
+            // Observation rows couple within a volume through P: replace their diagonal weights.
+            for time in 0..<t {
+                for f in 0..<r {
+                    for g in 0..<r {
+                        let (a, b, p) = (rows[time * r + f], rows[time * r + g], full[f * r + g])
+                        for i in 0..<n where a[i] != 0 {
+                            rhs[i] += p * a[i] * targets[time * r + g]
+                            for j in 0..<n { normal[i * n + j] += p * a[i] * b[j] }
+                        }
+                    }
+                }
+            }
+            for index in 0..<(t * r) { weights[index] = 0 }
+        }
         for (row, (target, weight)) in zip(rows, zip(targets, weights)) {
             for i in 0..<n where row[i] != 0 {
                 rhs[i] += weight * row[i] * target
