@@ -6,9 +6,10 @@ import LinearAlgebra
 /// nuisance) that a diagonal noise model would leave for the latents to explain. Fitted to one
 /// run's residuals under a path, so that a subject's own nuisance maps are found. V [R, r] are
 /// the top r principal directions of the residuals once the decoder's columns are projected out
-/// (the noise model then cannot take over a direction the latents map to), L their variances,
-/// and D the rest of each feature's residual variance, so diag C = each feature's residual
-/// variance.
+/// (the noise model then cannot take over a direction the latents map to), L their variances
+/// above the mean of the other directions' (probabilistic PCA's estimate, exact when the rest is
+/// isotropic), and D the rest of each feature's residual variance, so diag C = each feature's
+/// residual variance.
 public struct StructuredNoise: Sendable, Hashable {
     /// R.
     public let features: Int
@@ -71,10 +72,14 @@ public struct StructuredNoise: Sendable, Hashable {
         }
         let eigenvalues = try DenseLinearAlgebra.symmetricEigen(&covariance, n: features)  // ascending; vectors as columns
         let top = ((features - rank)..<features).reversed()
+        // Probabilistic PCA's estimate: each direction's variance above the mean of the rest
+        // (the rest's share along it belongs to D, not to the low-rank part).
+        let kept = features - rank - (excluded == nil ? 0 : excludedColumns)
+        let remainder = kept > 0 ? eigenvalues[0..<(features - rank)].reduce(0, +) / Double(kept) : 0
         let floor = 1e-3 * variances.reduce(0, +) / Double(features)
         var c = [Double](repeating: 0, count: features * features)
         for column in top {
-            let value = max(eigenvalues[column], 0)
+            let value = max(eigenvalues[column] - remainder, 0)
             for i in 0..<features {
                 let vi = covariance[i * features + column] * value
                 if vi == 0 { continue }
@@ -94,7 +99,7 @@ public struct StructuredNoise: Sendable, Hashable {
         self.rank = rank
         precision = inverse
         let total = variances.reduce(0, +)
-        explainedFraction = total > 0 ? top.map { max(eigenvalues[$0], 0) }.reduce(0, +) / total : 0
+        explainedFraction = total > 0 ? top.map { max(eigenvalues[$0] - remainder, 0) }.reduce(0, +) / total : 0
     }
 
     /// Gram-Schmidt on the columns of a row-major [rows, columns] matrix; dependent columns are dropped.
