@@ -177,6 +177,12 @@ final class WellsInitialisationTests: XCTestCase {
         XCTAssertEqual(ModelVariant.freeMethodName(free.name, transitionSD: 0.3), "node-wells-soft+free=0.3")
         XCTAssertEqual(ModelVariant.mapMethodName(free.name, transitionSD: 0.1), "node-wells-soft+map=0.1")
         XCTAssertNil(ModelVariant.named("node-wells+free=-1"))
+        let structured = try XCTUnwrap(ModelVariant.named("node-wells-soft+free=0.3+lowrank=2:5"))
+        XCTAssertEqual(structured.lowRanks, [2, 5])
+        XCTAssertEqual(ModelVariant.freeMethodName(structured.name, transitionSD: 0.3), "node-wells-soft+free=0.3")
+        XCTAssertEqual(ModelVariant.freeMethodName(structured.name, transitionSD: 0.3, rank: 5), "node-wells-soft+free=0.3+lowrank=5")
+        XCTAssertNil(ModelVariant.named("node-wells-soft+lowrank=2"), "structured noise is a task-free read-out's")
+        XCTAssertNil(ModelVariant.named("node-wells-soft+free=0.3+lowrank=0"))
     }
 
     /// Three wells in 2-D, fitted to points around them.
