@@ -3,6 +3,8 @@
 
 Usage: bench/ninth_round.py tuning DIR...   (chooses q and says whether the read-out stays)
        bench/ninth_round.py heldout DIR...  (judges the nuisance goal with the chosen q, --q Q)
+       bench/ninth_round.py lowrank DIR...  (the tenth round's rule: chooses r for free=0.3)
+       bench/ninth_round.py heldout DIR... --q 0.3 --rank R  (the goal for free=0.3+lowrank=R)
 
 Each DIR is an --out directory of `fmridyn bench recovery`; its cells/*.json are read. Prints
 per-row means (over seeds) of test-subject decoding, decoding by folds and BOLD / neural R^2 for
@@ -33,8 +35,12 @@ def row_name(cell):
     return name + (f", nuisance {c['nuisance']:g}" if c["nuisance"] else "")
 
 
+RANKS = ["2", "5", "10"]
+EXTRA = []
+
+
 def methods():
-    return [f"{BASE}+free={q}" for q in QS] + ["pca", "ica", "raw", "truth"]
+    return [f"{BASE}+free={q}" for q in QS] + EXTRA + ["pca", "ica", "raw", "truth"]
 
 
 def value(cell, method, key):
@@ -91,9 +97,32 @@ def tuning(found):
     print(f"Rule 2: {show(scores[chosen][0])} against regions {show(regions)} and PCA {show(pca)}: the read-out {'stays' if stays else 'does not stay'}")
 
 
-def heldout(found, q):
+def lowrank(found):
+    EXTRA.extend(f"{BASE}+free=0.3+lowrank={r}" for r in RANKS)
+    table(found)
+    fits = nuisance_fits(found)
+    others = [c for c in found if c not in fits]
+    diagonal = f"{BASE}+free=0.3"
+    base = mean(value(c, diagonal, "decoding_held_out") for c in fits)
+    base_others = mean(value(c, diagonal, "decoding_held_out") for c in others)
+    print(f"\nTenth round, rule 1 over {len(fits)} nuisance fits (diagonal free=0.3: {show(base)}):")
+    scores = {}
+    for r in RANKS:
+        scores[r] = mean(value(c, f"{BASE}+free=0.3+lowrank={r}", "decoding_held_out") for c in fits)
+        print(f"  r = {r}: {show(scores[r])}")
+    best = max(scores.values())
+    chosen = min((r for r in RANKS if scores[r] >= best - 0.01), key=int)
+    other = mean(value(c, f"{BASE}+free=0.3+lowrank={chosen}", "decoding_held_out") for c in others)
+    stays = scores[chosen] >= base + 0.02 and other >= base_others - 0.01
+    print(f"  chosen r = {chosen}; rule 2: {show(scores[chosen])} against {show(base)} (nuisance), "
+          f"{show(other)} against {show(base_others)} over the other {len(others)} fits: {'stays' if stays else 'does not stay'}")
+
+
+def heldout(found, q, rank=None):
+    method = f"{BASE}+free={q}" + (f"+lowrank={rank}" if rank else "")
+    if rank:
+        EXTRA.append(method)
     rows = table(found)
-    method = f"{BASE}+free={q}"
     print(f"\nRule 3 at q = {q}:")
     for name, group in sorted(rows.items()):
         if not nuisance_fits(group):
@@ -113,15 +142,18 @@ def heldout(found, q):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["tuning", "heldout"])
+    parser.add_argument("part", choices=["tuning", "heldout", "lowrank"])
     parser.add_argument("directories", nargs="+")
     parser.add_argument("--q", default="0.1", help="the q rule 1 chose (heldout)")
+    parser.add_argument("--rank", default=None, help="the structured noise's rank (heldout, tenth round)")
     arguments = parser.parse_args()
     found = cells(arguments.directories)
     if arguments.part == "tuning":
         tuning(found)
+    elif arguments.part == "lowrank":
+        lowrank(found)
     else:
-        heldout(found, arguments.q)
+        heldout(found, arguments.q, arguments.rank)
 
 
 if __name__ == "__main__":
