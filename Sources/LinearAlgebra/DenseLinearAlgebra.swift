@@ -104,6 +104,17 @@ public enum DenseLinearAlgebra {
         return (Array(work[0..<(n * r)]), Int(rank))
     }
 
+    /// A^T A of a row-major m x n matrix A (dsyrk), as a row-major n x n matrix with both
+    /// triangles filled.
+    public static func gram(_ a: [Double], rows m: Int, columns n: Int) -> [Double] {
+        precondition(a.count == m * n, "gram: A must be m x n")
+        var c = [Double](repeating: 0, count: n * n)
+        guard m > 0, n > 0 else { return c }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(m), 1, a, Int32(n), 0, &c, Int32(n))
+        for i in 0..<n { for j in 0..<i { c[i * n + j] = c[j * n + i] } }
+        return c
+    }
+
     /// An orthonormal basis of the column space of a column-major m x n matrix by QR with
     /// column pivoting (dgeqp3, then dorgqr): the columns of Q whose |R_ii| exceeds `tolerance`
     /// (nilearn's rank rule for confounds), column-major m x rank.

@@ -9,7 +9,7 @@ import LinearAlgebra
 /// (the noise model then cannot take over a direction the latents map to), L their variances
 /// above the mean of the other directions' (probabilistic PCA's estimate, exact when the rest is
 /// isotropic), and D the rest of each feature's residual variance, so diag C = each feature's
-/// residual variance.
+/// residual variance (times one factor when C is scaled to a given trace).
 public struct StructuredNoise: Sendable, Hashable {
     /// R.
     public let features: Int
@@ -45,36 +45,27 @@ public struct StructuredNoise: Sendable, Hashable {
         }
         // Project the excluded column space out: e <- e (I - Q Q^T), Q an orthonormal basis.
         var projected = centred
+        var excludedRank = 0
         if let excluded, excludedColumns > 0 {
-            let basis = Self.orthonormalBasis(columnsOf: excluded, rows: features, columns: excludedColumns)
+            precondition(excluded.count == features * excludedColumns, "StructuredNoise: excluded must be [R, K]")
+            let columnMajor = (0..<excludedColumns).flatMap { j in (0..<features).map { excluded[$0 * excludedColumns + j] } }
+            let (basis, rank) = try DenseLinearAlgebra.orthonormalColumnBasis(columnMajor, rows: features, columns: excludedColumns, tolerance: 1e-10)
+            excludedRank = rank
             for t in 0..<steps {
-                for q in basis {
+                for q in 0..<rank {
                     var dot = 0.0
-                    for f in 0..<features { dot += projected[t * features + f] * q[f] }
-                    for f in 0..<features { projected[t * features + f] -= dot * q[f] }
+                    for f in 0..<features { dot += projected[t * features + f] * basis[q * features + f] }
+                    for f in 0..<features { projected[t * features + f] -= dot * basis[q * features + f] }
                 }
             }
         }
-        var covariance = [Double](repeating: 0, count: features * features)
-        for t in 0..<steps {
-            let row = t * features
-            for i in 0..<features {
-                let a = projected[row + i]
-                if a == 0 { continue }
-                for j in i..<features { covariance[i * features + j] += a * projected[row + j] }
-            }
-        }
-        for i in 0..<features {
-            for j in i..<features {
-                covariance[i * features + j] /= Double(steps)
-                covariance[j * features + i] = covariance[i * features + j]
-            }
-        }
+        var covariance = DenseLinearAlgebra.gram(projected, rows: steps, columns: features)
+        for i in covariance.indices { covariance[i] /= Double(steps) }
         let eigenvalues = try DenseLinearAlgebra.symmetricEigen(&covariance, n: features)  // ascending; vectors as columns
         let top = ((features - rank)..<features).reversed()
         // Probabilistic PCA's estimate: each direction's variance above the mean of the rest
         // (the rest's share along it belongs to D, not to the low-rank part).
-        let kept = features - rank - (excluded == nil ? 0 : excludedColumns)
+        let kept = features - rank - excludedRank
         let remainder = kept > 0 ? eigenvalues[0..<(features - rank)].reduce(0, +) / Double(kept) : 0
         let floor = 1e-3 * variances.reduce(0, +) / Double(features)
         var c = [Double](repeating: 0, count: features * features)
@@ -100,20 +91,5 @@ public struct StructuredNoise: Sendable, Hashable {
         precision = inverse
         let total = variances.reduce(0, +)
         explainedFraction = total > 0 ? top.map { max(eigenvalues[$0] - remainder, 0) }.reduce(0, +) / total : 0
-    }
-
-    /// Gram-Schmidt on the columns of a row-major [rows, columns] matrix; dependent columns are dropped.
-    static func orthonormalBasis(columnsOf matrix: [Double], rows: Int, columns: Int) -> [[Double]] {
-        var basis: [[Double]] = []
-        for column in 0..<columns {
-            var v = (0..<rows).map { matrix[$0 * columns + column] }
-            for q in basis {
-                let dot = zip(v, q).reduce(0) { $0 + $1.0 * $1.1 }
-                for i in 0..<rows { v[i] -= dot * q[i] }
-            }
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 1e-10 { basis.append(v.map { $0 / norm }) }
-        }
-        return basis
     }
 }

@@ -3,6 +3,12 @@ import XCTest
 
 /// Each wrapper against a hand-solved case, in both layouts where the layout matters.
 final class DenseLinearAlgebraTests: XCTestCase {
+    /// A^T A of a row-major 3 x 2 matrix, by hand: both triangles filled.
+    func testGramIsATransposeA() {
+        let a: [Double] = [1, 2, 3, 4, 5, 6]  // rows (1, 2), (3, 4), (5, 6)
+        XCTAssertEqual(DenseLinearAlgebra.gram(a, rows: 3, columns: 2), [35, 44, 44, 56])
+    }
+
     func testSolveGivesTheInverseTimesTheRightHandSides() throws {
         var a = [2.0, 1, 1, 3], b = [3.0, 5]
         try DenseLinearAlgebra.solve(&a, &b, n: 2)
