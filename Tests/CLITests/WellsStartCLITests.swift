@@ -79,6 +79,15 @@ final class WellsStartCLITests: XCTestCase {
         let withoutQ = try CommandRunner.run(["latents", "--model", directory.file("model-wells"), bareManifest, "--manifest", "--out", freeCSV, "--task-free"])
         XCTAssertEqual(withoutQ.status, 2)
         XCTAssertTrue(withoutQ.stderr.contains("--map-transition-sd"), withoutQ.stderr)
+        // A model fitted without the task has nothing to withhold: the flag is refused.
+        let plain = directory.file("model-plain")
+        let plainFit = try CommandRunner.run(["fit", bareManifest, "--manifest", "--out", plain, "--window", "40", "--stride", "40",
+                                              "--epochs", "1", "--latent-dim", "2", "--hidden", "8", "-q"])
+        XCTAssertEqual(plainFit.status, 0, plainFit.stderr)
+        let nothingToWithhold = try CommandRunner.run(["latents", "--model", plain, bareManifest, "--manifest", "--out", freeCSV,
+                                                       "--map-transition-sd", "0.1", "--task-free"])
+        XCTAssertEqual(nothingToWithhold.status, 2)
+        XCTAssertTrue(nothingToWithhold.stderr.contains("--external-inputs"), nothingToWithhold.stderr)
 
         // What the start needs is named in one message.
         let bare = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells"])
