@@ -164,24 +164,21 @@ public struct ModelVariant: Sendable, Hashable {
             guard pair.count == 2 else { return nil }
             settings.append((pair[0], pair[1]))
         }
-        /// The colon-separated positive SDs under `key`, `inherited` when the key is absent, nil when invalid.
-        func transitionSDs(_ key: String, inherited: [Double]) -> [Double]? {
+        /// The colon-separated values under `key` (each kept by `parse`), `inherited` when the key
+        /// is absent, nil when any value is invalid.
+        func list<Value>(_ key: String, inherited: [Value], parse: (Substring) -> Value?) -> [Value]? {
             guard let index = settings.lastIndex(where: { $0.0 == key }) else { return inherited }
-            let values = settings[index].1.split(separator: ":").compactMap { Double($0) }.filter { $0 > 0 && $0.isFinite }
-            guard !values.isEmpty, values.count == settings[index].1.split(separator: ":").count else { return nil }
+            let text = settings[index].1.split(separator: ":", omittingEmptySubsequences: false)
+            let values = text.compactMap(parse)
+            guard !values.isEmpty, values.count == text.count else { return nil }
             settings.removeAll { $0.0 == key }
             return values
         }
-        guard let mapSDs = transitionSDs("map", inherited: base.mapTransitionSDs),
-              let freeSDs = transitionSDs("free", inherited: base.freeTransitionSDs) else { return nil }
-        var lowRanks = base.lowRanks
-        if let index = settings.lastIndex(where: { $0.0 == "lowrank" }) {
-            let text = settings[index].1.split(separator: ":", omittingEmptySubsequences: false)
-            let ranks = text.compactMap { Int($0) }.filter { $0 >= 1 }
-            guard !ranks.isEmpty, ranks.count == text.count, !freeSDs.isEmpty else { return nil }
-            lowRanks = ranks
-            settings.removeAll { $0.0 == "lowrank" }
-        }
+        let positiveSD = { (text: Substring) -> Double? in Double(text).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }
+        guard let mapSDs = list("map", inherited: base.mapTransitionSDs, parse: positiveSD),
+              let freeSDs = list("free", inherited: base.freeTransitionSDs, parse: positiveSD),
+              let lowRanks = list("lowrank", inherited: base.lowRanks, parse: { Int($0).flatMap { $0 >= 1 ? $0 : nil } }),
+              lowRanks.isEmpty || !freeSDs.isEmpty else { return nil }
         var refits = false
         if let index = settings.lastIndex(where: { $0.0 == "refit" }) {
             guard let flag = Int(settings[index].1), flag == 0 || flag == 1 else { return nil }

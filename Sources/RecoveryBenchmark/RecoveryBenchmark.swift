@@ -280,13 +280,15 @@ public struct RecoveryBenchmark {
                     for (index, q) in sds.enumerated() {
                         methods[ModelVariant.freeMethodName(variant.name, transitionSD: q)] = try score(free.map { pathRows($0[index]) }, taskFree: true)
                     }
+                    // Each run's own nuisance: structured noise fitted to its residuals under the
+                    // task-free path at q = 1 (the schedule's first stage, minimised once per run),
+                    // then the paths again.
+                    let firstStages = variant.lowRanks.isEmpty ? [] : try runTensors.map { try model.taskFreePath($0, options: .init(transitionSD: 1)) }
                     for rank in variant.lowRanks {
-                        // Each run's own nuisance: structured noise fitted to its residuals under
-                        // the task-free path at q = 1 (the schedule's first stage), then the paths again.
-                        let structured = try runTensors.map { run in
+                        let structured = try runTensors.indices.map { run in
                             var options = SVAE<Float>.MAPPathOptions(transitionSD: sds[0])
-                            options.noise = try model.structuredNoise(of: run, path: model.taskFreePath(run, options: .init(transitionSD: 1)), rank: rank)
-                            return try model.taskFreePaths(run, transitionSDs: sds, options: options)
+                            options.noise = try model.structuredNoise(of: runTensors[run], path: firstStages[run], rank: rank)
+                            return try model.taskFreePaths(runTensors[run], transitionSDs: sds, options: options)
                         }
                         for (index, q) in sds.enumerated() {
                             methods[ModelVariant.freeMethodName(variant.name, transitionSD: q, rank: rank)] =
