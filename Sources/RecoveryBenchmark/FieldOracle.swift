@@ -159,13 +159,8 @@ public enum FieldOracle {
         let identity = (0..<k).map { i in (0..<k).map { $0 == i ? 1.0 : 0.0 } } + [[Double](repeating: 0, count: k)]
         guard let alignment = RecoveryMetrics.Alignment(identity) else { throw TrainingError("the oracle's identity alignment is empty (K = \(k))") }
         let radius = 0.25
-        let scores = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
-        let trueStable = study.system.fixedPoints.filter { $0.kind == "stable" }.map(\.point)
-        let visited = trueStable.filter { well in
-            Double(trajectories.filter { RecoveryMetrics.distance($0, well) <= radius }.count) >= 0.01 * Double(trajectories.count)
-        }
-        let recallOfVisited = visited.isEmpty ? nil
-            : Double(visited.filter { well in scores.alignedStable.contains { RecoveryMetrics.distance($0, well) <= radius } }.count) / Double(visited.count)
+        let scores = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius,
+                                                      trajectories: trajectories)
         let error = RecoveryMetrics.vectorFieldError(states: trajectories, velocity: { rows in
             let values = trained(0, Tensor(shape: [rows.count, k], scalars: rows.flatMap { $0 })).scalars
             return (0..<rows.count).map { Array(values[($0 * k)..<(($0 + 1) * k)]) }
@@ -173,7 +168,7 @@ public enum FieldOracle {
         let slowest = fixed.filter { $0.classification == "stable" }.compactMap { $0.eigenvalues.map { $0.0 }.max() }.sorted(by: >)
         return Result(system: study.system.kind.rawValue, seed: seed, leak: leak, pathError: pathError, pathR2: pathR2, usesInputs: usesInputs,
                       incrementR2: incrementR2,
-                      fixedPoints: scores, visitedStable: visited.count, recallOfVisited: recallOfVisited, fieldError: error,
+                      fixedPoints: scores, visitedStable: scores.visited ?? 0, recallOfVisited: scores.recallOfVisited, fieldError: error,
                       slowestStableEigenvalues: Array(slowest.prefix(8)))
     }
 

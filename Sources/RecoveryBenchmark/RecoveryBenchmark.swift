@@ -18,6 +18,12 @@ public struct MethodScores: Codable, Sendable {
     /// Normalised error of the model's vector field on its aligned states.
     public var vectorFieldError: Double?
     public var fixedPoints: RecoveryMetrics.FixedPointScores?
+    /// The field error and fixed points again under the calibration alignment
+    /// (`Recovery.calibrationMap`: the states regressed on the truth and inverted), which does
+    /// not shrink the field's points and velocities toward the mean as the primary alignment
+    /// (the truth regressed on the states) does when the states are noisy.
+    public var vectorFieldErrorCalibrated: Double?
+    public var fixedPointsCalibrated: RecoveryMetrics.FixedPointScores?
     public var cycle: RecoveryMetrics.CycleScores?
     /// Cross-validated balanced accuracy of the five conditions (task volumes, folds by subject).
     public var decoding: Double?
@@ -44,6 +50,8 @@ public struct MethodScores: Codable, Sendable {
         forecastR2Step5 = try value("forecastR2Step5")
         vectorFieldError = try value("vectorFieldError")
         fixedPoints = try value("fixedPoints")
+        vectorFieldErrorCalibrated = try value("vectorFieldErrorCalibrated")
+        fixedPointsCalibrated = try value("fixedPointsCalibrated")
         cycle = try value("cycle")
         decoding = try value("decoding")
         decodingHeldOut = try value("decodingHeldOut")
@@ -242,17 +250,28 @@ public struct RecoveryBenchmark {
                     scores.epochs = log.count
                     scores.level = level
                     let truth = level == "neural" ? study.neural : study.bold
-                    if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: latents.flatMap { $0 }, truth: truth.flatMap { $0 })) {
+                    let pooled = latents.flatMap { $0 }, pooledTruth = truth.flatMap { $0 }
+                    if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: pooled, truth: pooledTruth)) {
                         let (function, system) = ModelFixedPoints.system(of: model)
-                        let states = Array(latents.flatMap { $0 }.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-                        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: { z in
+                        let states = Array(pooled.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+                        let velocity = { (z: [[Double]]) -> [[Double]] in
                             let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
                             let output = function(input).scalars
                             return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
-                        }, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime))
-                        let starts = ModelFixedPoints.starts(from: latents.flatMap { $0 }, dimension: km, count: 512, seed: cell.seed)
+                        }
+                        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: velocity, alignment: alignment,
+                                                                                          system: study.system, repetitionTime: study.repetitionTime))
+                        let starts = ModelFixedPoints.starts(from: pooled, dimension: km, count: 512, seed: cell.seed)
                         let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
-                        scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius)
+                        // The visited wells are the neural-level truth's (where the system's state dwells).
+                        scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius,
+                                                                              trajectories: study.neural.flatMap { $0 })
+                        if let calibration = RecoveryMetrics.Alignment(Recovery.calibrationMap(recovered: pooled, truth: pooledTruth)) {
+                            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: velocity, alignment: calibration,
+                                                                                                        system: study.system, repetitionTime: study.repetitionTime))
+                            scores.fixedPointsCalibrated = RecoveryMetrics.fixedPointScores(found: fixed, alignment: calibration, system: study.system,
+                                                                                            radius: radius, trajectories: study.neural.flatMap { $0 })
+                        }
                         if study.system.cyclePeriod != nil, let last = latents[0].last {
                             let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
                             let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }

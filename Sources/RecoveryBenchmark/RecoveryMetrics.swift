@@ -75,6 +75,18 @@ public enum RecoveryMetrics {
         public var classificationAgreement: Double?
         /// The found stable points, aligned (for the across-seed match).
         public var alignedStable: [[Double]]
+        /// The true stable points the true path visits (`visitedWells`), and the fraction of them
+        /// with a found stable point within the radius (nil without the true path).
+        public var visited: Int? = nil
+        public var recallOfVisited: Double? = nil
+    }
+
+    /// The true stable points near which the true states [N][K] spend at least 1% of their
+    /// volumes (within `radius`): the wells the data can show.
+    static func visitedWells(_ trueStable: [[Double]], trajectories: [[Double]], radius: Double) -> [[Double]] {
+        trueStable.filter { well in
+            Double(trajectories.filter { distance($0, well) <= radius }.count) >= 0.01 * Double(trajectories.count)
+        }
     }
 
     static func distance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }
@@ -88,7 +100,9 @@ public enum RecoveryMetrics {
         return fixedPointScores(found: found, alignment: alignment, system: system, radius: radius)
     }
 
-    static func fixedPointScores(found: [FixedPoint], alignment: Alignment, system: LatentSystem, radius: Double) -> FixedPointScores {
+    /// `trajectories`: the true states [N][K], for the recall of the visited wells (nil: not scored).
+    static func fixedPointScores(found: [FixedPoint], alignment: Alignment, system: LatentSystem, radius: Double,
+                                 trajectories: [[Double]]? = nil) -> FixedPointScores {
         let truth = system.fixedPoints
         let trueStable = truth.filter { $0.kind == "stable" }.map(\.point)
         let aligned = found.map { (point: alignment.point($0.z), kind: $0.classification) }
@@ -102,8 +116,15 @@ public enum RecoveryMetrics {
             near += 1
             if nearest.kind == point.kind { agreeing += 1 }
         }
-        return FixedPointScores(found: found.count, stable: stable.count, recall: recall, precision: precision,
-                                classificationAgreement: near > 0 ? Double(agreeing) / Double(near) : nil, alignedStable: stable)
+        var scores = FixedPointScores(found: found.count, stable: stable.count, recall: recall, precision: precision,
+                                      classificationAgreement: near > 0 ? Double(agreeing) / Double(near) : nil, alignedStable: stable)
+        if let trajectories {
+            let visited = visitedWells(trueStable, trajectories: trajectories, radius: radius)
+            scores.visited = visited.count
+            scores.recallOfVisited = visited.isEmpty ? nil
+                : Double(visited.filter { well in stable.contains { distance($0, well) <= radius } }.count) / Double(visited.count)
+        }
+        return scores
     }
 
     /// Whether an autonomous rollout settles on a cycle, and its period.

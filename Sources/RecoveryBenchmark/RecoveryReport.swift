@@ -21,6 +21,9 @@ public struct RecoveryReport: Codable, Sendable {
         /// radius, and the same against randomly rotated points.
         public var seedMatch: Double?
         public var seedMatchNull: Double?
+        /// The same under the calibration alignment (`MethodScores.fixedPointsCalibrated`).
+        public var seedMatchCalibrated: Double? = nil
+        public var seedMatchCalibratedNull: Double? = nil
     }
 
     public var rows: [Row]
@@ -29,7 +32,8 @@ public struct RecoveryReport: Codable, Sendable {
     /// Score names in table order.
     public static let scoreNames = ["state_r2_neural", "state_r2_bold", "forecast_r2_1", "forecast_r2_5", "vector_field_error",
                                     "fp_recall", "fp_precision", "fp_class_agreement", "fp_stable", "cycle_found", "cycle_period_s", "decoding",
-                                    "decoding_held_out"]
+                                    "decoding_held_out", "fp_recall_visited", "vector_field_error_calibrated", "fp_recall_calibrated",
+                                    "fp_precision_calibrated", "fp_recall_visited_calibrated"]
 
     static func values(_ scores: MethodScores) -> [String: Double?] {
         [
@@ -40,6 +44,10 @@ public struct RecoveryReport: Codable, Sendable {
             "fp_class_agreement": scores.fixedPoints?.classificationAgreement, "fp_stable": scores.fixedPoints.map { Double($0.stable) },
             "cycle_found": scores.cycle.map { $0.found ? 1 : 0 }, "cycle_period_s": scores.cycle?.period ?? nil,
             "decoding": scores.decoding, "decoding_held_out": scores.decodingHeldOut,
+            "fp_recall_visited": scores.fixedPoints?.recallOfVisited,
+            "vector_field_error_calibrated": scores.vectorFieldErrorCalibrated,
+            "fp_recall_calibrated": scores.fixedPointsCalibrated?.recall, "fp_precision_calibrated": scores.fixedPointsCalibrated?.precision,
+            "fp_recall_visited_calibrated": scores.fixedPointsCalibrated?.recallOfVisited,
         ]
     }
 
@@ -65,10 +73,14 @@ public struct RecoveryReport: Codable, Sendable {
                     let sd = samples.count > 1 ? (samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(samples.count - 1)).squareRoot() : 0
                     scores[name] = Statistic(mean: mean, sd: sd, n: samples.count)
                 }
-                let sets = group.compactMap { $0.methods[method]?.fixedPoints?.alignedStable }
-                let match: (matched: Double?, null: Double?) = sets.count >= 2 ? RecoveryMetrics.seedMatch(sets, radius: radius) : (nil, nil)
+                func match(_ sets: [[[Double]]]) -> (matched: Double?, null: Double?) {
+                    sets.count >= 2 ? RecoveryMetrics.seedMatch(sets, radius: radius) : (nil, nil)
+                }
+                let primary = match(group.compactMap { $0.methods[method]?.fixedPoints?.alignedStable })
+                let calibrated = match(group.compactMap { $0.methods[method]?.fixedPointsCalibrated?.alignedStable })
                 rows.append(Row(setting: first.cell.setting, heldOut: first.cell.heldOut, method: method, seeds: group.map(\.cell.seed),
-                                scores: scores, seedMatch: match.matched, seedMatchNull: match.null))
+                                scores: scores, seedMatch: primary.matched, seedMatchNull: primary.null,
+                                seedMatchCalibrated: calibrated.matched, seedMatchCalibratedNull: calibrated.null))
             }
         }
         self.rows = rows
@@ -101,22 +113,27 @@ public struct RecoveryReport: Codable, Sendable {
             ("state_r2_neural", "R² neural"), ("state_r2_bold", "R² BOLD"), ("forecast_r2_1", "fcst R² 1"), ("forecast_r2_5", "fcst R² 5"),
             ("vector_field_error", "field err"), ("fp_recall", "FP recall"), ("fp_precision", "FP prec"), ("fp_class_agreement", "FP class"),
             ("fp_stable", "stable found"), ("cycle_found", "cycle found"), ("cycle_period_s", "period s"), ("decoding", "decoding"),
-            ("decoding_held_out", "decoding test subj."),
+            ("decoding_held_out", "decoding test subj."), ("fp_recall_visited", "FP recall visited"),
+            ("vector_field_error_calibrated", "field err cal."), ("fp_recall_calibrated", "FP recall cal."),
+            ("fp_precision_calibrated", "FP prec cal."), ("fp_recall_visited_calibrated", "FP recall visited cal."),
         ]
         var text = ""
         for heldOut in [false, true] {
             let part = rows.filter { $0.heldOut == heldOut }
             guard !part.isEmpty else { continue }
             text += heldOut ? "\n### Held-out part (never tuned on)\n\n" : "### Tuning part\n\n"
-            text += "| setting | method | " + columns.map(\.1).joined(separator: " | ") + " | seed match (null) |\n"
-            text += "|" + Array(repeating: " --- |", count: columns.count + 3).joined() + "\n"
+            text += "| setting | method | " + columns.map(\.1).joined(separator: " | ") + " | seed match (null) | seed match cal. (null) |\n"
+            text += "|" + Array(repeating: " --- |", count: columns.count + 4).joined() + "\n"
             for row in part {
                 let cells = columns.map { key, _ -> String in
                     guard let s = row.scores[key] else { return "-" }
                     return key == "fp_stable" || key == "cycle_period_s" ? String(format: "%.1f", s.mean) : String(format: "%.2f (%.2f)", s.mean, s.sd)
                 }
-                let match = row.seedMatch.map { m in String(format: "%.2f", m) + (row.seedMatchNull.map { String(format: " (%.2f)", $0) } ?? " (no null)") } ?? "-"
-                text += "| \(row.setting) | \(row.method) | " + cells.joined(separator: " | ") + " | \(match) |\n"
+                func match(_ value: Double?, _ null: Double?) -> String {
+                    value.map { m in String(format: "%.2f", m) + (null.map { String(format: " (%.2f)", $0) } ?? " (no null)") } ?? "-"
+                }
+                text += "| \(row.setting) | \(row.method) | " + cells.joined(separator: " | ")
+                    + " | \(match(row.seedMatch, row.seedMatchNull)) | \(match(row.seedMatchCalibrated, row.seedMatchCalibratedNull)) |\n"
             }
         }
         return text

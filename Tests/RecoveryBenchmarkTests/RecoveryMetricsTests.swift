@@ -40,6 +40,13 @@ final class RecoveryMetricsTests: XCTestCase {
         // Near a true point: the two corners (stable = stable), the origin (unstable = unstable)
         // and (1, 0) which is a saddle but found stable.
         XCTAssertEqual(scores.classificationAgreement ?? -1, 3.0 / 4.0, accuracy: 1e-12)
+        XCTAssertNil(scores.recallOfVisited, "no true path given")
+        // A true path that dwells at (1, 1) and (-1, -1) (half its volumes each, within 0.25) and
+        // passes (1, -1) once: two wells visited, one of them found.
+        let path = (0..<200).map { t -> [Double] in t < 100 ? [1.1, 1] : [-1, -0.9] } + [[1, -1]]
+        let visited = RecoveryMetrics.fixedPointScores(found: found, alignment: alignment, system: system, radius: 0.25, trajectories: path)
+        XCTAssertEqual(visited.visited, 2)
+        XCTAssertEqual(visited.recallOfVisited ?? -1, 0.5, accuracy: 1e-12)
     }
 
     /// A sinusoid's period and radius; the true Hopf cycle; the across-seed match and its null.

@@ -83,4 +83,36 @@ final class SimulatorTests: XCTestCase {
         let noise = (0..<200).map { _ in [random.normal(), random.normal()] }
         XCTAssertLessThan(Recovery.affineR2(recovered: noise, truth: truth), 0.1)
     }
+
+    /// States z = M x + c + e with noise e: the truth regressed on z (`affineMap`) shrinks a
+    /// mapped point by the reliability Sigma_x M^T (M Sigma_x M^T + Sigma_e)^{-1}, which for
+    /// M = 2 I, Sigma_x = I and Sigma_e = s^2 I is 2 / (4 + s^2) instead of M^{-1} = 1/2; the
+    /// calibration map inverts the regression of z on x and is unbiased.
+    func testCalibrationMapUndoesRegressionDilution() throws {
+        var random = RandomSource(seed: 9)
+        let n = 40_000, s = 2.0
+        let truth = (0..<n).map { _ in [random.normal(), random.normal()] }
+        let recovered = truth.map { [2 * $0[0] + 1 + s * random.normal(), 2 * $0[1] - 3 + s * random.normal()] }
+        let forward = try XCTUnwrap(Recovery.affineMap(recovered: recovered, truth: truth))
+        let calibration = try XCTUnwrap(Recovery.calibrationMap(recovered: recovered, truth: truth))
+        // The image of the true point (1, -1) under M x + c, without noise: (3, -5).
+        let shrunk = Recovery.apply(forward, to: [3, -5]), unbiased = Recovery.apply(calibration, to: [3, -5])
+        let reliability = 2 / (4 + s * s)  // 0.25 per unit of z; the point sits 2 units from the mean in each coordinate
+        XCTAssertEqual(shrunk[0], 2 * reliability, accuracy: 0.02)
+        XCTAssertEqual(shrunk[1], -2 * reliability, accuracy: 0.02)
+        XCTAssertEqual(unbiased[0], 1, accuracy: 0.03)
+        XCTAssertEqual(unbiased[1], -1, accuracy: 0.03)
+        // Without noise both maps are M^{-1} (z - c), exactly.
+        let exact = truth.map { [2 * $0[0] + 1, -$0[0] + 2 * $0[1] - 3] }
+        let a = try XCTUnwrap(Recovery.affineMap(recovered: exact, truth: truth))
+        let b = try XCTUnwrap(Recovery.calibrationMap(recovered: exact, truth: truth))
+        for z in [[3.0, -6.0], [0.5, 2.0]] { XCTAssertClose(Recovery.apply(a, to: z), Recovery.apply(b, to: z), absolute: 1e-9) }
+        XCTAssertClose(Recovery.apply(b, to: [3, -6]), [1.0, -1.0], absolute: 1e-9)
+        // More recovered dimensions than true ones: M^+ (z - c) on the states' plane.
+        let wide = truth.map { [2 * $0[0] + 1, -$0[0] + 2 * $0[1] - 3, 0.5 * $0[1]] }
+        let c = try XCTUnwrap(Recovery.calibrationMap(recovered: wide, truth: truth))
+        XCTAssertClose(Recovery.apply(c, to: [3, -6, -0.5]), [1.0, -1.0], absolute: 1e-9)
+        // Fewer recovered dimensions than true ones cannot be inverted.
+        XCTAssertNil(Recovery.calibrationMap(recovered: truth.map { [$0[0]] }, truth: truth))
+    }
 }
