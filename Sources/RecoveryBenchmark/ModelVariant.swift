@@ -42,6 +42,15 @@ public struct ModelVariant: Sendable, Hashable {
         readOutName(name, key: "free", transitionSD: q) + "+lowrank=\(rank)"
     }
 
+    /// The method name of a variant's posterior-mean scores: its name, unless one of its
+    /// read-outs has that name (a single `map=q` or `free=q` setting names both), then the name
+    /// with `+posterior`, so that neither overwrites the other in a cell.
+    public var posteriorMethodName: String {
+        let readOuts = mapTransitionSDs.map { Self.mapMethodName(name, transitionSD: $0) }
+            + freeTransitionSDs.flatMap { q in [Self.freeMethodName(name, transitionSD: q)] + lowRanks.map { Self.freeMethodName(name, transitionSD: q, rank: $0) } }
+        return readOuts.contains(name) ? name + "+posterior" : name
+    }
+
     static func readOutName(_ name: String, key: String, transitionSD q: Double) -> String {
         (name.split(separator: "+").filter { !$0.hasPrefix("map=") && !$0.hasPrefix("free=") && !$0.hasPrefix("lowrank=") } + ["\(key)=\(q)"])
             .joined(separator: "+")

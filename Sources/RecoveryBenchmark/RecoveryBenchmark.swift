@@ -283,7 +283,7 @@ public struct RecoveryBenchmark {
                     scores.forecastR2Step5 = forecasts.1
                     return scores
                 }
-                methods[variant.name] = try score(latents)
+                methods[variant.posteriorMethodName] = try score(latents)
                 for q in variant.mapTransitionSDs {
                     // The same model, each run's path its MAP estimate with transition noise q
                     // (`SVAE.mapPath`), started from the posterior means.

@@ -183,6 +183,11 @@ final class WellsInitialisationTests: XCTestCase {
         XCTAssertEqual(ModelVariant.freeMethodName(structured.name, transitionSD: 0.3, rank: 5), "node-wells-soft+free=0.3+lowrank=5")
         XCTAssertNil(ModelVariant.named("node-wells-soft+lowrank=2"), "structured noise is a task-free read-out's")
         XCTAssertNil(ModelVariant.named("node-wells-soft+free=0.3+lowrank=0"))
+        // A single read-out value names the same method as the posterior means: those move aside.
+        XCTAssertEqual(try XCTUnwrap(ModelVariant.named("node-wells-soft+map=0.1")).posteriorMethodName, "node-wells-soft+map=0.1+posterior")
+        XCTAssertEqual(try XCTUnwrap(ModelVariant.named("node-wells-soft+free=0.3")).posteriorMethodName, "node-wells-soft+free=0.3+posterior")
+        XCTAssertEqual(mapped.posteriorMethodName, mapped.name)
+        XCTAssertEqual(free.posteriorMethodName, free.name)
     }
 
     /// Three wells in 2-D, fitted to points around them.
