@@ -33,6 +33,9 @@ public struct MethodScores: Codable, Sendable {
     /// The level the model's states are aligned at for fixed points and fields: "bold" or "neural".
     public var level: String?
     public var epochs: Int?
+    /// The fitted model's best validation ELBO (nats per window; the one early stopping kept),
+    /// for choosing among fits by the data alone.
+    public var bestValidationELBO: Double?
 
     public init() {}
 
@@ -57,6 +60,7 @@ public struct MethodScores: Codable, Sendable {
         decodingHeldOut = try value("decodingHeldOut")
         level = try value("level")
         epochs = try value("epochs")
+        bestValidationELBO = try value("bestValidationELBO")
     }
 
     struct NamedKey: CodingKey {
@@ -248,6 +252,7 @@ public struct RecoveryBenchmark {
                         scores = stateScores(latents, decode: !takesTask)
                     }
                     scores.epochs = log.count
+                    scores.bestValidationELBO = log.map(\.validationELBO).filter(\.isFinite).max()
                     scores.level = level
                     let truth = level == "neural" ? study.neural : study.bold
                     let pooled = latents.flatMap { $0 }, pooledTruth = truth.flatMap { $0 }
