@@ -76,6 +76,34 @@ public struct GaussianMixture: Sendable {
         converged = best.converged
     }
 
+    /// A mixture with given parameters (not fitted): `weights` [m] (normalised here to sum 1),
+    /// `means` [m][d], `covariances` [m] row-major d x d (symmetric positive definite).
+    /// `meanLogLikelihood` is nan and `converged` true.
+    public init(weights: [Double], means: [[Double]], covariances: [[Double]]) throws {
+        let m = weights.count, d = means.first?.count ?? 0
+        guard m >= 1, d >= 1, means.count == m, covariances.count == m, means.allSatisfy({ $0.count == d }),
+              covariances.allSatisfy({ $0.count == d * d }) else {
+            throw FitError(description: "a Gaussian mixture needs as many means and d x d covariances as weights (got \(m) weights, \(means.count) means, \(covariances.count) covariances)")
+        }
+        let total = weights.reduce(0, +)
+        guard weights.allSatisfy({ $0 >= 0 && $0.isFinite }), total > 0, means.joined().allSatisfy(\.isFinite),
+              covariances.joined().allSatisfy(\.isFinite) else {
+            throw FitError(description: "a Gaussian mixture needs finite parameters and non-negative weights with a positive sum")
+        }
+        for c in covariances {
+            for a in 0..<d where c[a * d + a] <= 0 {
+                throw FitError(description: "a Gaussian mixture's covariances need positive diagonals")
+            }
+        }
+        dimension = d
+        self.weights = weights.map { $0 / total }
+        self.means = means
+        self.covariances = covariances
+        choleskyFactors = covariances.map { Self.cholesky($0, dimension: d) }
+        meanLogLikelihood = .nan
+        converged = true
+    }
+
     /// Posterior probabilities [n][m] of the components for samples `x` [n][d]. With a
     /// temperature T != 1 they are tempered, r_j proportional to (w_j N(x; mu_j, S_j))^(1/T):
     /// T > 1 softens the boundaries between components (T -> infinity: uniform), T < 1 sharpens

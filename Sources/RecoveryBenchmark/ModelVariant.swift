@@ -163,7 +163,7 @@ public struct ModelVariant: Sendable, Hashable {
     /// A variant by name, optionally with settings appended as `+key=value` (an ablation):
     /// latent (the model's latent dimensions, absolute: `latent=8`), hidden, window, stride, burn, lead,
     /// lr, beta, warmup, freebits, transition (initial transition-noise SD), patience, decoder
-    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution), wells-temperature (of the starting flow's responsibilities), wells-expansion (raise that temperature until the starting flow expands at most this fast, per second; 0: never), map (transition-noise SDs q, colon-separated: each run's path is also scored as its MAP estimate under the fitted model, method `NAME+map=q`; `node-wells+map=0.05:0.1`), free (the same with the task withheld at read-out, annealed from q = 1, method `NAME+free=q`, decoded). For example `node-hrf-burn+latent=8+hidden=64`.
+    /// (linear or mlp), inference (sequential or initial), solver-step, confounds (1: motion6 and the global signal as decoder covariates), inputs (1: the task's conditions as known inputs at the latents' level), predictive (1: the posterior mean is the field's prediction plus the encoder's correction), shoot (multiple shooting with a predictive posterior: the encoder corrects the path every this many steps, the field carries it in between), leak (a fixed decay rate per TR in the neural ODE's field, f(z) = MLP(z) - leak z), refit (1: after training, the field and B are refitted to the posterior-mean paths by one-step prediction, `FieldOracle.fitField`), wells (N: start from `WellsInitialisation` with N mixture components; 0: a random start), wells-rate (alpha per second of the starting flow), wells-smoothing (lambda of the deconvolution), wells-temperature (of the starting flow's responsibilities), wells-expansion (raise that temperature until the starting flow expands at most this fast, per second; 0: never), wells-rest (S seconds: the wells are the path's means at rest at least S s after each condition's blocks instead of the mixture's means; 0: the mixture), map (transition-noise SDs q, colon-separated: each run's path is also scored as its MAP estimate under the fitted model, method `NAME+map=q`; `node-wells+map=0.05:0.1`), free (the same with the task withheld at read-out, annealed from q = 1, method `NAME+free=q`, decoded). For example `node-hrf-burn+latent=8+hidden=64`.
     public static func named(_ name: String) -> ModelVariant? {
         let parts = name.split(separator: "+").map(String.init)
         guard let base = parts.first.flatMap({ first in all.first { $0.name == first } }) else { return nil }
@@ -195,7 +195,7 @@ public struct ModelVariant: Sendable, Hashable {
             settings.removeAll { $0.0 == "refit" }
         }
         var wells = base.wells
-        for key in ["wells", "wells-rate", "wells-smoothing", "wells-temperature", "wells-expansion"] {
+        for key in ["wells", "wells-rate", "wells-smoothing", "wells-temperature", "wells-expansion", "wells-rest"] {
             guard let index = settings.lastIndex(where: { $0.0 == key }) else { continue }
             guard let number = Double(settings[index].1), number.isFinite, number >= 0 else { return nil }
             if key == "wells" {
@@ -211,6 +211,7 @@ public struct ModelVariant: Sendable, Hashable {
                 case "wells-temperature":
                     guard number > 0 else { return nil }
                     wells?.temperature = number
+                case "wells-rest": wells?.restSettle = number == 0 ? nil : number
                 default: wells?.expansionLimit = number == 0 ? nil : number
                 }
             } else {

@@ -16,7 +16,14 @@ import Model
 /// 3. a field-free neural path per run: z = argmin |H z - s|^2 + lambda |D z|^2 with H the
 ///    model's own causal convolution by the observation kernel (steps before the run take its
 ///    first state) and D first differences (the MAP path of a random walk seen through the HRF);
-/// 4. a Gaussian mixture of n components on those states; its means mu_j are the wells;
+/// 4. a Gaussian mixture of n components on those states; its means mu_j are the wells. Or, with
+///    `restSettle`, the wells are read where the task has left the state to the field: mu_c is
+///    the mean of the path over the rest volumes at least `restSettle` seconds after a block of
+///    condition c ended (`settledRest`), one well per condition, with a shared covariance (the
+///    path's states assigned to their nearest well, pooled within wells). Session 32's diagnostic
+///    (`bench/wells_paths.py`) found that the mixture's means miss the wells even on the true path
+///    (they average the states the task drives between wells), while these rest means lie within
+///    0.07 of a well on the truth and on the deconvolved BOLD-level truth;
 /// 5. the field class of the model pretrained (Adam, mean squared error) to the flow toward the
 ///    wells f0(x) = -alpha sum_j r_j(x) (x - mu_j) on the states and on a copy jittered by
 ///    `jitter` standard deviations (alpha = `rate` per second, times the TR per step; the
@@ -49,6 +56,10 @@ public struct WellsInitialisation {
         /// faster than the flow contracts them, and a whole-run rollout through such a field has
         /// gradients that overflow (docs/recovery.md, seventh round).
         public var expansionLimit: Double? = nil
+        /// Seconds; nil places the wells at the mixture's means. Otherwise the wells are the
+        /// path's means at rest at least this long after each condition's blocks (step 4), and
+        /// `components` is not used.
+        public var restSettle: Double? = nil
 
         public init(components: Int = 8) { self.components = components }
     }
@@ -89,7 +100,13 @@ public struct WellsInitialisation {
         let paths = try scores.map { try Self.deconvolve($0, kernel: kernel, smoothing: options.smoothing) }
         let states = paths.flatMap { $0 }
         var random = RandomSource(seed: seed ^ 0x3E11_5F12)
-        let mixture = try GaussianMixture(fitting: states, components: options.components, initialisations: 3, using: &random)
+        let mixture: GaussianMixture
+        if let settle = options.restSettle {
+            let rest = labels.map { Self.settledRest(labels: $0, conditions: conditions, repetitionTime: repetitionTime, settle: settle) }
+            mixture = try Self.restWells(paths: paths, settled: rest, conditions: conditions.count)
+        } else {
+            mixture = try GaussianMixture(fitting: states, components: options.components, initialisations: 3, using: &random)
+        }
 
         // The field: the model's class, pretrained to the flow toward the wells.
         let spread = Self.moments(states, dimension: k).sd
@@ -223,6 +240,57 @@ public struct WellsInitialisation {
             largest = max(largest, values.last ?? -.infinity)
         }
         return largest
+    }
+
+    /// Per volume of one run's neural-level labels: the index in `conditions` of the last block
+    /// when the volume is at rest (a label outside `conditions`) and at least `settle` seconds
+    /// after that block's last volume, else nil (inside blocks, before the first block, and in
+    /// the first `settle` seconds of each rest).
+    static func settledRest(labels: [String], conditions: [String], repetitionTime: Double, settle: Double) -> [Int?] {
+        var previous: Int?, lastActive = 0
+        return labels.enumerated().map { t, label in
+            if let condition = conditions.firstIndex(of: label) {
+                previous = condition
+                lastActive = t
+                return nil
+            }
+            guard let previous, Double(t - lastActive) * repetitionTime >= settle - 1e-9 else { return nil }
+            return previous
+        }
+    }
+
+    /// The wells at rest: per condition with settled volumes, the mean of the paths [run][T][K]
+    /// over them; weights the fractions of all states nearest to each well, and one covariance
+    /// for all, the states' scatter about their nearest well (plus 1e-6 on the diagonal).
+    static func restWells(paths: [[[Double]]], settled: [[Int?]], conditions: Int) throws -> GaussianMixture {
+        guard let k = paths.first?.first?.count else { throw TrainingError("the wells at rest need paths") }
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: k), count: conditions)
+        var counts = [Int](repeating: 0, count: conditions)
+        for (path, marks) in zip(paths, settled) {
+            for (x, mark) in zip(path, marks) {
+                guard let c = mark else { continue }
+                counts[c] += 1
+                for d in 0..<k { sums[c][d] += x[d] }
+            }
+        }
+        let means = (0..<conditions).filter { counts[$0] > 0 }.map { c in sums[c].map { $0 / Double(counts[c]) } }
+        guard means.count >= 2 else {
+            throw TrainingError("the wells at rest need rest after blocks of at least two conditions (found \(means.count)): lower the settling time, or place the wells by the mixture")
+        }
+        var basin = [Double](repeating: 0, count: means.count)
+        var scatter = [Double](repeating: 0, count: k * k)
+        var total = 0.0
+        for x in paths.joined() {
+            let nearest = means.indices.min { a, b in
+                zip(x, means[a]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } < zip(x, means[b]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+            } ?? 0
+            basin[nearest] += 1
+            total += 1
+            for a in 0..<k { for b in 0..<k { scatter[a * k + b] += (x[a] - means[nearest][a]) * (x[b] - means[nearest][b]) } }
+        }
+        var covariance = scatter.map { $0 / max(total, 1) }
+        for a in 0..<k { covariance[a * k + a] += 1e-6 }
+        return try GaussianMixture(weights: basin.map { $0 + 1 }, means: means, covariances: Array(repeating: covariance, count: means.count))
     }
 
     /// Per-dimension mean and (population) standard deviation of points [N][K].

@@ -12,6 +12,8 @@ struct WellsStartOptions: ParsableArguments {
     var wellsSmoothing = 0.3
     @Option(help: "--start wells: raise the responsibilities' temperature until the starting flow pulls neighbouring states apart at most this fast, per second (node-wells-soft: 1; default: temperature 1).")
     var wellsExpansion: Double?
+    @Option(help: "--start wells: place the wells at the path's means over rest volumes at least this many seconds after each condition's blocks (one well per condition) instead of at the mixture's means; --wells-components is then not used. Needs rest between blocks.")
+    var wellsRestSettle: Double?
 
     /// Checks the start against the model settings it needs.
     func validate(options: FitOptions, externalInputs: Bool, sparse: Bool) throws {
@@ -19,6 +21,7 @@ struct WellsStartOptions: ParsableArguments {
         try NumericOptions.count("--wells-components", wellsComponents, 1...64, why: "each component is a candidate well of the mixture")
         try NumericOptions.nonNegative("--wells-smoothing", wellsSmoothing)
         if let wellsExpansion { try NumericOptions.positive("--wells-expansion", wellsExpansion, unit: "per second") }
+        if let wellsRestSettle { try NumericOptions.positive("--wells-rest-settle", wellsRestSettle, unit: "seconds") }
         var missing: [String] = []
         if options.observation != .hrf { missing.append("--observation hrf") }
         if !externalInputs { missing.append("--external-inputs") }
@@ -37,6 +40,7 @@ struct WellsStartOptions: ParsableArguments {
         var settings = WellsInitialisation.Options(components: wellsComponents)
         settings.smoothing = wellsSmoothing
         settings.expansionLimit = wellsExpansion
+        settings.restSettle = wellsRestSettle
         return WellsStart(options: settings)
     }
 }
