@@ -61,6 +61,30 @@ final class GaussianMixtureTests: XCTestCase {
         XCTAssertEqual(mixture.meanLogLikelihood, expected / 5, accuracy: 1e-12)
     }
 
+    /// A mixture given its parameters is the fitted one's: same responsibilities, gradients and
+    /// likelihood; weights are normalised and bad shapes refused.
+    func testGivenParametersReproduceTheFittedMixture() throws {
+        var random = SplitMix64(state: 8)
+        let points = (0..<200).map { i -> [Double] in
+            let centre: [Double] = i % 2 == 0 ? [2, 0] : [-1, 1.5]
+            return centre.map { $0 + 0.4 * Double.random(in: -1...1, using: &random) }
+        }
+        let fitted = try GaussianMixture(fitting: points, components: 2, using: &random)
+        let given = try GaussianMixture(weights: fitted.weights.map { $0 * 3 }, means: fitted.means, covariances: fitted.covariances)
+        XCTAssertEqual(given.weights, fitted.weights, accuracy: 1e-15)
+        let probes: [[Double]] = [[0.5, 0.7], [2, 0.1], [-1, 1]]
+        for (a, b) in zip(given.responsibilities(probes, temperature: 1.7), fitted.responsibilities(probes, temperature: 1.7)) {
+            XCTAssertEqual(a, b, accuracy: 1e-12)
+        }
+        for (a, b) in zip(given.logDensityGradients(at: [0.3, -0.2]), fitted.logDensityGradients(at: [0.3, -0.2])) {
+            XCTAssertEqual(a, b, accuracy: 1e-12)
+        }
+        XCTAssertEqual(given.meanLogLikelihood(points), fitted.meanLogLikelihood, accuracy: 1e-9)
+        XCTAssertThrowsError(try GaussianMixture(weights: [1], means: [[0, 0]], covariances: [[1, 0, 1]]))
+        XCTAssertThrowsError(try GaussianMixture(weights: [0], means: [[0]], covariances: [[1]]))
+        XCTAssertThrowsError(try GaussianMixture(weights: [1], means: [[0]], covariances: [[0]]))
+    }
+
     func testRejectsTooFewSamples() {
         var random = SplitMix64(state: 1)
         XCTAssertThrowsError(try GaussianMixture(fitting: [[0.0], [1.0]], components: 3, using: &random))

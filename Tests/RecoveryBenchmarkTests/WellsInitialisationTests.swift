@@ -90,9 +90,13 @@ final class WellsInitialisationTests: XCTestCase {
         configuration.observationKernel = kernel
         configuration.externalInputs = conditions
         configuration.inference = .initial
+        // Both placements: the mixture's means, and the path's means at rest 12 s (6 volumes)
+        // after each condition's blocks (there the state sits in the well that block led to).
+        for settle in [nil, 12.0] {
         var options = WellsInitialisation.Options(components: 3)
         options.iterations = 1500
         options.smoothing = 0.1
+        options.restSettle = settle
         let start = try WellsInitialisation(configuration: configuration, regions: [regions], labels: [labels], inputs: [inputs],
                                             conditions: conditions, repetitionTime: 2, options: options, seed: 3)
         XCTAssertEqual(start.paths.count, 1)
@@ -129,6 +133,43 @@ final class WellsInitialisationTests: XCTestCase {
         for (a, b) in zip(rows, regions) { for f in 0..<6 { residual += (a[f] - b[f]) * (a[f] - b[f]); total += b[f] * b[f] } }
         XCTAssertLessThan(residual / total, 0.05)
         XCTAssertTrue(start.model.decoder.logVariance.scalars.allSatisfy { $0 < Float(Foundation.log(0.05)) })
+        if settle != nil {
+            // One well per condition, in the conditions' order: condition a's blocks lead to well 1.
+            XCTAssertEqual(nearest, [1, 2, 0])
+            XCTAssertEqual(start.mixture.covariances[0], start.mixture.covariances[2], "one covariance for all wells")
+        }
+        }
+    }
+
+    /// Rest volumes count only once the field has held the state `settle` seconds.
+    func testSettledRestMarksTheVolumesTheFieldHolds() {
+        let labels = ["rest", "a", "a", "rest", "rest", "rest", "rest", "b", "rest", "rest", "x"]
+        let marks = WellsInitialisation.settledRest(labels: labels, conditions: ["a", "b"], repetitionTime: 2, settle: 4)
+        // Before the first block nil; 2 s after a block nil, from 4 s on the block's condition;
+        // a label outside the conditions is rest.
+        XCTAssertEqual(marks, [nil, nil, nil, nil, 0, 0, 0, nil, nil, 1, 1])
+        XCTAssertEqual(WellsInitialisation.settledRest(labels: labels, conditions: ["a", "b"], repetitionTime: 2, settle: 0.5),
+                       [nil, nil, nil, 0, 0, 0, 0, nil, 1, 1, 1])
+    }
+
+    /// The wells at rest are the settled volumes' means per condition; weights and the shared
+    /// covariance come from every state's nearest well.
+    func testRestWellsAreTheSettledMeans() throws {
+        let path: [[Double]] = [[0, 0], [1, 1], [3, 1], [9, 9], [10, 11], [11, 10], [10, 10]]
+        let settled: [Int?] = [nil, 0, 0, nil, 2, 2, nil]
+        let mixture = try WellsInitialisation.restWells(paths: [path], settled: [settled], conditions: 3)
+        XCTAssertEqual(mixture.means, [[2, 1], [10.5, 10.5]], "condition 1 never settled: no well")
+        // Nearest wells: the first three states to [2, 1], the rest to [10.5, 10.5].
+        XCTAssertEqual(mixture.weights[0], 4.0 / 9, accuracy: 1e-12)
+        let deviations: [[Double]] = [[-2, -1], [-1, 0], [1, 0], [-1.5, -1.5], [-0.5, 0.5], [0.5, -0.5], [-0.5, -0.5]]
+        for a in 0..<2 {
+            for b in 0..<2 {
+                let expected = deviations.reduce(0) { $0 + $1[a] * $1[b] } / 7 + (a == b ? 1e-6 : 0)
+                XCTAssertEqual(mixture.covariances[0][a * 2 + b], expected, accuracy: 1e-12)
+                XCTAssertEqual(mixture.covariances[1][a * 2 + b], expected, accuracy: 1e-12)
+            }
+        }
+        XCTAssertThrowsError(try WellsInitialisation.restWells(paths: [path], settled: [[nil, 0, 0, nil, nil, nil, nil]], conditions: 3))
     }
 
     func testRefusesAModelWithoutAnObservationKernel() {
@@ -163,6 +204,12 @@ final class WellsInitialisationTests: XCTestCase {
         XCTAssertEqual(tempered.wells?.expansionLimit, 0.5)
         XCTAssertNil(try XCTUnwrap(ModelVariant.named("node-wells-soft+wells-expansion=0")).wells?.expansionLimit)
         XCTAssertNil(ModelVariant.named("node-wells+wells-temperature=0"))
+        let rest = try XCTUnwrap(ModelVariant.named("node-wells-soft+wells-rest=6+map=0.1"))
+        XCTAssertEqual(rest.wells?.restSettle, 6)
+        XCTAssertEqual(rest.wells?.expansionLimit, 1, "the rest placement keeps the base's temperature rule")
+        XCTAssertNil(soft.wells?.restSettle, "the recorded variants place the wells by the mixture")
+        XCTAssertNil(try XCTUnwrap(ModelVariant.named("node-wells+wells-rest=0")).wells?.restSettle)
+        XCTAssertNil(ModelVariant.named("node-hrf+wells-rest=6"), "rest placement without wells is a mistake")
         let mapped = try XCTUnwrap(ModelVariant.named("node-wells+map=0.05:0.2"))
         XCTAssertEqual(mapped.mapTransitionSDs, [0.05, 0.2])
         XCTAssertEqual(mapped.wells?.components, 8, "the MAP read-out keeps the base's start")
