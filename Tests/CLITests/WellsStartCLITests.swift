@@ -40,6 +40,31 @@ final class WellsStartCLITests: XCTestCase {
         }
         let wells = try XCTUnwrap(validation["wells"]), random = try XCTUnwrap(validation["random"])
         XCTAssertGreaterThan(wells, random + 100, "validation ELBO of the start: wells \(wells), random \(random)")
+        // Wells read at rest. The fixture's runs end at 54 s, so only its first block
+        // (left_hand) is followed by 6 s of rest: one well is refused. Blocks with rest after
+        // each give one well per condition.
+        let oneWell = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells",
+                                             "--wells-rest-settle", "6", "--epochs", "1"] + model)
+        XCTAssertNotEqual(oneWell.status, 0)
+        XCTAssertTrue(oneWell.stderr.contains("at least two conditions (found 1): lower the settling time"), oneWell.stderr)
+        try """
+            onset\tduration\ttrial_type
+            2\t6\tleft_hand
+            20\t6\tright_hand
+            36\t6\ttongue
+
+            """.write(toFile: directory.file("rested.tsv"), atomically: true, encoding: .utf8)
+        let rested = directory.file("runs-rested.tsv")
+        try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "events.tsv", with: "rested.tsv")
+            .write(toFile: rested, atomically: true, encoding: .utf8)
+        let rest = try CommandRunner.run(["fit", rested, "--manifest", "--out", directory.file("model-rest"), "--start", "wells",
+                                          "--wells-rest-settle", "6", "--window", "40", "--stride", "40", "--epochs", "1", "--lr", "1e-9"] + model)
+        XCTAssertEqual(rest.status, 0, rest.stderr)
+        XCTAssertTrue(rest.stderr.contains("wells start: 3 wells at rest 6 s after each condition from 1 training runs"), rest.stderr)
+        let negative = try CommandRunner.run(["fit", manifest, "--manifest", "--out", directory.file("x"), "--start", "wells",
+                                              "--wells-rest-settle", "-1"] + model)
+        XCTAssertEqual(negative.status, 2)
+        XCTAssertTrue(negative.stderr.contains("--wells-rest-settle"), negative.stderr)
 
         // The MAP read-out of the same model: other values, same rows and columns.
         var tables: [[Substring]] = []

@@ -61,9 +61,10 @@ public struct WellsStart: Sendable {
         let start = try WellsInitialisation(configuration: configuration, regions: regions, labels: labels, inputs: inputs,
                                             conditions: conditions, repetitionTime: data.runs[first].repetitionTime,
                                             options: options, seed: seed)
-        let placement = options.restSettle.map { String(format: "wells at rest %g s after each condition", $0) } ?? "mixture components"
-        let line = String(format: "wells start: %d %@ from %d training runs, field fit R^2 %.3f, temperature %.3g, largest expansion %.2f per s",
-                          start.mixture.count, placement, fitted.count, start.fieldFitR2, start.temperature, start.largestExpansion)
+        let placement = options.restSettle.map { "wells at rest \(String(format: "%g", $0)) s after each condition" } ?? "components"
+        let line = "wells start: \(start.mixture.count) \(placement) from \(fitted.count) training runs, "
+            + String(format: "field fit R^2 %.3f, temperature %.3g, largest expansion %.2f per s",
+                     start.fieldFitR2, start.temperature, start.largestExpansion)
         return (start.model, line)
     }
 }
