@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Applies the thirteenth round's rule (docs/recovery.md): the wells read at rest.
 
-Usage: bench/thirteenth_round.py BASELINE.json DIR...
+Usage: bench/thirteenth_round.py SOURCE...
+       bench/thirteenth_round.py results/recovery-starts-tuning.json results/recovery-rest-tuning.json
 
-BASELINE.json holds the recorded node-wells-soft+map=0.1 cells (bench/results/recovery-starts-tuning.json);
-each DIR is an --out directory of `fmridyn bench recovery --part tuning` run with any of the
-models below. Prints per row (mean over seeds) the MAP read-out's BOLD state R^2, recall of the
+Each SOURCE is a JSON file with a "cells" list (the recorded node-wells-soft+map=0.1 cells are in
+bench/results/recovery-starts-tuning.json, the round's in recovery-rest-tuning.json) or an --out
+directory of `fmridyn bench recovery --part tuning` run with any of the models below. Prints per row (mean over seeds) the MAP read-out's BOLD state R^2, recall of the
 visited wells under the pre-fixed and the calibrated alignment, stable points per fit, and
 the median distance from a stable point to the nearest true well (the multistable and switching
 systems' wells are the corners (+-1, ..., +-1)); then per model the means over the cells and the
@@ -37,9 +38,13 @@ def scores(entry, cell):
 
 
 def main():
-    with open(sys.argv[1]) as handle:
-        baseline = json.load(handle)["cells"]
-    found = baseline + load(sys.argv[2:])
+    found = []
+    for source in sys.argv[1:]:
+        if source.endswith(".json"):
+            with open(source) as handle:
+                found += json.load(handle)["cells"]
+        else:
+            found += load([source])
     per = {}  # (model, row) -> list of scores
     for cell in found:
         if cell["cell"]["held_out"] or cell["cell"]["system"] not in ("multistable", "switching"):
