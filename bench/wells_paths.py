@@ -14,7 +14,9 @@ truth by the path's affine alignment, recall of the visited wells within 0.25):
   Ledoit-Wolf residual precision P), deconvolved (noise weighted optimally);
 - `glm-gls`: the same statistic with B and P estimated without the truth: B regressed from the
   regions on the task GLM's states, P from that regression's residuals;
-- `glm-axes`: the start as it is (orthogonal projection on the GLM's axes).
+- `glm-axes`: the start as it is (orthogonal projection on the GLM's axes);
+- with `--alternations N`, also `glm-gls-N`: the `glm-gls` path with the observation re-estimated
+  N times from the path's own convolution (deconvolution penalty `--alternation-smoothing`).
 
 All 8 runs of the cell are used, as the start uses its training runs.
 
@@ -85,6 +87,14 @@ def deconvolve(scores, kernel, smoothing=1.0):
     return np.linalg.solve(h.T @ h + smoothing * d.T @ d + 1e-9 * np.eye(n), h.T @ scores)
 
 
+def convolve(path, kernel):
+    """(H z)_t = sum_j kernel_j z_{max(t - j, 0)}, the model's causal convolution."""
+    out = np.zeros_like(path)
+    for j, weight in enumerate(kernel):
+        out += weight * path[np.maximum(np.arange(len(path)) - j, 0)]
+    return out
+
+
 def gls_statistic(runs, targets):
     """Regions on `targets` (per run [T, K]) with an intercept: the GLS statistic of each run."""
     design = np.column_stack([np.vstack(targets), np.ones(sum(len(t) for t in targets))])
@@ -152,6 +162,8 @@ def main():
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--atlas", default=os.path.join(os.path.dirname(__file__), "..", "atlases", "power264.tsv"))
     parser.add_argument("--components", default="4,8")
+    parser.add_argument("--alternations", type=int, default=0)
+    parser.add_argument("--alternation-smoothing", type=float, default=0.3)
     parser.add_argument("--json")
     args = parser.parse_args()
     components = [int(v) for v in args.components.split(",")]
@@ -173,6 +185,13 @@ def main():
             "glm-gls": deconvolved(gls_statistic(runs, glm_states)),
             "glm-axes": deconvolved([r["y"] @ axes.T for r in runs]),
         }
+        if args.alternations > 0:
+            targets = glm_states
+            for _ in range(args.alternations):
+                path = [deconvolve(p, kernel, args.alternation_smoothing) for p in standardise(gls_statistic(runs, targets))]
+                targets = [convolve(p, kernel) for p in path]
+            paths[f"glm-gls-{args.alternations}"] = [deconvolve(p, kernel, args.alternation_smoothing)
+                                                     for p in standardise(gls_statistic(runs, targets))]
         cell = dict(dataset=dataset, visited=len(visited), paths={name: score(p, runs, wells, visited, components)
                                                                    for name, p in paths.items()})
         print(json.dumps(cell), flush=True)
