@@ -41,10 +41,12 @@ def write_json(path, report):
 
 
 class KnownObservation:
-    """Regions on the true BOLD-level latents of `runs`: loading B [K, R], offset c [R], precision P."""
+    """Regions on the true BOLD-level latents of `runs` (or on `targets`, per run [T, K]): loading
+    B [K, R], offset c [R], precision P."""
 
-    def __init__(self, runs):
-        design = np.column_stack([np.vstack([r["bold"] for r in runs]), np.ones(sum(len(r["y"]) for r in runs))])
+    def __init__(self, runs, targets=None):
+        targets = [r["bold"] for r in runs] if targets is None else targets
+        design = np.column_stack([np.vstack(targets), np.ones(sum(len(r["y"]) for r in runs))])
         target = np.vstack([r["y"] for r in runs])
         beta, *_ = np.linalg.lstsq(design, target, rcond=None)
         self.loading, self.offset = beta[:-1], beta[-1]

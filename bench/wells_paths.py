@@ -2,7 +2,8 @@
 
 `WellsInitialisation` (the `node-wells-soft` start) reads its wells as the means of a Gaussian
 mixture on a field-free neural path: the regions projected on the task GLM's K axes,
-standardised, deconvolved by the model's kernel (first-difference penalty lambda = 1). The
+standardised, deconvolved by the model's kernel (first-difference penalty lambda: 0.3 in the
+benchmark's variants; `--smoothing`, 1 in the recorded run). The
 session 31 diagnostic found that these means never lie within 0.25 of a true well. This script
 replaces one step at a time, from the truth down to what the start does, and scores the
 mixture means of each path the way the benchmark scores stable points (mapped to the neural
@@ -22,7 +23,7 @@ All 8 runs of the cell are used, as the start uses its training runs.
 
 Usage: FMRIDYN_ATLAS_DIR=atlases fmridyn simulate --out D --subjects 4 --runs 2 --volumes 240 \
            --grid 4mm --seed S --noise 1 --system multistable
-       python bench/wells_paths.py D [D ...] [--json OUT]
+       python bench/wells_paths.py D [D ...] [--smoothing L] [--alternations N] [--json OUT]
 Needs numpy, scipy, scikit-learn and nilearn.
 """
 import argparse
@@ -31,24 +32,14 @@ import os
 import sys
 
 import numpy as np
-from sklearn.covariance import LedoitWolf
 from sklearn.mixture import GaussianMixture
 
 sys.path.insert(0, os.path.dirname(__file__))
-from diagnostic_cell import WELL_RADIUS, write_json  # noqa: E402
+from diagnostic_cell import WELL_RADIUS, KnownObservation, write_json  # noqa: E402
+from em_polynomial import condition_matrix  # noqa: E402
 from inference_oracle import glover_kernel, load  # noqa: E402
 
 CONDITION_SPAN = 22.0  # seconds of FIR lags, as TaskGLM
-
-
-def neural_labels(run, conditions):
-    """One-hot condition per volume at the neural level (the onset's condition, rest zeros) [T, C]."""
-    t = np.arange(len(run["y"])) * run["tr"]
-    labels = np.zeros((len(t), len(conditions)))
-    for onset, duration, name in run["events"]:
-        if name in conditions:
-            labels[(t >= onset) & (t < onset + duration), conditions.index(name)] = 1
-    return labels
 
 
 def fir_design(onehot, lags):
@@ -61,7 +52,7 @@ def fir_design(onehot, lags):
 def task_glm(runs, conditions, k, ridge=1.0):
     """The task GLM of TaskGLM.swift: FIR ridge fit, top-k axes of the centred fitted part, states."""
     lags = int(round(CONDITION_SPAN / runs[0]["tr"])) + 1
-    designs = [fir_design(neural_labels(r, conditions), lags) for r in runs]
+    designs = [fir_design(condition_matrix(r["events"], np.arange(len(r["y"])) * r["tr"], conditions), lags) for r in runs]
     a, x = np.vstack(designs), np.vstack([r["y"] for r in runs])
     w = np.linalg.solve(a.T @ a + ridge * np.eye(a.shape[1]), a.T @ x)
     fitted = a @ w
@@ -96,14 +87,9 @@ def convolve(path, kernel):
 
 
 def gls_statistic(runs, targets):
-    """Regions on `targets` (per run [T, K]) with an intercept: the GLS statistic of each run."""
-    design = np.column_stack([np.vstack(targets), np.ones(sum(len(t) for t in targets))])
-    y = np.vstack([r["y"] for r in runs])
-    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
-    loading, offset = beta[:-1], beta[-1]
-    precision = LedoitWolf().fit(y - design @ beta).precision_
-    metric = loading @ precision @ loading.T
-    return [np.linalg.solve(metric, loading @ precision @ (r["y"] - offset).T).T for r in runs]
+    """Each run's GLS statistic under the observation regressed from the regions on `targets`."""
+    observation = KnownObservation(runs, targets)
+    return [observation.statistic(r) for r in runs]
 
 
 def late_rest(run, settle):
@@ -137,9 +123,10 @@ def score(path_runs, runs, wells, visited, components, settle=6.0):
     residual = truth - design @ w
     r2 = 1 - (residual ** 2).sum() / ((truth - truth.mean(0)) ** 2).sum()
     out = dict(state_r2=round(float(r2), 4))
+    mixture_means = {n: GaussianMixture(n, covariance_type="full", n_init=3, random_state=0).fit(states).means_
+                     for n in sorted(set(components) | {8})}
     for n in components:
-        means = GaussianMixture(n, covariance_type="full", n_init=3, random_state=0).fit(states).means_
-        out[f"n{n}"] = score_points(means, w, wells, visited)
+        out[f"n{n}"] = score_points(mixture_means[n], w, wells, visited)
     marks = [late_rest(r, settle) for r in runs]
     rest = np.vstack([p[keep] for p, (keep, _) in zip(path_runs, marks)])
     previous = np.concatenate([before[keep] for keep, before in marks])
@@ -152,8 +139,7 @@ def score(path_runs, runs, wells, visited, components, settle=6.0):
     forward, *_ = np.linalg.lstsq(np.column_stack([truth, np.ones(len(truth))]), states, rcond=None)
     calibrated = lambda p: np.linalg.lstsq(forward[:-1].T, (p - forward[-1]).T, rcond=None)[0].T  # noqa: E731
     out["rest-by-condition-calibrated"] = score_points(by_condition, calibrated, wells, visited)
-    out["n8-calibrated"] = score_points(GaussianMixture(8, covariance_type="full", n_init=3, random_state=0).fit(states).means_,
-                                        calibrated, wells, visited)
+    out["n8-calibrated"] = score_points(mixture_means[8], calibrated, wells, visited)
     return out
 
 
@@ -162,6 +148,8 @@ def main():
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--atlas", default=os.path.join(os.path.dirname(__file__), "..", "atlases", "power264.tsv"))
     parser.add_argument("--components", default="4,8")
+    parser.add_argument("--smoothing", type=float, default=1.0,
+                        help="first-difference penalty of the deconvolutions (the recorded run: 1; the benchmark's start: 0.3)")
     parser.add_argument("--alternations", type=int, default=0)
     parser.add_argument("--alternation-smoothing", type=float, default=0.3)
     parser.add_argument("--json")
@@ -177,7 +165,7 @@ def main():
         everywhere = np.vstack([r["neural"] for r in runs])
         visited = [s for s in wells if (np.linalg.norm(everywhere - s, axis=1) <= WELL_RADIUS).mean() >= 0.01]
         axes, glm_states = task_glm(runs, conditions, k)
-        deconvolved = lambda paths: [deconvolve(p, kernel) for p in standardise(paths)]  # noqa: E731
+        deconvolved = lambda paths: [deconvolve(p, kernel, args.smoothing) for p in standardise(paths)]  # noqa: E731
         paths = {
             "truth": [r["neural"] for r in runs],
             "bold-truth": deconvolved([r["bold"] for r in runs]),

@@ -281,9 +281,8 @@ public struct WellsInitialisation {
         var scatter = [Double](repeating: 0, count: k * k)
         var total = 0.0
         for x in paths.joined() {
-            let nearest = means.indices.min { a, b in
-                zip(x, means[a]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } < zip(x, means[b]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-            } ?? 0
+            let distances = means.map { mean in zip(x, mean).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+            let nearest = distances.indices.min { distances[$0] < distances[$1] } ?? 0
             basin[nearest] += 1
             total += 1
             for a in 0..<k { for b in 0..<k { scatter[a * k + b] += (x[a] - means[nearest][a]) * (x[b] - means[nearest][b]) } }
