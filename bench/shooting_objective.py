@@ -26,7 +26,8 @@ from inference_oracle import Problem
 class Shooting:
     """The objective on one cell's training runs (every run of the same length)."""
 
-    def __init__(self, cell, diffusion):
+    def __init__(self, cell, diffusion, observation=None):
+        """`observation`: the misfit's observation model (default: read off the truth)."""
         self.cell, self.diffusion = cell, diffusion
         self.k, self.step = cell.k, cell.step
         self.volumes = len(cell.train[0]["y"])
@@ -34,9 +35,13 @@ class Shooting:
             raise ValueError("shooting: every run must have the same number of volumes")
         self.reach = int(np.ceil(len(cell.kernel) / cell.substeps)) + 1
         self.m_terms, self.c_count, self.r_count = len(cell.basis.exponents), len(cell.conditions), len(cell.train)
-        self.observation = KnownObservation(cell.train)
-        self.stats = np.stack([self.observation.statistic(r) for r in cell.train])
+        self.set_observation(KnownObservation(cell.train) if observation is None else observation)
         self.inputs = np.stack([cell.inputs_of(r) for r in cell.train])  # [R, N, C]
+
+    def set_observation(self, observation):
+        """Replaces the observation model and the training runs' statistics under it."""
+        self.observation = observation
+        self.stats = np.stack([observation.statistic(r) for r in self.cell.train])
 
     def windowed_rollout(self, theta, gain, starts, drive_inputs):
         """starts [R, W, K] -> the windows' rollouts [R, W, S, K] and each window's next state [R, W, K]."""
@@ -138,6 +143,7 @@ class Shooting:
             problem = Problem(field, run["y"], test_inputs[i] @ gain, cell.kernel, cell.substeps, self.step, obs.loading,
                               obs.offset, obs.precision, self.diffusion)
             smoothed.append(problem.solve(rolled[i])[0])
+        self.test_rollout = rolled  # [R_test, N, K], for scores at other levels
         return dict(state_r2_test_rollout=cell.aligned_r2(w, list(rolled), test),
                     state_r2_test_smoothed=cell.aligned_r2(w, smoothed, test))
 
