@@ -259,12 +259,12 @@ public struct RecoveryBenchmark {
                     if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: pooled, truth: pooledTruth)) {
                         let (function, system) = ModelFixedPoints.system(of: model)
                         let states = Array(pooled.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-                        let velocity = { (z: [[Double]]) -> [[Double]] in
-                            let input = Tensor<Double>(shape: [z.count, km], scalars: z.flatMap { $0 })
-                            let output = function(input).scalars
-                            return z.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? z[i][j] : 0) } }
-                        }
-                        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: velocity, alignment: alignment,
+                        // The model's velocities at the scored states, once for both alignments.
+                        let velocities: [[Double]] = {
+                            let output = function(Tensor<Double>(shape: [states.count, km], scalars: states.flatMap { $0 })).scalars
+                            return states.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? states[i][j] : 0) } }
+                        }()
+                        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: alignment,
                                                                                           system: study.system, repetitionTime: study.repetitionTime))
                         let starts = ModelFixedPoints.starts(from: pooled, dimension: km, count: 512, seed: cell.seed)
                         let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
@@ -272,7 +272,7 @@ public struct RecoveryBenchmark {
                         scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius,
                                                                               trajectories: study.neural.flatMap { $0 })
                         if let calibration = RecoveryMetrics.Alignment(Recovery.calibrationMap(recovered: pooled, truth: pooledTruth)) {
-                            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocity: velocity, alignment: calibration,
+                            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: calibration,
                                                                                                         system: study.system, repetitionTime: study.repetitionTime))
                             scores.fixedPointsCalibrated = RecoveryMetrics.fixedPointScores(found: fixed, alignment: calibration, system: study.system,
                                                                                             radius: radius, trajectories: study.neural.flatMap { $0 })

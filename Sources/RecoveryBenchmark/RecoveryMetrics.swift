@@ -52,9 +52,15 @@ public enum RecoveryMetrics {
     /// sum |L' v(z) / TR - f(A z)|^2 / sum |f(A z)|^2. `velocity` returns dz per TR.
     static func vectorFieldError(states: [[Double]], velocity: ([[Double]]) -> [[Double]], alignment: Alignment, system: LatentSystem,
                                  repetitionTime: Double) -> Double {
-        let model = velocity(states)
+        vectorFieldError(states: states, velocities: velocity(states), alignment: alignment, system: system, repetitionTime: repetitionTime)
+    }
+
+    /// The same error from the model's velocities at `states` computed once (so that one model
+    /// can be scored under several alignments without evaluating its field again).
+    static func vectorFieldError(states: [[Double]], velocities: [[Double]], alignment: Alignment, system: LatentSystem,
+                                 repetitionTime: Double) -> Double {
         var error = 0.0, norm = 0.0
-        for (z, v) in zip(states, model) {
+        for (z, v) in zip(states, velocities) {
             let truth = system.field(alignment.point(z))
             let mapped = alignment.vector(v).map { $0 / repetitionTime }
             for (a, b) in zip(mapped, truth) { error += (a - b) * (a - b); norm += b * b }

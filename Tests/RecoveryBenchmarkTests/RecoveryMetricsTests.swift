@@ -23,6 +23,27 @@ final class RecoveryMetricsTests: XCTestCase {
         XCTAssertLessThan(RecoveryMetrics.crossValidatedR2(features: noise, truth: truth, groups: groups), 0.05)
     }
 
+    /// The vector-field error: 0 for the true field seen through the alignment, 1 for a zero
+    /// field, 1/4 for half the true field; precomputed velocities score as the closure does.
+    func testVectorFieldError() throws {
+        let system = LatentSystem(kind: .multistable, dimension: 2, seed: 1)
+        // Model coordinates are half the true ones, so a model velocity v maps to 2 v.
+        let alignment = try XCTUnwrap(RecoveryMetrics.Alignment([[2, 0], [0, 2], [0, 0]]))
+        let tr = 2.0
+        let states = [[0.1, -0.3], [0.45, 0.2], [-0.6, 0.05], [0.3, 0.5]]
+        // dz per TR in model units: (f(2 z) * TR) / 2.
+        let exact = states.map { z in system.field(z.map { 2 * $0 }).map { $0 * tr / 2 } }
+        func error(_ velocities: [[Double]]) -> Double {
+            RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: alignment, system: system, repetitionTime: tr)
+        }
+        XCTAssertEqual(error(exact), 0, accuracy: 1e-12)
+        XCTAssertEqual(error(states.map { _ in [0, 0] }), 1, accuracy: 1e-12)
+        XCTAssertEqual(error(exact.map { $0.map { $0 / 2 } }), 0.25, accuracy: 1e-12)
+        let viaClosure = RecoveryMetrics.vectorFieldError(states: states, velocity: { rows in rows.map { z in system.field(z.map { 2 * $0 }).map { $0 * tr / 4 } } },
+                                                          alignment: alignment, system: system, repetitionTime: tr)
+        XCTAssertEqual(viaClosure, 0.25, accuracy: 1e-12)
+    }
+
     /// Fixed points: recall, precision and classification after the alignment.
     func testFixedPointScores() throws {
         let system = LatentSystem(kind: .multistable, dimension: 2, seed: 1)
