@@ -96,6 +96,8 @@ public struct RecoveryBenchmark {
     public var volumes = 240
     /// Keep each cell's simulated dataset and fitted models (for inspection).
     public var keepWork = false
+    /// Also fit and score `RolloutFit` (method `rollout-wells`) with these options.
+    public var rolloutFit: RolloutFit.Options? = nil
 
     public init(variants: [ModelVariant], workDirectory: String) {
         self.variants = variants
@@ -191,6 +193,18 @@ public struct RecoveryBenchmark {
                 methods[name] = stateScores(study.neuralLabels.map { glm.states(labels: $0) }, decode: false)
             } catch {
                 errors[name] = "\(error)"
+            }
+        }
+
+        if let options = rolloutFit {
+            do {
+                progress?("\(cell.setting) seed \(cell.seed): fitting \(RolloutFit.methodName)")
+                methods[RolloutFit.methodName] = try rolloutScores(study: study, rows: rows, options: options, seed: cell.seed) { features, bold in
+                    stateScores(features, boldLevel: bold, labels: study.neuralLabels, decode: false)
+                }
+            } catch {
+                progress?("\(cell.setting) seed \(cell.seed): \(RolloutFit.methodName) failed: \(error)")
+                errors[RolloutFit.methodName] = "\(error)"
             }
         }
 
@@ -327,6 +341,58 @@ public struct RecoveryBenchmark {
         }
         return CellResult(cell: cell, methods: methods, testSubjects: testSubjects.sorted(), seconds: Date().timeIntervalSince(started),
                           errors: errors.isEmpty ? nil : errors)
+    }
+
+    /// `RolloutFit` on the models' training runs (the split of the wells variants: one window
+    /// per run), its first observation from the task GLM of those runs; every run's path scored
+    /// as a neural-level model given the task (state R^2 at both levels, field, fixed points,
+    /// cycle; not decoded, no forecasts).
+    func rolloutScores(study: SimulatedStudy, rows: [[[Double]]], options: RolloutFit.Options, seed: UInt64,
+                       stateScores: ([[[Double]]], [[[Double]]]) -> MethodScores) throws -> MethodScores {
+        let k = study.system.dimension, tr = study.repetitionTime
+        var runs = study.runs
+        try ExternalInputs.attach(&runs, names: LatentSystem.motorConditions, convolved: false)
+        let inputs = runs.map { run -> [[Double]] in
+            guard let u = run.inputs else { return [] }
+            return (0..<u.timePoints).map { t in (0..<u.columns).map { u[t, $0] } }
+        }
+        let shortest = study.runs.map(\.volumes.count).min() ?? 1
+        let data = try WindowDataset(runs: study.runs, window: shortest, stride: shortest, validationFraction: 0.25, testFraction: 0.25, seed: seed)
+        let fitted = Set(data.training.map(\.run)).sorted()
+        let glm = try TaskGLM(regions: fitted.map { rows[$0] }, labels: fitted.map { study.neuralLabels[$0] }, conditions: LatentSystem.motorConditions,
+                              repetitionTime: tr, rank: k)
+        let fit = try RolloutFit(regions: fitted.map { rows[$0] }, inputs: fitted.map { inputs[$0] },
+                                 targets: fitted.map { glm.states(labels: study.neuralLabels[$0]) }, repetitionTime: tr, options: options,
+                                 progress: { [progress] in progress?("   " + $0) }, seed: seed)
+        let paths = try fit.runPaths(regions: rows, inputs: inputs)
+        let latents = paths.map(\.neural)
+        var scores = stateScores(latents, paths.map(\.bold))
+        scores.level = "neural"
+        let pooled = latents.flatMap { $0 }, pooledTruth = study.neural.flatMap { $0 }
+        guard let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: pooled, truth: pooledTruth)) else { return scores }
+        let field = fit.field
+        let states = Array(pooled.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+        // dz per TR, as the metric takes it.
+        let velocities = states.map { field.velocity($0).map { $0 * tr } }
+        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: alignment,
+                                                                          system: study.system, repetitionTime: tr))
+        let starts = ModelFixedPoints.starts(from: pooled, dimension: k, count: 512, seed: seed)
+        let (fixed, _) = FixedPointFinder.find({ field($0) }, system: .flow, starts: starts)
+        scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius,
+                                                              trajectories: pooledTruth)
+        if let calibration = RecoveryMetrics.Alignment(Recovery.calibrationMap(recovered: pooled, truth: pooledTruth)) {
+            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: calibration,
+                                                                                        system: study.system, repetitionTime: tr))
+            scores.fixedPointsCalibrated = RecoveryMetrics.fixedPointScores(found: fixed, alignment: calibration, system: study.system,
+                                                                            radius: radius, trajectories: pooledTruth)
+        }
+        if study.system.cyclePeriod != nil, let last = latents.first?.last {
+            // The autonomous field's rollout (no inputs) for 600 TRs; its second half.
+            let quiet = [[Double]](repeating: [Double](repeating: 0, count: LatentSystem.motorConditions.count), count: 600)
+            let tail = Array(fit.atRepetitionTimes(fit.rollout(from: last, inputs: quiet)).suffix(300))
+            scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system, repetitionTime: tr)
+        }
+        return scores
     }
 
     /// Replaces the model's field (and input map) by one refitted to its posterior-mean paths

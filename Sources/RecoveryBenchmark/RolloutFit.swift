@@ -442,10 +442,21 @@ public struct RolloutFit: Sendable {
 
     // MARK: Paths of any run
 
+    /// The benchmark's name for this method.
+    public static let methodName = "rollout-wells"
+
     /// Each run's neural states at the TR: the rollout from the initial state, among the wells,
     /// the origin and `candidates`, that fits the run best after refining it by Levenberg-Marquardt.
     public func paths(regions: [[[Double]]], inputs: [[[Double]]], candidates: [[Double]] = []) throws -> [[[Double]]] {
-        try zip(regions, inputs).map { run, u in atRepetitionTimes(rollout(from: try initialState(regions: run, inputs: u, candidates: candidates), inputs: u)) }
+        try runPaths(regions: regions, inputs: inputs, candidates: candidates).map(\.neural)
+    }
+
+    /// Each run's neural states at the TR and their BOLD-level convolution.
+    public func runPaths(regions: [[[Double]]], inputs: [[[Double]]], candidates: [[Double]] = []) throws -> [(neural: [[Double]], bold: [[Double]])] {
+        try zip(regions, inputs).map { run, u in
+            let grid = rollout(from: try initialState(regions: run, inputs: u, candidates: candidates), inputs: u)
+            return (atRepetitionTimes(grid), convolved(grid))
+        }
     }
 
     /// The fitted initial state of one run.

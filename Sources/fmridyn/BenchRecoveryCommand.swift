@@ -36,7 +36,7 @@ struct BenchRecovery: ParsableCommand {
     var quick = false
     @Option(help: "Which part of the grid: tuning, heldout or all.")
     var part: Part = .all
-    @Option(help: "Model variants, comma-separated: \(ModelVariant.all.map(\.name).joined(separator: ", ")). A variant takes settings after '+': read-outs map=Q1:Q2 (MAP paths) and free=Q1:Q2 (task-free MAP paths), refit=1, wells options and training keys (docs/recovery.md), e.g. node-wells-soft+map=0.1+free=0.3.")
+    @Option(help: "Model variants, comma-separated: \(ModelVariant.all.map(\.name).joined(separator: ", ")). A variant takes settings after '+': read-outs map=Q1:Q2 (MAP paths) and free=Q1:Q2 (task-free MAP paths), refit=1, wells options and training keys (docs/recovery.md), e.g. node-wells-soft+map=0.1+free=0.3; also rollout-wells, the polynomial whole-run rollout fit (docs/recovery.md).")
     var models = "node,rnn"
     @Option(help: "Only cells of this system (e.g. limit-cycle).")
     var system: String?
@@ -51,12 +51,14 @@ struct BenchRecovery: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     var variants: [ModelVariant] { models.split(separator: ",").compactMap { ModelVariant.named(String($0)) } }
+    /// `rollout-wells` in --models: the polynomial rollout fit (`RolloutFit`), not an SVAE.
+    var includesRolloutFit: Bool { models.split(separator: ",").contains { $0 == Substring(RolloutFit.methodName) } }
 
     func validate() throws {
-        for name in models.split(separator: ",") where ModelVariant.named(String(name)) == nil {
-            throw ValidationError("--models: unknown variant '\(name)'; choose from \(ModelVariant.all.map(\.name).joined(separator: ", ")).")
+        for name in models.split(separator: ",") where ModelVariant.named(String(name)) == nil && name != Substring(RolloutFit.methodName) {
+            throw ValidationError("--models: unknown variant '\(name)'; choose from \((ModelVariant.all.map(\.name) + [RolloutFit.methodName]).joined(separator: ", ")).")
         }
-        guard !variants.isEmpty else { throw ValidationError("--models needs at least one variant.") }
+        guard !variants.isEmpty || includesRolloutFit else { throw ValidationError("--models needs at least one variant.") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
     }
 
@@ -80,6 +82,7 @@ struct BenchRecovery: ParsableCommand {
         var benchmark = RecoveryBenchmark(variants: variants, workDirectory: work)
         benchmark.epochs = epochs
         benchmark.keepWork = keepWork
+        if includesRolloutFit { benchmark.rolloutFit = RolloutFit.Options() }
         benchmark.progress = { say("   " + $0) }
         var results: [CellResult] = [], missing: [RecoveryCell] = []
         let decoder = JSONDecoder()
@@ -88,7 +91,7 @@ struct BenchRecovery: ParsableCommand {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         for (index, cell) in cells.enumerated() {
-            let path = cellDirectory + "/" + RecoveryBenchmark.cacheFileName(variants: variants.map(\.name), epochs: epochs, cell: cell)
+            let path = cellDirectory + "/" + RecoveryBenchmark.cacheFileName(variants: models.split(separator: ",").map(String.init), epochs: epochs, cell: cell)
             if let data = FileManager.default.contents(atPath: path), let cached = try? decoder.decode(CellResult.self, from: data) {
                 say("[\(index + 1)/\(cells.count)] \(cell.setting) seed \(cell.seed): kept from \(path)")
                 results.append(cached)
