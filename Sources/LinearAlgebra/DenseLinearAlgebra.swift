@@ -104,6 +104,16 @@ public enum DenseLinearAlgebra {
         return (Array(work[0..<(n * r)]), Int(rank))
     }
 
+    /// The lower Cholesky factor L (A = L L^T, upper triangle zero) of a symmetric
+    /// positive-definite n x n matrix, row-major (dpotrf); throws when A is not positive definite.
+    public static func choleskyLower(_ a: [Double], n: Int) throws -> [Double] {
+        precondition(a.count == n * n, "choleskyLower: the matrix must be n x n")
+        var l = a
+        try check("dpotrf", LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), &l, Int32(n)))
+        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { l[i * n + j] = 0 } }
+        return l
+    }
+
     /// A^T A of a row-major m x n matrix A (dsyrk), as a row-major n x n matrix with both
     /// triangles filled.
     public static func gram(_ a: [Double], rows m: Int, columns n: Int) -> [Double] {

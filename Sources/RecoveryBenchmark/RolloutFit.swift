@@ -113,20 +113,11 @@ public struct RolloutFit: Sendable {
         }
 
         static func cholesky(_ a: [Double], n: Int) throws -> [Double] {
-            var l = [Double](repeating: 0, count: n * n)
-            for i in 0..<n {
-                for j in 0...i {
-                    var sum = a[i * n + j]
-                    for p in 0..<j { sum -= l[i * n + p] * l[j * n + p] }
-                    if i == j {
-                        guard sum > 0 else { throw TrainingError("the rollout fit's observation metric is not positive definite: the latents do not reach the regions") }
-                        l[i * n + i] = sum.squareRoot()
-                    } else {
-                        l[i * n + j] = sum / l[j * n + j]
-                    }
-                }
+            do {
+                return try DenseLinearAlgebra.choleskyLower(a, n: n)
+            } catch {
+                throw TrainingError("the rollout fit's observation metric is not positive definite: the latents do not reach the regions")
             }
-            return l
         }
     }
 

@@ -3,6 +3,17 @@ import XCTest
 
 /// Each wrapper against a hand-solved case, in both layouts where the layout matters.
 final class DenseLinearAlgebraTests: XCTestCase {
+    /// The lower Cholesky factor of [[4, 2], [2, 3]] by hand, [[2, 0], [1, sqrt 2]]; an
+    /// indefinite matrix is refused.
+    func testCholeskyLower() throws {
+        let l = try DenseLinearAlgebra.choleskyLower([4, 2, 2, 3], n: 2)
+        XCTAssertEqual(l[0], 2, accuracy: 1e-14)
+        XCTAssertEqual(l[1], 0)
+        XCTAssertEqual(l[2], 1, accuracy: 1e-14)
+        XCTAssertEqual(l[3], 2.0.squareRoot(), accuracy: 1e-14)
+        XCTAssertThrowsError(try DenseLinearAlgebra.choleskyLower([1, 2, 2, 1], n: 2))
+    }
+
     /// A^T A of a row-major 3 x 2 matrix, by hand: both triangles filled.
     func testGramIsATransposeA() {
         let a: [Double] = [1, 2, 3, 4, 5, 6]  // rows (1, 2), (3, 4), (5, 6)
