@@ -87,7 +87,7 @@ def main():
     report = dict(dataset=args.dataset, start_at_truth=args.start_at_truth, substeps=args.substeps, windows=lengths,
                   gap_scales=scales,
                   diffusion=args.diffusion, visited_wells=len(cell.visited), stages=stages,
-                  **shooting.held_out(theta, gain, path),
+                  **shooting.held_out(theta, gain, path)[0],
                   seconds=round(time.time() - began))
     print(json.dumps({key: value for key, value in report.items() if key != "stages"}, indent=1))
     if args.json:

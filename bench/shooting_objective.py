@@ -124,7 +124,8 @@ class Shooting:
 
     def held_out(self, theta, gain, path):
         """The held-out subject under the learned field: the state R^2 (training alignment of
-        `path`) of its rollout from a fitted initial state, and of the MAP path started there."""
+        `path`) of its rollout from a fitted initial state, and of the MAP path started there;
+        and that rollout [R_test, N, K] (for scores at other levels)."""
         cell, k, obs = self.cell, self.k, self.observation
         test = cell.test
         w, _ = cell.alignment(list(path))
@@ -143,9 +144,9 @@ class Shooting:
             problem = Problem(field, run["y"], test_inputs[i] @ gain, cell.kernel, cell.substeps, self.step, obs.loading,
                               obs.offset, obs.precision, self.diffusion)
             smoothed.append(problem.solve(rolled[i])[0])
-        self.test_rollout = rolled  # [R_test, N, K], for scores at other levels
-        return dict(state_r2_test_rollout=cell.aligned_r2(w, list(rolled), test),
-                    state_r2_test_smoothed=cell.aligned_r2(w, smoothed, test))
+        scores = dict(state_r2_test_rollout=cell.aligned_r2(w, list(rolled), test),
+                      state_r2_test_smoothed=cell.aligned_r2(w, smoothed, test))
+        return scores, rolled
 
     def random_walk_paths(self):
         """Each training run's MAP path with no field (a random walk driven by nothing)."""

@@ -117,13 +117,11 @@ def main():
             shooting.set_observation(KnownObservation(cell.train, list(cell.convolved(fitted))))
             (theta, gain, _), fitted, record = shooting.fit(theta, gain, fitted, shooting.volumes, args.refit_evaluations,
                                                             began=began)
-        held_out = shooting.held_out(theta, gain, fitted)
-        record = dict(alternation_stages=stages, **record, **held_out)
+        held_out, test_rollout = shooting.held_out(theta, gain, fitted)
         record = dict(components=n, mixture_means_nearest_true_stable=[round(d, 3) for d in nearest],
                       mixture_recall_of_visited=float(np.mean([min(np.linalg.norm(mixture.means_ - s, axis=1)) <= 0.25
                                                                for s in cell.visited])),
-                      **record)
-        record.update(bold_scores(cell, fitted, shooting.test_rollout))
+                      alternation_stages=stages, **record, **held_out, **bold_scores(cell, fitted, test_rollout))
         starts.append(record)
         print(json.dumps({key: value for key, value in record.items() if "nearest" not in key}), flush=True)
 

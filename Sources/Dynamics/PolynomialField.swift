@@ -78,8 +78,10 @@ public struct PolynomialField: Sendable, Equatable {
     }
 
     /// f(x) [K].
-    public func velocity(_ x: [Double]) -> [Double] {
-        let phi = features(x)
+    public func velocity(_ x: [Double]) -> [Double] { velocity(features: features(x)) }
+
+    /// f from phi(x) already computed (`features(_:into:)`).
+    public func velocity(features phi: [Double]) -> [Double] {
         let k = dimension
         var out = [Double](repeating: 0, count: k)
         for (term, value) in phi.enumerated() where value != 0 {

@@ -269,35 +269,14 @@ public struct RecoveryBenchmark {
                     scores.bestValidationELBO = log.map(\.validationELBO).filter(\.isFinite).max()
                     scores.level = level
                     let truth = level == "neural" ? study.neural : study.bold
-                    let pooled = latents.flatMap { $0 }, pooledTruth = truth.flatMap { $0 }
-                    if let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: pooled, truth: pooledTruth)) {
-                        let (function, system) = ModelFixedPoints.system(of: model)
-                        let states = Array(pooled.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-                        // The model's velocities at the scored states, once for both alignments.
-                        let velocities: [[Double]] = {
-                            let output = function(Tensor<Double>(shape: [states.count, km], scalars: states.flatMap { $0 })).scalars
-                            return states.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? states[i][j] : 0) } }
-                        }()
-                        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: alignment,
-                                                                                          system: study.system, repetitionTime: study.repetitionTime))
-                        let starts = ModelFixedPoints.starts(from: pooled, dimension: km, count: 512, seed: cell.seed)
-                        let (fixed, _, _) = ModelFixedPoints.find(model: model, starts: starts)
-                        // The visited wells are the neural-level truth's (where the system's state dwells).
-                        scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius,
-                                                                              trajectories: study.neural.flatMap { $0 })
-                        if let calibration = RecoveryMetrics.Alignment(Recovery.calibrationMap(recovered: pooled, truth: pooledTruth)) {
-                            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: calibration,
-                                                                                                        system: study.system, repetitionTime: study.repetitionTime))
-                            scores.fixedPointsCalibrated = RecoveryMetrics.fixedPointScores(found: fixed, alignment: calibration, system: study.system,
-                                                                                            radius: radius, trajectories: study.neural.flatMap { $0 })
-                        }
-                        if study.system.cyclePeriod != nil, let last = latents[0].last {
-                            let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
-                            let tail = path.suffix(300).map { state in state.scalars.map(Double.init) }
-                            scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system,
-                                                                       repetitionTime: study.repetitionTime)
-                        }
-                    }
+                    let (function, system) = ModelFixedPoints.system(of: model)
+                    try dynamicsScores(&scores, latents: latents, truth: truth, study: study, seed: cell.seed, velocities: { states in
+                        let output = function(Tensor<Double>(shape: [states.count, km], scalars: states.flatMap { $0 })).scalars
+                        return states.indices.map { i in (0..<km).map { j in output[i * km + j] - (system == .map ? states[i][j] : 0) } }
+                    }, fixedPoints: { starts in ModelFixedPoints.find(model: model, starts: starts).fixed }, cycleRollout: { last in
+                        let path = try model.dynamics.rollout(Tensor<Float>(shape: [1, km], scalars: last.map(Float.init)), steps: 600)
+                        return path.map { state in state.scalars.map(Double.init) }
+                    })
                     scores.forecastR2Step1 = forecasts.0
                     scores.forecastR2Step5 = forecasts.1
                     return scores
@@ -352,10 +331,8 @@ public struct RecoveryBenchmark {
         let k = study.system.dimension, tr = study.repetitionTime
         var runs = study.runs
         try ExternalInputs.attach(&runs, names: LatentSystem.motorConditions, convolved: false)
-        let inputs = runs.map { run -> [[Double]] in
-            guard let u = run.inputs else { return [] }
-            return (0..<u.timePoints).map { t in (0..<u.columns).map { u[t, $0] } }
-        }
+        let inputs = runs.map { $0.inputs?.rows ?? [] }
+        // The split of the wells variants (one window per run).
         let shortest = study.runs.map(\.volumes.count).min() ?? 1
         let data = try WindowDataset(runs: study.runs, window: shortest, stride: shortest, validationFraction: 0.25, testFraction: 0.25, seed: seed)
         let fitted = Set(data.training.map(\.run)).sorted()
@@ -368,31 +345,47 @@ public struct RecoveryBenchmark {
         let latents = paths.map(\.neural)
         var scores = stateScores(latents, paths.map(\.bold))
         scores.level = "neural"
-        let pooled = latents.flatMap { $0 }, pooledTruth = study.neural.flatMap { $0 }
-        guard let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: pooled, truth: pooledTruth)) else { return scores }
         let field = fit.field
+        let quiet = [[Double]](repeating: [Double](repeating: 0, count: LatentSystem.motorConditions.count), count: 600)
+        try dynamicsScores(&scores, latents: latents, truth: study.neural, study: study, seed: seed, velocities: { states in
+            states.map { field.velocity($0).map { $0 * tr } }  // dz per TR
+        }, fixedPoints: { starts in FixedPointFinder.find({ field($0) }, system: .flow, starts: starts).fixed }, cycleRollout: { last in
+            fit.atRepetitionTimes(fit.rollout(from: last, inputs: quiet))
+        })
+        return scores
+    }
+
+    /// Field, fixed-point and cycle scores of one model's paths `latents` (per run [T][K]) under
+    /// the affine alignment to `truth` (the paths' level) and under the calibration map.
+    /// - Parameters:
+    ///   - velocities: the model's dz per TR at states (the autonomous field).
+    ///   - fixedPoints: the model's fixed points searched from starts.
+    ///   - cycleRollout: the autonomous rollout from a state, one state per TR (600 TRs).
+    func dynamicsScores(_ scores: inout MethodScores, latents: [[[Double]]], truth: [[[Double]]], study: SimulatedStudy, seed: UInt64,
+                        velocities: ([[Double]]) -> [[Double]], fixedPoints: ([[Double]]) -> [FixedPoint],
+                        cycleRollout: ([Double]) throws -> [[Double]]) throws {
+        let pooled = latents.flatMap { $0 }, pooledTruth = truth.flatMap { $0 }
+        guard let alignment = RecoveryMetrics.Alignment(Recovery.affineMap(recovered: pooled, truth: pooledTruth)), let k = pooled.first?.count else { return }
         let states = Array(pooled.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-        // dz per TR, as the metric takes it.
-        let velocities = states.map { field.velocity($0).map { $0 * tr } }
-        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: alignment,
-                                                                          system: study.system, repetitionTime: tr))
-        let starts = ModelFixedPoints.starts(from: pooled, dimension: k, count: 512, seed: seed)
-        let (fixed, _) = FixedPointFinder.find({ field($0) }, system: .flow, starts: starts)
+        // The model's velocities at the scored states, once for both alignments.
+        let velocity = velocities(states)
+        scores.vectorFieldError = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocity, alignment: alignment,
+                                                                          system: study.system, repetitionTime: study.repetitionTime))
+        let fixed = fixedPoints(ModelFixedPoints.starts(from: pooled, dimension: k, count: 512, seed: seed))
+        // The visited wells are the neural-level truth's (where the system's state dwells).
+        let trajectories = study.neural.flatMap { $0 }
         scores.fixedPoints = RecoveryMetrics.fixedPointScores(found: fixed, alignment: alignment, system: study.system, radius: radius,
-                                                              trajectories: pooledTruth)
+                                                              trajectories: trajectories)
         if let calibration = RecoveryMetrics.Alignment(Recovery.calibrationMap(recovered: pooled, truth: pooledTruth)) {
-            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocities, alignment: calibration,
-                                                                                        system: study.system, repetitionTime: tr))
+            scores.vectorFieldErrorCalibrated = finite(RecoveryMetrics.vectorFieldError(states: states, velocities: velocity, alignment: calibration,
+                                                                                        system: study.system, repetitionTime: study.repetitionTime))
             scores.fixedPointsCalibrated = RecoveryMetrics.fixedPointScores(found: fixed, alignment: calibration, system: study.system,
-                                                                            radius: radius, trajectories: pooledTruth)
+                                                                            radius: radius, trajectories: trajectories)
         }
         if study.system.cyclePeriod != nil, let last = latents.first?.last {
-            // The autonomous field's rollout (no inputs) for 600 TRs; its second half.
-            let quiet = [[Double]](repeating: [Double](repeating: 0, count: LatentSystem.motorConditions.count), count: 600)
-            let tail = Array(fit.atRepetitionTimes(fit.rollout(from: last, inputs: quiet)).suffix(300))
-            scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system, repetitionTime: tr)
+            let tail = Array(try cycleRollout(last).suffix(300))
+            scores.cycle = RecoveryMetrics.cycleScores(rollout: tail, alignment: alignment, system: study.system, repetitionTime: study.repetitionTime)
         }
-        return scores
     }
 
     /// Replaces the model's field (and input map) by one refitted to its posterior-mean paths

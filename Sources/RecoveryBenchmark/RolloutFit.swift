@@ -140,8 +140,7 @@ public struct RolloutFit: Sendable {
     /// The start's wells (the mixture's means) and each training run's fitted initial state.
     public let wells: [[Double]]
     public private(set) var initialStates: [[Double]]
-    /// The field-free paths at the TR (the start's), and the stages of the fit.
-    public let startPaths: [[[Double]]]
+    /// The stages of the fit.
     public private(set) var stages: [Stage] = []
 
     var dimension: Int { field.dimension }
@@ -161,6 +160,7 @@ public struct RolloutFit: Sendable {
         self.options = options
         self.repetitionTime = repetitionTime
         conditions = c
+        let dt = repetitionTime / Double(options.substeps)
         let glover = HemodynamicResponse.glover.kernel(repetitionTime: repetitionTime, oversampling: options.substeps)
         let first = try Observation(regions: regions, targets: targets)
         kernel = glover
@@ -171,12 +171,11 @@ public struct RolloutFit: Sendable {
         // The field-free paths (on the grid) and the wells.
         let statistics = regions.map { first.statistic($0) }
         let walks = try statistics.map { try Self.randomWalkPath($0, metric: first.metric, kernel: glover, substeps: options.substeps,
-                                                                  step: repetitionTime / Double(options.substeps), diffusion: options.diffusion) }
-        let states = walks.flatMap { walk in stride(from: 0, to: walk.count, by: options.substeps).map { walk[$0] } }
+                                                                  step: dt, diffusion: options.diffusion) }
+        let states = walks.flatMap { walk in stride(from: 0, to: walk.count, by: options.substeps).map { walk[$0] } }  // at the TR
         var random = RandomSource(seed: seed ^ 0x5011_0F17)
         let mixture = try GaussianMixture(fitting: states, components: options.components, initialisations: 3, using: &random)
         wells = mixture.means
-        startPaths = walks.map { walk in stride(from: 0, to: walk.count, by: options.substeps).map { walk[$0] } }
 
         // The starting field: ridge fit to the flow toward the wells.
         let points = states + states.map { x in x.map { $0 + options.jitter * random.normal() } }
@@ -198,7 +197,6 @@ public struct RolloutFit: Sendable {
         self.field = field
 
         // The gains: increments left over by the field, on the inputs.
-        let dt = repetitionTime / Double(options.substeps)
         var inputGram = [Double](repeating: 0, count: c * c), inputCross = [Double](repeating: 0, count: c * k)
         for (walk, u) in zip(walks, inputs) {
             for n in 0..<(walk.count - 1) {
@@ -305,7 +303,7 @@ public struct RolloutFit: Sendable {
                 path[n] = x
                 guard n + 1 < total else { break }
                 field.features(x, into: &phi)
-                let jac = field.jacobian(x), f = field.velocity(x), u = inputs[n / s]
+                let jac = field.jacobian(x), f = field.velocity(features: phi), u = inputs[n / s]
                 let current = n * k * q, next = (n + 1) * k * q
                 var stepped = x
                 for d in 0..<k {
