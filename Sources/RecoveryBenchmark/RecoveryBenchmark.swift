@@ -97,7 +97,8 @@ public struct RecoveryBenchmark {
     /// Keep each cell's simulated dataset and fitted models (for inspection).
     public var keepWork = false
     /// Also fit and score `RolloutFit` (method `rollout-wells`) with these options.
-    public var rolloutFit: RolloutFit.Options? = nil
+    /// The rollout fits to score, each under its method name (`rollout-wells[+settings]`).
+    public var rolloutFits: [(name: String, options: RolloutFit.Options)] = []
 
     public init(variants: [ModelVariant], workDirectory: String) {
         self.variants = variants
@@ -196,15 +197,15 @@ public struct RecoveryBenchmark {
             }
         }
 
-        if let options = rolloutFit {
+        for (name, options) in rolloutFits {
             do {
-                progress?("\(cell.setting) seed \(cell.seed): fitting \(RolloutFit.methodName)")
-                methods[RolloutFit.methodName] = try rolloutScores(study: study, rows: rows, options: options, seed: cell.seed) { features, bold in
+                progress?("\(cell.setting) seed \(cell.seed): fitting \(name)")
+                methods[name] = try rolloutScores(study: study, rows: rows, options: options, seed: cell.seed) { features, bold in
                     stateScores(features, boldLevel: bold, labels: study.neuralLabels, decode: false)
                 }
             } catch {
-                progress?("\(cell.setting) seed \(cell.seed): \(RolloutFit.methodName) failed: \(error)")
-                errors[RolloutFit.methodName] = "\(error)"
+                progress?("\(cell.setting) seed \(cell.seed): \(name) failed: \(error)")
+                errors[name] = "\(error)"
             }
         }
 
@@ -329,13 +330,23 @@ public struct RecoveryBenchmark {
     func rolloutScores(study: SimulatedStudy, rows: [[[Double]]], options: RolloutFit.Options, seed: UInt64,
                        stateScores: ([[[Double]]], [[[Double]]]) -> MethodScores) throws -> MethodScores {
         let k = study.system.dimension, tr = study.repetitionTime
-        var runs = study.runs
-        try ExternalInputs.attach(&runs, names: LatentSystem.motorConditions, convolved: false)
-        let inputs = runs.map { $0.inputs?.rows ?? [] }
-        // The split of the wells variants (one window per run).
+        let inputs: [[[Double]]]
+        if options.gridInputs {
+            inputs = try study.runs.map { run in
+                guard let events = run.events else { throw TrainingError("\(run.source): the rollout fit needs the run's events") }
+                return RolloutFit.gridInputs(events: events, conditions: LatentSystem.motorConditions, volumes: run.volumes.count,
+                                             repetitionTime: tr, substeps: options.substeps)
+            }
+        } else {
+            var runs = study.runs
+            try ExternalInputs.attach(&runs, names: LatentSystem.motorConditions, convolved: false)
+            inputs = runs.map { RolloutFit.heldInputs($0.inputs?.rows ?? [], substeps: options.substeps) }
+        }
+        // The split of the wells variants (one window per run): its training runs, or all but its test runs.
         let shortest = study.runs.map(\.volumes.count).min() ?? 1
         let data = try WindowDataset(runs: study.runs, window: shortest, stride: shortest, validationFraction: 0.25, testFraction: 0.25, seed: seed)
-        let fitted = Set(data.training.map(\.run)).sorted()
+        let testRuns = Set(data.test.map(\.run))
+        let fitted = options.fitsValidationRuns ? study.runs.indices.filter { !testRuns.contains($0) } : Set(data.training.map(\.run)).sorted()
         let glm = try TaskGLM(regions: fitted.map { rows[$0] }, labels: fitted.map { study.neuralLabels[$0] }, conditions: LatentSystem.motorConditions,
                               repetitionTime: tr, rank: k)
         let fit = try RolloutFit(regions: fitted.map { rows[$0] }, inputs: fitted.map { inputs[$0] },

@@ -51,14 +51,20 @@ struct BenchRecovery: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     var variants: [ModelVariant] { models.split(separator: ",").compactMap { ModelVariant.named(String($0)) } }
-    /// `rollout-wells` in --models: the polynomial rollout fit (`RolloutFit`), not an SVAE.
-    var includesRolloutFit: Bool { models.split(separator: ",").contains { $0 == Substring(RolloutFit.methodName) } }
+    /// `rollout-wells[+settings]` in --models: polynomial rollout fits (`RolloutFit`), not SVAEs.
+    func rolloutFits() throws -> [(name: String, options: RolloutFit.Options)] {
+        try models.split(separator: ",").compactMap { name in
+            try RolloutFit.Options(specification: String(name)).map { (String(name), $0) }
+        }
+    }
 
     func validate() throws {
-        for name in models.split(separator: ",") where ModelVariant.named(String(name)) == nil && name != Substring(RolloutFit.methodName) {
+        let rollouts: [(name: String, options: RolloutFit.Options)]
+        do { rollouts = try rolloutFits() } catch { throw ValidationError("--models: \(error)") }
+        for name in models.split(separator: ",") where ModelVariant.named(String(name)) == nil && !rollouts.contains(where: { $0.name == name }) {
             throw ValidationError("--models: unknown variant '\(name)'; choose from \((ModelVariant.all.map(\.name) + [RolloutFit.methodName]).joined(separator: ", ")).")
         }
-        guard !variants.isEmpty || includesRolloutFit else { throw ValidationError("--models needs at least one variant.") }
+        guard !variants.isEmpty || !rollouts.isEmpty else { throw ValidationError("--models needs at least one variant.") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
     }
 
@@ -82,7 +88,7 @@ struct BenchRecovery: ParsableCommand {
         var benchmark = RecoveryBenchmark(variants: variants, workDirectory: work)
         benchmark.epochs = epochs
         benchmark.keepWork = keepWork
-        if includesRolloutFit { benchmark.rolloutFit = RolloutFit.Options() }
+        benchmark.rolloutFits = try rolloutFits()
         benchmark.progress = { say("   " + $0) }
         var results: [CellResult] = [], missing: [RecoveryCell] = []
         let decoder = JSONDecoder()

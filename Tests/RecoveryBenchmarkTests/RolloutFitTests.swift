@@ -9,7 +9,7 @@ import XCTest
 final class RolloutFitTests: XCTestCase {
     /// Runs simulated from the fit's own model class: the wells f(x) = x - x^3 in two variables,
     /// two conditions pushing between corners, Euler on 4 points per TR (1 s), the Glover
-    /// convolution, 10 regions with Gaussian noise.
+    /// convolution (zeros before the run), 10 regions with Gaussian noise. `inputs` on the grid.
     struct Synthetic {
         var regions: [[[Double]]] = [], inputs: [[[Double]]] = [], neural: [[[Double]]] = [], bold: [[[Double]]] = []
         let tr = 1.0, substeps = 4
@@ -36,10 +36,12 @@ final class RolloutFitTests: XCTestCase {
                 }
                 let h = (0..<volumes).map { t -> [Double] in
                     var value = [0.0, 0.0]
-                    for (j, w) in kernel.enumerated() { let s = grid[max(t * substeps - j, 0)]; value[0] += w * s[0]; value[1] += w * s[1] }
+                    for (j, w) in kernel.enumerated() where t * substeps >= j {
+                        let s = grid[t * substeps - j]; value[0] += w * s[0]; value[1] += w * s[1]
+                    }
                     return value
                 }
-                inputs.append(u)
+                inputs.append(RolloutFit.heldInputs(u, substeps: substeps))
                 neural.append(stride(from: 0, to: grid.count, by: substeps).map { grid[$0] })
                 bold.append(h)
                 regions.append(h.map { b in (0..<10).map { f in loading[0][f] * b[0] + loading[1][f] * b[1] + 0.3 + 0.05 * random.normal() } })
@@ -49,7 +51,7 @@ final class RolloutFitTests: XCTestCase {
 
     func options(iterations: Int, alternations: Int) -> RolloutFit.Options {
         var options = RolloutFit.Options()
-        options.components = 4
+        options.components = [4]
         options.iterations = iterations
         options.alternations = alternations
         options.refitIterations = iterations
@@ -107,10 +109,10 @@ final class RolloutFitTests: XCTestCase {
         var gradient = [[Double]](repeating: [0, 0], count: t * s)
         for row in 0..<t {
             var h = [0.0, 0.0]
-            for (j, w) in kernel.enumerated() { for d in 0..<k { h[d] += w * path[max(row * s - j, 0)][d] } }
+            for (j, w) in kernel.enumerated() where row * s >= j { for d in 0..<k { h[d] += w * path[row * s - j][d] } }
             let e = [h[0] - statistic[row][0], h[1] - statistic[row][1]]
             let me = [metric[0] * e[0] + metric[1] * e[1], metric[2] * e[0] + metric[3] * e[1]]
-            for (j, w) in kernel.enumerated() { for d in 0..<k { gradient[max(row * s - j, 0)][d] += w * me[d] } }
+            for (j, w) in kernel.enumerated() where row * s >= j { for d in 0..<k { gradient[row * s - j][d] += w * me[d] } }
         }
         let weight = 1 / (sigma * sigma * dt)
         for n in 0..<(t * s - 1) {
@@ -148,5 +150,80 @@ final class RolloutFitTests: XCTestCase {
         }
         XCTAssertGreaterThan(r2(0..<3), 0.97)
         XCTAssertGreaterThan(r2(3..<4), 0.95)
+    }
+
+    /// Events on the grid: on from the first grid time at or after the onset until before its end.
+    func testGridInputs() {
+        let events = [Event(onset: 1.2, duration: 1.5, condition: "b"), Event(onset: 0, duration: 0.5, condition: "a"),
+                      Event(onset: 0, duration: 3, condition: "unknown")]
+        // TR 1 s, 2 substeps: grid times 0, 0.5, ..., 2.5.
+        let inputs = RolloutFit.gridInputs(events: events, conditions: ["a", "b"], volumes: 3, repetitionTime: 1, substeps: 2)
+        XCTAssertEqual(inputs.map { $0[0] }, [1, 0, 0, 0, 0, 0])
+        XCTAssertEqual(inputs.map { $0[1] }, [0, 0, 0, 1, 1, 0])  // 1.5 and 2.0 lie in [1.2, 2.7)
+        XCTAssertEqual(RolloutFit.heldInputs([[1, 0], [0, 2]], substeps: 2), [[1, 0], [1, 0], [0, 2], [0, 2]])
+    }
+
+    /// Levenberg-Marquardt reaches Rosenbrock's minimum (1, 1) from (-1.2, 1), residuals
+    /// (10 (y - x^2), 1 - x), under either damping rule.
+    func testLevenbergMarquardtSolvesRosenbrock() throws {
+        func residuals(_ v: [Double]) -> [Double] { [10 * (v[1] - v[0] * v[0]), 1 - v[0]] }
+        let cost = { (v: [Double]) in residuals(v).reduce(0) { $0 + $1 * $1 } / 2 }
+        let normal = { (v: [Double]) -> (Double, [Double], [Double]) in
+            let r = residuals(v), j = [-20 * v[0], 10, -1, 0]
+            let a = [j[0] * j[0] + j[2] * j[2], j[0] * j[1] + j[2] * j[3], j[0] * j[1] + j[2] * j[3], j[1] * j[1] + j[3] * j[3]]
+            return (cost(v), a, [j[0] * r[0] + j[2] * r[1], j[1] * r[0] + j[3] * r[1]])
+        }
+        for damping in [1e10, 0] {
+            var v = [-1.2, 1.0]
+            let (_, start, end) = try RolloutFit.levenbergMarquardt(&v, iterations: 200, largestDamping: damping, cost: cost, normal: normal)
+            XCTAssertEqual(start, 12.1, accuracy: 1e-12)
+            XCTAssertLessThan(end, 1e-16)
+            XCTAssertEqual(v[0], 1, accuracy: 1e-6)
+            XCTAssertEqual(v[1], 1, accuracy: 1e-6)
+        }
+    }
+
+    /// Benchmark method names: defaults, the fourteenth round, settings after it, and errors.
+    func testSpecification() throws {
+        XCTAssertNil(try RolloutFit.Options(specification: "node-wells"))
+        let plain = try XCTUnwrap(RolloutFit.Options(specification: "rollout-wells"))
+        XCTAssertEqual(plain, RolloutFit.Options())
+        XCTAssertEqual(plain.padding, .firstState)
+        XCTAssertEqual(plain.components, [4, 6, 8])
+        let round = try XCTUnwrap(RolloutFit.Options(specification: "rollout-wells+round=14+components=4:6"))
+        XCTAssertEqual(round.components, [4, 6])
+        XCTAssertEqual(round.padding, .firstState)
+        XCTAssertFalse(round.gridInputs)
+        XCTAssertFalse(round.fitsValidationRuns)
+        XCTAssertEqual(round.largestDamping, 0)
+        let mixed = try XCTUnwrap(RolloutFit.Options(specification: "rollout-wells+padding=zeros+damping=100+inputs=held+runs=training"))
+        XCTAssertEqual([mixed.largestDamping], [100])
+        XCTAssertEqual(mixed.padding, .zeros)
+        XCTAssertFalse(mixed.gridInputs)
+        XCTAssertFalse(mixed.fitsValidationRuns)
+        for bad in ["rollout-wells+components=4:x", "rollout-wells+padding=mirror", "rollout-wells+speed=2", "rollout-wells+damping"] {
+            XCTAssertThrowsError(try RolloutFit.Options(specification: bad), bad)
+        }
+    }
+}
+
+extension RolloutFitTests {
+    /// A constant path's convolution: the kernel's partial sums over the run's start with zeros
+    /// before the run, the whole sum with the first state held.
+    func testConvolutionPadding() throws {
+        let data = Synthetic(runs: 2, volumes: 40, seed: 3)
+        for padding in [RolloutFit.Padding.zeros, .firstState] {
+            var options = options(iterations: 0, alternations: 0)
+            options.padding = padding
+            let fit = try RolloutFit(regions: data.regions, inputs: data.inputs, targets: data.bold, repetitionTime: data.tr, options: options, seed: 1)
+            let h = fit.convolved([[Double]](repeating: [1, 2], count: 40 * data.substeps))
+            let total = fit.kernel.reduce(0, +)
+            for t in [0, 3, 39] {
+                let expected = padding == .zeros ? fit.kernel.prefix(t * data.substeps + 1).reduce(0, +) : total
+                XCTAssertEqual(h[t][0], expected, accuracy: 1e-12)
+                XCTAssertEqual(h[t][1], 2 * expected, accuracy: 1e-12)
+            }
+            XCTAssertLessThan(fit.kernel.count, 39 * data.substeps, "the last volume sees the whole kernel")
+        }
     }
 }
