@@ -36,7 +36,7 @@ struct BenchRecovery: ParsableCommand {
     var quick = false
     @Option(help: "Which part of the grid: tuning, heldout or all.")
     var part: Part = .all
-    @Option(help: "Model variants, comma-separated: \(ModelVariant.all.map(\.name).joined(separator: ", ")). A variant takes settings after '+': read-outs map=Q1:Q2 (MAP paths) and free=Q1:Q2 (task-free MAP paths), refit=1, wells options and training keys (docs/recovery.md), e.g. node-wells-soft+map=0.1+free=0.3; also rollout-wells, the polynomial whole-run rollout fit (docs/recovery.md).")
+    @Option(help: "Model variants, comma-separated: \(ModelVariant.all.map(\.name).joined(separator: ", ")). A variant takes settings after '+': read-outs map=Q1:Q2 (MAP paths) and free=Q1:Q2 (task-free MAP paths), refit=1, wells options and training keys (docs/recovery.md), e.g. node-wells-soft+map=0.1+free=0.3; also rollout-wells, the polynomial whole-run rollout fit, with settings such as rollout-wells+components=4:6:8+padding=zeros or rollout-wells+round=14 (docs/recovery.md).")
     var models = "node,rnn"
     @Option(help: "Only cells of this system (e.g. limit-cycle).")
     var system: String?
