@@ -154,12 +154,12 @@ final class RolloutFitTests: XCTestCase {
 
     /// Events on the grid: on from the first grid time at or after the onset until before its end.
     func testGridInputs() {
-        let events = [Event(onset: 1.2, duration: 1.5, condition: "b"), Event(onset: 0, duration: 0.5, condition: "a"),
+        let events = [Event(onset: 1.2, duration: 1.2, condition: "b"), Event(onset: 0, duration: 0.5, condition: "a"),
                       Event(onset: 0, duration: 3, condition: "unknown")]
         // TR 1 s, 2 substeps: grid times 0, 0.5, ..., 2.5.
         let inputs = RolloutFit.gridInputs(events: events, conditions: ["a", "b"], volumes: 3, repetitionTime: 1, substeps: 2)
         XCTAssertEqual(inputs.map { $0[0] }, [1, 0, 0, 0, 0, 0])
-        XCTAssertEqual(inputs.map { $0[1] }, [0, 0, 0, 1, 1, 0])  // 1.5 and 2.0 lie in [1.2, 2.7)
+        XCTAssertEqual(inputs.map { $0[1] }, [0, 0, 0, 1, 1, 0])  // 1.5 and 2.0 lie in [1.2, 2.4), 2.5 does not
         XCTAssertEqual(RolloutFit.heldInputs([[1, 0], [0, 2]], substeps: 2), [[1, 0], [1, 0], [0, 2], [0, 2]])
     }
 
