@@ -96,7 +96,6 @@ public struct RecoveryBenchmark {
     public var volumes = 240
     /// Keep each cell's simulated dataset and fitted models (for inspection).
     public var keepWork = false
-    /// Also fit and score `RolloutFit` (method `rollout-wells`) with these options.
     /// The rollout fits to score, each under its method name (`rollout-wells[+settings]`).
     public var rolloutFits: [(name: String, options: RolloutFit.Options)] = []
 

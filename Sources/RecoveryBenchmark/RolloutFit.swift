@@ -33,7 +33,9 @@ public struct RolloutFit: Sendable {
         public var substeps = 4
         public var degree = 3
         /// Mixture sizes, one start each; the start whose first stage ends at the lowest misfit
-        /// is continued (the numpy diagnostic's rule, `bench/wells_first.py`).
+        /// is continued. (`bench/wells_first.py` ranked by the final misfit; the first stage's is
+        /// used here because every start shares the first observation, while each alternation
+        /// re-estimates it, so final misfits do not compare.)
         public var components = [4, 6, 8]
         /// The starting flow's rate toward the wells, per second.
         public var rate = 1.0
